@@ -1,0 +1,135 @@
+package event
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func sample() Event {
+	return Event{
+		Time:        time.Date(2026, 3, 24, 17, 15, 20, 123456789, time.UTC),
+		Format:      "squid",
+		Kind:        KindHTTP,
+		Endpoint:    netip.MustParseAddr("10.0.0.5"),
+		Host:        "pc-05",
+		User:        "tanaka",
+		Observer:    "proxy01",
+		SrcIP:       netip.MustParseAddr("10.0.0.5"),
+		SrcPort:     51234,
+		DstIP:       netip.MustParseAddr("2001:db8::1"),
+		DstPort:     443,
+		Transport:   "tcp",
+		Service:     "http",
+		Domain:      "example.com",
+		URL:         "https://example.com/a?b=c",
+		Method:      "CONNECT",
+		Status:      200,
+		UserAgent:   "Mozilla/5.0",
+		ContentType: "text/html",
+		BytesIn:     1 << 40,
+		BytesOut:    -1,
+		Duration:    1500 * time.Millisecond,
+		Query:       "example.com",
+		QType:       "A",
+		RCode:       "NOERROR",
+		Answers:     []string{"93.184.216.34", "0.0.0.0"},
+		FileName:    "invoice.doc.exe",
+		FileHash:    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		FileSize:    4096,
+		Action:      ActionDeny,
+		Outcome:     OutcomeFailure,
+		Label:       "TCP_DENIED/403",
+		Signature:   "ET SCAN Suspicious inbound to MSSQL port 1433",
+		SignatureID: 2010935,
+		Severity:    2,
+		Refs:        []string{"cve,2017-0144"},
+		Message:     "日本語のメッセージ",
+		Ref:         Ref{File: "/var/log/squid/access.log", Offset: 1 << 33},
+		Raw:         "1521911720.123 ... raw line",
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	cases := map[string]Event{
+		"full":  sample(),
+		"empty": {},
+		"ipv4 only": {
+			Time:  time.Unix(0, 1).UTC(),
+			SrcIP: netip.MustParseAddr("192.168.1.1"),
+		},
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			b, err := want.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got Event
+			if err := got.UnmarshalBinary(b); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round trip changed the event:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestCodecRejectsCorruptInput(t *testing.T) {
+	full, _ := func() ([]byte, error) { e := sample(); return e.MarshalBinary() }()
+	cases := map[string][]byte{
+		"nil":             nil,
+		"wrong version":   {99},
+		"truncated":       full[:len(full)/2],
+		"trailing":        append(append([]byte{}, full...), 0),
+		"bad addr length": {codecVersion, 0, 0, 0, 7},
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			var e Event
+			if err := e.UnmarshalBinary(b); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("got %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func FuzzCodec(f *testing.F) {
+	e := sample()
+	b, _ := e.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte{codecVersion})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var e Event
+		if err := e.UnmarshalBinary(b); err != nil {
+			return
+		}
+		again, err := e.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e2 Event
+		if err := e2.UnmarshalBinary(again); err != nil {
+			t.Fatalf("re-decoding what we encoded failed: %v", err)
+		}
+		if !reflect.DeepEqual(e, e2) {
+			t.Fatalf("unstable round trip")
+		}
+	})
+}
+
+func BenchmarkCodec(b *testing.B) {
+	e := sample()
+	buf := make([]byte, 0, 1024)
+	var out Event
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = e.AppendBinary(buf[:0])
+		if err := out.UnmarshalBinary(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

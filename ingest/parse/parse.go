@@ -1,0 +1,126 @@
+// Package parse defines what a log format is to mamori: a name, a way to
+// recognise it from a file's first lines, and a decoder that turns one line
+// into one normalised event. Each format family lives in its own package
+// under ingest/ and is registered in ingest.Formats.
+package parse
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mamori-soc/mamori/event"
+)
+
+// Source describes the file a decoder reads: what the lines alone don't say.
+type Source struct {
+	Path    string    // the file as opened (absolute)
+	ModTime time.Time // its modification time, the upper bound for inferred years
+	// Year, when non-zero, is the year of timestamps that carry none
+	// (syslog); otherwise it is inferred so that no time lies in the future
+	// relative to ModTime.
+	Year int
+	// Location is the zone of timestamps that carry none; nil means local.
+	Location *time.Location
+}
+
+// Loc returns the zone for zone-less timestamps.
+func (s Source) Loc() *time.Location {
+	if s.Location == nil {
+		return time.Local
+	}
+	return s.Location
+}
+
+// Decoder parses the lines of one file in order. A decoder may keep state
+// between lines (a Zeek TSV header names the columns of the lines after it);
+// it is used by one goroutine only.
+type Decoder interface {
+	// Decode parses line (without its line ending) into ev, which the caller
+	// has zeroed. It returns nil when ev holds an event, ErrSkip for a line
+	// that is well-formed but not an event (a comment, a header, a syslog
+	// message of a program the format does not cover), or a *Reject for a
+	// malformed line. line is only valid during the call: copy what is kept.
+	Decode(line []byte, ev *event.Event) error
+}
+
+// Format is one supported log format.
+type Format struct {
+	Name    string // stable id used by --format and the config: "squid"
+	Title   string // what it is, for `mamori formats`: "Squid native access.log"
+	Example string // one real line of the format
+	// Sniff rates how sure it is that a file with this path and these first
+	// non-empty lines (at most SniffLines of them) is in this format: 0 for
+	// no, 100 for certain (a Zeek header). Ingest picks the highest.
+	Sniff func(path string, lines [][]byte) int
+	// New returns a decoder for one file.
+	New func(src Source) Decoder
+}
+
+// SniffLines is how many non-empty lines a Sniff function is shown.
+const SniffLines = 32
+
+// ErrSkip marks a line that is not an event and not an error.
+var ErrSkip = errors.New("not an event")
+
+// ErrSkipFile, wrapped with a reason, tells ingest that the whole file is of
+// the format but holds nothing mamori uses (a Zeek x509.log): ingest stops
+// reading it and lists it as skipped with that reason, instead of counting
+// every line.
+var ErrSkipFile = errors.New("file skipped")
+
+// SkipFile returns an error wrapping ErrSkipFile with a reason.
+func SkipFile(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrSkipFile, fmt.Sprintf(format, args...))
+}
+
+// Reject is a malformed line. Reason is a short, fixed phrase that rejected
+// lines are counted by ("bad timestamp", "too few fields"); Detail says what
+// exactly was wrong with this line.
+type Reject struct {
+	Reason string
+	Detail string
+}
+
+func (r *Reject) Error() string {
+	if r.Detail == "" {
+		return r.Reason
+	}
+	return r.Reason + ": " + r.Detail
+}
+
+// Rejectf returns a *Reject with the given reason and a formatted detail.
+func Rejectf(reason, format string, args ...any) error {
+	return &Reject{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// RejectReason returns the reason of a *Reject inside err, or a generic one.
+func RejectReason(err error) string {
+	var r *Reject
+	if errors.As(err, &r) {
+		return r.Reason
+	}
+	return "unparseable line"
+}
+
+// SniffByDecoding is a Sniff helper for line formats without a header: it
+// decodes the lines and rates the share that parse as events, ignoring the
+// skipped ones. A file where none parse rates 0.
+func SniffByDecoding(f func(src Source) Decoder, lines [][]byte) int {
+	dec := f(Source{ModTime: time.Now()})
+	ok, bad := 0, 0
+	for _, l := range lines {
+		var ev event.Event
+		switch err := dec.Decode(l, &ev); {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrSkip):
+		default:
+			bad++
+		}
+	}
+	if ok == 0 {
+		return 0
+	}
+	return 1 + 89*ok/(ok+bad) // 1..90: leave 100 for formats with a header
+}
