@@ -1,0 +1,218 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/mamori-soc/mamori/alert"
+)
+
+// putJSON writes v as JSON under each key in one transaction.
+func (s *Store) putJSON(op string, keys [][]byte, vals []any) error {
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for i, k := range keys {
+			b, err := json.Marshal(vals[i])
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			if err := txn.Set(k, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s.writeErr(op, err)
+}
+
+// getJSON reads the JSON record under key into v; found is false when there
+// is none.
+func (s *Store) getJSON(key []byte, v any) (found bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// scanJSON calls fn with the key and raw JSON of every record under prefix.
+func (s *Store) scanJSON(prefix []byte, fn func(key, val []byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = prefix
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if err := item.Value(func(b []byte) error { return fn(item.Key(), b) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) deleteKey(op string, key []byte) error {
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	return s.writeErr(op, s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) }))
+}
+
+// AlertReader reads alerts.
+type AlertReader interface {
+	Alerts() ([]alert.Alert, error)
+	Alert(id string) (alert.Alert, bool, error)
+}
+
+// AlertWriter stores alerts.
+type AlertWriter interface {
+	PutAlerts(as []alert.Alert) error
+}
+
+// PutAlerts writes (or replaces) alerts by id.
+func (s *Store) PutAlerts(as []alert.Alert) error {
+	keys := make([][]byte, len(as))
+	vals := make([]any, len(as))
+	for i := range as {
+		keys[i] = nameKey(prefixAlert, as[i].ID)
+		vals[i] = &as[i]
+	}
+	return s.putJSON("write alerts", keys, vals)
+}
+
+// Alert reads one alert.
+func (s *Store) Alert(id string) (alert.Alert, bool, error) {
+	var a alert.Alert
+	ok, err := s.getJSON(nameKey(prefixAlert, id), &a)
+	if err != nil {
+		return a, false, fmt.Errorf("store: read alert %s: %w", id, err)
+	}
+	return a, ok, nil
+}
+
+// Alerts reads every stored alert, in id order.
+func (s *Store) Alerts() ([]alert.Alert, error) {
+	var as []alert.Alert
+	err := s.scanJSON([]byte{prefixAlert}, func(_, b []byte) error {
+		var a alert.Alert
+		if err := json.Unmarshal(b, &a); err != nil {
+			return err
+		}
+		as = append(as, a)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read alerts: %w", err)
+	}
+	return as, nil
+}
+
+// Offset is how far a source file has been read, and which file that was:
+// offsets restart when a file is rotated, so the file's identity is kept
+// with the offset.
+type Offset struct {
+	Path    string    `json:"path"`
+	Dev     uint64    `json:"dev"`
+	Inode   uint64    `json:"inode"`
+	Offset  int64     `json:"offset"`
+	Size    int64     `json:"size"`           // file size when the offset was saved
+	Updated time.Time `json:"updated"`        // wall-clock time of the save
+	Done    bool      `json:"done,omitempty"` // a batch import read the whole file
+}
+
+// PutOffsets records offsets; call it after the events up to them are stored.
+func (s *Store) PutOffsets(offs []Offset) error {
+	keys := make([][]byte, len(offs))
+	vals := make([]any, len(offs))
+	for i := range offs {
+		keys[i] = offsetKey(offs[i].Path)
+		vals[i] = &offs[i]
+	}
+	return s.putJSON("save offsets", keys, vals)
+}
+
+// Offset reads the saved offset of path.
+func (s *Store) Offset(path string) (Offset, bool, error) {
+	var o Offset
+	ok, err := s.getJSON(offsetKey(path), &o)
+	if err != nil {
+		return o, false, fmt.Errorf("store: read offset of %s: %w", path, err)
+	}
+	return o, ok, nil
+}
+
+// Offsets reads every saved offset.
+func (s *Store) Offsets() ([]Offset, error) {
+	var offs []Offset
+	err := s.scanJSON([]byte{prefixOffset}, func(_, b []byte) error {
+		var o Offset
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		offs = append(offs, o)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read offsets: %w", err)
+	}
+	return offs, nil
+}
+
+// Record families kept as JSON documents by name.
+type Family byte
+
+// The JSON record families other packages keep in the store.
+const (
+	Incidents = Family(prefixIncident)
+	Baselines = Family(prefixBaseline)
+	AllowList = Family(prefixAllowList)
+	Meta      = Family(prefixMeta)
+	Endpoints = Family(prefixEndpointSummary)
+)
+
+// Put writes v as JSON under name in family f.
+func (s *Store) Put(f Family, name string, v any) error {
+	return s.putJSON(fmt.Sprintf("write %c/%s", f, name), [][]byte{nameKey(byte(f), name)}, []any{v})
+}
+
+// Get reads the JSON document name of family f into v.
+func (s *Store) Get(f Family, name string, v any) (bool, error) {
+	ok, err := s.getJSON(nameKey(byte(f), name), v)
+	if err != nil {
+		return false, fmt.Errorf("store: read %c/%s: %w", f, name, err)
+	}
+	return ok, nil
+}
+
+// Delete removes the document name of family f.
+func (s *Store) Delete(f Family, name string) error {
+	return s.deleteKey(fmt.Sprintf("delete %c/%s", f, name), nameKey(byte(f), name))
+}
+
+// List calls fn with the name and raw JSON of every document of family f.
+func (s *Store) List(f Family, fn func(name string, doc []byte) error) error {
+	err := s.scanJSON([]byte{byte(f)}, func(k, b []byte) error {
+		name, err := parseNameKey(byte(f), k)
+		if err != nil {
+			return err
+		}
+		return fn(name, b)
+	})
+	if err != nil {
+		return fmt.Errorf("store: list %c: %w", f, err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+// Package store keeps events, alerts, incidents, baselines, source offsets
+// and the audit log in an embedded Badger database. See keys.go for the key
+// layout.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// DefaultRetention is how long events are kept: the rescue-team report asks
+// for at least three to six months of logs.
+const DefaultRetention = 180 * 24 * time.Hour
+
+// Options tune a store.
+type Options struct {
+	// Retention is how long an event is kept after it is written; zero
+	// means DefaultRetention, a negative value keeps events forever.
+	Retention time.Duration
+	// ReadOnly opens the store for reading only; several read-only
+	// processes may share a store, but not with a writer.
+	ReadOnly bool
+	// IsInternal reports whether an address is one of the organisation's
+	// own. An event is indexed under its endpoint and, when the other side
+	// is internal too, under that side as well, so both timelines show it.
+	IsInternal func(netip.Addr) bool
+	// Logger receives Badger's own messages (never the terminal). Nil
+	// discards them.
+	Logger *slog.Logger
+	// CacheMB bounds Badger's block and index caches; zero means 48 MB.
+	CacheMB int
+	// SyncWrites makes every write durable before it returns (slower; a
+	// crash of the process never loses acknowledged writes either way).
+	SyncWrites bool
+}
+
+// Store is an open mamori store. Its methods are safe for concurrent use.
+type Store struct {
+	db    *badger.DB
+	dir   string
+	opts  Options
+	audit *auditLog
+}
+
+// ErrDiskFull is returned (wrapped) when a write fails for lack of space.
+var ErrDiskFull = errors.New("disk full")
+
+// ErrReadOnly is returned by writes to a store opened read-only.
+var ErrReadOnly = errors.New("store is open read-only")
+
+// LockedError reports that another process holds the store.
+type LockedError struct {
+	Dir string
+	PID int // 0 when unknown
+}
+
+func (e *LockedError) Error() string {
+	who := "another mamori process"
+	if e.PID > 0 {
+		who = fmt.Sprintf("another mamori process (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("the store %s is in use by %s; stop it, or give this one another --db directory", e.Dir, who)
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if opts.Retention == 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.CacheMB <= 0 {
+		opts.CacheMB = 48
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(abs, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", abs, err)
+		}
+	} else if _, err := os.Stat(filepath.Join(abs, "MANIFEST")); err != nil {
+		return nil, fmt.Errorf("store: no mamori store in %s", abs)
+	}
+	bo := badger.DefaultOptions(abs).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithReadOnly(opts.ReadOnly).
+		WithSyncWrites(opts.SyncWrites).
+		WithMetricsEnabled(false).
+		WithCompression(options.Snappy).
+		// Memory: the console runs beside other services on a small box.
+		// Memtables are the largest fixed cost (size × number); caches are
+		// bounded; indexes and bloom filters live in the index cache rather
+		// than all in memory.
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(3).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(12).
+		WithBlockCacheSize(int64(opts.CacheMB) * 3 / 4 << 20).
+		WithIndexCacheSize(int64(opts.CacheMB) / 4 << 20).
+		WithValueLogFileSize(256 << 20).
+		WithNumCompactors(2).
+		WithNumGoroutines(2).
+		// Events are a few hundred bytes: keep them in the LSM tree so that
+		// timeline scans read them in order and no value-log GC is needed.
+		WithValueThreshold(1 << 20).
+		WithDetectConflicts(false)
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, openError(abs, err)
+	}
+	s := &Store{db: db, dir: abs, opts: opts}
+	if !opts.ReadOnly {
+		if s.audit, err = openAuditLog(db); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("store: open audit log in %s: %w", abs, err)
+		}
+	}
+	return s, nil
+}
+
+func openError(dir string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Cannot acquire directory lock"),
+		strings.Contains(msg, "resource temporarily unavailable"):
+		le := &LockedError{Dir: dir}
+		if b, rerr := os.ReadFile(filepath.Join(dir, "LOCK")); rerr == nil {
+			_, _ = fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &le.PID)
+		}
+		return le
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("store: cannot open %s: %w (%v)", dir, ErrDiskFull, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("store: cannot open %s: permission denied", dir)
+	}
+	return fmt.Errorf("store: cannot open %s: %w", dir, err)
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// ReadOnly reports whether the store was opened read-only.
+func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	var errs []error
+	if s.audit != nil {
+		errs = append(errs, s.audit.close())
+	}
+	errs = append(errs, s.db.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// Size returns the bytes the store takes on disk (LSM tree and value log).
+func (s *Store) Size() int64 {
+	lsm, vlog := s.db.Size()
+	return lsm + vlog
+}
+
+// Maintain runs value-log garbage collection until there is nothing to
+// collect or ctx ends; call it now and then from a long-running process.
+func (s *Store) Maintain(ctx context.Context) {
+	if s.opts.ReadOnly {
+		return
+	}
+	for ctx.Err() == nil {
+		if err := s.db.RunValueLogGC(0.5); err != nil {
+			return
+		}
+	}
+}
+
+// writeErr gives a write error one clear meaning for the user.
+func (s *Store) writeErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+		return fmt.Errorf("store %s: %s: %w", s.dir, op, ErrDiskFull)
+	}
+	return fmt.Errorf("store %s: %s: %w", s.dir, op, err)
+}
+
+func (s *Store) checkWritable() error {
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// badgerLogger sends Badger's messages to slog.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) log(level slog.Level, format string, args ...any) {
+	if b.l == nil {
+		return
+	}
+	b.l.Log(context.Background(), level, strings.TrimSpace(fmt.Sprintf(format, args...)), "component", "badger")
+}
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.log(slog.LevelError, f, a...) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.log(slog.LevelWarn, f, a...) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.log(slog.LevelDebug, f, a...) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.log(slog.LevelDebug-4, f, a...) }
