@@ -22,6 +22,20 @@ type Source struct {
 	Year int
 	// Location is the zone of timestamps that carry none; nil means local.
 	Location *time.Location
+	// Live is set when the file is being followed: lines are being written
+	// now, so the upper bound for inferred years is the current time, not
+	// the modification time seen when the file was opened.
+	Live bool
+}
+
+// Reference returns the latest time a line of the file can carry: the time
+// of reading for a followed file, else its modification time. Years are
+// inferred so that no timestamp lies after it (plus a day for clock skew).
+func (s Source) Reference() time.Time {
+	if s.Live || s.ModTime.IsZero() {
+		return time.Now()
+	}
+	return s.ModTime
 }
 
 // Loc returns the zone for zone-less timestamps.
