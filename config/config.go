@@ -1,0 +1,352 @@
+// Package config reads mamori's YAML configuration file. Every field is
+// optional; Default fills what a file leaves out. The reference with every
+// key is in the README ("Configuration").
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/mamori-soc/mamori/asset"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// DB is the store directory; default $XDG_DATA_HOME/mamori.
+	DB string `yaml:"db"`
+	// LogFile receives mamori's own log; default $XDG_STATE_HOME/mamori/mamori.log.
+	LogFile string `yaml:"log_file"`
+	// Retention is how long events are kept; default 180d.
+	Retention Duration `yaml:"retention"`
+	// Timezone reads timestamps that carry no zone (syslog); default local.
+	Timezone string `yaml:"timezone"`
+	// InternalNetworks are the organisation's own addresses; default
+	// RFC 1918, 100.64.0.0/10 and fc00::/7.
+	InternalNetworks []string `yaml:"internal_networks"`
+	// Assets is an inventory file (CSV or YAML: ip or cidr, host, segment, role, owner).
+	Assets string `yaml:"assets"`
+	// Sources are the log files to follow.
+	Sources []Source `yaml:"sources"`
+
+	// IOC lists files or folders of indicator lists for the M-IOC-* rules.
+	IOC []string `yaml:"ioc"`
+	// GeoIP is a MaxMind-format country database for N-COUNTRY.
+	GeoIP string `yaml:"geoip"`
+	// Categories is a site-category list (domain<TAB>category) for N-CATEGORY.
+	Categories string `yaml:"categories"`
+	// DDNS adds dynamic-DNS provider zones (files of one zone per line) to
+	// the list shipped with mamori.
+	DDNS []string `yaml:"ddns"`
+
+	Baseline Baseline        `yaml:"baseline"`
+	Rules    map[string]Rule `yaml:"rules"`
+	// Allow hides matching alerts of every rule.
+	Allow []Allow `yaml:"allow"`
+
+	// Actuators run containment measures, by measure id.
+	Actuators map[string]Actuator `yaml:"actuators"`
+	// AuditFile mirrors the audit log as JSON lines; default next to the log file.
+	AuditFile string `yaml:"audit_file"`
+	// EvidenceWindow is how much context around an incident's alerts an
+	// evidence bundle exports; default 10m.
+	EvidenceWindow Duration `yaml:"evidence_window"`
+
+	UI UI `yaml:"ui"`
+
+	path string // where it was read from; "" for defaults
+}
+
+// Source is one log file, or a glob of them, to follow.
+type Source struct {
+	Path string `yaml:"path"`
+	// Format forces a format (see `mamori formats`); empty detects it.
+	Format string `yaml:"format"`
+	// Timezone overrides the global timezone for this source.
+	Timezone string `yaml:"timezone"`
+	// Year fixes the year of timestamps without one instead of inferring it.
+	Year int `yaml:"year"`
+}
+
+// Baseline configures how normal business is learned.
+type Baseline struct {
+	// Learning is the length of the learning window from the first event
+	// seen; default 72h.
+	Learning Duration `yaml:"learning"`
+}
+
+// Rule tunes one detection rule.
+type Rule struct {
+	// Enabled turns a rule off with false; default on.
+	Enabled *bool `yaml:"enabled"`
+	// Params are the rule's thresholds and windows (see `mamori rules`).
+	Params map[string]any `yaml:"params"`
+	// Allow hides this rule's alerts that match.
+	Allow []Allow `yaml:"allow"`
+}
+
+// Allow is one allow-list entry: every field given must match. A
+// destination may be a domain, a wildcard domain (*.example.com matches
+// example.com and its subdomains), an address or a CIDR.
+type Allow struct {
+	Rule        string `yaml:"rule" json:"rule,omitempty"`
+	Destination string `yaml:"destination" json:"destination,omitempty"`
+	Endpoint    string `yaml:"endpoint" json:"endpoint,omitempty"`
+	User        string `yaml:"user" json:"user,omitempty"`
+	Reason      string `yaml:"reason" json:"reason,omitempty"`
+}
+
+// Actuator is how a containment measure runs: an argv template (no shell)
+// whose {{param}} placeholders are filled with validated values.
+type Actuator struct {
+	Argv    []string `yaml:"argv"`
+	Undo    []string `yaml:"undo"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// UI holds console preferences.
+type UI struct {
+	Theme string `yaml:"theme"`
+	Lang  string `yaml:"lang"`
+}
+
+// Duration is a time.Duration that also reads days ("180d").
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return FormatDuration(time.Duration(d)), nil }
+
+// ParseDuration reads Go durations plus a "d" (day) unit: "72h", "180d", "1d12h".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (use e.g. 30s, 72h, 180d)", s)
+	}
+	return days + v, nil
+}
+
+// FormatDuration writes whole days as "Nd".
+func FormatDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
+}
+
+// Default returns the configuration used when there is no file.
+func Default() *Config {
+	c := &Config{}
+	c.fill()
+	return c
+}
+
+func (c *Config) fill() {
+	if c.DB == "" {
+		c.DB = filepath.Join(xdg("XDG_DATA_HOME", ".local/share"), "mamori")
+	}
+	if c.LogFile == "" {
+		c.LogFile = filepath.Join(xdg("XDG_STATE_HOME", ".local/state"), "mamori", "mamori.log")
+	}
+	if c.AuditFile == "" {
+		c.AuditFile = filepath.Join(filepath.Dir(c.LogFile), "audit.jsonl")
+	}
+	if c.Retention == 0 {
+		c.Retention = Duration(180 * 24 * time.Hour)
+	}
+	if len(c.InternalNetworks) == 0 {
+		c.InternalNetworks = append([]string(nil), asset.DefaultInternal...)
+	}
+	if c.Baseline.Learning == 0 {
+		c.Baseline.Learning = Duration(72 * time.Hour)
+	}
+	if c.EvidenceWindow == 0 {
+		c.EvidenceWindow = Duration(10 * time.Minute)
+	}
+}
+
+func xdg(env, fallback string) string {
+	if v := os.Getenv(env); v != "" && filepath.IsAbs(v) {
+		return v
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(home, fallback)
+}
+
+// DefaultPath is where the config file is looked for:
+// $XDG_CONFIG_HOME/mamori/config.yaml.
+func DefaultPath() string {
+	return filepath.Join(xdg("XDG_CONFIG_HOME", ".config"), "mamori", "config.yaml")
+}
+
+// ErrNotFound is returned by Load when the file does not exist.
+var ErrNotFound = errors.New("no configuration file")
+
+// Load reads and validates the file at path. Unknown keys are errors (a
+// typo must not silently disable a source). Relative paths in the file are
+// resolved against the file's directory.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", ErrNotFound, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.path = path
+	c.resolve(filepath.Dir(path))
+	return c, nil
+}
+
+// Parse reads a configuration from YAML bytes.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	c.fill()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Path returns the file the configuration came from, or "".
+func (c *Config) Path() string { return c.path }
+
+func (c *Config) resolve(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		if strings.HasPrefix(p, "~/") {
+			if home, err := os.UserHomeDir(); err == nil {
+				return filepath.Join(home, p[2:])
+			}
+		}
+		return filepath.Join(dir, p)
+	}
+	c.DB, c.LogFile, c.AuditFile = abs(c.DB), abs(c.LogFile), abs(c.AuditFile)
+	c.Assets, c.GeoIP, c.Categories = abs(c.Assets), abs(c.GeoIP), abs(c.Categories)
+	for i := range c.Sources {
+		c.Sources[i].Path = abs(c.Sources[i].Path)
+	}
+	for i := range c.IOC {
+		c.IOC[i] = abs(c.IOC[i])
+	}
+	for i := range c.DDNS {
+		c.DDNS[i] = abs(c.DDNS[i])
+	}
+}
+
+// Validate checks values the YAML types cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, err := asset.ParseNetworks(c.InternalNetworks); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Timezone != "" {
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			errs = append(errs, fmt.Errorf("timezone %q: %w", c.Timezone, err))
+		}
+	}
+	for i, s := range c.Sources {
+		if strings.TrimSpace(s.Path) == "" {
+			errs = append(errs, fmt.Errorf("sources[%d]: path is empty", i))
+		}
+		if s.Timezone != "" {
+			if _, err := time.LoadLocation(s.Timezone); err != nil {
+				errs = append(errs, fmt.Errorf("sources[%d] timezone %q: %w", i, s.Timezone, err))
+			}
+		}
+		if s.Year != 0 && (s.Year < 1970 || s.Year > 9999) {
+			errs = append(errs, fmt.Errorf("sources[%d]: year %d out of range", i, s.Year))
+		}
+	}
+	for id, a := range c.Actuators {
+		if len(a.Argv) == 0 {
+			errs = append(errs, fmt.Errorf("actuators.%s: argv is empty", id))
+		}
+	}
+	if c.Retention < 0 {
+		errs = append(errs, errors.New("retention must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Location returns the zone for zone-less timestamps of a source.
+func (c *Config) Location(s Source) *time.Location {
+	name := s.Timezone
+	if name == "" {
+		name = c.Timezone
+	}
+	if name == "" {
+		return time.Local
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.Local // Validate reported it
+	}
+	return loc
+}
+
+// Networks returns the internal networks.
+func (c *Config) Networks() asset.Networks {
+	n, _ := asset.ParseNetworks(c.InternalNetworks) // validated
+	return n
+}
+
+// Example is a commented configuration shown to a user without one.
+const Example = `# ~/.config/mamori/config.yaml
+sources:
+  - path: /var/log/squid/access.log          # format detected from the content
+  - path: /var/log/syslog                     # sshd, netfilter, dnsmasq lines
+  - path: /opt/zeek/logs/current/*.log        # globs are followed as files appear
+    format: zeek
+internal_networks: [10.0.0.0/8, 192.168.0.0/16]
+assets: /etc/mamori/assets.csv                # ip,host,segment,role,owner
+timezone: Asia/Tokyo
+retention: 180d
+`

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFullFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	body := `
+db: store
+retention: 90d
+timezone: Asia/Tokyo
+internal_networks: [10.0.0.0/8]
+assets: assets.csv
+sources:
+  - path: logs/access.log
+    format: squid
+  - path: /var/log/syslog
+    timezone: UTC
+    year: 2025
+ioc: [intel/]
+baseline: {learning: 48h}
+rules:
+  S-BEACON:
+    enabled: false
+    params: {min_connections: 30}
+    allow: [{destination: "*.windowsupdate.com", reason: updates}]
+allow:
+  - {endpoint: 10.0.30.5, reason: admin PC}
+actuators:
+  endpoint.block-ip: {argv: [nft, add, element, inet, mamori, blocked, "{ {{ip}} }"], timeout: 10s}
+ui: {theme: light, lang: ja}
+`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != filepath.Join(dir, "store") || c.Sources[0].Path != filepath.Join(dir, "logs/access.log") || c.IOC[0] != filepath.Join(dir, "intel") {
+		t.Fatalf("relative paths not resolved: %q %q %q", c.DB, c.Sources[0].Path, c.IOC[0])
+	}
+	if time.Duration(c.Retention) != 90*24*time.Hour || time.Duration(c.Baseline.Learning) != 48*time.Hour {
+		t.Fatalf("durations: %v %v", c.Retention, c.Baseline.Learning)
+	}
+	if r := c.Rules["S-BEACON"]; r.Enabled == nil || *r.Enabled || r.Params["min_connections"] != 30 || r.Allow[0].Destination != "*.windowsupdate.com" {
+		t.Fatalf("rule config: %+v", r)
+	}
+	if a := c.Actuators["endpoint.block-ip"]; len(a.Argv) != 7 || time.Duration(a.Timeout) != 10*time.Second {
+		t.Fatalf("actuator: %+v", a)
+	}
+	if loc := c.Location(c.Sources[1]); loc.String() != "UTC" {
+		t.Fatalf("source zone: %v", loc)
+	}
+	if loc := c.Location(c.Sources[0]); loc.String() != "Asia/Tokyo" {
+		t.Fatalf("global zone: %v", loc)
+	}
+}
+
+func TestParseRejectsMistakes(t *testing.T) {
+	cases := map[string]string{
+		"unknown key":       "sourcse:\n  - path: /x\n",
+		"bad cidr":          "internal_networks: [10.0.0.0/40]\n",
+		"bad zone":          "timezone: Mars/Olympus\n",
+		"bad duration":      "retention: forever\n",
+		"empty source path": "sources:\n  - format: squid\n",
+		"empty argv":        "actuators:\n  endpoint.block-ip: {timeout: 5s}\n",
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Parse([]byte(body)); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/data")
+	t.Setenv("XDG_STATE_HOME", "/state")
+	c := Default()
+	if c.DB != "/data/mamori" || c.LogFile != "/state/mamori/mamori.log" || c.AuditFile != "/state/mamori/audit.jsonl" {
+		t.Fatalf("paths: %q %q %q", c.DB, c.LogFile, c.AuditFile)
+	}
+	if !strings.Contains(strings.Join(c.InternalNetworks, ","), "10.0.0.0/8") {
+		t.Fatalf("internal networks: %v", c.InternalNetworks)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "none.yaml")); err == nil || !strings.Contains(err.Error(), "no configuration file") {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := Parse([]byte(Example)); err != nil {
+		t.Fatalf("the example configuration does not parse: %v", err)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	cases := map[string]time.Duration{"30s": 30 * time.Second, "72h": 72 * time.Hour, "180d": 180 * 24 * time.Hour, "1d12h": 36 * time.Hour, "": 0}
+	for s, want := range cases {
+		if got, err := ParseDuration(s); err != nil || got != want {
+			t.Errorf("%q: %v %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"d", "xd", "1w", "12"} {
+		if _, err := ParseDuration(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	if FormatDuration(180*24*time.Hour) != "180d" || FormatDuration(90*time.Minute) != "1h30m0s" {
+		t.Error("FormatDuration")
+	}
+}
