@@ -98,35 +98,37 @@ func (s *Store) expiresAt() uint64 {
 // Events calls fn for every event with from <= time < to, in time order. A
 // zero to means no upper bound. fn's event is its own copy.
 func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(Stored) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.Prefix = []byte{prefixEvent}
-		opt.PrefetchSize = 256
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		var upper []byte
-		if !to.IsZero() {
-			upper = eventTimeBound(to)
+	return s.db.View(func(txn *badger.Txn) error { return eventsIn(ctx, txn, from, to, fn) })
+}
+
+func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(Stored) error) error {
+	opt := badger.DefaultIteratorOptions
+	opt.Prefix = []byte{prefixEvent}
+	opt.PrefetchSize = 256
+	it := txn.NewIterator(opt)
+	defer it.Close()
+	var upper []byte
+	if !to.IsZero() {
+		upper = eventTimeBound(to)
+	}
+	n := 0
+	for it.Seek(eventTimeBound(from)); it.Valid(); it.Next() {
+		item := it.Item()
+		if upper != nil && bytes.Compare(item.Key(), upper) >= 0 {
+			break
 		}
-		n := 0
-		for it.Seek(eventTimeBound(from)); it.Valid(); it.Next() {
-			item := it.Item()
-			if upper != nil && bytes.Compare(item.Key(), upper) >= 0 {
-				break
-			}
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			st, err := decodeItem(item)
-			if err != nil {
-				return err
-			}
-			if err := fn(st); err != nil {
-				return err
-			}
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
 		}
-		return nil
-	})
+		st, err := decodeItem(item)
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func decodeItem(item *badger.Item) (Stored, error) {
@@ -330,4 +332,23 @@ func (s *Store) CountEvents(ctx context.Context, from, to time.Time) (int, error
 		return nil
 	})
 	return n, err
+}
+
+// Snapshot is a consistent read-only view of the store at one moment:
+// writes after it was taken are not seen through it.
+type Snapshot struct {
+	txn *badger.Txn
+}
+
+// Snapshot opens a view of the store as it is now. Close it when done: an
+// open snapshot keeps old data from being compacted away.
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.NewTransaction(false)} }
+
+// Close releases the snapshot.
+func (sn *Snapshot) Close() { sn.txn.Discard() }
+
+// Events calls fn for every event of the snapshot with from <= time < to
+// (zero to: no bound), in time order.
+func (sn *Snapshot) Events(ctx context.Context, from, to time.Time, fn func(Stored) error) error {
+	return eventsIn(ctx, sn.txn, from, to, fn)
 }

@@ -216,3 +216,41 @@ func (s *Store) List(f Family, fn func(name string, doc []byte) error) error {
 	}
 	return nil
 }
+
+// EndpointSummary is what the store knows of one endpoint without scanning
+// its timeline.
+type EndpointSummary struct {
+	ID        string    `json:"id"`
+	Host      string    `json:"host,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Events    int64     `json:"events"` // events written (a replay after a crash counts again)
+}
+
+// PutEndpointSummaries writes summaries in one transaction.
+func (s *Store) PutEndpointSummaries(sums []EndpointSummary) error {
+	keys := make([][]byte, len(sums))
+	vals := make([]any, len(sums))
+	for i := range sums {
+		keys[i] = nameKey(prefixEndpointSummary, sums[i].ID)
+		vals[i] = &sums[i]
+	}
+	return s.putJSON("save endpoint summaries", keys, vals)
+}
+
+// EndpointSummaries reads every endpoint summary.
+func (s *Store) EndpointSummaries() ([]EndpointSummary, error) {
+	var out []EndpointSummary
+	err := s.scanJSON([]byte{prefixEndpointSummary}, func(_, b []byte) error {
+		var e EndpointSummary
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read endpoint summaries: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,108 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/parse"
+)
+
+// batchSize is how many events a source collects before sending them.
+const batchSize = 1024
+
+// backwardsNote is how far an event's time may go back from the previous
+// one before it is noted: Squid and Zeek log at the end of a request or a
+// connection, so small steps back are normal.
+const backwardsNote = 10 * time.Minute
+
+// fileDecoder turns the lines of one file into events: it guards the parser
+// against lines it should never see (too long, binary), keeps the raw line
+// and its place for evidence, and counts everything in a tally.
+type fileDecoder struct {
+	ref      string // Ref.File of the events
+	dec      parse.Decoder
+	enr      *Enricher
+	events   []event.Event
+	t        tally
+	prevTime time.Time
+}
+
+func newFileDecoder(ref string, dec parse.Decoder, enr *Enricher) *fileDecoder {
+	return &fileDecoder{ref: ref, dec: dec, enr: enr, events: make([]event.Event, 0, batchSize)}
+}
+
+// errStopFile carries a decoder's ErrSkipFile up to the reader.
+type errStopFile struct{ reason string }
+
+func (e *errStopFile) Error() string { return e.reason }
+
+// add decodes one line. It returns *errStopFile when the decoder says the
+// whole file is of no use.
+func (fd *fileDecoder) add(l line) error {
+	fd.t.lines++
+	fd.t.offset = l.end
+	text := l.text
+	switch {
+	case l.tooLong:
+		fd.t.reject("line too long", fmt.Sprintf("%d bytes, more than %d", l.length, len(l.text)), l.offset, text)
+		return nil
+	case len(bytes.TrimSpace(text)) == 0:
+		fd.t.ignored++
+		return nil
+	case bytes.IndexByte(text, 0) >= 0:
+		fd.t.reject("binary data", "NUL bytes in the line", l.offset, text)
+		return nil
+	}
+	raw := string(text) // kept byte for byte as evidence
+	if !utf8.Valid(text) {
+		text = bytes.ToValidUTF8(text, []byte("\uFFFD"))
+		fd.t.note("invalid UTF-8 (replaced)", l.offset, text)
+	}
+	fd.events = append(fd.events, event.Event{})
+	ev := &fd.events[len(fd.events)-1]
+	err := fd.dec.Decode(text, ev)
+	if err != nil {
+		fd.events = fd.events[:len(fd.events)-1]
+		switch {
+		case errors.Is(err, parse.ErrSkip):
+			fd.t.ignored++
+		case errors.Is(err, parse.ErrSkipFile):
+			return &errStopFile{reason: err.Error()}
+		default:
+			fd.t.reject(parse.RejectReason(err), err.Error(), l.offset, text)
+		}
+		return nil
+	}
+	ev.Ref = event.Ref{File: fd.ref, Offset: l.offset}
+	ev.Raw = raw
+	ev.Time = ev.Time.UTC()
+	if fd.enr != nil {
+		fd.enr.Enrich(ev)
+	}
+	if !fd.prevTime.IsZero() && ev.Time.Before(fd.prevTime.Add(-backwardsNote)) {
+		fd.t.note("time goes back more than 10m", l.offset, text)
+	}
+	if ev.Time.After(fd.prevTime) {
+		fd.prevTime = ev.Time
+	}
+	if ev.Time.After(fd.t.lastTime) {
+		fd.t.lastTime = ev.Time
+	}
+	fd.t.events++
+	return nil
+}
+
+// take returns the events and tally collected so far and starts afresh.
+func (fd *fileDecoder) take() ([]event.Event, tally) {
+	evs, t := fd.events, fd.t
+	fd.events = make([]event.Event, 0, batchSize)
+	fd.t = tally{offset: t.offset, size: t.size, lastTime: t.lastTime}
+	return evs, t
+}
+
+// full reports whether a batch is ready to send.
+func (fd *fileDecoder) full() bool { return len(fd.events) >= batchSize || fd.t.lines >= 8*batchSize }

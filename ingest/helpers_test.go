@@ -1,0 +1,220 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// testFormat is a minimal line format for the framework's tests:
+// "RFC3339 IP message"; lines starting with "#" are headers (the decoder
+// remembers the last one, like a Zeek TSV decoder), "bad" lines are
+// rejected.
+var testFormat = parse.Format{
+	Name:    "testfmt",
+	Title:   "test format",
+	Example: "2026-11-20T09:00:00Z 10.0.10.23 hello",
+	Sniff: func(_ string, lines [][]byte) int {
+		for _, l := range lines {
+			if bytes.HasPrefix(l, []byte("20")) || bytes.HasPrefix(l, []byte("#testfmt")) {
+				return 50
+			}
+		}
+		return 0
+	},
+	New: func(parse.Source) parse.Decoder { return &testDecoder{} },
+}
+
+type testDecoder struct{ header string }
+
+func (d *testDecoder) Decode(line []byte, ev *event.Event) error {
+	if bytes.HasPrefix(line, []byte("#")) {
+		d.header = string(line)
+		return parse.ErrSkip
+	}
+	if bytes.Equal(line, []byte("skipfile")) {
+		return parse.SkipFile("nothing here")
+	}
+	f := bytes.SplitN(line, []byte(" "), 3)
+	if len(f) < 3 {
+		return parse.Rejectf("too few fields", "%d fields", len(f))
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(f[0]))
+	if err != nil {
+		return parse.Rejectf("bad timestamp", "%v", err)
+	}
+	a, err := netip.ParseAddr(string(f[1]))
+	if err != nil {
+		return parse.Rejectf("bad address", "%v", err)
+	}
+	*ev = event.Event{Time: t, Format: "testfmt", Kind: event.KindConnection, SrcIP: a, Message: string(f[2]), Label: d.header}
+	return nil
+}
+
+var testT0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+func testLine(i int) string {
+	return fmt.Sprintf("%s 10.0.10.%d message number %d", testT0.Add(time.Duration(i)*time.Second).Format(time.RFC3339), 1+i%200, i)
+}
+
+type harness struct {
+	t      *testing.T
+	dir    string
+	st     *store.Store
+	p      *Pipeline
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func testOptions() Options {
+	return Options{
+		Formats:  []parse.Format{testFormat},
+		Enricher: &Enricher{Networks: asset.MustNetworks(asset.DefaultInternal...)},
+	}
+}
+
+// newHarness opens a store and runs a pipeline until the test ends.
+func newHarness(t *testing.T, dbDir string) *harness {
+	t.Helper()
+	if dbDir == "" {
+		dbDir = filepath.Join(t.TempDir(), "db")
+	}
+	st, err := store.Open(dbDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, dir: t.TempDir(), st: st}
+	h.p = NewPipeline(st, NewStats(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		_ = h.p.Run(ctx)
+	}()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.wg.Wait()
+	h.cancel = nil
+	_ = h.st.Close()
+}
+
+func (h *harness) follow(ctx context.Context, f *Follower, srcs ...FollowSource) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	f.Pipeline, f.Offsets = h.p, h.st
+	if f.RotateWait == 0 {
+		f.RotateWait = 300 * time.Millisecond
+	}
+	if f.Poll == 0 {
+		f.Poll = 50 * time.Millisecond
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := f.Run(ctx, srcs); err != nil {
+			h.t.Errorf("follower: %v", err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// raws returns the raw lines stored, sorted.
+func (h *harness) raws() []string {
+	var out []string
+	err := h.st.Events(context.Background(), time.Time{}, time.Time{}, func(s store.Stored) error {
+		out = append(out, s.Event.Raw)
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// waitFor polls until the store holds n events or the deadline passes.
+func (h *harness) waitFor(n int, within time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got, err := h.st.CountEvents(context.Background(), time.Time{}, time.Time{})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if got == n {
+			return
+		}
+		if got > n {
+			h.t.Fatalf("store holds %d events, more than the %d written", got, n)
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("store holds %d events after %v, want %d; sources: %+v", got, within, n, h.p.Stats().Snapshot())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// wantExactly checks that the store holds exactly lines 0..n-1, once each.
+func (h *harness) wantExactly(n int) {
+	h.t.Helper()
+	want := make([]string, n)
+	for i := range want {
+		want[i] = testLine(i)
+	}
+	sort.Strings(want)
+	got := h.raws()
+	if len(got) != n {
+		h.t.Fatalf("store holds %d events, want %d", len(got), n)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			h.t.Fatalf("stored lines differ from written at %d: %q vs %q", i, got[i], want[i])
+		}
+	}
+}
+
+func appendLines(t *testing.T, path string, from, to int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	for i := from; i < to; i++ {
+		b.WriteString(testLine(i))
+		b.WriteByte('\n')
+	}
+	if _, err := f.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lastEvent(t *testing.T, h *harness) event.Event {
+	t.Helper()
+	var last event.Event
+	_ = h.st.Events(context.Background(), time.Time{}, time.Time{}, func(s store.Stored) error {
+		last = s.Event
+		return nil
+	})
+	return last
+}

@@ -1,0 +1,210 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/sanitize"
+)
+
+// SkipError says why a file is not read: it is not a log of a known format,
+// or a binary file, or a log type mamori has no use for.
+type SkipError struct {
+	Path   string
+	Reason string
+}
+
+func (e *SkipError) Error() string { return e.Path + ": skipped: " + e.Reason }
+
+// opened is a file ready to read: plain or decompressed.
+type opened struct {
+	f          *os.File
+	r          io.Reader // what to read lines from
+	compressed bool
+}
+
+func (o *opened) Close() error { return o.f.Close() }
+
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// openLog opens path, transparently decompressing gzip (by content, not
+// name). When counter is set, the bytes read from disk are added to it.
+func openLog(path string, counter *atomic.Int64) (*opened, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var raw io.Reader = f
+	if counter != nil {
+		raw = &countingReader{r: f, n: counter}
+	}
+	br := bufio.NewReaderSize(raw, 64<<10)
+	head, _ := br.Peek(2)
+	if bytes.Equal(head, gzipMagic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: bad gzip data: %w", path, err)
+		}
+		zr.Multistream(true)
+		return &opened{f: f, r: zr, compressed: true}, nil
+	}
+	return &opened{f: f, r: br}, nil
+}
+
+// sniffBytes is how much of a file's start is read to recognise it.
+const sniffBytes = 64 << 10
+
+// binaryReason names what a file's first bytes look like when they are not
+// text, or returns "".
+func binaryReason(head []byte) string {
+	magics := []struct {
+		magic []byte
+		what  string
+	}{
+		{[]byte{0xd4, 0xc3, 0xb2, 0xa1}, "a pcap packet capture"},
+		{[]byte{0xa1, 0xb2, 0xc3, 0xd4}, "a pcap packet capture"},
+		{[]byte{0x4d, 0x3c, 0xb2, 0xa1}, "a pcap packet capture"},
+		{[]byte{0x0a, 0x0d, 0x0d, 0x0a}, "a pcapng packet capture"},
+		{[]byte("ElfFile\x00"), "a Windows .evtx event log (not supported yet)"},
+		{[]byte("PK\x03\x04"), "a ZIP archive (unpack it first)"},
+		{[]byte("\x7fELF"), "an executable"},
+		{[]byte("MZ"), "a Windows executable"},
+		{[]byte("%PDF"), "a PDF document"},
+		{[]byte("\x89PNG"), "an image"},
+		{[]byte("SQLite format 3\x00"), "a SQLite database"},
+		{[]byte("BZh"), "a bzip2 archive (decompress it first)"},
+		{[]byte{0xfd, '7', 'z', 'X', 'Z', 0}, "an xz archive (decompress it first)"},
+		{[]byte{0x28, 0xb5, 0x2f, 0xfd}, "a zstd archive (decompress it first)"},
+		{[]byte("ustar"), "a tar archive (unpack it first)"},
+	}
+	for _, m := range magics {
+		if bytes.HasPrefix(head, m.magic) {
+			return m.what
+		}
+	}
+	if len(head) > 262 && bytes.Equal(head[257:262], []byte("ustar")) {
+		return "a tar archive (unpack it first)"
+	}
+	if len(head) == 0 {
+		return ""
+	}
+	// Text with a stray binary line is still a log: call it binary only
+	// when control bytes are common, or when it starts with NULs.
+	ctl := 0
+	for _, c := range head {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+			ctl++
+		}
+	}
+	if ctl*10 > len(head) || bytes.HasPrefix(head, []byte{0, 0}) {
+		return "binary data"
+	}
+	return ""
+}
+
+// sniffLines returns the first non-empty lines of head (at most
+// parse.SniffLines), without a trailing partial line unless it is all.
+func sniffLines(head []byte, complete bool) [][]byte {
+	var lines [][]byte
+	rest := head
+	for len(rest) > 0 && len(lines) < parse.SniffLines {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			if !complete && len(lines) > 0 {
+				break
+			}
+			i = len(rest)
+		}
+		l := bytes.TrimRight(rest[:i], "\r")
+		if len(bytes.TrimSpace(l)) > 0 {
+			if !utf8.Valid(l) {
+				l = bytes.ToValidUTF8(l, []byte("\uFFFD"))
+			}
+			lines = append(lines, l)
+		}
+		if i == len(rest) {
+			break
+		}
+		rest = rest[i+1:]
+	}
+	return lines
+}
+
+// ErrEmpty is returned by Detect for a file with no lines yet.
+var ErrEmpty = errors.New("empty file")
+
+// Detect recognises the format of the log file at path from its first
+// lines. A file that is no known log comes back as a *SkipError with the
+// reason; an empty file as ErrEmpty.
+func Detect(path string, formats []parse.Format) (parse.Format, error) {
+	o, err := openLog(path, nil)
+	if err != nil {
+		return parse.Format{}, err
+	}
+	defer o.Close()
+	head := make([]byte, sniffBytes)
+	n, err := io.ReadFull(o.r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return parse.Format{}, fmt.Errorf("%s: read: %w", path, err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return parse.Format{}, ErrEmpty
+	}
+	if why := binaryReason(head); why != "" {
+		return parse.Format{}, &SkipError{Path: path, Reason: "not a log: " + why}
+	}
+	lines := sniffLines(head, n < sniffBytes)
+	if len(lines) == 0 {
+		return parse.Format{}, ErrEmpty
+	}
+	return pick(path, lines, formats)
+}
+
+func pick(path string, lines [][]byte, formats []parse.Format) (parse.Format, error) {
+	type rated struct {
+		f     parse.Format
+		score int
+	}
+	var rs []rated
+	for _, f := range formats {
+		if f.Sniff == nil {
+			continue
+		}
+		if s := f.Sniff(path, lines); s > 0 {
+			rs = append(rs, rated{f, s})
+		}
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].score > rs[j].score })
+	if len(rs) == 0 {
+		first := string(lines[0])
+		if len(first) > 60 {
+			first = first[:60] + "…"
+		}
+		return parse.Format{}, &SkipError{Path: path, Reason: fmt.Sprintf("no known log format (first line: %q)", sanitize.Line(first))}
+	}
+	return rs[0].f, nil
+}
+
+// isLogCandidate says whether a file met while walking a folder is worth
+// sniffing. Hidden files and obvious non-logs by name are listed as skipped
+// without being opened.
+func isLogCandidate(path string) (bool, string) {
+	base := filepath.Base(path)
+	if strings.HasPrefix(base, ".") {
+		return false, "hidden file"
+	}
+	return true, ""
+}

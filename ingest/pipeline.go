@@ -1,0 +1,273 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// Store is what the pipeline needs of the store.
+type Store interface {
+	PutEvents(evs []event.Event) error
+	PutOffsets(offs []store.Offset) error
+	PutEndpointSummaries(sums []store.EndpointSummary) error
+	EndpointSummaries() ([]store.EndpointSummary, error)
+	Snapshot() *store.Snapshot
+}
+
+// Batch is decoded events from one source and the offset they reach.
+type Batch struct {
+	Events []event.Event
+	// Offset, when set, is saved once the events are stored: a restart
+	// resumes after them.
+	Offset *store.Offset
+
+	stats *sourceStats
+	tally tally
+}
+
+// Pipeline is the single writer between the sources and the store: sources
+// send batches, the writer stores them, saves their offsets, updates the
+// sources' stats and hands the stored events to subscribers (the detection
+// engine) in the order they were written.
+type Pipeline struct {
+	st    Store
+	stats *Stats
+	log   *slog.Logger
+
+	in      chan Batch
+	subReq  chan subRequest
+	closeMu sync.Mutex
+	closed  bool
+	done    chan struct{}
+
+	mu       sync.Mutex
+	lastErr  error
+	lastErrT time.Time
+	written  int64
+
+	endpoints map[string]*store.EndpointSummary
+	dirty     map[string]bool
+}
+
+type subRequest struct {
+	buf   int
+	reply chan Subscription
+}
+
+// Subscription is the stored events, split consistently at the moment it
+// began: Snapshot holds everything written before, Events delivers every
+// batch written after. The channel closes when the pipeline ends.
+type Subscription struct {
+	Snapshot *store.Snapshot
+	Events   <-chan []event.Event
+}
+
+// NewPipeline returns a pipeline writing to st and counting into stats.
+func NewPipeline(st Store, stats *Stats, log *slog.Logger) *Pipeline {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{
+		st: st, stats: stats, log: log,
+		in:        make(chan Batch, 16),
+		subReq:    make(chan subRequest),
+		done:      make(chan struct{}),
+		endpoints: map[string]*store.EndpointSummary{},
+		dirty:     map[string]bool{},
+	}
+}
+
+// Stats returns the per-source statistics.
+func (p *Pipeline) Stats() *Stats { return p.stats }
+
+// Send hands a batch to the writer; it blocks while the writer is busy
+// (back-pressure) and returns ctx's error if ctx ends first.
+func (p *Pipeline) Send(ctx context.Context, b Batch) error {
+	select {
+	case p.in <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.done:
+		return errors.New("ingest pipeline stopped")
+	}
+}
+
+// CloseInput says no more batches will be sent; Run returns once the ones
+// sent are written.
+func (p *Pipeline) CloseInput() {
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if !p.closed {
+		p.closed = true
+		close(p.in)
+	}
+}
+
+// Subscribe starts a subscription (see Subscription). buf is the channel's
+// capacity in batches; a full channel makes the writer wait.
+func (p *Pipeline) Subscribe(ctx context.Context, buf int) (Subscription, error) {
+	req := subRequest{buf: buf, reply: make(chan Subscription, 1)}
+	select {
+	case p.subReq <- req:
+	case <-ctx.Done():
+		return Subscription{}, ctx.Err()
+	case <-p.done:
+		return Subscription{}, errors.New("ingest pipeline stopped")
+	}
+	return <-req.reply, nil
+}
+
+// Err returns the last store error and when it happened, for the status
+// bar; nil when the last write succeeded.
+func (p *Pipeline) Err() (error, time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr, p.lastErrT
+}
+
+// Written returns how many events have been stored.
+func (p *Pipeline) Written() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written
+}
+
+// retryEvery is how often a failed write (disk full) is retried.
+const retryEvery = 2 * time.Second
+
+// Run writes batches until the input is closed and drained, or ctx ends.
+// A batch whose write fails (a full disk) is retried until it succeeds or
+// ctx ends; its offset is saved only after, so nothing is lost: at worst it
+// is read again after a restart.
+func (p *Pipeline) Run(ctx context.Context) error {
+	defer close(p.done)
+	var subs []chan []event.Event
+	defer func() {
+		for _, s := range subs {
+			close(s)
+		}
+		p.flushEndpoints()
+	}()
+	flush := time.NewTicker(5 * time.Second)
+	defer flush.Stop()
+	for {
+		select {
+		case b, ok := <-p.in:
+			if !ok {
+				return nil
+			}
+			if err := p.write(ctx, b); err != nil {
+				return err
+			}
+			for _, s := range subs {
+				select {
+				case s <- b.Events:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		case req := <-p.subReq:
+			ch := make(chan []event.Event, req.buf)
+			subs = append(subs, ch)
+			req.reply <- Subscription{Snapshot: p.st.Snapshot(), Events: ch}
+		case <-flush.C:
+			p.flushEndpoints()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (p *Pipeline) write(ctx context.Context, b Batch) error {
+	for {
+		err := p.st.PutEvents(b.Events)
+		if err == nil && b.Offset != nil {
+			err = p.st.PutOffsets([]store.Offset{*b.Offset})
+		}
+		p.mu.Lock()
+		if err == nil {
+			p.lastErr = nil
+			p.written += int64(len(b.Events))
+		} else {
+			if p.lastErr == nil || p.lastErr.Error() != err.Error() {
+				p.log.Error("store write failed; retrying", "err", err)
+			}
+			p.lastErr, p.lastErrT = err, time.Now()
+		}
+		p.mu.Unlock()
+		if err == nil {
+			break
+		}
+		select {
+		case <-time.After(retryEvery):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if b.stats != nil {
+		b.stats.merge(&b.tally, time.Now())
+	}
+	p.noteEndpoints(b.Events)
+	return nil
+}
+
+func (p *Pipeline) noteEndpoints(evs []event.Event) {
+	for i := range evs {
+		ev := &evs[i]
+		id := ev.EndpointID()
+		if id == "" {
+			continue
+		}
+		s := p.endpoints[id]
+		if s == nil {
+			s = &store.EndpointSummary{ID: id, FirstSeen: ev.Time, LastSeen: ev.Time}
+			p.endpoints[id] = s
+		}
+		if ev.Host != "" {
+			s.Host = ev.Host
+		}
+		if ev.Time.Before(s.FirstSeen) {
+			s.FirstSeen = ev.Time
+		}
+		if ev.Time.After(s.LastSeen) {
+			s.LastSeen = ev.Time
+		}
+		s.Events++
+		p.dirty[id] = true
+	}
+}
+
+// LoadEndpoints reads the endpoint summaries saved by earlier runs, so that
+// counts continue; call before Run.
+func (p *Pipeline) LoadEndpoints() error {
+	sums, err := p.st.EndpointSummaries()
+	if err != nil {
+		return err
+	}
+	for i := range sums {
+		p.endpoints[sums[i].ID] = &sums[i]
+	}
+	return nil
+}
+
+func (p *Pipeline) flushEndpoints() {
+	if len(p.dirty) == 0 {
+		return
+	}
+	sums := make([]store.EndpointSummary, 0, len(p.dirty))
+	for id := range p.dirty {
+		sums = append(sums, *p.endpoints[id])
+	}
+	if err := p.st.PutEndpointSummaries(sums); err != nil {
+		p.log.Warn("saving endpoint summaries", "err", err)
+		return
+	}
+	clear(p.dirty)
+}
