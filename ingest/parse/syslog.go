@@ -293,6 +293,18 @@ func parseISO(s string, i int, loc *time.Location) (time.Time, int, error) {
 	return t.Add(-time.Duration(off) * time.Second), j, nil
 }
 
+// ParseISO reads an RFC 3339 / ISO 8601 timestamp at the start of s
+// ("2026-03-04T10:00:00.123+09:00", "...Z", "+0900", or a space for the
+// T), as BIND's print-time iso8601 writes. A time without a zone is read
+// in loc. It returns the time in UTC and the length read; the error is a
+// *Reject with the reason "bad timestamp".
+func ParseISO(s string, loc *time.Location) (time.Time, int, error) {
+	if len(s) < 4 || !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[2]) || !isDigit(s[3]) {
+		return time.Time{}, 0, Rejectf("bad timestamp", "%.32q", s)
+	}
+	return parseISO(s, 0, loc)
+}
+
 // parseOffset reads "09:00", "0900" or "09" at s[i:] and returns the offset
 // in seconds and the index after it.
 func parseOffset(s string, i int) (int, int, bool) {

@@ -255,6 +255,22 @@ func TestParseDMY(t *testing.T) {
 	}
 }
 
+func TestParseISO(t *testing.T) {
+	got, n, err := ParseISO("2024-03-04T10:00:00.123+09:00 client", time.UTC)
+	if err != nil || !got.Equal(utc("2024-03-04T01:00:00.123Z")) || n != 29 {
+		t.Errorf("got %v, %d, %v", got, n, err)
+	}
+	got, n, err = ParseISO("2024-03-04 10:00:00.5 client", jst)
+	if err != nil || !got.Equal(utc("2024-03-04T01:00:00.5Z")) || n != 21 {
+		t.Errorf("zoneless: got %v, %d, %v", got, n, err)
+	}
+	for _, bad := range []string{"", "2024", "2024-13-04T10:00:00Z", "abcd-03-04T10:00:00Z"} {
+		if _, _, err := ParseISO(bad, time.UTC); RejectReason(err) != "bad timestamp" {
+			t.Errorf("ParseISO(%q) err = %v", bad, err)
+		}
+	}
+}
+
 func FuzzParseSyslog(f *testing.F) {
 	for _, s := range []string{
 		"Jun  8 14:34:33 sd-126005 kernel: [50028442.088484] IN=enp1s0 OUT=",
