@@ -1,0 +1,247 @@
+package detect
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// toy fires on every IDS event; as a Learner (when learns is set) it
+// learns signatures and fires only on new ones.
+type toy struct {
+	rule   string
+	learns bool
+	seen   map[string]bool
+}
+
+func (t *toy) Rule() string        { return t.rule }
+func (t *toy) Kinds() []event.Kind { return []event.Kind{event.KindIDS} }
+func (t *toy) Observe(ev *event.Event, em *Emitter) {
+	if t.learns && t.seen[ev.Signature] {
+		return
+	}
+	em.Emit(Finding{Time: ev.Time, Endpoint: ev.EndpointID(), Peer: ev.SrcIP.String(), Key: ev.Signature, Score: 0.5, Summary: ev.Signature, Evidence: []*event.Event{ev}})
+}
+
+type toyLearner struct{ toy }
+
+func (t *toyLearner) Learn(ev *event.Event)  { t.seen[ev.Signature] = true }
+func (t *toyLearner) Baseline() any          { return t.seen }
+func (t *toyLearner) Restore(b []byte) error { return jsonUnmarshal(b, &t.seen) }
+
+var t0 = time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC) // a Monday
+
+func idsEvent(at time.Duration, sig string) *event.Event {
+	ep := netip.MustParseAddr("10.0.10.23")
+	return &event.Event{Time: t0.Add(at), Kind: event.KindIDS, Endpoint: ep, SrcIP: netip.MustParseAddr("198.51.100.9"), DstIP: ep,
+		Signature: sig, Ref: event.Ref{File: "/eve.json", Offset: int64(at)}, Raw: sig}
+}
+
+func newTestEngine(t *testing.T, st Store, rules map[string]config.Rule) *Engine {
+	t.Helper()
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Options{
+		Factories: []Factory{
+			{Rule: "M-IDS", New: func(Params, *Env) Detector { return &toy{rule: "M-IDS"} }},
+			{Rule: "N-APP", New: func(Params, *Env) Detector {
+				return &toyLearner{toy{rule: "N-APP", learns: true, seen: map[string]bool{}}}
+			}},
+		},
+		Env:      &Env{Catalog: cat, Networks: asset.MustNetworks(asset.DefaultInternal...)},
+		Rules:    rules,
+		Learning: 24 * time.Hour,
+		Store:    st,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEngineAggregatesLearnsAndReportsStates(t *testing.T) {
+	e := newTestEngine(t, nil, nil)
+	e.Process(idsEvent(0, "ET SCAN a"))
+	e.Process(idsEvent(time.Minute, "ET SCAN a"))
+	e.Process(idsEvent(2*time.Minute, "ET SCAN b"))
+
+	states := map[string]RuleState{}
+	for _, s := range e.States() {
+		states[s.Rule.ID] = s
+	}
+	if s := states["N-APP"]; s.State != StateLearning || s.Progress <= 0 || s.Progress >= 1 {
+		t.Fatalf("N-APP while learning: %+v", s)
+	}
+	if s := states["M-IDS"]; s.State != StateActive {
+		t.Fatalf("M-IDS: %+v", s)
+	}
+	if s := states["S-BEACON"]; s.State != StateDisabled || s.Why == "" {
+		t.Fatalf("unimplemented rule: %+v", s)
+	}
+
+	// After the learning window, N-APP fires only on what it did not learn.
+	e.Process(idsEvent(25*time.Hour, "ET SCAN a"))
+	e.Process(idsEvent(25*time.Hour+time.Minute, "ET SCAN c"))
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]alert.Alert{}
+	for _, a := range e.Alerts() {
+		got[a.Rule+" "+a.Key] = a
+	}
+	if a := got["M-IDS ET SCAN a"]; a.Count != 2 || !a.FirstSeen.Equal(t0) || a.Title == "" || a.Perspective != alert.Matching || len(a.Evidence) != 2 {
+		t.Fatalf("aggregated alert: %+v", a)
+	}
+	if _, ok := got["M-IDS ET SCAN a"]; !ok {
+		t.Fatal("missing")
+	}
+	if a, ok := got["N-APP ET SCAN c"]; !ok || a.Basis != alert.NormalBusiness {
+		t.Fatalf("N-APP on a new value: %+v", got)
+	}
+	if _, ok := got["N-APP ET SCAN a"]; ok {
+		t.Fatal("N-APP fired on a learned value")
+	}
+	// The next day's repeat is a new alert (gap longer than the window).
+	if a := got["M-IDS ET SCAN a"]; a.LastSeen.After(t0.Add(time.Hour)) {
+		t.Fatalf("a repeat after a day gap joined the old alert: %+v", a)
+	}
+	if n := len(e.Alerts()); n != 5 {
+		t.Fatalf("%d alerts", n)
+	}
+}
+
+func TestEngineDisabledAndBadConfig(t *testing.T) {
+	off := false
+	e := newTestEngine(t, nil, map[string]config.Rule{"M-IDS": {Enabled: &off}})
+	e.Process(idsEvent(0, "x"))
+	_ = e.Finish()
+	for _, a := range e.Alerts() {
+		if a.Rule == "M-IDS" {
+			t.Fatal("a disabled rule fired")
+		}
+	}
+	cat, _ := catalog.Load()
+	for name, rules := range map[string]map[string]config.Rule{
+		"unknown rule":  {"X-NOPE": {}},
+		"unknown param": {"M-IDS": {Params: map[string]any{"nope": 1}}},
+		"bad window":    {"M-IDS": {Params: map[string]any{"alert_window": "soon"}}},
+	} {
+		_, err := New(Options{Factories: []Factory{{Rule: "M-IDS", New: func(Params, *Env) Detector { return &paramToy{} }}}, Env: &Env{Catalog: cat}, Rules: rules})
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+type paramToy struct{ toy }
+
+func (*paramToy) Params() []Param { return []Param{{Name: "threshold", Default: 3}} }
+
+func TestEngineRestartReplayDoesNotDoubleCount(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var evs []event.Event
+	for i := range 10 {
+		evs = append(evs, *idsEvent(time.Duration(i)*time.Minute, "sig"))
+	}
+	_ = st.PutEvents(evs)
+
+	e := newTestEngine(t, st, nil)
+	if err := e.Replay(context.Background(), st, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	// A new engine on the same store (a restart) replays from its resume
+	// point: the alert must keep its count, not double it.
+	e2 := newTestEngine(t, st, nil)
+	if err := e2.Replay(context.Background(), st, e2.ResumeFrom()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	as, _ := st.Alerts()
+	for _, a := range as {
+		if a.Rule == "M-IDS" && a.Count != 10 {
+			t.Fatalf("after a restart the alert counts %d, want 10", a.Count)
+		}
+	}
+	if _, done, _, _ := e2.Learning(); done {
+		t.Fatal("learning finished without 24h of events")
+	}
+}
+
+func TestAllowList(t *testing.T) {
+	a := &alert.Alert{Rule: "S-BEACON", Endpoint: "10.0.10.5", Host: "pc-05", Peer: "ctldl.windowsupdate.com", Details: map[string]string{"user": "tanaka"}}
+	cases := map[string]struct {
+		e    config.Allow
+		want bool
+	}{
+		"wildcard domain":       {config.Allow{Destination: "*.windowsupdate.com"}, true},
+		"wildcard matches base": {config.Allow{Destination: "*.ctldl.windowsupdate.com"}, true},
+		"other domain":          {config.Allow{Destination: "*.example.com"}, false},
+		"suffix trick":          {config.Allow{Destination: "*.dowsupdate.com"}, false},
+		"endpoint cidr":         {config.Allow{Endpoint: "10.0.10.0/24"}, true},
+		"endpoint host":         {config.Allow{Endpoint: "PC-05"}, true},
+		"rule and endpoint":     {config.Allow{Rule: "S-BEACON", Endpoint: "10.0.10.5"}, true},
+		"other rule":            {config.Allow{Rule: "M-DDNS", Endpoint: "10.0.10.5"}, false},
+		"user":                  {config.Allow{User: "tanaka"}, true},
+		"empty entry":           {config.Allow{Reason: "oops"}, false},
+	}
+	for name, c := range cases {
+		if got := NewAllowList([]config.Allow{c.e}).Hidden(a); got != c.want {
+			t.Errorf("%s: got %v", name, got)
+		}
+	}
+	ip := &alert.Alert{Rule: "N-IP-DIRECT", Endpoint: "10.0.10.5", Peer: "203.0.113.7"}
+	if !NewAllowList([]config.Allow{{Destination: "203.0.113.0/24"}}).Hidden(ip) {
+		t.Error("CIDR destination")
+	}
+}
+
+func TestSetProfile(t *testing.T) {
+	p := NewSetProfile(3)
+	for _, ep := range []string{"a", "b", "c", "d", "e"} {
+		p.Learn(ep, "office", "443")
+	}
+	p.Learn("a", "office", "8080")
+	p.Learn("z", "servers", "22")
+	cases := map[string]struct {
+		ep, seg, v string
+		want       bool
+	}{
+		"own value":                  {"a", "office", "8080", true},
+		"segment uses it":            {"new-pc", "office", "443", true},
+		"only one endpoint uses it":  {"b", "office", "8080", false},
+		"unknown value":              {"a", "office", "4444", false},
+		"other segment's value":      {"new-pc", "office", "22", false},
+		"org common without segment": {"x", "", "443", true},
+	}
+	for name, c := range cases {
+		if got, why := p.Usual(c.ep, c.seg, c.v); got != c.want || why == "" {
+			t.Errorf("%s: got %v (%s)", name, got, why)
+		}
+	}
+	for _, v := range []string{"1", "2", "3", "4"} {
+		p.Learn("busy", "office", v)
+	}
+	if ok, _ := p.Usual("busy", "office", "9999"); !ok {
+		t.Error("a saturated endpoint is judged")
+	}
+}

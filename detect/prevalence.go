@@ -1,0 +1,94 @@
+package detect
+
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Prevalence counts, for each destination (a site or an external
+// address), how many of the organisation's endpoints reach it. A
+// destination most endpoints reach is normal business even when its
+// traffic is periodic (update checks, NTP, antivirus); one only one
+// endpoint reaches is rare. With few endpoints nothing is common.
+type Prevalence struct {
+	dests     *lru[string, *destUsers]
+	endpoints *lru[string, struct{}]
+	// MinEndpoints is how many endpoints must be known before anything is
+	// called common or rare.
+	MinEndpoints int
+}
+
+// destUsers is the endpoints seen reaching one destination, exactly up
+// to maxUsers of them and then only counted.
+type destUsers struct {
+	users map[string]struct{}
+	more  int
+}
+
+const maxUsers = 64
+
+// NewPrevalence tracks up to maxDests destinations.
+func NewPrevalence(maxDests int) *Prevalence {
+	return &Prevalence{dests: newLRU[string, *destUsers](maxDests), endpoints: newLRU[string, struct{}](1 << 16), MinEndpoints: 5}
+}
+
+// Site reduces a host name to the registrable domain that prevalence is
+// counted by (a.b.example.co.jp → example.co.jp; x.duckdns.org stays, as
+// each dynamic-DNS name is its own site).
+func Site(domain string) string {
+	d := strings.TrimSuffix(strings.ToLower(domain), ".")
+	if d == "" {
+		return ""
+	}
+	if s, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil {
+		return s
+	}
+	return d
+}
+
+// Note records that endpoint reached dest.
+func (p *Prevalence) Note(endpoint, dest string) {
+	if endpoint == "" || dest == "" {
+		return
+	}
+	p.endpoints.put(endpoint, struct{}{})
+	u := p.dests.getOr(dest, func() *destUsers { return &destUsers{users: map[string]struct{}{}} })
+	if _, ok := u.users[endpoint]; ok {
+		return
+	}
+	if len(u.users) < maxUsers {
+		u.users[endpoint] = struct{}{}
+	} else {
+		u.more++
+	}
+}
+
+// Users returns how many endpoints reach dest, and how many endpoints are
+// known in all.
+func (p *Prevalence) Users(dest string) (n, total int) {
+	total = p.endpoints.len()
+	if u, ok := p.dests.peek(dest); ok {
+		n = len(u.users) + u.more
+	}
+	return n, total
+}
+
+// Common reports whether at least half of enough endpoints reach dest.
+func (p *Prevalence) Common(dest string) bool {
+	n, total := p.Users(dest)
+	return total >= p.MinEndpoints && n*2 >= total
+}
+
+// Rare reports whether dest is reached by at most one endpoint in twenty
+// (at least one) among enough endpoints.
+func (p *Prevalence) Rare(dest string) bool {
+	n, total := p.Users(dest)
+	return total >= p.MinEndpoints && n <= max(1, total/20)
+}
+
+// Describe says "seen from n of total endpoints".
+func (p *Prevalence) Describe(dest string) string {
+	n, total := p.Users(dest)
+	return "seen from " + itoa(n) + " of " + itoa(total) + " endpoints"
+}
