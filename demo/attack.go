@@ -338,4 +338,7 @@ func iocLines() []string {
 	}
 }
 
-const siteC2Name = "kx7-update.duckdns.org"
+const (
+	siteC2Name    = "kx7-update.duckdns.org"
+	siteExfilName = "content.dropboxapi.com"
+)

@@ -23,8 +23,8 @@ func writeIntel(dir string, g *gen) error {
 		return fmt.Errorf("demo: create %s: %w", intel, err)
 	}
 	files := map[string][]byte{
-		filepath.Join(dir, "assets.csv"):        inventory(g.o),
-		filepath.Join(intel, "iocs.txt"):        []byte(strings.Join(iocLines(), "\n") + "\n"),
+		filepath.Join(dir, "assets.csv"):       inventory(g.o),
+		filepath.Join(intel, "iocs.txt"):       []byte(strings.Join(iocLines(), "\n") + "\n"),
 		filepath.Join(intel, "categories.txt"): categories(g.o.sites),
 	}
 	for _, name := range []string{geoIPName, "LICENSE-APACHE.txt", "LICENSE-MIT.txt"} {

@@ -20,7 +20,12 @@ type adminWork struct {
 	todo []int64 // today's remaining session starts; the sign bit marks a service check
 }
 
-const serviceCheck = int64(1) << 62
+// Flags on the times of adminWork.todo.
+const (
+	serviceCheck = int64(1) << 62
+	mondayLogin  = int64(1) << 61
+	todoFlags    = serviceCheck | mondayLogin
+)
 
 func (a *adminWork) act(g *gen, now int64) int64 {
 	if d := localDay(now); d != a.day {
@@ -30,23 +35,31 @@ func (a *adminWork) act(g *gen, now int64) int64 {
 			for range 1 + a.r.IntN(4) {
 				a.todo = append(a.todo, between(a.r, p.arrive+20*minute, p.leave-45*minute))
 			}
+			if weekday(d) == 1 {
+				// Monday morning: the business application server first
+				a.todo = append(a.todo, p.arrive+between(a.r, 5*minute, 15*minute)|mondayLogin)
+			}
 			if d%2 == 0 {
 				a.todo = append(a.todo, between(a.r, p.arrive+30*minute, p.leave-30*minute)|serviceCheck)
 			}
-			slices.SortFunc(a.todo, func(x, y int64) int { return cmpInt(x&^serviceCheck, y&^serviceCheck) })
+			slices.SortFunc(a.todo, func(x, y int64) int { return cmpInt(x&^todoFlags, y&^todoFlags) })
 		}
 	}
-	for len(a.todo) > 0 && a.todo[0]&^serviceCheck <= now {
+	for len(a.todo) > 0 && a.todo[0]&^todoFlags <= now {
 		item := a.todo[0]
 		a.todo = a.todo[1:]
-		if item&serviceCheck != 0 {
+		switch {
+		case item&serviceCheck != 0:
 			g.serviceQuery(now, a.h, g.o.pcs[a.r.IntN(len(g.o.pcs)-1)], a.r)
-		} else {
-			g.adminSSH(now, a.h, a.r)
+		case item&mondayLogin != 0:
+			g.adminSSH(now, a.h, g.o.app, true, a.r)
+		default:
+			srv := []*host{g.o.fs, g.o.fs, g.o.app, g.o.proxy}[a.r.IntN(4)]
+			g.adminSSH(now, a.h, srv, srv == g.o.app && a.r.IntN(5) == 0, a.r)
 		}
 	}
 	if len(a.todo) > 0 {
-		return a.todo[0] &^ serviceCheck
+		return a.todo[0] &^ todoFlags
 	}
 	return dayStart(a.day+1) + 5*minute
 }
@@ -76,16 +89,17 @@ func keyFingerprint(seed int64, user string) string {
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 }
 
-// adminSSH is one administration session on a server.
-func (g *gen) adminSSH(t int64, from *host, r *rand.Rand) {
-	srv := []*host{g.o.fs, g.o.fs, g.o.app, g.o.proxy}[r.IntN(4)]
+// adminSSH is one administration session on a server; mistype makes the
+// administrator get the password wrong once on a server that still takes
+// passwords (after a weekend, say).
+func (g *gen) adminSSH(t int64, from, srv *host, mistype bool, r *rand.Rand) {
 	user := from.user
 	pid := g.pid(srv.name)
 	port := from.port()
 	src := from.ipStr
 	ps := itoa(int(port))
 	start := t + between(r, 150*ms, 400*ms)
-	if srv == g.o.app && r.IntN(5) == 0 {
+	if mistype {
 		g.authLine(start, srv.name, "sshd", pid, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=", src, "  user=", user)
 		g.authLine(start+between(r, 1500*ms, 2500*ms), srv.name, "sshd", pid, "Failed password for ", user, " from ", src, " port ", ps, " ssh2")
 		start += between(r, 4*second, 9*second)
@@ -179,9 +193,9 @@ func (gw *gateway) act(g *gen, now int64) int64 {
 		gw.ntp += jitter(r, 1024*second, 0.05)
 	}
 	if gw.noise <= now {
-		src := fmt.Sprintf("192.0.2.%d", 1+r.IntN(254))
+		src := fmt.Sprintf("192.0.2.%d", 1+r.IntN(150))
 		if r.IntN(2) == 0 {
-			src = fmt.Sprintf("198.51.100.%d", 130+r.IntN(120))
+			src = fmt.Sprintf("198.51.100.%d", 130+r.IntN(70))
 		}
 		g.firewall(gw.noise, packet{prefix: "FW-DROP: ", in: "eth0", mac: gwOutsideMAC + ":" + ispRouterMAC + ":08:00",
 			src: src, dst: addrGWOutside.String(), proto: "TCP", spt: uint16(1024 + r.IntN(64000)),

@@ -127,7 +127,7 @@ func newSiteBook() *siteBook {
 	// The attacker's.
 	b.delivery = &site{name: "docs-invoice.ddns.net", cat: "dynamic-dns", pool: "PH", ttl: 60}
 	b.c2 = &site{name: siteC2Name, cat: "dynamic-dns", tls: true, pool: "CN", ttl: 60}
-	b.exfil = &site{name: "content.dropboxapi.com", cat: "cloud-storage", tls: true, pool: "US", ttl: 300}
+	b.exfil = &site{name: siteExfilName, cat: "cloud-storage", tls: true, pool: "US", ttl: 300}
 
 	for _, s := range b.popular {
 		b.popularW = append(b.popularW, s.weight)

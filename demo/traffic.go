@@ -80,6 +80,11 @@ func (g *gen) visit(t int64, h *host, r *rand.Rand) {
 		cdn := ss.cdn[r.IntN(len(ss.cdn))]
 		g.tunnel(t+int64(i+1)*between(r, 80*ms, 700*ms), h, cdn, 443, h.ua, lognorm(r, 1500, 0.6), lognorm(r, 40e3, 1.3), lognorm(r, 3e9, 1.0))
 	}
+	if r.IntN(60) == 0 {
+		// an old bookmark to a page that is gone
+		g.fetch(t+between(r, 50*ms, 400*ms), h, &request{method: "GET", site: s, path: "/old/index.html", ua: h.ua, status: 404,
+			recv: between(r, 900, 1500), mime: "text/html", elapsed: between(r, 30*ms, 200*ms)})
+	}
 	if r.IntN(8) == 0 {
 		g.fetch(t+between(r, 50*ms, 400*ms), h, &request{method: "POST", site: ss.ocsp, path: "/", ua: uaCrypto,
 			sent: 83, reqMime: "application/ocsp-request", recv: 471 + r.Int64N(1500), mime: "application/ocsp-response", elapsed: between(r, 20*ms, 120*ms)})
