@@ -12,8 +12,8 @@ import (
 // traffic is periodic (update checks, NTP, antivirus); one only one
 // endpoint reaches is rare. With few endpoints nothing is common.
 type Prevalence struct {
-	dests     *lru[string, *destUsers]
-	endpoints *lru[string, struct{}]
+	dests     *LRU[string, *destUsers]
+	endpoints *LRU[string, struct{}]
 	// MinEndpoints is how many endpoints must be known before anything is
 	// called common or rare.
 	MinEndpoints int
@@ -30,7 +30,7 @@ const maxUsers = 64
 
 // NewPrevalence tracks up to maxDests destinations.
 func NewPrevalence(maxDests int) *Prevalence {
-	return &Prevalence{dests: newLRU[string, *destUsers](maxDests), endpoints: newLRU[string, struct{}](1 << 16), MinEndpoints: 5}
+	return &Prevalence{dests: NewLRU[string, *destUsers](maxDests), endpoints: NewLRU[string, struct{}](1 << 16), MinEndpoints: 5}
 }
 
 // Site reduces a host name to the registrable domain that prevalence is
@@ -52,8 +52,8 @@ func (p *Prevalence) Note(endpoint, dest string) {
 	if endpoint == "" || dest == "" {
 		return
 	}
-	p.endpoints.put(endpoint, struct{}{})
-	u := p.dests.getOr(dest, func() *destUsers { return &destUsers{users: map[string]struct{}{}} })
+	p.endpoints.Put(endpoint, struct{}{})
+	u := p.dests.GetOr(dest, func() *destUsers { return &destUsers{users: map[string]struct{}{}} })
 	if _, ok := u.users[endpoint]; ok {
 		return
 	}
@@ -67,8 +67,8 @@ func (p *Prevalence) Note(endpoint, dest string) {
 // Users returns how many endpoints reach dest, and how many endpoints are
 // known in all.
 func (p *Prevalence) Users(dest string) (n, total int) {
-	total = p.endpoints.len()
-	if u, ok := p.dests.peek(dest); ok {
+	total = p.endpoints.Len()
+	if u, ok := p.dests.Peek(dest); ok {
 		n = len(u.users) + u.more
 	}
 	return n, total
