@@ -104,6 +104,14 @@ func appendZeekString(b []byte, s string, inSet bool) []byte {
 	if s == "-" {
 		return append(b, `\x2d`...)
 	}
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && c != '\\' && !(inSet && c == ',')
+	}
+	if plain {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
