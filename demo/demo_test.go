@@ -18,10 +18,12 @@ import (
 
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/dnslog"
 	"github.com/mamori-soc/mamori/ingest/netfilter"
 	"github.com/mamori-soc/mamori/ingest/parse"
 	"github.com/mamori-soc/mamori/ingest/squid"
 	"github.com/mamori-soc/mamori/ingest/sshd"
+	"github.com/mamori-soc/mamori/ingest/zeek"
 )
 
 // anchor is a Wednesday morning; the history starts on a Saturday.
@@ -322,8 +324,16 @@ func TestParsersAcceptEveryLine(t *testing.T) {
 		{"proxy/access.log", squid.Format, 10000},
 		{"servers/auth.log", sshd.Format, 100},
 		{"gateway/firewall.log", netfilter.Format, 10000},
+		{"gateway/dnsmasq.log", dnslog.Dnsmasq, 10000},
+		{"zeek/conn.log", zeek.Format, 10000},
+		{"zeek/dns.log", zeek.Format, 100},
+		{"zeek/http.log", zeek.Format, 10000},
+		{"zeek/files.log", zeek.Format, 1000},
+		{"zeek/smb_files.log", zeek.Format, 1000},
+		{"zeek/smb_mapping.log", zeek.Format, 50},
+		{"zeek/dce_rpc.log", zeek.Format, 30},
 	} {
-		t.Run(tt.format.Name, func(t *testing.T) {
+		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join(defDir, filepath.FromSlash(tt.file))
 			dec := tt.format.New(parse.Source{Path: path, ModTime: defManifest.End, Location: defManifest.Location})
 			f, err := os.Open(path)
