@@ -117,6 +117,17 @@ func TestBindDecode(t *testing.T) {
 	}
 }
 
+func TestBindInvalidUTF8(t *testing.T) {
+	var ev event.Event
+	line := "19-Oct-2022 05:34:02.425 client 192.168.1.1#3076 (x): query 'ex\xffample.com/ANY/IN' denied"
+	if err := NewBind(src).Decode([]byte(line), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Query != "ex\uFFFDample.com" {
+		t.Errorf("Query = %q", ev.Query)
+	}
+}
+
 func TestBindSkipsAndRejects(t *testing.T) {
 	tests := map[string]struct {
 		line   string

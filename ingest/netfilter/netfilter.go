@@ -23,12 +23,15 @@
 // the IN= key the kernel always writes first, or with a bad address or
 // port, is rejected. Interface names are taken as they are: Linux allows
 // dots ("vmbr0.94"), so crowdsec's "IN=enp.1s0" test line is accepted.
+// Invalid UTF-8 is kept, each invalid sequence replaced by U+FFFD.
 package netfilter
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest/parse"
@@ -52,6 +55,9 @@ type decoder struct{ src parse.Source }
 
 func (d decoder) Decode(line []byte, ev *event.Event) error {
 	if len(line) > 0 && isDigit(line[0]) {
+		if !utf8.Valid(line) {
+			line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
+		}
 		if ok, err := decodeProxmox(string(line), d.src, ev); ok {
 			return err
 		}

@@ -150,6 +150,21 @@ func TestDecodeSkipsAndRejects(t *testing.T) {
 	}
 }
 
+func TestDecodeInvalidUTF8(t *testing.T) {
+	for _, line := range []string{
+		"0 3 PVEFW-HOST-IN 20/Jun/2022:13:09:14 +0200 DROP \xff: IN=vmbr0 SRC=10.3.94.11 DST=10.3.94.12 LEN=52 PROTO=UDP SPT=1 DPT=2",
+		"Mar  4 10:00:00 gw kernel: DROP \xff: IN=vmbr0 OUT= SRC=10.3.94.11 DST=10.3.94.12 LEN=52 PROTO=UDP SPT=1 DPT=2",
+	} {
+		var ev event.Event
+		if err := New(src).Decode([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Label != "DROP \uFFFD:" || ev.Action != event.ActionDeny {
+			t.Errorf("Label = %q, Action = %v", ev.Label, ev.Action)
+		}
+	}
+}
+
 func TestAction(t *testing.T) {
 	for prefix, want := range map[string]event.Action{
 		"":                  event.ActionNone,
