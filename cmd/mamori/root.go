@@ -1,19 +1,177 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/config"
 )
 
+// globals are the flags every command takes.
+type globals struct {
+	configPath string
+	db         string
+	readonly   bool
+	internal   []string
+	assets     string
+	ioc        []string
+	geoip      string
+	categories string
+	timezone   string
+	year       int
+	format     string
+	logFile    string
+	debug      bool
+	lang       string
+	theme      string
+	jsonOut    bool
+}
+
 func newRootCmd() *cobra.Command {
+	g := &globals{}
 	root := &cobra.Command{
 		Use:   "mamori",
 		Short: "A terminal SOC console for defending small organisations against targeted attacks",
 		Long: `mamori (守り, "defence") tails the logs an office already has (proxy,
-firewall, DNS, Zeek, Suricata, SSH) into an embedded store, runs the detectors
-of the targeted-attack defence model in the background and shows alerts,
-per-endpoint timelines, the incident checklist and a containment picker.`,
+firewall, DNS, Zeek, Suricata, SSH) into an embedded store, runs the
+detectors of the targeted-attack defence model in the background and shows
+alerts, per-endpoint timelines, the incident checklist and a containment
+picker.
+
+Run "mamori demo" to see it work on a built-in office under attack.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(cmd, g)
+		},
 	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.configPath, "config", "", "configuration file (default "+config.DefaultPath()+")")
+	pf.StringVar(&g.db, "db", "", "store directory (default $XDG_DATA_HOME/mamori)")
+	pf.StringSliceVar(&g.internal, "internal", nil, "internal networks, comma-separated CIDRs (default RFC 1918, 100.64.0.0/10, fc00::/7)")
+	pf.StringVar(&g.assets, "assets", "", "asset inventory file (CSV or YAML: ip or cidr, host, segment, role, owner)")
+	pf.StringVar(&g.timezone, "timezone", "", "time zone of timestamps that carry none (default: the config's, else local)")
+	pf.StringVar(&g.logFile, "log-file", "", "mamori's own log (default $XDG_STATE_HOME/mamori/mamori.log)")
+	pf.BoolVar(&g.debug, "debug", false, "log debug messages")
+	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions)")
+	root.Flags().StringVar(&g.lang, "lang", "", "language of the console: en or ja (default from LANG)")
+	root.Flags().StringVar(&g.theme, "theme", "", "colour theme (see the README)")
+
+	root.AddCommand(
+		newDemoCmd(g),
+		newIngestCmd(g),
+		newScanCmd(g),
+		newAlertsCmd(g),
+		newRulesCmd(g),
+		newFormatsCmd(),
+		newBaselineCmd(g),
+		newVersionCmd(),
+	)
 	return root
+}
+
+// detectFlags adds the flags for the optional detection inputs.
+func detectFlags(cmd *cobra.Command, g *globals) {
+	cmd.Flags().StringArrayVar(&g.ioc, "ioc", nil, "IOC list file or folder (repeatable): maltrail-style text, Zeek intel, MISP warning list")
+	cmd.Flags().StringVar(&g.geoip, "geoip", "", "MaxMind-format country database (.mmdb) for N-COUNTRY")
+	cmd.Flags().StringVar(&g.categories, "categories", "", "site category list (domain<TAB>category) for N-CATEGORY")
+}
+
+// readFlags adds the flags about reading files.
+func readFlags(cmd *cobra.Command, g *globals) {
+	cmd.Flags().StringVar(&g.format, "format", "", "read every file as this format (see `mamori formats`); default: detect each")
+	cmd.Flags().IntVar(&g.year, "year", 0, "year of timestamps that carry none (syslog); default: inferred from the file's date")
+}
+
+// loadConfig reads the configuration file: the one given, else the default
+// path if it exists, else defaults. It reports whether a file was read.
+func loadConfig(g *globals) (*config.Config, bool, error) {
+	path := g.configPath
+	if path == "" {
+		path = config.DefaultPath()
+	}
+	c, err := config.Load(path)
+	switch {
+	case err == nil:
+		return c, true, nil
+	case errors.Is(err, config.ErrNotFound) && g.configPath == "":
+		return config.Default(), false, nil
+	default:
+		return nil, false, err
+	}
+}
+
+// openApp loads the configuration and opens mamori with the flags' overrides.
+func openApp(g *globals, readonly bool) (*app.App, func(), error) {
+	cfg, _, err := loadConfig(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return openAppWith(g, cfg, readonly)
+}
+
+func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(), error) {
+	logPath := cfg.LogFile
+	if g.logFile != "" {
+		logPath = g.logFile
+	}
+	log, closeLog, err := app.OpenLog(logPath, g.debug)
+	if err != nil {
+		log, closeLog = slog.New(slog.DiscardHandler), func() {}
+		fmt.Fprintf(os.Stderr, "mamori: %v (logging disabled)\n", err)
+	}
+	a, err := app.Open(cfg, app.Options{
+		DB: g.db, ReadOnly: readonly, Internal: g.internal, Assets: g.assets,
+		IOC: g.ioc, GeoIP: g.geoip, Categories: g.categories, Timezone: g.timezone,
+		Year: g.year, Format: g.format, Log: log,
+	})
+	if err != nil {
+		closeLog()
+		return nil, nil, err
+	}
+	return a, func() {
+		if err := a.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "mamori:", err)
+		}
+		closeLog()
+	}, nil
+}
+
+// usageError makes an exit status 2 error.
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// noConfigHelp is the screen shown by `mamori` without a configuration.
+func noConfigHelp(w io.Writer) {
+	fmt.Fprintf(w, `mamori: no configuration file at %s
+
+Tell mamori which logs to follow. For example:
+
+%s
+Then run "mamori" again. Every key is described in the README.
+
+To try mamori first on a built-in office under attack, run:
+
+    mamori demo
+
+To analyse logs collected elsewhere (a folder, .gz files welcome):
+
+    mamori scan /path/to/collected/logs
+`, config.DefaultPath(), indent(config.Example, "    "))
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = pre + l
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

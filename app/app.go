@@ -1,0 +1,319 @@
+// Package app wires mamori together for the commands: it opens the store,
+// loads the catalog, the inventory and the optional databases, builds the
+// ingest pipeline and the detection engine, and runs them — in batch for
+// `mamori ingest` and `mamori scan`, live for the console and the demo.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// Options are the command line's overrides of the configuration.
+type Options struct {
+	DB         string   // store directory
+	ReadOnly   bool     // open the store read-only: no ingest, no detection, no changes
+	Internal   []string // internal networks
+	Assets     string   // inventory file
+	IOC        []string // IOC list files or folders (added to the config's)
+	GeoIP      string
+	Categories string
+	Timezone   string
+	Year       int
+	Format     string // force one format for every file
+	Log        *slog.Logger
+}
+
+// App is an opened mamori: store, catalog, pipeline pieces and engine.
+type App struct {
+	Config    *config.Config
+	Store     *store.Store
+	Catalog   *catalog.Catalog
+	Networks  asset.Networks
+	Inventory *asset.Inventory
+	Enricher  *ingest.Enricher
+	Env       *detect.Env
+	Engine    *detect.Engine // nil when read-only
+	Allow     *detect.AllowList
+	Formats   []parse.Format
+	Log       *slog.Logger
+	opts      Options
+}
+
+// Open applies opts over cfg and opens everything.
+func Open(cfg *config.Config, opts Options) (*App, error) {
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.DB != "" {
+		cfg.DB = opts.DB
+	}
+	if len(opts.Internal) > 0 {
+		cfg.InternalNetworks = opts.Internal
+	}
+	if opts.Assets != "" {
+		cfg.Assets = opts.Assets
+	}
+	cfg.IOC = append(cfg.IOC, opts.IOC...)
+	if opts.GeoIP != "" {
+		cfg.GeoIP = opts.GeoIP
+	}
+	if opts.Categories != "" {
+		cfg.Categories = opts.Categories
+	}
+	if opts.Timezone != "" {
+		cfg.Timezone = opts.Timezone
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: opts.Log, opts: opts, Formats: ingest.Formats()}
+	var err error
+	if a.Catalog, err = catalog.Load(); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	a.Networks = cfg.Networks()
+	if cfg.Assets != "" {
+		if a.Inventory, err = asset.Load(cfg.Assets); err != nil {
+			return nil, err
+		}
+	}
+	a.Enricher = &ingest.Enricher{Networks: a.Networks, Inventory: a.Inventory}
+	a.Allow = detect.FromConfig(cfg)
+	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{})}
+	if err := a.loadOptional(); err != nil {
+		return nil, err
+	}
+	a.Store, err = store.Open(cfg.DB, store.Options{
+		Retention:  time.Duration(cfg.Retention),
+		ReadOnly:   opts.ReadOnly,
+		IsInternal: a.Networks.Contains,
+		Logger:     opts.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.loadAllowList(); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if opts.ReadOnly {
+		return a, nil
+	}
+	a.Engine, err = detect.New(detect.Options{
+		Factories: Factories(),
+		Env:       a.Env,
+		Rules:     cfg.Rules,
+		Learning:  time.Duration(cfg.Baseline.Learning),
+		Store:     a.Store,
+		Log:       opts.Log,
+	})
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("detection rules: %w", err)
+	}
+	return a, nil
+}
+
+// loadAllowList adds the entries made in the console (kept in the store).
+func (a *App) loadAllowList() error {
+	return a.Store.List(store.AllowList, func(_ string, doc []byte) error {
+		var e config.Allow
+		if err := jsonUnmarshal(doc, &e); err != nil {
+			return err
+		}
+		a.Allow.Add(e)
+		return nil
+	})
+}
+
+// Close closes the store.
+func (a *App) Close() error {
+	if a.Engine != nil {
+		a.Engine.Close()
+	}
+	return a.Store.Close()
+}
+
+// readOptions are how files are read, from the configuration and options.
+func (a *App) readOptions() ingest.Options {
+	return ingest.Options{
+		Formats:  a.Formats,
+		Format:   a.opts.Format,
+		Location: a.Config.Location(config.Source{}),
+		Year:     a.opts.Year,
+		Enricher: a.Enricher,
+	}
+}
+
+// Ingest imports files and folders into the store (no detection).
+func (a *App) Ingest(ctx context.Context, paths []string, resume bool, progress func(ingest.Progress)) (ingest.Summary, error) {
+	if a.opts.ReadOnly {
+		return ingest.Summary{}, store.ErrReadOnly
+	}
+	stats := ingest.NewStats()
+	p := ingest.NewPipeline(a.Store, stats, a.Log)
+	if err := p.LoadEndpoints(); err != nil {
+		return ingest.Summary{}, err
+	}
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.Run(gctx) })
+	g.Go(func() error {
+		defer p.CloseInput()
+		return ingest.Import(gctx, p, a.Store, paths, ingest.ImportOptions{Options: a.readOptions(), Resume: resume, Progress: progress})
+	})
+	err := g.Wait()
+	sum := ingest.Summarize(stats.Snapshot())
+	sum.Elapsed = time.Since(start)
+	return sum, err
+}
+
+// Scan imports paths, runs every rule over the store in event-time order
+// to completion, and returns the alerts (visible ones only unless all).
+func (a *App) Scan(ctx context.Context, paths []string, progress func(ingest.Progress)) (ingest.Summary, error) {
+	sum, err := a.Ingest(ctx, paths, false, progress)
+	if err != nil {
+		return sum, err
+	}
+	if err := a.Detect(ctx); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// Detect runs the engine over every stored event and saves the alerts.
+func (a *App) Detect(ctx context.Context) error {
+	if a.Engine == nil {
+		return store.ErrReadOnly
+	}
+	if err := a.Engine.Replay(ctx, a.Store, time.Time{}); err != nil {
+		return fmt.Errorf("detection: %w", err)
+	}
+	return a.Engine.Finish()
+}
+
+// Alerts returns the stored alerts, most important first; allow-listed
+// ones only when all is set.
+func (a *App) Alerts(all bool) ([]alert.Alert, error) {
+	as, err := a.Store.Alerts()
+	if err != nil {
+		return nil, err
+	}
+	out := as[:0]
+	for i := range as {
+		if all || !a.Allow.Hidden(&as[i]) {
+			out = append(out, as[i])
+		}
+	}
+	detect.SortAlerts(out)
+	return out, nil
+}
+
+// Live runs everything as the console does: follow the sources, store
+// events, detect, until ctx ends. ready, when set, is called with the
+// pipeline once it runs (for the console's status).
+func (a *App) Live(ctx context.Context, sources []ingest.FollowSource, ready func(*ingest.Pipeline)) error {
+	if a.opts.ReadOnly {
+		return store.ErrReadOnly
+	}
+	stats := ingest.NewStats()
+	p := ingest.NewPipeline(a.Store, stats, a.Log)
+	if err := p.LoadEndpoints(); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCanceled(p.Run(gctx)) })
+	sub, err := p.Subscribe(gctx, 64)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(p)
+	}
+	g.Go(func() error {
+		defer p.CloseInput()
+		f := &ingest.Follower{Pipeline: p, Offsets: a.Store, Log: a.Log}
+		return f.Run(gctx, sources)
+	})
+	g.Go(func() error {
+		err := a.Engine.Replay(gctx, sub.Snapshot, a.Engine.ResumeFrom())
+		sub.Snapshot.Close()
+		if err != nil {
+			return ignoreCanceled(err)
+		}
+		return a.Engine.Follow(gctx, sub.Events)
+	})
+	g.Go(func() error {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+				a.Store.Maintain(gctx)
+			}
+		}
+	})
+	return ignoreCanceled(g.Wait())
+}
+
+// Sources turns the configuration's sources into follow sources.
+func (a *App) Sources() []ingest.FollowSource {
+	out := make([]ingest.FollowSource, 0, len(a.Config.Sources))
+	for _, s := range a.Config.Sources {
+		opt := a.readOptions()
+		if s.Format != "" {
+			opt.Format = s.Format
+		}
+		opt.Location = a.Config.Location(s)
+		if s.Year != 0 {
+			opt.Year = s.Year
+		}
+		out = append(out, ingest.FollowSource{Pattern: s.Path, Options: opt})
+	}
+	return out
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// OpenLog opens mamori's own log file (never the terminal).
+func OpenLog(path string, debug bool) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: level})), func() { f.Close() }, nil
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/sanitize"
+)
+
+// isTerminal reports whether f is a terminal (progress bars and tables
+// only go to one).
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
+
+// terminalWidth is the width of stdout, or 120 when it is not a terminal.
+func terminalWidth() int {
+	if w, _, err := term.GetSize(os.Stdout.Fd()); err == nil && w > 40 {
+		return w
+	}
+	return 120
+}
+
+// progressPrinter draws a one-line progress bar on stderr.
+func progressPrinter(enabled bool) func(ingest.Progress) {
+	if !enabled {
+		return nil
+	}
+	start := time.Now()
+	return func(p ingest.Progress) {
+		pct := 0.0
+		if p.Bytes > 0 {
+			pct = float64(p.BytesDone) / float64(p.Bytes)
+		}
+		const width = 24
+		filled := int(pct * width)
+		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+		cur := p.Current
+		if i := strings.LastIndexByte(cur, '/'); i >= 0 {
+			cur = cur[i+1:]
+		}
+		if len(cur) > 30 {
+			cur = "…" + cur[len(cur)-29:]
+		}
+		fmt.Fprintf(os.Stderr, "\r\033[K%s %3.0f%%  %s / %s  %d/%d files  %s  %s",
+			bar, pct*100, humanBytes(p.BytesDone), humanBytes(p.Bytes), p.FilesDone, p.Files,
+			time.Since(start).Round(time.Second), sanitize.Line(cur))
+		if p.FilesDone == p.Files {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// printSummary writes an ingest summary for people.
+func printSummary(w io.Writer, s ingest.Summary) {
+	rate := ""
+	if s.Elapsed > 0 {
+		rate = fmt.Sprintf(" in %s (%.0f events/s)", s.Elapsed.Round(time.Millisecond), float64(s.Events)/s.Elapsed.Seconds())
+	}
+	fmt.Fprintf(w, "%d events from %d files%s\n", s.Events, s.Files, rate)
+	if len(s.ByFormat) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, k := range sortedKeys(s.ByFormat) {
+			fmt.Fprintf(tw, "  %s\t%d events\n", k, s.ByFormat[k])
+		}
+		tw.Flush()
+	}
+	if s.Rejected > 0 {
+		fmt.Fprintf(w, "%d lines rejected:\n", s.Rejected)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, k := range sortedKeys(s.RejectedByReason) {
+			fmt.Fprintf(tw, "  %s\t%d\n", k, s.RejectedByReason[k])
+		}
+		tw.Flush()
+		for _, src := range s.Sources {
+			for _, smp := range src.Samples {
+				fmt.Fprintf(w, "    e.g. %s:%d (%s): %s\n", sanitize.Line(src.Path), smp.Offset, smp.Reason, smp.Line)
+				break
+			}
+		}
+	}
+	if len(s.Notes) > 0 {
+		fmt.Fprintln(w, "notes:")
+		for _, k := range sortedKeys(s.Notes) {
+			fmt.Fprintf(w, "  %s: %d lines\n", k, s.Notes[k])
+		}
+	}
+	if len(s.Skipped) > 0 {
+		fmt.Fprintf(w, "%d files skipped:\n", len(s.Skipped))
+		for _, f := range s.Skipped {
+			fmt.Fprintf(w, "  %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
+		}
+	}
+	for _, f := range s.Failed {
+		fmt.Fprintf(w, "failed: %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// printJSONLines writes one JSON object per line.
+func printJSONLines[T any](w io.Writer, vs []T) error {
+	enc := json.NewEncoder(w)
+	for i := range vs {
+		if err := enc.Encode(&vs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printAlerts writes alerts as a table that fits the terminal.
+func printAlerts(w io.Writer, as []alert.Alert, width int) {
+	if len(as) == 0 {
+		fmt.Fprintln(w, "no alerts")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LAST SEEN\tSEVERITY\tRULE\tPH\tENDPOINT\tCOUNT\tSUMMARY")
+	fixed := 16 + 10 + 15 + 3 + 22 + 6 + 12
+	room := max(20, width-fixed)
+	for _, a := range as {
+		ep := a.Endpoint
+		if a.Host != "" && a.Host != a.Endpoint {
+			ep = a.Host + " " + a.Endpoint
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n",
+			a.LastSeen.Local().Format("01-02 15:04:05"), severityMark(a.Severity), a.Severity, a.Rule, a.Phase,
+			clip(sanitize.Line(ep), 22), a.Count, clip(sanitize.Line(a.Summary), room))
+	}
+	tw.Flush()
+}
+
+// severityMark is a symbol per severity, so severities differ without colour.
+func severityMark(s alert.Severity) string {
+	return [...]string{"·", "○", "◆", "▲", "■"}[min(int(s), 4)]
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
