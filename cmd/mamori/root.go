@@ -74,6 +74,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 		newBaselineCmd(g),
 		newVersionCmd(),
 	)
+	root.AddCommand(incidentCommands(g)...)
 	return root
 }
 
