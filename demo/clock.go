@@ -49,9 +49,6 @@ func isWorkday(d int64) bool {
 	return w >= 1 && w <= 5
 }
 
-// clockOf is the JST time of day of t, in nanoseconds since midnight.
-func clockOf(t int64) int64 { return t + jstOffset - localDay(t)*day }
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {

@@ -667,8 +667,8 @@ func TestInventoryAndIntel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Len() != DefaultEndpoints+1+4 {
-		t.Errorf("%d inventory entries, want %d machines, the gateway's outside address and 4 segments", inv.Len(), DefaultEndpoints)
+	if inv.Len() != DefaultEndpoints+1+3 {
+		t.Errorf("%d inventory entries, want %d machines, the gateway's outside address and 3 segments", inv.Len(), DefaultEndpoints)
 	}
 	for _, e := range append(append([]Endpoint{defStory.Victim}, defStory.Peers...), defStory.Benign...) {
 		a, ok := inv.Lookup(e.IP)
@@ -678,6 +678,9 @@ func TestInventoryAndIntel(t *testing.T) {
 	}
 	if a, _ := inv.Lookup(netip.MustParseAddr("10.0.10.99")); a.Segment != "office" {
 		t.Errorf("10.0.10.99 is in segment %q", a.Segment)
+	}
+	if a, _ := inv.Lookup(addrGWOutside); a.Host != "gw01" || a.Segment != "edge" {
+		t.Errorf("the gateway's outside address is %+v", a)
 	}
 	iocs := lines(t, defDir, "intel/iocs.txt")
 	for _, want := range []string{defStory.Indicators.Domain, defStory.Indicators.IPPort, defStory.Indicators.SHA256} {

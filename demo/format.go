@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"net/netip"
 	"strconv"
 	"unicode/utf8"
 )
@@ -17,7 +16,7 @@ type stamp struct {
 	buf []byte
 }
 
-// appendSyslogTime appends the RFC 3164 time of t in JST: "Mar  4 10:00:00".
+// append appends the RFC 3164 time of t in JST: "Mar  4 10:00:00".
 func (s *stamp) append(b []byte, t int64) []byte {
 	sec := floorDiv(t, second)
 	if s.buf != nil && sec == s.sec {
@@ -92,8 +91,6 @@ func appendSeconds(b []byte, d int64) []byte {
 	return appendFrac(b, (d%second)/us, 6)
 }
 
-func appendAddr(b []byte, a netip.Addr) []byte { return a.AppendTo(b) }
-
 // appendZeekString appends s escaped as Zeek's ASCII writer does with its
 // default options: backslash doubled, the separators and non-printable
 // bytes as \xNN, valid UTF-8 passed through.
@@ -157,7 +154,7 @@ func appendHex(b []byte, v []byte) []byte {
 	return b
 }
 
-// appendInt appends v, or Zeek's unset mark when v is negative.
+// appendCount appends v, or Zeek's unset mark when v is negative.
 func appendCount(b []byte, v int64) []byte {
 	if v < 0 {
 		return append(b, '-')

@@ -49,19 +49,19 @@ func writeIntel(dir string, g *gen) error {
 // inventory is the asset list: the segments first, then every machine
 // (the gateway twice: inside and on the internet).
 func inventory(o *office) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"ip", "host", "segment", "role", "owner"})
+	rows := [][]string{{"ip", "host", "segment", "role", "owner"}}
 	for _, s := range o.segments {
-		w.Write([]string{s.prefix.String(), "", s.name, "segment", s.use})
+		rows = append(rows, []string{s.prefix.String(), "", s.name, "segment", s.use})
 	}
 	for _, h := range o.hosts {
-		w.Write([]string{h.ipStr, h.name, h.segment, h.role, h.owner})
+		rows = append(rows, []string{h.ipStr, h.name, h.segment, h.role, h.owner})
 		if h == o.gw {
-			w.Write([]string{addrGWOutside.String(), h.name, "edge", h.role, h.owner})
+			rows = append(rows, []string{addrGWOutside.String(), h.name, "edge", h.role, h.owner})
 		}
 	}
-	w.Flush()
+	var buf bytes.Buffer
+	// writing to memory cannot fail and the fields have no line breaks
+	_ = csv.NewWriter(&buf).WriteAll(rows)
 	return buf.Bytes()
 }
 

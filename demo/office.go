@@ -146,7 +146,6 @@ func newOffice(opts Options, first int64) *office {
 	o.segments = append(o.segments,
 		segment{name: "servers", prefix: netip.MustParsePrefix("10.0.20.0/24"), use: "servers, gateway and proxy"},
 		segment{name: "admin", prefix: netip.MustParsePrefix("10.0.30.0/24"), use: "IT administration and the IDS sensor"},
-		segment{name: "edge", prefix: netip.PrefixFrom(addrGWOutside, 32), use: "the gateway's internet address"},
 	)
 	o.newcomer = o.pcs[len(o.pcs)-1]
 	o.newcomer.firstD = first
@@ -181,5 +180,5 @@ func (h *host) port() uint16 {
 	return h.nextP
 }
 
-// isPC tells whether h is a Windows desktop (for TTLs and SYN sizes).
+// isPC tells whether h is a Windows desktop.
 func (h *host) isPC() bool { return h.role == rolePC || h.role == roleAdminPC }
