@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -114,25 +113,28 @@ func normalise(name string) string {
 
 // readZones reads a list file: one zone per line, "#" starts a comment,
 // blank lines are ignored, a leading dot is allowed (MISP writes
-// ".duckdns.org"); files whose name ends in ".gz" are gzip-compressed.
+// ".duckdns.org"); files whose name ends in ".gz" are gzip-compressed. The
+// zones returned share one string, so a list costs no allocation per zone.
 func readZones(fsys fs.FS, path string) ([]string, error) {
 	b, err := fs.ReadFile(fsys, path)
 	if err != nil {
 		return nil, err
 	}
-	var r io.Reader = bytes.NewReader(b)
 	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(r)
+		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		defer zr.Close()
-		r = zr
+		if b, err = io.ReadAll(zr); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
+	text := strings.ToLower(string(b))
 	var zones []string
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
+	n := 0
+	for line := range strings.Lines(text) {
+		n++
+		line, _, _ = strings.Cut(line, "#")
 		line = strings.TrimPrefix(strings.TrimSpace(line), ".")
 		if line == "" {
 			continue
@@ -141,9 +143,6 @@ func readZones(fsys fs.FS, path string) ([]string, error) {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
 		zones = append(zones, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(zones) == 0 {
 		return nil, fmt.Errorf("%s: no zones", path)

@@ -45,7 +45,6 @@ var paramKinds = []ParamKind{
 var protocols = []string{"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "ah", "udplite", "dccp"}
 
 var (
-	labelRE   = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$`)
 	segmentRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,14}$`)
 	serviceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._@-]{0,254}$`)
 )
@@ -137,12 +136,27 @@ func checkDomain(value string) error {
 	if len(name) == 0 || len(name) > 253 {
 		return fmt.Errorf("%q is not a DNS name: length", value)
 	}
-	for _, l := range strings.Split(name, ".") {
-		if !labelRE.MatchString(l) {
+	for l := range strings.SplitSeq(name, ".") {
+		if !validLabel(l) {
 			return fmt.Errorf("%q is not a DNS name: bad label %q", value, l)
 		}
 	}
 	return nil
+}
+
+// validLabel reports whether l is a DNS label as host names use them:
+// 1–63 letters, digits, hyphens and underscores, no hyphen at either end.
+func validLabel(l string) bool {
+	if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Command is one command of an actuator example: an argument vector (no
