@@ -24,7 +24,7 @@ func readLines(t testing.TB, path string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var lines [][]byte
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
@@ -461,6 +461,15 @@ func TestSkip(t *testing.T) {
 				t.Errorf("err = %v, want ErrSkip", err)
 			}
 		})
+	}
+}
+
+func TestFormat(t *testing.T) {
+	if _, err := decode(Format.Example); err != nil {
+		t.Errorf("Example does not decode: %v", err)
+	}
+	if got := Format.Sniff("eve.json", [][]byte{[]byte(Format.Example)}); got < 90 {
+		t.Errorf("Sniff(Example) = %d", got)
 	}
 }
 

@@ -520,7 +520,7 @@ func (r *record) time(f field) (time.Time, error) {
 			b = v.Raw()
 		case jsonscan.String:
 			t, err := time.Parse(time.RFC3339Nano, v.Text())
-			if err != nil {
+			if err != nil || t.Unix() < 0 || t.Unix() > maxEpochSeconds {
 				return time.Time{}, parse.Rejectf("bad timestamp", "%s %q", f, clip(v.Raw()))
 			}
 			return t.UTC(), nil

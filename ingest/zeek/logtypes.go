@@ -11,7 +11,6 @@ import (
 
 // logType is a Zeek log mamori turns into events.
 type logType struct {
-	path   string // Zeek's #path / _path: "conn"
 	format string // event.Event.Format: "zeek.conn"
 	kind   event.Kind
 	// fill sets the type's own fields; the common ones (time, addresses,
@@ -19,21 +18,21 @@ type logType struct {
 	fill func(d *decoder, r *record, ev *event.Event) error
 }
 
-// logTypes are the Zeek logs mamori uses, by path. Read-only.
+// logTypes are the Zeek logs mamori uses, by #path. Read-only.
 var logTypes = map[string]*logType{
-	"conn":        {"conn", "zeek.conn", event.KindConnection, fillConn},
-	"dns":         {"dns", "zeek.dns", event.KindDNS, fillDNS},
-	"http":        {"http", "zeek.http", event.KindHTTP, fillHTTP},
-	"files":       {"files", "zeek.files", event.KindFile, fillFiles},
-	"ssl":         {"ssl", "zeek.ssl", event.KindTLS, fillSSL},
-	"smb_files":   {"smb_files", "zeek.smb_files", event.KindSMB, fillSMBFiles},
-	"smb_mapping": {"smb_mapping", "zeek.smb_mapping", event.KindSMB, fillSMBMapping},
-	"dce_rpc":     {"dce_rpc", "zeek.dce_rpc", event.KindRPC, fillDCERPC},
-	"notice":      {"notice", "zeek.notice", event.KindIDS, fillNotice},
-	"weird":       {"weird", "zeek.weird", event.KindNotice, fillWeird},
-	"ssh":         {"ssh", "zeek.ssh", event.KindAuth, fillSSH},
-	"ntlm":        {"ntlm", "zeek.ntlm", event.KindAuth, fillNTLM},
-	"kerberos":    {"kerberos", "zeek.kerberos", event.KindAuth, fillKerberos},
+	"conn":        {"zeek.conn", event.KindConnection, fillConn},
+	"dns":         {"zeek.dns", event.KindDNS, fillDNS},
+	"http":        {"zeek.http", event.KindHTTP, fillHTTP},
+	"files":       {"zeek.files", event.KindFile, fillFiles},
+	"ssl":         {"zeek.ssl", event.KindTLS, fillSSL},
+	"smb_files":   {"zeek.smb_files", event.KindSMB, fillSMBFiles},
+	"smb_mapping": {"zeek.smb_mapping", event.KindSMB, fillSMBMapping},
+	"dce_rpc":     {"zeek.dce_rpc", event.KindRPC, fillDCERPC},
+	"notice":      {"zeek.notice", event.KindIDS, fillNotice},
+	"weird":       {"zeek.weird", event.KindNotice, fillWeird},
+	"ssh":         {"zeek.ssh", event.KindAuth, fillSSH},
+	"ntlm":        {"zeek.ntlm", event.KindAuth, fillNTLM},
+	"kerberos":    {"zeek.kerberos", event.KindAuth, fillKerberos},
 }
 
 // otherLogs are log paths Zeek and its common packages write that mamori

@@ -43,6 +43,9 @@ func (d *decoder) header(line []byte) error {
 		return d.headerResult()
 	}
 	key, val, _ := bytes.Cut(line, d.hdr.sep)
+	if bytes.HasPrefix(line, []byte("#fields")) && string(key) != "#fields" {
+		return parse.Rejectf("bad header", "#fields not split by the #separator")
+	}
 	switch string(key) {
 	case "#set_separator", "#empty_field", "#unset_field", "#path", "#fields":
 		if d.blocks == 0 || d.hdr.cols != nil {

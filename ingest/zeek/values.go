@@ -60,7 +60,7 @@ func parseSeconds(b []byte) (sec, nsec int64, ok bool) {
 }
 
 func floatSeconds(b []byte) (sec, nsec int64, ok bool) {
-	if bytes.IndexAny(b, "eE") < 0 {
+	if !bytes.ContainsAny(b, "eE") {
 		return 0, 0, false
 	}
 	f, err := strconv.ParseFloat(string(b), 64)

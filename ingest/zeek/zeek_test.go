@@ -27,14 +27,14 @@ func readLines(t testing.TB, path string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var r io.Reader = f
 	if strings.HasSuffix(path, ".gz") {
 		gz, err := gzip.NewReader(f)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		defer gz.Close()
+		defer func() { _ = gz.Close() }()
 		r = gz
 	}
 	var lines [][]byte
@@ -675,6 +675,21 @@ func TestSkip(t *testing.T) {
 				t.Fatalf("err = %v, want ErrSkip", err)
 			}
 		})
+	}
+}
+
+func TestFormat(t *testing.T) {
+	var ev event.Event
+	if err := Format.New(parse.Source{Path: "conn.log"}).Decode([]byte(Format.Example), &ev); err != nil {
+		t.Errorf("Example does not decode: %v", err)
+	}
+	if got := Format.Sniff("conn.log", [][]byte{[]byte(Format.Example)}); got < 90 {
+		t.Errorf("Sniff(Example) = %d", got)
+	}
+	for f := fNone + 1; f < nFields; f++ {
+		if f.String() == "" || fieldByName([]byte(f.String())) != f {
+			t.Errorf("field %d has no column name", f)
+		}
 	}
 }
 

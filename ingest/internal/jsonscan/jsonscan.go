@@ -399,10 +399,10 @@ func scanString(d []byte, p int) (end int, esc bool, err error) {
 		if i >= len(d) {
 			return 0, false, eofErr(i)
 		}
-		switch c := d[i]; {
-		case c == '"':
+		switch d[i] {
+		case '"':
 			return i + 1, esc, nil
-		case c == '\\':
+		case '\\':
 			esc = true
 			if i+1 >= len(d) {
 				return 0, false, eofErr(i + 1)
