@@ -249,7 +249,9 @@ func clientAddr(s string) (netip.Addr, uint16, bool) {
 // isCategory reports whether w may be a BIND category or severity name.
 func isCategory(w string) bool {
 	for i := 0; i < len(w); i++ {
-		if c := w[i]; !('a' <= c && c <= 'z' || c == '-' || c == '_' || '0' <= c && c <= '9') {
+		switch c := w[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
 			return false
 		}
 	}

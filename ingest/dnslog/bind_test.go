@@ -183,7 +183,7 @@ func TestBindFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }()
 			dec := NewBind(src)
 			var got [3]int
 			var host string

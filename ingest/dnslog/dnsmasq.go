@@ -236,9 +236,10 @@ func (d *DnsmasqDecoder) answer(h *parse.Syslog, m *logQuery, label, hosts strin
 		ev.RCode = "NXDOMAIN"
 	case "NODATA", "NODATA-IPv4", "NODATA-IPv6":
 		ev.RCode = "NODATA"
-		if dest == "NODATA-IPv4" {
+		switch dest {
+		case "NODATA-IPv4":
 			ev.QType = "A"
-		} else if dest == "NODATA-IPv6" {
+		case "NODATA-IPv6":
 			ev.QType = "AAAA"
 		}
 	case "SERVFAIL", "REFUSED", "FORMERR":

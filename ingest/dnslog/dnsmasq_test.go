@@ -46,7 +46,7 @@ func TestDnsmasqFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	dec := NewDnsmasq(src)
 	var got []string
 	skipped := 0

@@ -196,7 +196,7 @@ func TestCrowdsecFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }()
 			dec := New(src)
 			var got [3]int
 			sc := bufio.NewScanner(f)

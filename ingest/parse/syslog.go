@@ -223,9 +223,10 @@ func skipStructuredData(s string, i int) (int, error) {
 		for ; i < len(s); i++ {
 			c := s[i]
 			if quoted {
-				if c == '\\' {
+				switch c {
+				case '\\':
 					i++
-				} else if c == '"' {
+				case '"':
 					quoted = false
 				}
 				continue
@@ -258,7 +259,7 @@ func parseISO(s string, i int, loc *time.Location) (time.Time, int, error) {
 	hh, ok4 := atoiN(s[i+11 : i+13])
 	mm, ok5 := atoiN(s[i+14 : i+16])
 	ss, ok6 := atoiN(s[i+17 : i+19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || !validDate(year, mon, day) || hh > 23 || mm > 59 || ss > 60 {
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !validDate(year, mon, day) || hh > 23 || mm > 59 || ss > 60 {
 		return time.Time{}, i, Rejectf("bad timestamp", "%.32q", s[i:])
 	}
 	j := i + 19
@@ -376,7 +377,7 @@ func parseBSD(s string, i int, src Source) (time.Time, int, error) {
 	hh, ok1 := atoiN(s[k+1 : k+3])
 	mm, ok2 := atoiN(s[k+4 : k+6])
 	ss, ok3 := atoiN(s[k+7 : k+9])
-	if !(ok1 && ok2 && ok3) || hh > 23 || mm > 59 || ss > 60 {
+	if !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 60 {
 		return time.Time{}, i, Rejectf("bad timestamp", "%.24q", s[i:])
 	}
 	if ss == 60 {
@@ -444,7 +445,7 @@ func ParseDMY(s string, loc *time.Location) (time.Time, int, error) {
 	hh, ok2 := atoiN(s[j+1 : j+3])
 	mm, ok3 := atoiN(s[j+4 : j+6])
 	ss, ok4 := atoiN(s[j+7 : j+9])
-	if !(ok1 && ok2 && ok3 && ok4) || !validDate(year, mon, day) || hh > 23 || mm > 59 || ss > 60 {
+	if !ok1 || !ok2 || !ok3 || !ok4 || !validDate(year, mon, day) || hh > 23 || mm > 59 || ss > 60 {
 		return bad()
 	}
 	if ss == 60 {

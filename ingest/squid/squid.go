@@ -295,7 +295,9 @@ func isCode(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('A' <= c && c <= 'Z' || c == '_' || '0' <= c && c <= '9') {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_':
+		default:
 			return false
 		}
 	}

@@ -159,7 +159,7 @@ func TestFail2banFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	dec := New(src)
 	var hosts []string
 	sc := bufio.NewScanner(f)

@@ -333,7 +333,7 @@ func TestFail2banFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }()
 			dec := New(src)
 			var note *failJSON
 			events := 0
@@ -413,7 +413,7 @@ func countFile(t *testing.T, path string) [3]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	dec := New(src)
 	var n [3]int
 	sc := bufio.NewScanner(f)

@@ -176,7 +176,7 @@ func TestLoghub(t *testing.T) {
 	if err != nil {
 		t.Skip("Loghub sample not present")
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	dec := New(src)
 	counts := map[string]int{}
 	sc := bufio.NewScanner(f)
