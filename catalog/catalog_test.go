@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mamori-soc/mamori/alert"
@@ -297,4 +298,36 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestConcurrentUse reads the shared catalog from several goroutines; run
+// with -race it checks that Load and the lookups do not write shared state.
+func TestConcurrentUse(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			c, err := Load()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, r := range c.Rules() {
+				if _, ok := c.Rule(r.ID); !ok {
+					t.Errorf("Rule(%s) not found", r.ID)
+				}
+				for _, id := range r.Measures {
+					m, ok := c.Measure(id)
+					if !ok || !slices.Contains(c.Applicable(m.Required()...), m) {
+						t.Errorf("measure %s not applicable to its own parameters", id)
+					}
+				}
+			}
+			if l, ok := c.List(ListDynamicDNS); !ok || l.Len() == 0 {
+				t.Error("no dynamic-DNS list")
+			} else if _, ok := l.Match("x.duckdns.org"); !ok {
+				t.Error("x.duckdns.org not matched")
+			}
+		})
+	}
+	wg.Wait()
 }
