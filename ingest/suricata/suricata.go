@@ -25,6 +25,27 @@
 //
 // Other event types (stats, netflow, ssh, smtp, ...) are skipped.
 //
+// Every event has Time, SrcIP/SrcPort, DstIP/DstPort, Transport (proto,
+// lowercased), Service (app_proto, except "failed") and Observer (host).
+// Per event type:
+//
+//	alert     IDS         Signature SignatureID Severity Label=category
+//	                      Action=action Refs; Domain URL Method UserAgent
+//	                      Status from an http context, Domain from a tls one
+//	flow      Connection  BytesOut=bytes_toserver BytesIn=bytes_toclient
+//	                      Duration=end-start Label=state Time=start
+//	dns       DNS         Query=rrname QType=rrtype RCode=rcode Answers (rdata)
+//	http      HTTP        Domain=hostname URL (http://hostname[:port]/url)
+//	                      Method Status UserAgent ContentType BytesIn=length
+//	tls       TLS         Domain=sni Label=version
+//	fileinfo  File        FileName FileHash (sha256>sha1>md5) FileSize=size
+//	                      ContentType (mimetype, else magic); Domain URL Method
+//	                      from the http context
+//	smb       SMB         Method=command FileName=filename Label=share
+//	                      User=ntlmssp domain\user; with a dcerpc object: RPC
+//	dcerpc    RPC         Service=interface Method=operation (or the PDU type)
+//	anomaly   Notice      Label=event Message=type (layer)
+//
 // Invalid UTF-8 in strings is replaced by U+FFFD, never rejected: the line is
 // attacker-controlled and an odd byte in a URL must not hide the request.
 // The untouched line stays in Event.Raw.

@@ -26,6 +26,33 @@
 // a file of any other Zeek log (x509, known_hosts, software, ...) is skipped
 // as a whole with parse.SkipFile.
 //
+// Every event has Time (ts), SrcIP/SrcPort (id.orig_*), DstIP/DstPort
+// (id.resp_*) and Observer (_node_name, else the node that logged a weird or
+// notice). Per log:
+//
+//	conn         Connection  Transport=proto Service=service BytesOut=orig_bytes
+//	                         BytesIn=resp_bytes Duration Label=conn_state
+//	dns          DNS         Transport=proto Query QType=qtype_name RCode=rcode_name Answers
+//	http         HTTP        Domain=host URL (http://host[:port]/uri for a relative uri)
+//	                         Method Status=status_code UserAgent
+//	                         ContentType=resp_mime_types[0] FileName=resp_filenames[0]
+//	                         BytesOut=request_body_len BytesIn=response_body_len
+//	files        File        FileName FileHash (sha256>sha1>md5) FileSize (total_bytes
+//	                         or seen_bytes) ContentType=mime_type Service=source
+//	                         (lowercased); Src/Dst from tx_hosts/rx_hosts and is_orig
+//	                         when there is no id.*
+//	ssl          TLS         Domain=server_name Label=version
+//	smb_files    SMB         FileName=path\name Method=action Label=path FileSize=size
+//	smb_mapping  SMB         Method="map" Label=path Service=share_type
+//	dce_rpc      RPC         Service=endpoint Method=operation Label=named_pipe
+//	notice       IDS         Signature=note Message=msg Transport=proto, src/dst/p
+//	                         when the notice has no connection
+//	weird        Notice      Label=name Message=addl
+//	ssh          Auth        Service="ssh" Outcome=auth_success UserAgent=client
+//	ntlm         Auth        Service="ntlm" User=domainname\username Outcome=success
+//	kerberos     Auth        Service="kerberos" User=client Method=request_type
+//	                         Label=service Message=error_msg Outcome=success
+//
 // Invalid UTF-8 in a value (Zeek's "\xNN" escapes of non-UTF-8 bytes,
 // invalid bytes in JSON strings) is replaced by U+FFFD, never rejected: the
 // line is attacker-controlled and an odd byte in a URL must not hide the
