@@ -129,13 +129,20 @@ func decodePacket(msg, chain string, ev *event.Event) error {
 	label := strings.TrimSpace(msg[:start])
 	var in, out string
 	var hasIn, hasOut, hasSrc, hasDst, hasLen bool
-	for rest := msg[start:]; rest != ""; {
-		var tok string
-		tok, rest, _ = strings.Cut(rest, " ")
-		k, v, isKV := strings.Cut(tok, "=")
-		if !isKV {
+	for i := start; i < len(msg); {
+		// One pass per word: find its end and its first '='.
+		j, eq := i, -1
+		for ; j < len(msg) && msg[j] != ' '; j++ {
+			if eq < 0 && msg[j] == '=' {
+				eq = j
+			}
+		}
+		word := i
+		i = j + 1
+		if eq < 0 {
 			continue // flags: DF, SYN, ACK...
 		}
+		k, v := msg[word:eq], msg[eq+1:j]
 		switch k {
 		case "IN":
 			in, hasIn = v, true
