@@ -87,11 +87,9 @@ type decoder struct {
 	hdr    tsvHeader
 	blocks int // TSV header blocks seen
 	// The current TSV block's log type, or the path of an unused type.
-	typ      *logType
-	unused   string
-	rec      record
-	lastPath []byte // JSON _path of the previous line, and its resolution
-	lastType *logType
+	typ    *logType
+	unused string
+	rec    record
 
 	// Interned values of low-cardinality fields, so they do not allocate.
 	proto, service, label, method, qtype, agent, observer interner
@@ -176,13 +174,11 @@ func (d *decoder) decodeJSON(line []byte, ev *event.Event) error {
 func (d *decoder) jsonType(r *record) (*logType, error) {
 	if r.has(fPath) {
 		p := r.js[fPath].Bytes()
-		if d.lastType != nil && bytes.Equal(p, d.lastPath) {
-			return d.lastType, nil
+		if lt := logTypes[string(p)]; lt != nil {
+			return lt, nil
 		}
 		path := resolvePath(string(p))
 		if lt := logTypes[path]; lt != nil {
-			d.lastPath = append(d.lastPath[:0], p...)
-			d.lastType = lt
 			return lt, nil
 		}
 		if path != "" && path == d.namePath {
