@@ -18,7 +18,7 @@ type Syslog struct {
 	Message string
 }
 
-// YearTolerance is how far past Source.ModTime an inferred-year timestamp
+// YearTolerance is how far past Source.Reference an inferred-year timestamp
 // may lie before the year before is taken instead: clock skew between the
 // writer and the file system, and lines appended while the file is read.
 const YearTolerance = 24 * time.Hour
@@ -38,8 +38,8 @@ const YearTolerance = 24 * time.Hour
 // "[ID 123456 auth.info] " message prefix is dropped.
 //
 // Timestamps without a year take src.Year, or else the year that puts them
-// at most YearTolerance after src.ModTime (the current time when ModTime is
-// zero). Timestamps without a zone are read in src.Loc(). Invalid UTF-8 is
+// at most YearTolerance after src.Reference() (ModTime, or the current
+// time for a followed file or an unknown ModTime). Timestamps without a zone are read in src.Loc(). Invalid UTF-8 is
 // kept, each invalid sequence replaced by U+FFFD.
 //
 // Errors are *Reject with the reasons "not syslog", "bad timestamp",
@@ -391,10 +391,7 @@ func parseBSD(s string, i int, src Source) (time.Time, int, error) {
 		}
 		return time.Date(src.Year, time.Month(mon), day, hh, mm, ss, nsec, loc).UTC(), end, nil
 	}
-	ref := src.ModTime
-	if ref.IsZero() {
-		ref = time.Now()
-	}
+	ref := src.Reference()
 	limit := ref.Add(YearTolerance)
 	year := ref.In(loc).Year()
 	// Walk back from the reference year to the latest year in which the

@@ -226,6 +226,21 @@ func TestParseSyslogZeroModTimeUsesNow(t *testing.T) {
 	}
 }
 
+func TestParseSyslogLiveUsesNow(t *testing.T) {
+	// A followed file opened long ago: its ModTime would put a line
+	// written now a year back.
+	now := time.Now().UTC()
+	line := now.Add(-time.Minute).Format(time.Stamp) + " gw x: y"
+	src := Source{ModTime: now.AddDate(0, -11, 0), Location: time.UTC, Live: true}
+	h, err := ParseSyslog([]byte(line), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := now.Sub(h.Time); d < 0 || d > 2*time.Minute {
+		t.Errorf("Time = %v, want about a minute before %v", h.Time, now)
+	}
+}
+
 func TestParseDMY(t *testing.T) {
 	tests := map[string]struct {
 		in   string
