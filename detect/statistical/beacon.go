@@ -1,0 +1,561 @@
+package statistical
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/event"
+)
+
+// Beacon is S-BEACON: an internal endpoint contacting one destination at a
+// regular interval with similar sizes, scored the way RITA scores beacons.
+//
+// A destination is the domain of a proxy, HTTP or TLS event (the proxy
+// hides the server's address, so CONNECT lines count by host name), the
+// name of a DNS lookup, or the external address of a connection. For each
+// endpoint → destination pair the detector keeps the times and sizes of
+// its contacts (events less than BurstGap apart are one contact: Squid and
+// Zeek log the same request, a check-in is often a request or two). Every
+// Every of event time it scores the pairs that had new contacts over the
+// last Window:
+//
+//   - interval regularity: Bowley skewness and median absolute deviation
+//     of the intervals, after folding intervals close to 2, 3 or 4 times
+//     the median back to it (a missed beat is not jitter);
+//   - size regularity: the same on the bytes of each contact (left out when
+//     the logs give no sizes, as Zeek's http.log for CONNECT);
+//   - coverage: how long the rhythm has held, how many of the expected
+//     beats came, and how evenly they spread over the hours they span.
+//
+// A pair scoring at least MinScore with at least MinContacts contacts is
+// reported. A destination most endpoints reach is normal business
+// (update checks, antivirus, telemetry): such pairs are skipped outright,
+// not reported at info, because the alert list is for what needs a look
+// and one skipped alert per PC and update service would bury it. A
+// destination whose site category (when a category list is configured) is
+// a known update or telemetry service is reported at info with a low
+// score, so it never rises above low. The machines that relay others'
+// traffic (the proxy, the gateway) are left out: their clients are judged.
+type Beacon struct {
+	env    *detect.Env
+	relays *relays
+
+	window      time.Duration
+	every       time.Duration
+	minContacts int
+	minScore    float64
+	maxContacts int
+	burstGap    int64 // seconds
+	fullSpan    time.Duration
+	commonUsers int
+	commonShare float64
+	benign      map[string]bool
+
+	pairs   *detect.LRU[pairKey, *pair]
+	dirty   []pairKey
+	next    time.Time // next evaluation
+	scratch scratch
+}
+
+// pairKey names an endpoint → destination pair without allocating: the
+// endpoint's address (or its host name when the address is unknown) and
+// the destination's name or address.
+type pairKey struct {
+	ep   netip.Addr
+	host string
+	name string
+	ip   netip.Addr
+	dns  bool // a lookup of name rather than traffic to it
+}
+
+func (k pairKey) dest() string {
+	if k.name != "" {
+		return k.name
+	}
+	return k.ip.String()
+}
+
+func (k pairKey) endpoint() string {
+	if k.ep.IsValid() {
+		return k.ep.String()
+	}
+	return k.host
+}
+
+// contact is one burst of traffic of a pair: when it began (seconds since
+// the pair's base) and how many bytes it carried (saturating).
+type contact struct {
+	at, bytes uint32
+}
+
+// pair is the state of one endpoint → destination pair.
+type pair struct {
+	base     int64     // unix seconds the contact times count from
+	contacts []contact // a ring of the latest contacts once full
+	head     int       // index of the oldest contact when the ring is full
+	first    int64     // unix seconds of the first contact ever seen
+	total    int       // contacts ever seen
+	host     string
+	dirty    bool
+	// Kept evidence, once the pair has half the contacts it needs.
+	firstEv, lastEv evidence
+}
+
+// Beacon defaults: a day is the window RITA scores; 20 contacts is the
+// least that gives stable quartiles; 0.7 keeps human browsing (irregular,
+// 0.3–0.5) out and jittered beacons (0.85+) in; 300 contacts cover a day
+// of a five-minute beacon in 2.4 kB per pair; 5 s merges the proxy's and
+// the sensor's record of one request; 6 h of a steady rhythm is full
+// coverage (RITA: 12 h, but the console should speak sooner); 3 endpoints
+// that are a quarter of all make a destination widely used.
+const (
+	beaconWindow      = 24 * time.Hour
+	beaconEvery       = time.Hour
+	beaconMinContacts = 20
+	beaconMinScore    = 0.7
+	beaconMaxPairs    = 100_000
+	beaconMaxContacts = 300
+	beaconBurstGap    = 5 * time.Second
+	beaconFullSpan    = 6 * time.Hour
+	commonUsers       = 3
+	commonShare       = 0.25
+)
+
+// defaultBenignCategories are site categories of services that call home
+// on a timer by design.
+var defaultBenignCategories = []string{"software-update", "telemetry", "antivirus", "pki", "ntp", "connectivity-check"}
+
+// NewBeacon builds S-BEACON.
+func NewBeacon(p detect.Params, env *detect.Env) detect.Detector {
+	b := &Beacon{
+		env:         env,
+		relays:      newRelays(p.Strings("relay_roles", defaultRelayRoles), env),
+		window:      p.Duration("window", beaconWindow),
+		every:       p.Duration("every", beaconEvery),
+		minContacts: max(4, p.Int("min_contacts", beaconMinContacts)),
+		minScore:    p.Float("min_score", beaconMinScore),
+		maxContacts: max(8, p.Int("max_contacts", beaconMaxContacts)),
+		burstGap:    int64(p.Duration("burst_gap", beaconBurstGap) / time.Second),
+		fullSpan:    p.Duration("full_span", beaconFullSpan),
+		commonUsers: p.Int("common_users", commonUsers),
+		commonShare: p.Float("common_share", commonShare),
+		benign:      map[string]bool{},
+		pairs:       detect.NewLRU[pairKey, *pair](max(1, p.Int("max_pairs", beaconMaxPairs))),
+	}
+	for _, c := range p.Strings("benign_categories", defaultBenignCategories) {
+		b.benign[strings.ToLower(c)] = true
+	}
+	return b
+}
+
+// Rule implements detect.Detector.
+func (*Beacon) Rule() string { return "S-BEACON" }
+
+// Kinds implements detect.Detector.
+func (*Beacon) Kinds() []event.Kind {
+	return []event.Kind{event.KindConnection, event.KindHTTP, event.KindTLS, event.KindDNS}
+}
+
+// Params implements detect.Parameterized.
+func (*Beacon) Params() []detect.Param {
+	return []detect.Param{
+		{Name: "window", Default: "24h", Doc: "how far back contacts are scored"},
+		{Name: "every", Default: "1h", Doc: "how often (event time) pairs with new contacts are scored"},
+		{Name: "min_contacts", Default: beaconMinContacts, Doc: "fewest contacts in the window for a pair to be scored"},
+		{Name: "min_score", Default: beaconMinScore, Doc: "lowest beacon score (0–1) reported"},
+		{Name: "max_pairs", Default: beaconMaxPairs, Doc: "endpoint → destination pairs tracked; the least recently active are forgotten"},
+		{Name: "max_contacts", Default: beaconMaxContacts, Doc: "contacts kept per pair (the latest)"},
+		{Name: "burst_gap", Default: "5s", Doc: "events of a pair closer than this are one contact"},
+		{Name: "full_span", Default: "6h", Doc: "how long a rhythm must hold for full coverage"},
+		{Name: "common_users", Default: commonUsers, Doc: "endpoints that, if also common_share of all, make a destination widely used (skipped)"},
+		{Name: "common_share", Default: commonShare, Doc: "share of all endpoints that, with common_users, makes a destination widely used"},
+		{Name: "benign_categories", Default: defaultBenignCategories, Doc: "site categories of update and telemetry services, reported at info"},
+		{Name: "relay_roles", Default: defaultRelayRoles, Doc: "inventory roles of machines that relay others' traffic (left out)"},
+	}
+}
+
+// Observe implements detect.Detector: it records a contact.
+func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
+	b.relays.note(ev)
+	if b.relays.is(ev.Endpoint) || (ev.Endpoint.IsValid() && ev.Endpoint != ev.SrcIP) {
+		return // a relay, or traffic towards the endpoint rather than from it
+	}
+	k, ok := b.keyOf(ev)
+	if !ok {
+		return
+	}
+	at := ev.Time
+	if ev.Format == "squid" && ev.Duration > 0 {
+		at = at.Add(-ev.Duration) // Squid logs a request when it ends
+	}
+	p := b.pairs.GetOr(k, func() *pair {
+		return &pair{base: at.Unix(), first: at.Unix(), host: strings.Clone(ev.Host)}
+	})
+	if p.host == "" && ev.Host != "" {
+		p.host = strings.Clone(ev.Host)
+	}
+	p.add(at.Unix(), ev.BytesIn+ev.BytesOut, b.burstGap, b.maxContacts)
+	if p.total*2 >= b.minContacts {
+		if !p.firstEv.valid() {
+			p.firstEv = evidenceOf(ev)
+		}
+		p.lastEv = evidenceOf(ev)
+	}
+	if !p.dirty {
+		p.dirty = true
+		b.dirty = append(b.dirty, k)
+	}
+}
+
+// keyOf names the pair of an event: endpoint and destination.
+func (b *Beacon) keyOf(ev *event.Event) (pairKey, bool) {
+	k := pairKey{ep: ev.Endpoint}
+	if !k.ep.IsValid() {
+		if ev.Host == "" {
+			return k, false
+		}
+		k.host = ev.Host
+	}
+	switch ev.Kind {
+	case event.KindDNS:
+		k.name, k.dns = normName(ev.Query), true
+	case event.KindHTTP, event.KindTLS:
+		k.name = normName(ev.Domain)
+	}
+	switch {
+	case k.name != "":
+		if a, err := netip.ParseAddr(k.name); err == nil {
+			k.ip, k.name = a, "" // a bare address in the Host header
+		} else if !externalName(k.name) {
+			return k, false
+		}
+	case ev.Kind == event.KindDNS:
+		return k, false
+	default:
+		k.ip = ev.Peer()
+	}
+	if k.name == "" && (!k.ip.IsValid() || b.env.Internal(k.ip) || !k.ip.IsGlobalUnicast()) {
+		return k, false
+	}
+	return k, true
+}
+
+// add records a contact at unix second t carrying n bytes.
+func (p *pair) add(t, n int64, gap int64, maxContacts int) {
+	if t < p.first {
+		p.first = t
+	}
+	if t < p.base { // out of order before the base: treat as at the base
+		t = p.base
+	}
+	if len(p.contacts) > 0 {
+		last := &p.contacts[p.newest()]
+		if d := t - (p.base + int64(last.at)); d < gap && d > -gap {
+			last.bytes = satAdd(last.bytes, n)
+			return
+		}
+	}
+	p.total++
+	rel := t - p.base
+	if rel > math.MaxUint32 {
+		p.rebase(t)
+		rel = 0
+	}
+	c := contact{at: uint32(rel), bytes: satAdd(0, n)}
+	if len(p.contacts) < maxContacts {
+		p.contacts = append(p.contacts, c)
+		return
+	}
+	p.contacts[p.head] = c
+	p.head = (p.head + 1) % len(p.contacts)
+}
+
+// rebase drops every contact (a pair silent for over a century of
+// seconds) and counts from t.
+func (p *pair) rebase(t int64) {
+	p.base = t
+	p.contacts = p.contacts[:0]
+	p.head = 0
+}
+
+func (p *pair) newest() int {
+	if p.head == 0 {
+		return len(p.contacts) - 1
+	}
+	return p.head - 1
+}
+
+func satAdd(a uint32, n int64) uint32 {
+	if n <= 0 {
+		return a
+	}
+	s := int64(a) + n
+	if s > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(s)
+}
+
+// Tick implements detect.Ticker: every Every it scores the pairs with new
+// contacts and forgets pairs silent for a whole window.
+func (b *Beacon) Tick(now time.Time, em *detect.Emitter) {
+	if b.next.IsZero() {
+		b.next = now.Add(b.every)
+		return
+	}
+	if now.Before(b.next) {
+		return
+	}
+	b.next = now.Add(b.every)
+	b.evaluate(now, em)
+	b.sweep(now)
+}
+
+// Finish implements detect.Finisher.
+func (b *Beacon) Finish(now time.Time, em *detect.Emitter) { b.evaluate(now, em) }
+
+func (b *Beacon) evaluate(now time.Time, em *detect.Emitter) {
+	dirty := b.dirty
+	b.dirty = b.dirty[:0]
+	for _, k := range dirty {
+		p, ok := b.pairs.Peek(k)
+		if !ok || !p.dirty {
+			continue
+		}
+		p.dirty = false
+		if f, ok := b.score(k, p, now); ok {
+			em.Emit(f)
+		}
+	}
+}
+
+// sweep forgets pairs whose last contact left the window.
+func (b *Beacon) sweep(now time.Time) {
+	cut := now.Add(-b.window).Unix()
+	var stale []pairKey
+	b.pairs.Each(func(k pairKey, p *pair) {
+		if len(p.contacts) == 0 || p.base+int64(p.contacts[p.newest()].at) < cut {
+			stale = append(stale, k)
+		}
+	})
+	for _, k := range stale {
+		b.pairs.Remove(k)
+	}
+}
+
+// beaconScore is a pair's scoring, with the figures an alert explains.
+type beaconScore struct {
+	n           int
+	first, last int64 // unix seconds of the first and last contact scored
+	interval    spread
+	folded      int // missed beats folded back
+	size        spread
+	sized       bool    // the logs gave sizes
+	ts, ds, cov float64 // interval, size and coverage scores
+	score       float64
+	activeH     int // hours with contacts
+	spanH       int // hours from the first contact to the last
+}
+
+// sample is a contact being scored.
+type sample struct{ t, n float64 }
+
+// scratch are buffers reused by evaluations.
+type scratch struct {
+	samples                        []sample
+	intervals, sizes, dev, folding []float64
+}
+
+// measure scores the contacts of p within the window ending at now.
+func (b *Beacon) measure(p *pair, now time.Time) (beaconScore, bool) {
+	sc := &b.scratch
+	cut := now.Add(-b.window).Unix()
+	sc.samples = sc.samples[:0]
+	for i := range p.contacts {
+		c := p.contacts[(p.head+i)%len(p.contacts)]
+		if t := p.base + int64(c.at); t >= cut {
+			sc.samples = append(sc.samples, sample{float64(t), float64(c.bytes)})
+		}
+	}
+	if len(sc.samples) < b.minContacts {
+		return beaconScore{}, false
+	}
+	// Contacts are kept in arrival order: sort them by time and merge any
+	// that arrival order kept apart.
+	slices.SortFunc(sc.samples, func(a, c sample) int { return cmp.Compare(a.t, c.t) })
+	cs := sc.samples[:1]
+	for _, x := range sc.samples[1:] {
+		if last := &cs[len(cs)-1]; x.t-last.t < float64(b.burstGap) {
+			last.n += x.n
+			continue
+		}
+		cs = append(cs, x)
+	}
+	n := len(cs)
+	if n < b.minContacts {
+		return beaconScore{}, false
+	}
+	s := beaconScore{n: n, first: int64(cs[0].t), last: int64(cs[n-1].t)}
+
+	// Interval regularity, with missed beats folded back: an interval
+	// within half a period of 2, 3 or 4 periods is that many beats.
+	sc.intervals, sc.folding = sc.intervals[:0], sc.folding[:0]
+	for i := 1; i < n; i++ {
+		sc.intervals = append(sc.intervals, cs[i].t-cs[i-1].t)
+	}
+	sc.folding = append(sc.folding, sc.intervals...)
+	var raw spread
+	raw, sc.dev = describe(sc.folding, sc.dev)
+	if m := raw.Median; m > 0 {
+		for i, d := range sc.intervals {
+			if k := math.Round(d / m); d > 1.5*m && k <= 4 && math.Abs(d-k*m) <= 0.5*m {
+				sc.intervals[i] = d / k
+				s.folded += int(k) - 1
+			}
+		}
+	}
+	s.interval, sc.dev = describe(sc.intervals, sc.dev)
+	s.ts = s.interval.regularity(0.5) // a MAD of half the period is no rhythm at all
+
+	// Size regularity on RITA's scale (a MAD as large as the median
+	// scores 0), when the logs give sizes.
+	sc.sizes = sc.sizes[:0]
+	for _, x := range cs {
+		sc.sizes = append(sc.sizes, x.n)
+		s.sized = s.sized || x.n > 0
+	}
+	if s.sized {
+		s.size, sc.dev = describe(sc.sizes, sc.dev)
+		s.ds = s.size.regularity(1)
+	}
+
+	// Coverage: how long the rhythm held, how many of the beats it
+	// implies came, and how evenly they spread over the hours they span.
+	spanS := float64(s.last - s.first)
+	length := clamp01(spanS / b.fullSpan.Seconds())
+	expected := 1.0
+	if m := s.interval.Median; m > 0 {
+		expected = spanS/m + 1
+	}
+	fill := clamp01(float64(n) / expected)
+	s.spanH = int(s.last/3600-s.first/3600) + 1
+	prev := int64(-1)
+	for _, x := range cs {
+		if h := int64(x.t) / 3600; h != prev {
+			s.activeH++
+			prev = h
+		}
+	}
+	hours := clamp01(float64(s.activeH) / math.Max(1, math.Min(float64(s.spanH), expected)))
+	s.cov = length * (fill + hours) / 2
+
+	// The rhythm weighs most; sizes help when the logs have them.
+	if s.sized {
+		s.score = 0.5*s.ts + 0.15*s.ds + 0.35*s.cov
+	} else {
+		s.score = 0.6*s.ts + 0.4*s.cov
+	}
+	return s, true
+}
+
+// score evaluates one pair and makes its finding.
+func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool) {
+	s, ok := b.measure(p, now)
+	if !ok || s.score < b.minScore {
+		return detect.Finding{}, false
+	}
+	dest := k.dest()
+	site := dest
+	if k.name != "" {
+		site = detect.Site(dest)
+	}
+	if widelyUsed(b.env.Prevalence, site, b.commonUsers, b.commonShare, b.relays.count()) {
+		return detect.Finding{}, false
+	}
+	category := ""
+	if k.name != "" && b.env.Categories != nil {
+		if c, ok := b.env.Categories.Category(dest); ok && b.benign[strings.ToLower(c)] {
+			category = c
+		}
+	}
+	preEN, preJA := prevalenceOf(b.env.Prevalence, site)
+	every := time.Duration(s.interval.Median * float64(time.Second))
+	over := time.Duration(s.last-s.first) * time.Second
+	disp := int(math.Round(100 * s.interval.Dispersion()))
+	what, whatJA := "beacon every", "への定期通信"
+	if k.dns {
+		what, whatJA = "lookup of "+dest+" every", "の名前解決"
+	}
+	var sum strings.Builder
+	if k.dns {
+		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s", what, span(every), disp, s.n, span(over))
+	} else {
+		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s to %s", what, span(every), disp, s.n, span(over), dest)
+	}
+	if s.folded > 0 {
+		fmt.Fprintf(&sum, " (%s missed)", detect.Plural(s.folded, "beat"))
+	}
+	if preEN != "" {
+		sum.WriteString(", " + preEN)
+	}
+	ja := fmt.Sprintf("%s%s：%s間隔（±%d%%）で%sに%d回", dest, whatJA, spanJA(every), disp, spanJA(over), s.n)
+	if preJA != "" {
+		ja += "（" + preJA + "）"
+	}
+	score := s.score
+	var sev *alert.Severity
+	if category != "" {
+		fmt.Fprintf(&sum, "; %s is a %s service, so this is likely its timer", dest, category)
+		ja += fmt.Sprintf("。%s は %s のサービスであり、定期的な確認通信と考えられる", dest, category)
+		info := alert.Info
+		sev = &info
+		score = min(score, 0.39) // never raised above low by the score
+	}
+	f := detect.Finding{
+		Time:      time.Unix(s.last, 0).UTC(),
+		FirstSeen: time.Unix(p.first, 0).UTC(),
+		Endpoint:  k.endpoint(),
+		Host:      p.host,
+		Peer:      dest,
+		Key:       dest,
+		Score:     score,
+		Count:     p.total,
+		Absolute:  true,
+		Summary:   sum.String(),
+		SummaryJA: ja,
+		Details: map[string]string{
+			"interval_s":      strconv.Itoa(int(math.Round(s.interval.Median))),
+			"dispersion_pct":  strconv.Itoa(disp),
+			"interval_skew":   strconv.FormatFloat(s.interval.Skew, 'f', 2, 64),
+			"contacts":        strconv.Itoa(s.n),
+			"span":            over.String(),
+			"missed_beats":    strconv.Itoa(s.folded),
+			"hours_active":    fmt.Sprintf("%d of %d", s.activeH, s.spanH),
+			"interval_score":  strconv.FormatFloat(s.ts, 'f', 2, 64),
+			"coverage_score":  strconv.FormatFloat(s.cov, 'f', 2, 64),
+			"beacon_score":    strconv.FormatFloat(s.score, 'f', 2, 64),
+			"window":          b.window.String(),
+			"destination_use": preEN,
+		},
+		Evidence: events(p.firstEv, p.lastEv),
+		Severity: sev,
+		Rare:     b.env.Prevalence != nil && b.env.Prevalence.Rare(site),
+	}
+	if s.sized {
+		f.Details["size_median"] = size(s.size.Median)
+		f.Details["size_dispersion_pct"] = strconv.Itoa(int(math.Round(100 * s.size.Dispersion())))
+		f.Details["size_score"] = strconv.FormatFloat(s.ds, 'f', 2, 64)
+	}
+	if category != "" {
+		f.Details["category"] = category
+	}
+	return f, true
+}

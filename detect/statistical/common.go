@@ -1,0 +1,220 @@
+package statistical
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/event"
+)
+
+// defaultRelayRoles are the inventory roles of machines that carry other
+// machines' traffic: what they send is their clients' doing, which the
+// proxy log, the resolver's query log or the sensor already attribute to
+// the clients.
+var defaultRelayRoles = []string{"proxy", "gateway", "nat", "resolver", "dns"}
+
+// maxLearnedRelays bounds the proxies learned from the traffic.
+const maxLearnedRelays = 256
+
+// relays tells which internal machines relay others' traffic: those the
+// inventory gives a relay role, and proxies seen receiving CONNECT
+// requests from other internal machines. A relay's own upstream
+// connections, lookups and volume are its clients', so the per-endpoint
+// statistical rules leave them out (the clients are judged instead).
+type relays struct {
+	roles   map[string]bool
+	env     *detect.Env
+	learned map[netip.Addr]struct{}
+	cache   map[netip.Addr]bool // inventory answers: Lookup scans the inventory
+	known   int                 // relays in the inventory
+}
+
+func newRelays(roles []string, env *detect.Env) *relays {
+	r := &relays{roles: map[string]bool{}, env: env, learned: map[netip.Addr]struct{}{}, cache: map[netip.Addr]bool{}}
+	for _, role := range roles {
+		r.roles[strings.ToLower(role)] = true
+	}
+	for _, a := range env.Assets.All() {
+		if a.Prefix.IsSingleIP() && r.roles[strings.ToLower(a.Role)] {
+			r.known++
+		}
+	}
+	return r
+}
+
+// note learns proxies from a request sent to an internal machine in
+// proxy form (CONNECT host:port).
+func (r *relays) note(ev *event.Event) {
+	if ev.Kind != event.KindHTTP || ev.Method != "CONNECT" || !ev.DstIP.IsValid() || ev.DstIP == ev.SrcIP ||
+		!r.env.Internal(ev.DstIP) || !r.env.Internal(ev.SrcIP) {
+		return
+	}
+	if _, ok := r.learned[ev.DstIP]; !ok && len(r.learned) < maxLearnedRelays {
+		r.learned[ev.DstIP] = struct{}{}
+	}
+}
+
+// is reports whether a relays others' traffic.
+func (r *relays) is(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	if _, ok := r.learned[a]; ok {
+		return true
+	}
+	if v, ok := r.cache[a]; ok {
+		return v
+	}
+	as, _ := r.env.Assets.Lookup(a)
+	v := as.Prefix.IsSingleIP() && r.roles[strings.ToLower(as.Role)]
+	if len(r.cache) >= 1<<14 {
+		clear(r.cache)
+	}
+	r.cache[a] = v
+	return v
+}
+
+// count is how many relays are known: they reach every destination on
+// their clients' behalf, so prevalence counts them out.
+func (r *relays) count() int { return r.known + len(r.learned) }
+
+// widelyUsed reports whether dest is normal business by prevalence: the
+// engine's Common (half of enough endpoints reach it), or at least
+// minUsers endpoints that are at least share of all endpoints (several
+// machines running the same software: the weather tile every PC fetches
+// every 30 minutes). Relays are counted out of both figures. With fewer
+// endpoints than the prevalence minimum nothing is widely used, so that a
+// real beacon in a one-PC capture is still found.
+func widelyUsed(p *detect.Prevalence, dest string, minUsers int, share float64, relays int) bool {
+	if p == nil || dest == "" {
+		return false
+	}
+	if p.Common(dest) {
+		return true
+	}
+	n, total := p.Users(dest)
+	n, total = max(0, n-relays), total-relays
+	return total >= p.MinEndpoints && n >= minUsers && float64(n) >= share*float64(total)
+}
+
+// prevalenceOf says "seen from n of m endpoints" in both languages.
+func prevalenceOf(p *detect.Prevalence, dest string) (en, ja string) {
+	if p == nil {
+		return "", ""
+	}
+	n, total := p.Users(dest)
+	return fmt.Sprintf("seen from %d of %d endpoints", n, total), fmt.Sprintf("%d台中%d台が通信", total, n)
+}
+
+// externalName reports whether a DNS name can be an internet destination:
+// its top-level domain is an ICANN one and it is not a reverse-lookup or
+// local name (printer.lan, wpad, _ldap._tcp.dc._msdcs.corp.local).
+func externalName(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 || i == len(name)-1 {
+		return false
+	}
+	tld := name[i+1:]
+	if tld == "arpa" || tld == "local" || tld == "internal" {
+		return false
+	}
+	_, icann := publicsuffix.PublicSuffix(tld)
+	return icann
+}
+
+// normName lowercases a DNS name and drops a trailing dot, without
+// allocating for names already in that form.
+func normName(s string) string {
+	s = strings.TrimSuffix(s, ".")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// evidence is what an alert needs of an event (its time and line), kept
+// instead of the whole event so that state stays small.
+type evidence struct {
+	time time.Time
+	ref  event.Ref
+	raw  string
+}
+
+func evidenceOf(ev *event.Event) evidence {
+	return evidence{time: ev.Time, ref: ev.Ref, raw: ev.Raw}
+}
+
+func (e evidence) valid() bool { return !e.time.IsZero() }
+
+// events turns kept evidence into events for a finding.
+func events(es ...evidence) []*event.Event {
+	out := make([]*event.Event, 0, len(es))
+	for _, e := range es {
+		if e.valid() {
+			out = append(out, &event.Event{Time: e.time, Ref: e.ref, Raw: e.raw})
+		}
+	}
+	return out
+}
+
+// span formats a duration for summaries: "300 s", "45 min", "8 h",
+// "2.5 d".
+func span(d time.Duration) string {
+	s := d.Seconds()
+	switch {
+	case s < 1000:
+		return strconv.Itoa(int(math.Round(s))) + " s"
+	case s < 2*3600:
+		return strconv.Itoa(int(math.Round(s/60))) + " min"
+	case s < 48*3600:
+		return trimFloat(s/3600) + " h"
+	}
+	return trimFloat(s/86400) + " d"
+}
+
+// spanJA formats a duration in Japanese: "300秒", "45分", "8時間", "2.5日".
+func spanJA(d time.Duration) string {
+	s := d.Seconds()
+	switch {
+	case s < 1000:
+		return strconv.Itoa(int(math.Round(s))) + "秒"
+	case s < 2*3600:
+		return strconv.Itoa(int(math.Round(s/60))) + "分"
+	case s < 48*3600:
+		return trimFloat(s/3600) + "時間"
+	}
+	return trimFloat(s/86400) + "日"
+}
+
+// trimFloat writes v with one decimal, dropping ".0".
+func trimFloat(v float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
+}
+
+// size formats a byte count in SI units: "950 B", "3.1 MB", "412 MB".
+func size(n float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	if n >= 100 || i == 0 {
+		return strconv.Itoa(int(math.Round(n))) + " " + units[i]
+	}
+	return trimFloat(n) + " " + units[i]
+}
+
+// hourRange writes the local hour starting at t: "02:00–03:00".
+func hourRange(t time.Time) string {
+	return t.Format("15:04") + "–" + t.Add(time.Hour).Format("15:04")
+}

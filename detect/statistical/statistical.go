@@ -1,0 +1,10 @@
+package statistical
+
+import "github.com/mamori-soc/mamori/detect"
+
+// Factories returns the statistical rules, for detect.Options.
+func Factories() []detect.Factory {
+	return []detect.Factory{
+		{Rule: "S-BEACON", New: NewBeacon},
+	}
+}
