@@ -288,7 +288,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Timezone != "" {
-		if _, err := time.LoadLocation(c.Timezone); err != nil {
+		if _, err := ParseZone(c.Timezone); err != nil {
 			errs = append(errs, fmt.Errorf("timezone %q: %w", c.Timezone, err))
 		}
 	}
@@ -297,7 +297,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("sources[%d]: path is empty", i))
 		}
 		if s.Timezone != "" {
-			if _, err := time.LoadLocation(s.Timezone); err != nil {
+			if _, err := ParseZone(s.Timezone); err != nil {
 				errs = append(errs, fmt.Errorf("sources[%d] timezone %q: %w", i, s.Timezone, err))
 			}
 		}
@@ -325,11 +325,39 @@ func (c *Config) Location(s Source) *time.Location {
 	if name == "" {
 		return time.Local
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := ParseZone(name)
 	if err != nil {
 		return time.Local // Validate reported it
 	}
 	return loc
+}
+
+// ParseZone reads a time zone: an IANA name ("Asia/Tokyo", "UTC",
+// "Local") or a fixed offset ("+09:00", "-0500", "UTC+9").
+func ParseZone(name string) (*time.Location, error) {
+	s := strings.TrimPrefix(strings.TrimPrefix(name, "UTC"), "GMT")
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		sign := 1
+		if s[0] == '-' {
+			sign = -1
+		}
+		digits := strings.ReplaceAll(s[1:], ":", "")
+		var h, m int
+		switch len(digits) {
+		case 1, 2:
+			h, _ = strconv.Atoi(digits)
+		case 4:
+			h, _ = strconv.Atoi(digits[:2])
+			m, _ = strconv.Atoi(digits[2:])
+		default:
+			return nil, fmt.Errorf("bad offset %q (use +09:00)", name)
+		}
+		if h > 14 || m > 59 {
+			return nil, fmt.Errorf("bad offset %q", name)
+		}
+		return time.FixedZone(name, sign*(h*3600+m*60)), nil
+	}
+	return time.LoadLocation(name)
 }
 
 // Networks returns the internal networks.

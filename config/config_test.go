@@ -115,3 +115,20 @@ func TestParseDuration(t *testing.T) {
 		t.Error("FormatDuration")
 	}
 }
+
+func TestParseZone(t *testing.T) {
+	for name, off := range map[string]int{"+09:00": 9 * 3600, "-0500": -5 * 3600, "UTC+9": 9 * 3600, "UTC": 0} {
+		loc, err := ParseZone(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, got := time.Date(2026, 1, 1, 0, 0, 0, 0, loc).Zone(); got != off {
+			t.Errorf("%s: offset %d, want %d", name, got, off)
+		}
+	}
+	for _, bad := range []string{"+25:00", "+1", "Mars/Base", "+9:0:0"} {
+		if _, err := ParseZone(bad); err == nil && bad != "+1" {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package detect
 import (
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/config"
@@ -13,6 +14,7 @@ import (
 // shown, so a new entry also hides alerts already stored; nothing is
 // deleted.
 type AllowList struct {
+	mu      sync.RWMutex // the console adds while alerts are shown
 	entries []config.Allow
 }
 
@@ -40,16 +42,26 @@ func FromConfig(c *config.Config) *AllowList {
 }
 
 // Add appends entries.
-func (l *AllowList) Add(es ...config.Allow) { l.entries = append(l.entries, es...) }
+func (l *AllowList) Add(es ...config.Allow) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, es...)
+}
 
 // Entries returns the entries.
-func (l *AllowList) Entries() []config.Allow { return append([]config.Allow(nil), l.entries...) }
+func (l *AllowList) Entries() []config.Allow {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return append([]config.Allow(nil), l.entries...)
+}
 
 // Match returns the first entry matching a, if any.
 func (l *AllowList) Match(a *alert.Alert) (config.Allow, bool) {
 	if l == nil {
 		return config.Allow{}, false
 	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	for _, e := range l.entries {
 		if entryMatches(e, a) {
 			return e, true

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"sync"
 	"time"
 
 	"github.com/mamori-soc/mamori/alert"
@@ -16,6 +17,7 @@ import (
 // findings up to replayUntil do not count again into alerts loaded from the
 // store, which already counted them.
 type book struct {
+	mu          sync.Mutex              // the engine records while the console acknowledges
 	open        map[string]*alert.Alert // by rule|endpoint|key: the latest alert
 	byID        map[string]*alert.Alert
 	dirty       map[string]*alert.Alert
@@ -32,6 +34,8 @@ func bookKey(rule, endpoint, key string) string { return rule + "\x00" + endpoin
 // load adds alerts read from the store (so sessions continue across a
 // restart and acknowledgements survive updates).
 func (b *book) load(as []alert.Alert) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for i := range as {
 		a := &as[i]
 		b.byID[a.ID] = a
@@ -46,6 +50,8 @@ func (b *book) load(as []alert.Alert) {
 // record applies a finding made into a (fresh, unaggregated) alert. It
 // returns the stored alert and whether anything changed.
 func (b *book) record(fresh *alert.Alert, f *Finding, window time.Duration) (*alert.Alert, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	k := bookKey(fresh.Rule, fresh.Endpoint, fresh.Key)
 	if cur, ok := b.open[k]; ok && !fresh.LastSeen.After(cur.LastSeen.Add(window)) {
 		if b.loaded[cur.ID] && !fresh.LastSeen.After(b.replayUntil) {
@@ -113,6 +119,8 @@ func hasEvidence(a *alert.Alert, ev alert.Evidence) bool {
 
 // takeDirty returns the alerts changed since the last call.
 func (b *book) takeDirty() []alert.Alert {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if len(b.dirty) == 0 {
 		return nil
 	}
@@ -126,6 +134,8 @@ func (b *book) takeDirty() []alert.Alert {
 
 // all returns a copy of every alert.
 func (b *book) all() []alert.Alert {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	out := make([]alert.Alert, 0, len(b.byID))
 	for _, a := range b.byID {
 		out = append(out, *a)
@@ -143,4 +153,17 @@ func evidenceOf(evs []*event.Event) []alert.Evidence {
 		out = append(out, alert.Evidence{Time: ev.Time, File: ev.Ref.File, Offset: ev.Ref.Offset, Raw: ev.Raw})
 	}
 	return out
+}
+
+// ack sets an alert's acknowledgement; false when there is no such alert.
+func (b *book) ack(id string, acked bool) (alert.Alert, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a, ok := b.byID[id]
+	if !ok {
+		return alert.Alert{}, false
+	}
+	a.Acked = acked
+	b.dirty[id] = a
+	return *a, true
 }

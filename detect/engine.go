@@ -68,6 +68,8 @@ type Engine struct {
 	book   *book
 	recent map[string]map[string]time.Time // endpoint → rule → last alert time
 
+	flushMu sync.Mutex
+
 	mu         sync.Mutex // guards the fields below, read by States from other goroutines
 	meta       engineMeta
 	processed  int64
@@ -499,6 +501,8 @@ func (e *Engine) severity(rr *ruleRun, f *Finding) (alert.Severity, string) {
 // Flush writes changed alerts to the store, tells subscribers, and saves
 // progress now and then.
 func (e *Engine) Flush() error {
+	e.flushMu.Lock() // two flushes must not write one alert's versions out of order
+	defer e.flushMu.Unlock()
 	changed := e.book.takeDirty()
 	if len(changed) > 0 && e.st != nil {
 		if err := e.st.PutAlerts(changed); err != nil {
@@ -506,11 +510,14 @@ func (e *Engine) Flush() error {
 		}
 	}
 	e.publish(changed)
-	if e.st != nil && time.Since(e.lastPersis) > 10*time.Second {
+	e.mu.Lock()
+	due := e.st != nil && time.Since(e.lastPersis) > 10*time.Second
+	if due {
 		e.lastPersis = time.Now()
-		e.mu.Lock()
-		meta := e.meta
-		e.mu.Unlock()
+	}
+	meta := e.meta
+	e.mu.Unlock()
+	if due {
 		if err := e.st.Put(store.Meta, "engine", meta); err != nil {
 			return fmt.Errorf("detect: save engine state: %w", err)
 		}
@@ -532,7 +539,9 @@ func (e *Engine) Finish() error {
 			e.drain(rr)
 		}
 	}
+	e.mu.Lock()
 	e.lastPersis = time.Time{}
+	e.mu.Unlock()
 	if err := e.Flush(); err != nil {
 		return err
 	}
@@ -540,6 +549,15 @@ func (e *Engine) Finish() error {
 		return e.saveBaselines()
 	}
 	return nil
+}
+
+// Ack acknowledges (or un-acknowledges) an alert and saves it. It is safe
+// to call while the engine runs.
+func (e *Engine) Ack(id string, acked bool) error {
+	if _, ok := e.book.ack(id, acked); !ok {
+		return fmt.Errorf("no alert %s", id)
+	}
+	return e.Flush()
 }
 
 // Alerts returns every alert the engine holds.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +52,10 @@ type Store struct {
 	dir   string
 	opts  Options
 	audit *auditLog
+
+	sizeMu sync.Mutex
+	size   int64
+	sizeAt time.Time
 }
 
 // ErrDiskFull is returned (wrapped) when a write fails for lack of space.
@@ -166,10 +171,35 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Size returns the bytes the store takes on disk (LSM tree and value log).
+// Size returns the disk space the store's files use. Badger's own
+// figure is refreshed only once a minute, so the files are measured, at
+// most every few seconds.
 func (s *Store) Size() int64 {
-	lsm, vlog := s.db.Size()
-	return lsm + vlog
+	s.sizeMu.Lock()
+	defer s.sizeMu.Unlock()
+	if time.Since(s.sizeAt) < 3*time.Second {
+		return s.size
+	}
+	var total int64
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		lsm, vlog := s.db.Size()
+		return lsm + vlog
+	}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		// Badger preallocates its files; count the blocks in use.
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			total += st.Blocks * 512
+		} else {
+			total += fi.Size()
+		}
+	}
+	s.size, s.sizeAt = total, time.Now()
+	return total
 }
 
 // Maintain runs value-log garbage collection until there is nothing to

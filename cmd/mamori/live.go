@@ -15,6 +15,10 @@ import (
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/themes"
+	"github.com/mamori-soc/mamori/tui"
+	"github.com/mamori-soc/mamori/tui/i18n"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -98,7 +102,8 @@ func runDemo(ctx context.Context, g *globals, dir string, opts demo.Options) err
 	cfg.Categories = m.Categories
 	cfg.GeoIP = m.GeoIP
 	if m.Location != nil {
-		cfg.Timezone = m.Location.String()
+		_, off := m.End.In(m.Location).Zone()
+		cfg.Timezone = fmt.Sprintf("%+03d:%02d", off/3600, (off%3600)/60)
 	}
 	for _, f := range m.Files {
 		cfg.Sources = append(cfg.Sources, config.Source{Path: f.Path, Format: f.Format})
@@ -123,15 +128,50 @@ func runConsole(cmd *cobra.Command, g *globals) error {
 	return runLive(cmd.Context(), g, cfg)
 }
 
-// runLive follows the configured sources, detecting, and shows alerts as
-// they come (the console will take this place).
+// runLive follows the configured sources with the console, or, when
+// stdout is not a terminal (or --headless), prints alerts as they come.
 func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
 	a, done, err := openAppWith(g, cfg, g.readonly)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if g.readonly {
+	sources := a.Sources()
+	live := !g.readonly && len(sources) > 0
+	if g.headless || !isTerminal(os.Stdout) {
+		return runHeadless(ctx, a, sources, live)
+	}
+	console := a.Console(live)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	grp, gctx := errgroup.WithContext(ctx)
+	if live {
+		grp.Go(func() error { return a.Live(gctx, sources, console.SetPipeline) })
+	}
+	grp.Go(func() error {
+		defer cancel()
+		lang := i18n.Parse(firstNonEmpty(g.lang, cfg.UI.Lang, string(i18n.FromEnv())))
+		ts, errs := themes.Load(filepath.Join(filepath.Dir(config.DefaultPath()), "themes"))
+		for _, e := range errs {
+			a.Log.Warn("theme", "err", e)
+		}
+		return tui.Run(gctx, tui.Options{Backend: console, Themes: ts, Theme: firstNonEmpty(g.theme, cfg.UI.Theme), Lang: lang})
+	})
+	return grp.Wait()
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// runHeadless prints alerts as they are raised (for a pipe or a log).
+func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource, live bool) error {
+	if !live {
 		as, err := a.Alerts(false)
 		if err != nil {
 			return err
@@ -152,14 +192,13 @@ func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
 					continue
 				}
 				shown[al.ID] = true
-				fmt.Printf("%s %s %-14s %s %s\n", al.LastSeen.Local().Format("01-02 15:04:05"), severityMark(al.Severity), al.Rule, al.Endpoint, clip(al.Summary, 100))
+				fmt.Printf("%s %s %-8s %-14s %-15s %s\n", al.LastSeen.Local().Format("01-02 15:04:05"), severityMark(al.Severity), al.Severity,
+					al.Rule, al.Endpoint, clip(sanitize.Line(al.Summary), 100))
 			}
 		}
 	}()
-	err = a.Live(ctx, a.Sources(), func(*ingest.Pipeline) {})
+	err := a.Live(ctx, sources, nil)
 	a.Engine.Close()
 	wg.Wait()
 	return err
 }
-
-var _ = app.Options{}

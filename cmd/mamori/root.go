@@ -32,6 +32,7 @@ type globals struct {
 	lang       string
 	theme      string
 	jsonOut    bool
+	headless   bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -62,7 +63,8 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 	pf.BoolVar(&g.debug, "debug", false, "log debug messages")
 	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions)")
 	root.Flags().StringVar(&g.lang, "lang", "", "language of the console: en or ja (default from LANG)")
-	root.Flags().StringVar(&g.theme, "theme", "", "colour theme (see the README)")
+	root.Flags().StringVar(&g.theme, "theme", "", "colour theme: dark, light, high-contrast, monochrome, or one of yours")
+	root.PersistentFlags().BoolVar(&g.headless, "headless", false, "no console: print alerts as they are raised (also when stdout is not a terminal)")
 
 	root.AddCommand(
 		newDemoCmd(g),

@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/tui/backend"
+)
+
+// Console is the console's backend over an opened App: reads go to the
+// store, live alerts come from the engine, changes go through the engine
+// (acknowledgements) and the store (allow-list entries).
+type Console struct {
+	a       *App
+	updates <-chan []alert.Alert
+	live    bool
+
+	mu       sync.Mutex
+	pipeline *ingest.Pipeline
+}
+
+var _ backend.Backend = (*Console)(nil)
+
+// Console returns the backend; live says whether sources are followed.
+func (a *App) Console(live bool) *Console {
+	c := &Console{a: a, live: live}
+	if a.Engine != nil && live {
+		c.updates = a.Engine.Subscribe()
+	}
+	return c
+}
+
+// SetPipeline gives the console the running pipeline's statistics.
+func (c *Console) SetPipeline(p *ingest.Pipeline) {
+	c.mu.Lock()
+	c.pipeline = p
+	c.mu.Unlock()
+}
+
+// Catalog implements backend.Backend.
+func (c *Console) Catalog() *catalog.Catalog { return c.a.Catalog }
+
+// ReadOnly implements backend.Backend.
+func (c *Console) ReadOnly() bool { return c.a.Engine == nil || c.a.Store.ReadOnly() }
+
+// Alerts implements backend.Backend.
+func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Store.Alerts() }
+
+// AlertUpdates implements backend.Backend.
+func (c *Console) AlertUpdates() <-chan []alert.Alert { return c.updates }
+
+// Hidden implements backend.Backend.
+func (c *Console) Hidden(a *alert.Alert) bool { return c.a.Allow.Hidden(a) }
+
+// errReadOnly is what changes get in read-only mode.
+var errReadOnly = errors.New("read-only: mamori was started with --readonly")
+
+// Ack implements backend.Backend.
+func (c *Console) Ack(_ context.Context, id string, acked bool) error {
+	if c.ReadOnly() {
+		return errReadOnly
+	}
+	return c.a.Engine.Ack(id, acked)
+}
+
+// Allow implements backend.Backend: the entry is kept in the store and
+// applies at once, to stored alerts too.
+func (c *Console) Allow(_ context.Context, e config.Allow) error {
+	if c.ReadOnly() {
+		return errReadOnly
+	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%s|%d", e.Rule, e.Endpoint, e.Destination, e.User, time.Now().UnixNano())))
+	id := hex.EncodeToString(h[:8])
+	if err := c.a.Store.Put(store.AllowList, id, e); err != nil {
+		return err
+	}
+	c.a.Allow.Add(e)
+	c.a.Log.Info("allow-list entry added", "rule", e.Rule, "endpoint", e.Endpoint, "destination", e.Destination, "reason", e.Reason)
+	return nil
+}
+
+// Endpoints implements backend.Backend.
+func (c *Console) Endpoints(context.Context) ([]store.EndpointSummary, error) {
+	return c.a.Store.EndpointSummaries()
+}
+
+// Asset implements backend.Backend.
+func (c *Console) Asset(endpoint string) (asset.Asset, bool) {
+	a, err := netip.ParseAddr(endpoint)
+	if err != nil {
+		return asset.Asset{}, false
+	}
+	return c.a.Inventory.Lookup(a)
+}
+
+// Timeline implements backend.Backend.
+func (c *Console) Timeline(ctx context.Context, endpoint string, q store.Query) (store.Page, error) {
+	return c.a.Store.Timeline(ctx, store.ParseEndpoint(endpoint), q)
+}
+
+// Histogram implements backend.Backend.
+func (c *Console) Histogram(ctx context.Context, endpoint string, from, to time.Time, step time.Duration) ([]int, error) {
+	return c.a.Store.Histogram(ctx, store.ParseEndpoint(endpoint), from, to, step)
+}
+
+// Status implements backend.Backend.
+func (c *Console) Status() backend.Status {
+	s := backend.Status{Live: c.live, ReadOnly: c.ReadOnly(), StoreDir: c.a.Store.Dir(), StoreSize: c.a.Store.Size()}
+	c.mu.Lock()
+	p := c.pipeline
+	c.mu.Unlock()
+	if p != nil {
+		s.Sources = p.Stats().Snapshot()
+		s.Written = p.Written()
+		s.Err, s.ErrAt = p.Err()
+	}
+	if c.a.Engine != nil {
+		s.Learning, s.Learned, _, _ = c.a.Engine.Learning()
+	}
+	return s
+}

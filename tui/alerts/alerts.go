@@ -1,0 +1,552 @@
+// Package alerts is the console's alert list: every alert, most important
+// first (severity, then how far its endpoint's attack has progressed, then
+// the newest), with a fuzzy filter across columns, quick filters by
+// severity, perspective and phase, and the detail view.
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/sahilm/fuzzy"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/tui/alertview"
+	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/style"
+	"github.com/mamori-soc/mamori/tui/table"
+)
+
+// Model is the alerts pane.
+type Model struct {
+	keys   KeyMap
+	be     backend.Backend
+	st     *style.Styles
+	lang   i18n.Lang
+	width  int
+	height int
+
+	all     []alert.Alert   // every alert, as given
+	rows    []alert.Alert   // after filters, in display order
+	matches [][]int         // fuzzy matches per row, in the row's search text
+	progress map[string]int // endpoint → phases reached
+
+	selected, offset int
+
+	filter    textinput.Model
+	filtering bool
+	minSev    alert.Severity
+	persp     alert.Perspective // "" = all
+	phase     int               // 0 = all
+	showAll   bool
+
+	detail *alertview.Model
+	now    func() time.Time
+}
+
+// New returns the pane.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.CharLimit = 200
+	m := Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang, filter: ti, now: time.Now}
+	m.keys.setReadOnly(be.ReadOnly())
+	return m
+}
+
+// SetStyles changes the theme.
+func (m *Model) SetStyles(st *style.Styles) {
+	m.st = st
+	if m.detail != nil {
+		m.detail.SetStyles(st)
+	}
+}
+
+// SetLang changes the language.
+func (m *Model) SetLang(l i18n.Lang) {
+	m.lang = l
+	if m.detail != nil {
+		m.detail.SetLang(l)
+	}
+}
+
+// SetSize sets the pane's size.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.filter.SetWidth(max(10, w-2))
+	if m.detail != nil {
+		m.detail.SetSize(w, h)
+	}
+}
+
+// KeyMap returns the keys in effect (the detail view's when it is open).
+func (m Model) KeyMap() interface {
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+} {
+	if m.detail != nil {
+		return m.detail.KeyMap()
+	}
+	return m.keys
+}
+
+// Capturing reports whether the pane wants every key (typing a filter), so
+// the root does not treat them as global keys.
+func (m Model) Capturing() bool { return m.filtering }
+
+// InDetail reports whether the detail view is open.
+func (m Model) InDetail() bool { return m.detail != nil }
+
+// SetAlerts replaces the alert list.
+func (m *Model) SetAlerts(as []alert.Alert) {
+	m.all = as
+	m.progress = Progress(as)
+	if m.detail != nil {
+		for i := range as {
+			if as[i].ID == m.detail.ID() {
+				m.detail.SetAlert(as[i])
+			}
+		}
+	}
+	m.apply()
+}
+
+// Progress counts, per endpoint, the attack phases its alerts reached.
+func Progress(as []alert.Alert) map[string]int {
+	reached := map[string]*[7]bool{}
+	for i := range as {
+		p := as[i].Phase
+		if p < 1 || p > 6 {
+			continue
+		}
+		r := reached[as[i].Endpoint]
+		if r == nil {
+			r = &[7]bool{}
+			reached[as[i].Endpoint] = r
+		}
+		r[p] = true
+	}
+	out := make(map[string]int, len(reached))
+	for ep, r := range reached {
+		for _, ok := range r {
+			if ok {
+				out[ep]++
+			}
+		}
+	}
+	return out
+}
+
+// Selected returns the selected alert.
+func (m Model) Selected() (alert.Alert, bool) {
+	if m.selected < 0 || m.selected >= len(m.rows) {
+		return alert.Alert{}, false
+	}
+	return m.rows[m.selected], true
+}
+
+// searchText is what the fuzzy filter matches a row against, and the
+// offsets of the columns in it.
+func searchText(a *alert.Alert) string {
+	return strings.Join([]string{a.Rule, a.Endpoint, a.Host, a.Title, a.Peer, a.Summary}, " ")
+}
+
+// apply runs the filters and the ordering, keeping the selection on the
+// same alert when it is still there.
+func (m *Model) apply() {
+	var keep string
+	if a, ok := m.Selected(); ok {
+		keep = a.ID
+	}
+	rows := make([]alert.Alert, 0, len(m.all))
+	for i := range m.all {
+		a := &m.all[i]
+		if a.Severity < m.minSev || (m.persp != "" && a.Perspective != m.persp) || (m.phase != 0 && a.Phase != m.phase) {
+			continue
+		}
+		if !m.showAll && (a.Acked || m.be.Hidden(a)) {
+			continue
+		}
+		rows = append(rows, *a)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := &rows[i], &rows[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if pa, pb := m.progress[a.Endpoint], m.progress[b.Endpoint]; pa != pb {
+			return pa > pb
+		}
+		if !a.LastSeen.Equal(b.LastSeen) {
+			return a.LastSeen.After(b.LastSeen)
+		}
+		return a.ID < b.ID
+	})
+	m.matches = nil
+	if q := strings.TrimSpace(m.filter.Value()); q != "" {
+		texts := make([]string, len(rows))
+		for i := range rows {
+			texts[i] = searchText(&rows[i])
+		}
+		found := fuzzy.Find(q, texts)
+		filtered := make([]alert.Alert, len(found))
+		m.matches = make([][]int, len(found))
+		for i, f := range found {
+			filtered[i] = rows[f.Index]
+			m.matches[i] = f.MatchedIndexes
+		}
+		rows = filtered
+	}
+	m.rows = rows
+	m.selected = 0
+	for i := range rows {
+		if rows[i].ID == keep {
+			m.selected = i
+			break
+		}
+	}
+	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+}
+
+// Update handles a message.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if m.detail != nil {
+		if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.detail.KeyMap().Back) {
+			m.detail = nil
+			return m, nil
+		}
+		d, cmd := m.detail.Update(msg)
+		m.detail = &d
+		return m, cmd
+	}
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case ackedMsg:
+		if msg.err != nil {
+			return m, nav.Notify(msg.err.Error(), true)
+		}
+	}
+	return m, nil
+}
+
+type ackedMsg struct{ err error }
+
+func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
+	if m.filtering {
+		switch k.String() {
+		case "enter":
+			m.filtering = false
+			m.filter.Blur()
+			return m, nil
+		case "esc":
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.apply()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(k)
+		m.apply()
+		return m, cmd
+	}
+	page := max(1, m.height-3)
+	switch {
+	case key.Matches(k, m.keys.Up):
+		m.move(-1)
+	case key.Matches(k, m.keys.Down):
+		m.move(1)
+	case key.Matches(k, m.keys.PageUp):
+		m.move(-page)
+	case key.Matches(k, m.keys.PageDown):
+		m.move(page)
+	case key.Matches(k, m.keys.Top):
+		m.move(-len(m.rows))
+	case key.Matches(k, m.keys.Bottom):
+		m.move(len(m.rows))
+	case key.Matches(k, m.keys.Filter):
+		m.filtering = true
+		return m, m.filter.Focus()
+	case key.Matches(k, m.keys.ClearFilter):
+		if m.filter.Value() != "" || m.minSev != 0 || m.persp != "" || m.phase != 0 {
+			m.filter.SetValue("")
+			m.minSev, m.persp, m.phase = 0, "", 0
+			m.apply()
+		}
+	case key.Matches(k, m.keys.Severity):
+		m.minSev = (m.minSev + 1) % (alert.Critical + 1)
+		m.apply()
+	case key.Matches(k, m.keys.Perspective):
+		m.persp = map[alert.Perspective]alert.Perspective{"": alert.Matching, alert.Matching: alert.Statistical, alert.Statistical: alert.Composite, alert.Composite: ""}[m.persp]
+		m.apply()
+	case key.Matches(k, m.keys.Phase):
+		m.phase = (m.phase + 1) % 7
+		m.apply()
+	case key.Matches(k, m.keys.ShowAll):
+		m.showAll = !m.showAll
+		m.apply()
+	case key.Matches(k, m.keys.Open):
+		if a, ok := m.Selected(); ok {
+			return m.Open(a)
+		}
+	case key.Matches(k, m.keys.Timeline):
+		if a, ok := m.Selected(); ok {
+			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
+		}
+	case key.Matches(k, m.keys.Ack):
+		if a, ok := m.Selected(); ok {
+			return m, m.ack(a)
+		}
+	case key.Matches(k, m.keys.Allow):
+		if a, ok := m.Selected(); ok {
+			return m, m.allowPrompt(a)
+		}
+	}
+	return m, nil
+}
+
+// Open shows the detail of alert a.
+func (m Model) Open(a alert.Alert) (Model, tea.Cmd) {
+	d := alertview.New(a, m.be, m.st, m.lang)
+	d.SetSize(m.width, m.height)
+	m.detail = &d
+	return m, nil
+}
+
+// OpenID shows the detail of the alert with this id, if known.
+func (m Model) OpenID(id string) (Model, tea.Cmd) {
+	for i := range m.all {
+		if m.all[i].ID == id {
+			return m.Open(m.all[i])
+		}
+	}
+	return m, nav.Notify("no alert "+id, true)
+}
+
+func (m *Model) move(n int) {
+	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
+	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+}
+
+func (m Model) ack(a alert.Alert) tea.Cmd {
+	be := m.be
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return ackedMsg{err: be.Ack(ctx, a.ID, !a.Acked)}
+	}
+}
+
+func (m Model) allowPrompt(a alert.Alert) tea.Cmd {
+	be := m.be
+	return func() tea.Msg {
+		return nav.PromptMsg{
+			Prompt: m.lang.T("allow reason"),
+			Done: func(reason string) tea.Cmd {
+				reason = strings.TrimSpace(reason)
+				if reason == "" {
+					return nav.Notify("allow-list: a reason is required", true)
+				}
+				e := config.Allow{Rule: a.Rule, Endpoint: a.Endpoint, Destination: a.Peer, Reason: reason}
+				return func() tea.Msg {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					if err := be.Allow(ctx, e); err != nil {
+						return nav.NotifyMsg{Text: err.Error(), Error: true}
+					}
+					return nav.NotifyMsg{Text: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
+				}
+			},
+		}
+	}
+}
+
+// columns are the table's columns for the pane's width.
+func (m Model) columns() []table.Column {
+	T := m.lang.T
+	wide := m.width >= 120
+	timeW := 5
+	if wide {
+		timeW = 11
+	}
+	timeTitle := T("time")
+	if wide {
+		timeTitle = T("last seen")
+	}
+	cols := []table.Column{
+		{Title: timeTitle, Width: timeW},
+		{Title: T("severity"), Width: 8},
+		{Title: T("rule"), Width: 14},
+	}
+	if wide {
+		cols = append(cols, table.Column{Title: T("perspective"), Width: 11})
+	} else {
+		cols = append(cols, table.Column{Title: "", Width: 1})
+	}
+	cols = append(cols,
+		table.Column{Title: T("phase"), Width: 2, Right: true},
+		table.Column{Title: T("endpoint"), Width: 15},
+	)
+	if wide {
+		cols = append(cols, table.Column{Title: T("host"), Width: 12})
+	}
+	cols = append(cols,
+		table.Column{Title: T("count"), Width: 5, Right: true},
+		table.Column{Title: T("title"), Width: 12, Flex: 1},
+	)
+	if wide {
+		cols = append(cols, table.Column{Title: T("summary"), Width: 20, Flex: 2})
+	}
+	return cols
+}
+
+// View renders the pane.
+func (m Model) View() string {
+	if m.detail != nil {
+		return m.detail.View()
+	}
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	status := m.statusLine()
+	body := m.tableView(m.height - 1)
+	return lipgloss.JoinVertical(lipgloss.Left, body, status)
+}
+
+func (m Model) tableView(h int) string {
+	cols := m.columns()
+	if len(m.rows) == 0 {
+		msg := m.lang.T("no alerts")
+		if len(m.all) > 0 {
+			msg = m.lang.T("no match")
+		}
+		empty := table.Render(cols, nil, -1, 0, m.width, 1, m.tableStyles())
+		return lipgloss.JoinVertical(lipgloss.Left, empty, m.st.Muted.Render(table.Fit("  "+msg, m.width, false)), strings.Repeat("\n", max(0, h-3)))
+	}
+	wide := m.width >= 120
+	rows := make([]table.Row, len(m.rows))
+	for i := range m.rows {
+		rows[i] = m.row(&m.rows[i], i, wide)
+	}
+	out := table.Render(cols, rows, m.selected, m.offset, m.width, h, m.tableStyles())
+	if n := strings.Count(out, "\n") + 1; n < h {
+		out += strings.Repeat("\n", h-n)
+	}
+	return out
+}
+
+func (m Model) tableStyles() table.Styles {
+	return table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match}
+}
+
+// row builds the cells of one alert, mapping fuzzy matches back to the
+// columns they fall in.
+func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
+	sevStyle := m.st.Sev(a.Severity)
+	when := a.LastSeen.Local().Format("15:04")
+	if wide || a.LastSeen.Local().YearDay() != m.now().YearDay() {
+		if wide {
+			when = a.LastSeen.Local().Format("01-02 15:04")
+		}
+	}
+	var match []int
+	if i < len(m.matches) {
+		match = m.matches[i]
+	}
+	// Offsets of each searched field in searchText.
+	fields := []string{a.Rule, a.Endpoint, a.Host, a.Title, a.Peer, a.Summary}
+	starts := make([]int, len(fields))
+	pos := 0
+	for j, f := range fields {
+		starts[j] = pos
+		pos += len([]rune(f)) + 1
+	}
+	in := func(field int) []int {
+		if match == nil {
+			return nil
+		}
+		var out []int
+		lo, hi := starts[field], starts[field]+len([]rune(fields[field]))
+		for _, x := range match {
+			if x >= lo && x < hi {
+				out = append(out, x-lo)
+			}
+		}
+		return out
+	}
+	title := a.Title
+	if r, ok := m.be.Catalog().Rule(a.Rule); ok {
+		title = r.Title.In(string(m.lang))
+	}
+	sev := style.SevMark(a.Severity) + " " + a.Severity.String()
+	if a.Acked {
+		sev = "✓ " + a.Severity.String()
+	}
+	cells := []table.Cell{
+		{Text: when},
+		{Text: sev, Style: &sevStyle},
+		{Text: a.Rule, Match: in(0)},
+	}
+	if wide {
+		cells = append(cells, table.Cell{Text: string(a.Perspective)})
+	} else {
+		cells = append(cells, table.Cell{Text: strings.ToUpper(string(a.Perspective))[:1]})
+	}
+	ep := a.Endpoint
+	epMatch := in(1)
+	if !wide && a.Host != "" {
+		ep, epMatch = a.Host, in(2)
+	}
+	cells = append(cells,
+		table.Cell{Text: fmt.Sprint(a.Phase)},
+		table.Cell{Text: sanitize.Line(ep), Match: epMatch},
+	)
+	if wide {
+		cells = append(cells, table.Cell{Text: sanitize.Line(a.Host), Match: in(2)})
+	}
+	cells = append(cells,
+		table.Cell{Text: fmt.Sprint(a.Count)},
+		table.Cell{Text: sanitize.Line(title), Match: in(3)},
+	)
+	if wide {
+		cells = append(cells, table.Cell{Text: sanitize.Line(a.Summary), Match: in(5)})
+	}
+	return table.Row{Cells: cells}
+}
+
+// statusLine shows the filters and counts, or the filter being typed.
+func (m Model) statusLine() string {
+	if m.filtering {
+		return m.filter.View()
+	}
+	var parts []string
+	parts = append(parts, fmt.Sprintf("%d/%d", len(m.rows), len(m.all)))
+	if q := m.filter.Value(); q != "" {
+		parts = append(parts, "/"+sanitize.Line(q))
+	}
+	if m.minSev > 0 {
+		parts = append(parts, "≥"+m.minSev.String())
+	}
+	if m.persp != "" {
+		parts = append(parts, string(m.persp))
+	}
+	if m.phase != 0 {
+		parts = append(parts, fmt.Sprintf("%s %d", m.lang.T("phase"), m.phase))
+	}
+	if m.showAll {
+		parts = append(parts, m.lang.T("acked")+"+"+m.lang.T("hidden"))
+	}
+	return m.st.Muted.Render(table.Fit(" "+strings.Join(parts, "  "), m.width, false))
+}

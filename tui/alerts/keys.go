@@ -1,0 +1,55 @@
+package alerts
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is the alerts pane's keys.
+type KeyMap struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Open, Timeline, Filter, ClearFilter     key.Binding
+	Severity, Perspective, Phase, ShowAll   key.Binding
+	Ack, Allow                              key.Binding
+}
+
+// DefaultKeyMap returns the alerts pane's keys (vi and arrows, as k9s and
+// lnav users expect).
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+		Timeline:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
+		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Severity:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "min severity")),
+		Perspective: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "perspective")),
+		Phase:       key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "phase")),
+		ShowAll:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "show acked/allow-listed")),
+		Ack:         key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge")),
+		Allow:       key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "allow-list…")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Timeline, k.Filter, k.Severity, k.Ack}
+}
+
+// FullHelp implements help.KeyMap.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
+		{k.Open, k.Timeline, k.Filter, k.ClearFilter},
+		{k.Severity, k.Perspective, k.Phase, k.ShowAll},
+		{k.Ack, k.Allow},
+	}
+}
+
+// setReadOnly hides the keys that change something.
+func (k *KeyMap) setReadOnly(ro bool) {
+	k.Ack.SetEnabled(!ro)
+	k.Allow.SetEnabled(!ro)
+}

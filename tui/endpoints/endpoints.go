@@ -1,0 +1,439 @@
+// Package endpoints is the list of every endpoint seen: host name,
+// segment, risk (its worst open alert), number of alerts, the attack
+// phases its alerts reached, last seen; sortable and filterable, enter
+// opens its timeline.
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/sahilm/fuzzy"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/style"
+	"github.com/mamori-soc/mamori/tui/table"
+)
+
+// KeyMap is the pane's keys.
+type KeyMap struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Open, Filter, Sort, Reload              key.Binding
+}
+
+// DefaultKeyMap returns the pane's keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Open:     key.NewBinding(key.WithKeys("enter", "t"), key.WithHelp("enter", "timeline")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Reload:   key.NewBinding(key.WithKeys("r", "ctrl+r"), key.WithHelp("r", "reload")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Filter, k.Sort} }
+
+// FullHelp implements help.KeyMap.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Open, k.Filter, k.Sort, k.Reload}}
+}
+
+// Endpoint is one row.
+type Endpoint struct {
+	ID, Host, Segment, Role string
+	Events                  int64
+	FirstSeen, LastSeen     time.Time
+	Alerts                  int
+	Worst                   alert.Severity
+	HasAlerts               bool
+	Phases                  [7]bool
+}
+
+func (e *Endpoint) phaseCount() int {
+	n := 0
+	for _, ok := range e.Phases {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Sort orders.
+const (
+	byRisk = iota
+	byAlerts
+	byLastSeen
+	byName
+	sortOrders
+)
+
+var sortNames = [...]string{"risk", "alerts", "last seen", "address"}
+
+// Model is the pane.
+type Model struct {
+	keys          KeyMap
+	be            backend.Backend
+	st            *style.Styles
+	lang          i18n.Lang
+	width, height int
+
+	sums    []store.EndpointSummary
+	alerts  []alert.Alert
+	rows    []Endpoint
+	matches [][]int
+	order   int
+
+	selected, offset int
+	filter           textinput.Model
+	filtering        bool
+	loadedAt         time.Time
+}
+
+// New returns the pane.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
+	ti := textinput.New()
+	ti.Prompt = "/"
+	return Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang, filter: ti}
+}
+
+type loadedMsg struct {
+	sums []store.EndpointSummary
+	err  error
+}
+
+type reloadMsg struct{}
+
+// Load reads the endpoint summaries (and schedules the next reload).
+func (m Model) Load() tea.Cmd {
+	be := m.be
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sums, err := be.Endpoints(ctx)
+		return loadedMsg{sums, err}
+	}
+}
+
+// SetStyles changes the theme.
+func (m *Model) SetStyles(st *style.Styles) { m.st = st }
+
+// SetLang changes the language.
+func (m *Model) SetLang(l i18n.Lang) { m.lang = l }
+
+// SetSize sets the pane's size.
+func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+
+// KeyMap returns the pane's keys.
+func (m Model) KeyMap() KeyMap { return m.keys }
+
+// Capturing reports whether the filter is being typed.
+func (m Model) Capturing() bool { return m.filtering }
+
+// Count is the number of endpoints known.
+func (m Model) Count() int { return len(m.sums) }
+
+// SetAlerts gives the pane the visible alerts.
+func (m *Model) SetAlerts(as []alert.Alert) {
+	m.alerts = as
+	m.build()
+}
+
+// build joins summaries and alerts into rows.
+func (m *Model) build() {
+	byID := map[string]*Endpoint{}
+	var list []*Endpoint
+	get := func(id string) *Endpoint {
+		if e, ok := byID[id]; ok {
+			return e
+		}
+		e := &Endpoint{ID: id}
+		if as, ok := m.be.Asset(id); ok {
+			e.Host, e.Segment, e.Role = as.Host, as.Segment, as.Role
+		}
+		byID[id] = e
+		list = append(list, e)
+		return e
+	}
+	for _, s := range m.sums {
+		e := get(s.ID)
+		if s.Host != "" {
+			e.Host = s.Host
+		}
+		e.Events, e.FirstSeen, e.LastSeen = s.Events, s.FirstSeen, s.LastSeen
+	}
+	for i := range m.alerts {
+		a := &m.alerts[i]
+		if a.Endpoint == "" {
+			continue
+		}
+		e := get(a.Endpoint)
+		if e.Host == "" {
+			e.Host = a.Host
+		}
+		if a.Acked {
+			continue
+		}
+		e.Alerts++
+		if !e.HasAlerts || a.Severity > e.Worst {
+			e.Worst, e.HasAlerts = a.Severity, true
+		}
+		if a.Phase >= 1 && a.Phase <= 6 {
+			e.Phases[a.Phase] = true
+		}
+		if a.LastSeen.After(e.LastSeen) {
+			e.LastSeen = a.LastSeen
+		}
+	}
+	var keep string
+	if m.selected < len(m.rows) {
+		keep = m.rows[m.selected].ID
+	}
+	rows := make([]Endpoint, 0, len(list))
+	for _, e := range list {
+		rows = append(rows, *e)
+	}
+	m.sortRows(rows)
+	m.matches = nil
+	if q := strings.TrimSpace(m.filter.Value()); q != "" {
+		texts := make([]string, len(rows))
+		for i := range rows {
+			texts[i] = rows[i].ID + " " + rows[i].Host + " " + rows[i].Segment + " " + rows[i].Role
+		}
+		found := fuzzy.Find(q, texts)
+		filtered := make([]Endpoint, len(found))
+		m.matches = make([][]int, len(found))
+		for i, f := range found {
+			filtered[i] = rows[f.Index]
+			m.matches[i] = f.MatchedIndexes
+		}
+		rows = filtered
+	}
+	m.rows = rows
+	m.selected = 0
+	for i := range rows {
+		if rows[i].ID == keep {
+			m.selected = i
+		}
+	}
+	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+}
+
+func (m Model) sortRows(rows []Endpoint) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := &rows[i], &rows[j]
+		switch m.order {
+		case byAlerts:
+			if a.Alerts != b.Alerts {
+				return a.Alerts > b.Alerts
+			}
+		case byLastSeen:
+			if !a.LastSeen.Equal(b.LastSeen) {
+				return a.LastSeen.After(b.LastSeen)
+			}
+		case byName:
+			return addrLess(a.ID, b.ID)
+		default:
+			if a.HasAlerts != b.HasAlerts {
+				return a.HasAlerts
+			}
+			if a.Worst != b.Worst {
+				return a.Worst > b.Worst
+			}
+			if pa, pb := a.phaseCount(), b.phaseCount(); pa != pb {
+				return pa > pb
+			}
+			if a.Alerts != b.Alerts {
+				return a.Alerts > b.Alerts
+			}
+		}
+		return addrLess(a.ID, b.ID)
+	})
+}
+
+// addrLess orders addresses numerically, then names.
+func addrLess(a, b string) bool {
+	pa, ea := netip.ParseAddr(a)
+	pb, eb := netip.ParseAddr(b)
+	switch {
+	case ea == nil && eb == nil:
+		return pa.Less(pb)
+	case ea == nil:
+		return true
+	case eb == nil:
+		return false
+	}
+	return a < b
+}
+
+// Update handles a message.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if msg.err != nil {
+			return m, tea.Batch(nav.Notify("endpoints: "+msg.err.Error(), true), tea.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
+		}
+		m.sums = msg.sums
+		m.build()
+		return m, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return reloadMsg{} })
+	case reloadMsg:
+		return m, m.Load()
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
+	if m.filtering {
+		switch k.String() {
+		case "enter":
+			m.filtering = false
+			m.filter.Blur()
+			return m, nil
+		case "esc":
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.build()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(k)
+		m.build()
+		return m, cmd
+	}
+	page := max(1, m.height-3)
+	switch {
+	case key.Matches(k, m.keys.Up):
+		m.move(-1)
+	case key.Matches(k, m.keys.Down):
+		m.move(1)
+	case key.Matches(k, m.keys.PageUp):
+		m.move(-page)
+	case key.Matches(k, m.keys.PageDown):
+		m.move(page)
+	case key.Matches(k, m.keys.Top):
+		m.move(-len(m.rows))
+	case key.Matches(k, m.keys.Bottom):
+		m.move(len(m.rows))
+	case key.Matches(k, m.keys.Filter):
+		m.filtering = true
+		return m, m.filter.Focus()
+	case key.Matches(k, m.keys.Sort):
+		m.order = (m.order + 1) % sortOrders
+		m.build()
+	case key.Matches(k, m.keys.Reload):
+		return m, m.Load()
+	case key.Matches(k, m.keys.Open):
+		if m.selected < len(m.rows) {
+			id := m.rows[m.selected].ID
+			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: id} }
+		}
+	}
+	return m, nil
+}
+
+func (m *Model) move(n int) {
+	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
+	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+}
+
+// View renders the pane.
+func (m Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	T := m.lang.T
+	wide := m.width >= 120
+	cols := []table.Column{
+		{Title: T("endpoint"), Width: 15},
+		{Title: T("host"), Width: 12, Flex: 1},
+		{Title: T("segment"), Width: 9},
+		{Title: T("risk"), Width: 9},
+		{Title: T("alerts"), Width: 6, Right: true},
+		{Title: T("phases"), Width: 6},
+		{Title: T("last seen"), Width: 11},
+	}
+	if wide {
+		cols = append(cols, table.Column{Title: T("role"), Width: 12, Flex: 1}, table.Column{Title: T("events"), Width: 9, Right: true})
+	}
+	rows := make([]table.Row, len(m.rows))
+	for i := range m.rows {
+		e := &m.rows[i]
+		risk, riskStyle := "-", m.st.Muted
+		if e.HasAlerts {
+			risk, riskStyle = style.SevMark(e.Worst)+" "+e.Worst.String(), m.st.Sev(e.Worst)
+		}
+		var match []int
+		if i < len(m.matches) {
+			match = m.matches[i]
+		}
+		hostStart := len([]rune(e.ID)) + 1
+		var idMatch, hostMatch []int
+		for _, x := range match {
+			if x < hostStart-1 {
+				idMatch = append(idMatch, x)
+			} else if x >= hostStart && x < hostStart+len([]rune(e.Host)) {
+				hostMatch = append(hostMatch, x-hostStart)
+			}
+		}
+		last := ""
+		if !e.LastSeen.IsZero() {
+			last = e.LastSeen.Local().Format("01-02 15:04")
+		}
+		phases := m.st.Phases(e.Phases)
+		cells := []table.Cell{
+			{Text: sanitize.Line(e.ID), Match: idMatch},
+			{Text: sanitize.Line(e.Host), Match: hostMatch},
+			{Text: sanitize.Line(e.Segment)},
+			{Text: risk, Style: &riskStyle},
+			{Text: fmt.Sprint(e.Alerts)},
+			{Text: phases},
+			{Text: last},
+		}
+		if wide {
+			cells = append(cells, table.Cell{Text: sanitize.Line(e.Role)}, table.Cell{Text: fmt.Sprint(e.Events)})
+		}
+		rows[i] = table.Row{Cells: cells}
+	}
+	body := table.Render(cols, rows, m.selected, m.offset, m.width, m.height-1, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
+	if len(m.rows) == 0 {
+		msg := T("no endpoints")
+		if len(m.sums) > 0 {
+			msg = T("no match")
+		}
+		body += "\n" + m.st.Muted.Render("  "+msg)
+	}
+	n := strings.Count(body, "\n") + 1
+	if n < m.height-1 {
+		body += strings.Repeat("\n", m.height-1-n)
+	}
+	status := fmt.Sprintf(" %d/%d  %s: %s", len(m.rows), len(m.sums), T("sort"), sortNames[m.order])
+	if q := m.filter.Value(); q != "" {
+		status += "  /" + sanitize.Line(q)
+	}
+	if m.filtering {
+		status = m.filter.View()
+	}
+	return body + "\n" + m.st.Muted.Render(table.Fit(status, m.width, false))
+}

@@ -1,0 +1,49 @@
+// Package nav holds the messages panes send to the root model to move
+// around: the root owns focus, so a pane asks instead of switching itself.
+package nav
+
+import tea "charm.land/bubbletea/v2"
+
+// Pane identifies a pane.
+type Pane int
+
+// The panes, in tab order.
+const (
+	Alerts Pane = iota
+	Endpoints
+	Timeline
+	Sources
+	Incidents
+)
+
+// OpenTimelineMsg asks for an endpoint's timeline.
+type OpenTimelineMsg struct {
+	Endpoint string
+	// At, when set, positions the timeline at this alert's time.
+	AlertID string
+}
+
+// OpenAlertMsg asks for an alert's detail.
+type OpenAlertMsg struct{ ID string }
+
+// FocusMsg asks to show a pane.
+type FocusMsg struct{ Pane Pane }
+
+// NotifyMsg shows a short message in the status line.
+type NotifyMsg struct {
+	Text  string
+	Error bool
+}
+
+// Notify returns a command that shows text in the status line.
+func Notify(text string, isErr bool) tea.Cmd {
+	return func() tea.Msg { return NotifyMsg{Text: text, Error: isErr} }
+}
+
+// PromptMsg asks the root to read a line from the user and deliver it to
+// Done.
+type PromptMsg struct {
+	Prompt string
+	Value  string
+	Done   func(value string) tea.Cmd
+}

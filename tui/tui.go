@@ -1,0 +1,669 @@
+// Package tui is mamori's console: a Bubble Tea program whose root model
+// owns only focus, layout, routing and dialogs (help, command line,
+// prompts). Each pane is its own package; data comes from a
+// backend.Backend through commands, and live alerts through one bridge
+// that batches them.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/themes"
+	"github.com/mamori-soc/mamori/tui/alerts"
+	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/endpoints"
+	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/sources"
+	"github.com/mamori-soc/mamori/tui/style"
+	"github.com/mamori-soc/mamori/tui/table"
+	"github.com/mamori-soc/mamori/tui/timeline"
+)
+
+// Options configure the console.
+type Options struct {
+	Backend backend.Backend
+	Themes  []*themes.Theme
+	Theme   string
+	NoColor bool
+	Lang    i18n.Lang
+	// Now is the clock (tests pin it).
+	Now func() time.Time
+}
+
+// Model is the root model.
+type Model struct {
+	be     backend.Backend
+	keys   KeyMap
+	help   help.Model
+	themes []*themes.Theme
+	theme  *themes.Theme
+	st     *style.Styles
+	lang   i18n.Lang
+	now    func() time.Time
+
+	width, height int
+	focus         nav.Pane
+	prev          nav.Pane
+
+	alerts    alerts.Model
+	endpoints endpoints.Model
+	timeline  timeline.Model
+	sources   sources.Model
+
+	all     map[string]alert.Alert // every alert by id
+	visible []alert.Alert          // not allow-listed, for the panes
+	status  backend.Status
+
+	showHelp  bool
+	input     textinput.Model
+	inputMode int // 0 none, 1 command, 2 prompt
+	prompt    *nav.PromptMsg
+	notice    string
+	noticeErr bool
+	noticeAt  time.Time
+}
+
+const (
+	inputNone = iota
+	inputCommand
+	inputPrompt
+)
+
+// New returns the root model.
+func New(o Options) Model {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if len(o.Themes) == 0 {
+		o.Themes, _ = themes.Load("")
+	}
+	th := themes.Choose(o.Themes, o.Theme, o.NoColor)
+	st := style.New(th)
+	ti := textinput.New()
+	ti.CharLimit = 300
+	m := Model{
+		be: o.Backend, keys: DefaultKeyMap(), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
+		all: map[string]alert.Alert{}, input: ti,
+	}
+	m.alerts = alerts.New(o.Backend, st, o.Lang)
+	m.endpoints = endpoints.New(o.Backend, st, o.Lang)
+	m.timeline = timeline.New(o.Backend, st, o.Lang)
+	m.sources = sources.New(st, o.Lang)
+	m.applyHelpStyles()
+	return m
+}
+
+// Init loads the alerts, starts the live bridge and the status clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), m.tickStatus(0), m.endpoints.Load())
+}
+
+// Messages of the root.
+type (
+	alertsLoadedMsg struct {
+		alerts []alert.Alert
+		err    error
+	}
+	alertsUpdatedMsg struct{ alerts []alert.Alert }
+	alertsClosedMsg  struct{}
+	statusMsg        struct{ status backend.Status }
+)
+
+func (m Model) loadAlerts() tea.Cmd {
+	be := m.be
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		as, err := be.Alerts(ctx)
+		return alertsLoadedMsg{as, err}
+	}
+}
+
+// waitForAlerts is the live bridge: it waits for the engine's next batch
+// of alerts, gathers what else arrives within 100 ms, and returns it as
+// one message; the root re-arms it.
+func waitForAlerts(ch <-chan []alert.Alert) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		batch, ok := <-ch
+		if !ok {
+			return alertsClosedMsg{}
+		}
+		deadline := time.NewTimer(100 * time.Millisecond)
+		defer deadline.Stop()
+		for len(batch) < 10_000 {
+			select {
+			case more, ok := <-ch:
+				if !ok {
+					return alertsUpdatedMsg{batch}
+				}
+				batch = append(batch, more...)
+			case <-deadline.C:
+				return alertsUpdatedMsg{batch}
+			}
+		}
+		return alertsUpdatedMsg{batch}
+	}
+}
+
+func (m Model) tickStatus(d time.Duration) tea.Cmd {
+	be := m.be
+	return tea.Tick(d, func(time.Time) tea.Msg { return statusMsg{be.Status()} })
+}
+
+// Update routes a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case alertsLoadedMsg:
+		if msg.err != nil {
+			return m, nav.Notify("loading alerts: "+msg.err.Error(), true)
+		}
+		for _, a := range msg.alerts {
+			m.all[a.ID] = a
+		}
+		m.publishAlerts()
+		return m, nil
+	case alertsUpdatedMsg:
+		for _, a := range msg.alerts {
+			m.all[a.ID] = a
+		}
+		m.publishAlerts()
+		return m, waitForAlerts(m.be.AlertUpdates())
+	case alertsClosedMsg:
+		return m, nil
+	case statusMsg:
+		m.status = msg.status
+		m.sources.SetStatus(msg.status)
+		return m, m.tickStatus(time.Second)
+	case nav.NotifyMsg:
+		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.now()
+		return m, m.afterChange()
+	case nav.PromptMsg:
+		m.prompt = &msg
+		m.inputMode = inputPrompt
+		m.input.Prompt = msg.Prompt
+		m.input.SetValue(msg.Value)
+		return m, m.input.Focus()
+	case nav.OpenTimelineMsg:
+		m.focusPane(nav.Timeline)
+		var cmd tea.Cmd
+		m.timeline, cmd = m.timeline.Open(msg.Endpoint, msg.AlertID)
+		return m, cmd
+	case nav.OpenAlertMsg:
+		m.focusPane(nav.Alerts)
+		var cmd tea.Cmd
+		m.alerts, cmd = m.alerts.OpenID(msg.ID)
+		return m, cmd
+	case nav.FocusMsg:
+		m.focusPane(msg.Pane)
+		return m, nil
+	}
+	return m.routeData(msg)
+}
+
+// afterChange reloads what an ack or allow-list change affects.
+func (m Model) afterChange() tea.Cmd { return m.loadAlerts() }
+
+// routeData hands other messages (results of panes' commands) to the pane
+// they belong to; each pane ignores what is not its own.
+func (m Model) routeData(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds [4]tea.Cmd
+	m.alerts, cmds[0] = m.alerts.Update(msg)
+	m.endpoints, cmds[1] = m.endpoints.Update(msg)
+	m.timeline, cmds[2] = m.timeline.Update(msg)
+	m.sources, cmds[3] = m.sources.Update(msg)
+	return m, tea.Batch(cmds[:]...)
+}
+
+// publishAlerts gives the panes the alerts that are not allow-listed.
+func (m *Model) publishAlerts() {
+	all := make([]alert.Alert, 0, len(m.all))
+	for _, a := range m.all {
+		all = append(all, a)
+	}
+	m.alerts.SetAlerts(all)
+	visible := all[:0:0]
+	for i := range all {
+		if !m.be.Hidden(&all[i]) {
+			visible = append(visible, all[i])
+		}
+	}
+	m.visible = visible
+	m.endpoints.SetAlerts(visible)
+	m.timeline.SetAlerts(visible)
+}
+
+func (m Model) capturing() bool {
+	switch m.focus {
+	case nav.Alerts:
+		return m.alerts.Capturing()
+	case nav.Endpoints:
+		return m.endpoints.Capturing()
+	case nav.Timeline:
+		return m.timeline.Capturing()
+	}
+	return false
+}
+
+func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if m.inputMode != inputNone {
+		return m.handleInput(k)
+	}
+	if m.showHelp {
+		m.showHelp = false
+		return m, nil
+	}
+	if k.String() == "ctrl+c" {
+		return m, tea.Quit
+	}
+	if !m.capturing() {
+		switch {
+		case key.Matches(k, m.keys.Quit):
+			return m, tea.Quit
+		case key.Matches(k, m.keys.Help):
+			m.showHelp = true
+			return m, nil
+		case key.Matches(k, m.keys.Command):
+			m.inputMode = inputCommand
+			m.input.Prompt = ":"
+			m.input.SetValue("")
+			return m, m.input.Focus()
+		case key.Matches(k, m.keys.Next):
+			m.focusPane((m.focus + 1) % 4)
+			return m, nil
+		case key.Matches(k, m.keys.Prev):
+			m.focusPane((m.focus + 3) % 4)
+			return m, nil
+		case key.Matches(k, m.keys.Alerts):
+			m.focusPane(nav.Alerts)
+			return m, nil
+		case key.Matches(k, m.keys.Endpoints):
+			m.focusPane(nav.Endpoints)
+			return m, nil
+		case key.Matches(k, m.keys.Timeline):
+			m.focusPane(nav.Timeline)
+			return m, nil
+		case key.Matches(k, m.keys.Sources):
+			m.focusPane(nav.Sources)
+			return m, nil
+		case key.Matches(k, m.keys.Incidents):
+			return m, nav.Notify("incidents: coming with the incident-handling work (mamori incident open on the command line)", false)
+		}
+	}
+	var cmd tea.Cmd
+	switch m.focus {
+	case nav.Alerts:
+		if key.Matches(k, m.keys.Back) && !m.alerts.InDetail() && !m.alerts.Capturing() && m.prev != nav.Alerts {
+			// esc in the list goes back to where the user came from.
+		}
+		m.alerts, cmd = m.alerts.Update(k)
+	case nav.Endpoints:
+		m.endpoints, cmd = m.endpoints.Update(k)
+	case nav.Timeline:
+		if key.Matches(k, m.keys.Back) && !m.timeline.Capturing() && !m.timeline.InOverlay() {
+			m.focusPane(m.prev)
+			return m, nil
+		}
+		m.timeline, cmd = m.timeline.Update(k)
+	case nav.Sources:
+		m.sources, cmd = m.sources.Update(k)
+	}
+	return m, cmd
+}
+
+func (m *Model) focusPane(p nav.Pane) {
+	if p == m.focus {
+		return
+	}
+	if p > nav.Sources {
+		return
+	}
+	m.prev, m.focus = m.focus, p
+}
+
+// handleInput edits the command line or a prompt.
+func (m Model) handleInput(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch k.String() {
+	case "esc", "ctrl+c":
+		m.inputMode, m.prompt = inputNone, nil
+		m.input.Blur()
+		return m, nil
+	case "enter":
+		val := m.input.Value()
+		mode, prompt := m.inputMode, m.prompt
+		m.inputMode, m.prompt = inputNone, nil
+		m.input.Blur()
+		if mode == inputPrompt && prompt != nil {
+			return m, prompt.Done(val)
+		}
+		return m.runCommand(val)
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(k)
+	return m, cmd
+}
+
+// runCommand runs a ':' command.
+func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return m, nil
+	}
+	arg := ""
+	if len(f) > 1 {
+		arg = f[1]
+	}
+	switch strings.ToLower(f[0]) {
+	case "q", "quit", "q!":
+		return m, tea.Quit
+	case "a", "alerts", "alert":
+		m.focusPane(nav.Alerts)
+	case "e", "ep", "endpoints", "endpoint":
+		m.focusPane(nav.Endpoints)
+	case "s", "src", "sources":
+		m.focusPane(nav.Sources)
+	case "t", "tl", "timeline":
+		if arg == "" {
+			m.focusPane(nav.Timeline)
+			return m, nil
+		}
+		return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: arg} }
+	case "theme":
+		th, ok := themes.Find(m.themes, arg)
+		if !ok {
+			var names []string
+			for _, t := range m.themes {
+				names = append(names, t.Name)
+			}
+			return m, nav.Notify("themes: "+strings.Join(names, ", "), arg != "")
+		}
+		m.setTheme(th)
+	case "lang":
+		m.setLang(i18n.Parse(arg))
+	case "help", "h":
+		m.showHelp = true
+	default:
+		return m, nav.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
+	}
+	return m, nil
+}
+
+func (m *Model) setTheme(th *themes.Theme) {
+	m.theme = th
+	m.st = style.New(th)
+	m.alerts.SetStyles(m.st)
+	m.endpoints.SetStyles(m.st)
+	m.timeline.SetStyles(m.st)
+	m.sources.SetStyles(m.st)
+	m.applyHelpStyles()
+}
+
+func (m *Model) setLang(l i18n.Lang) {
+	m.lang = l
+	m.alerts.SetLang(l)
+	m.endpoints.SetLang(l)
+	m.timeline.SetLang(l)
+	m.sources.SetLang(l)
+}
+
+func (m *Model) applyHelpStyles() {
+	s := help.Styles{
+		ShortKey: m.st.HelpKey, ShortDesc: m.st.HelpDesc, ShortSeparator: m.st.HelpSep,
+		FullKey: m.st.HelpKey, FullDesc: m.st.HelpDesc, FullSeparator: m.st.HelpSep, Ellipsis: m.st.HelpSep,
+	}
+	m.help.Styles = s
+}
+
+// bodyHeight is the rows the panes get: all but header, tabs, status and
+// help lines.
+func (m Model) bodyHeight() int { return max(1, m.height-4) }
+
+func (m *Model) layout() {
+	h := m.bodyHeight()
+	m.alerts.SetSize(m.width, h)
+	m.endpoints.SetSize(m.width, h)
+	m.timeline.SetSize(m.width, h)
+	m.sources.SetSize(m.width, h)
+	m.help.SetWidth(m.width)
+}
+
+// View draws the console.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "mamori"
+	return v
+}
+
+func (m Model) render() string {
+	if m.width < 20 || m.height < 6 {
+		return "mamori: the terminal is too small"
+	}
+	header := m.headerView()
+	tabs := m.tabsView()
+	body := m.bodyView()
+	if m.showHelp {
+		body = m.helpOverlay()
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, header, tabs, fitHeight(body, m.bodyHeight()), m.statusView(), m.footerView())
+	return out
+}
+
+// fitHeight pads or cuts s to exactly h lines.
+func fitHeight(s string, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) bodyView() string {
+	switch m.focus {
+	case nav.Endpoints:
+		return m.endpoints.View()
+	case nav.Timeline:
+		return m.timeline.View()
+	case nav.Sources:
+		return m.sources.View()
+	}
+	return m.alerts.View()
+}
+
+// headerView is the status bar: mode, sources, rate, store, learning,
+// problems, clock, theme.
+func (m Model) headerView() string {
+	s := m.status
+	T := m.lang.T
+	mode := T("review")
+	if s.Live {
+		mode = "● " + T("live")
+	}
+	if s.ReadOnly {
+		mode = T("readonly")
+	}
+	var rate float64
+	following, failed := 0, 0
+	for _, src := range s.Sources {
+		rate += src.Rate
+		switch src.State {
+		case "following", "reading":
+			following++
+		case "failed":
+			failed++
+		}
+	}
+	parts := []string{"mamori", mode}
+	if len(s.Sources) > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d %s", following, len(s.Sources), T("src")))
+		parts = append(parts, fmt.Sprintf("%s %s", humanCount(rate), T("rate")))
+	}
+	parts = append(parts, T("store")+" "+humanBytes(s.StoreSize))
+	if s.Learned {
+		parts = append(parts, T("learned"))
+	} else if s.Live || s.Learning > 0 {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", T("learning"), s.Learning*100))
+	}
+	if m.width < 100 {
+		// Narrow: keep the essentials.
+		parts = parts[:min(len(parts), 6)]
+	}
+	left := " " + strings.Join(parts, "  ")
+	right := m.now().Format("15:04:05") + "  " + m.theme.Name + " "
+	line := table.Fit(left, max(0, m.width-ansi.StringWidth(right)), false) + right
+	out := m.st.Header.Render(table.Fit(line, m.width, false))
+	if s.Err != nil || failed > 0 {
+		msg := ""
+		if s.Err != nil {
+			msg = "store: " + s.Err.Error()
+		} else {
+			msg = fmt.Sprintf("%d source(s) failed: see Sources (4)", failed)
+		}
+		out = m.st.Error.Render(table.Fit(" ⚠ "+sanitize.Line(msg), m.width, false))
+	}
+	return out
+}
+
+func (m Model) tabsView() string {
+	T := m.lang.T
+	names := []string{
+		fmt.Sprintf("1 %s %d", T("alerts"), countVisible(m.visible)),
+		fmt.Sprintf("2 %s %d", T("endpoints"), m.endpoints.Count()),
+		"3 " + T("timeline") + m.timeline.TabSuffix(),
+		"4 " + T("sources"),
+	}
+	var parts []string
+	for i, n := range names {
+		if nav.Pane(i) == m.focus {
+			parts = append(parts, m.st.TabActive.Render(" "+n+" "))
+		} else {
+			parts = append(parts, m.st.Tab.Render(" "+n+" "))
+		}
+	}
+	return ansi.Truncate(strings.Join(parts, " "), m.width, "…")
+}
+
+func countVisible(as []alert.Alert) int {
+	n := 0
+	for i := range as {
+		if !as[i].Acked {
+			n++
+		}
+	}
+	return n
+}
+
+func (m Model) statusView() string {
+	if m.inputMode != inputNone {
+		return table.Fit(m.input.View(), m.width, false)
+	}
+	if m.notice != "" && m.now().Sub(m.noticeAt) < 8*time.Second {
+		st := m.st.Accent
+		if m.noticeErr {
+			st = m.st.Error
+		}
+		return st.Render(table.Fit(" "+m.notice, m.width, false))
+	}
+	return ""
+}
+
+func (m Model) footerView() string {
+	var km interface{ ShortHelp() []key.Binding }
+	switch m.focus {
+	case nav.Endpoints:
+		km = m.endpoints.KeyMap()
+	case nav.Timeline:
+		km = m.timeline.KeyMap()
+	case nav.Sources:
+		km = m.sources.KeyMap()
+	default:
+		km = m.alerts.KeyMap()
+	}
+	bindings := append(km.ShortHelp(), m.keys.ShortHelp()...)
+	return ansi.Truncate(m.help.ShortHelpView(bindings), m.width, "…")
+}
+
+// helpOverlay shows every key of the focused pane and the global ones.
+func (m Model) helpOverlay() string {
+	var groups [][]key.Binding
+	switch m.focus {
+	case nav.Endpoints:
+		groups = m.endpoints.KeyMap().FullHelp()
+	case nav.Timeline:
+		groups = m.timeline.KeyMap().FullHelp()
+	case nav.Sources:
+		groups = m.sources.KeyMap().FullHelp()
+	default:
+		groups = m.alerts.KeyMap().FullHelp()
+	}
+	groups = append(groups, m.keys.FullHelp()...)
+	h := m.help
+	h.SetWidth(max(20, m.width-4))
+	body := m.st.Title.Render(m.lang.T("help title")) + "\n\n" + h.FullHelpView(groups) +
+		"\n\n" + m.st.Muted.Render(":alerts :endpoints :timeline IP :sources :theme NAME :lang en|ja :q")
+	box := m.st.Overlay.Width(min(m.width, max(40, lipgloss.Width(body)+4))).Render(body)
+	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, box)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for v := n / unit; v >= unit; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func humanCount(f float64) string {
+	switch {
+	case f >= 1e6:
+		return fmt.Sprintf("%.1fM", f/1e6)
+	case f >= 1e3:
+		return fmt.Sprintf("%.1fk", f/1e3)
+	}
+	return fmt.Sprintf("%.0f", f)
+}
+
+// Run runs the console until the user quits or ctx ends.
+func Run(ctx context.Context, o Options) error {
+	if o.Lang == "" {
+		o.Lang = i18n.FromEnv()
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	o.NoColor = o.NoColor || noColor
+	p := tea.NewProgram(New(o), tea.WithContext(ctx))
+	_, err := p.Run()
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
