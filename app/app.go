@@ -54,6 +54,7 @@ type App struct {
 	Formats   []parse.Format
 	Log       *slog.Logger
 	opts      Options
+	closers   []func() error
 }
 
 // Open applies opts over cfg and opens everything.
@@ -150,6 +151,9 @@ func (a *App) loadAllowList() error {
 func (a *App) Close() error {
 	if a.Engine != nil {
 		a.Engine.Close()
+	}
+	for _, c := range a.closers {
+		_ = c()
 	}
 	return a.Store.Close()
 }
