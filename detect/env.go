@@ -20,6 +20,10 @@ type Env struct {
 	Intel      Intel      // IOC lists; nil when none are configured
 	Geo        Geo        // country lookup; nil without a GeoIP database
 	Categories Categories // site categories; nil without a list
+	// Zones are what the configuration adds to the catalog's shipped
+	// zone lists, by list id: the ddns: files add to
+	// catalog.ListDynamicDNS (see intel.LoadZones). Nil adds nothing.
+	Zones map[string]*catalog.DomainSet
 	// Location is the office's time zone: hours of the working day and
 	// weekends are counted in it. Nil means UTC.
 	Location *time.Location
