@@ -92,6 +92,38 @@ func (p Params) Strings(name string, def []string) []string {
 	return def
 }
 
+// Ints returns a list-of-whole-numbers setting, such as ports: [443, 8443].
+func (p Params) Ints(name string, def []int) []int {
+	v, ok := p.values[name]
+	if !ok {
+		return def
+	}
+	l, ok := v.([]any)
+	if !ok {
+		p.bad(name, v, "a list of whole numbers")
+		return def
+	}
+	out := make([]int, 0, len(l))
+	for _, x := range l {
+		switch n := x.(type) {
+		case int:
+			out = append(out, n)
+		case int64:
+			out = append(out, int(n))
+		case float64:
+			if n != float64(int(n)) {
+				p.bad(name, v, "a list of whole numbers")
+				return def
+			}
+			out = append(out, int(n))
+		default:
+			p.bad(name, v, "a list of whole numbers")
+			return def
+		}
+	}
+	return out
+}
+
 func (p Params) bad(name string, v any, want string) {
 	if p.errs != nil {
 		*p.errs = append(*p.errs, fmt.Errorf("rules.%s.params.%s: %v is not %s", p.rule, name, v, want))
