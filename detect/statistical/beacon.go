@@ -496,9 +496,9 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 	}
 	var sum strings.Builder
 	if k.dns {
-		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s", what, span(every), disp, s.n, span(over))
+		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s", what, span(every), disp, s.n, dur(over))
 	} else {
-		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s to %s", what, span(every), disp, s.n, span(over), dest)
+		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s to %s", what, span(every), disp, s.n, dur(over), dest)
 	}
 	if s.folded > 0 {
 		fmt.Fprintf(&sum, " (%s missed)", detect.Plural(s.folded, "beat"))
@@ -506,7 +506,7 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 	if preEN != "" {
 		sum.WriteString(", " + preEN)
 	}
-	ja := fmt.Sprintf("%s%s：%s間隔（±%d%%）で%sに%d回", dest, whatJA, spanJA(every), disp, spanJA(over), s.n)
+	ja := fmt.Sprintf("%s%s：%s間隔（±%d%%）で%sに%d回", dest, whatJA, spanJA(every), disp, durJA(over), s.n)
 	if preJA != "" {
 		ja += "（" + preJA + "）"
 	}

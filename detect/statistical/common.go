@@ -166,7 +166,24 @@ func events(es ...evidence) []*event.Event {
 	return out
 }
 
-// span formats a duration for summaries: "300 s", "45 min", "8 h",
+// dur formats how long something lasted: "90 s", "4 min", "8 h",
+// "2.5 d".
+func dur(d time.Duration) string {
+	if s := d.Seconds(); s >= 120 && s < 2*3600 {
+		return strconv.Itoa(int(math.Round(s/60))) + " min"
+	}
+	return span(d)
+}
+
+// durJA is dur in Japanese: "90秒", "4分", "8時間", "2.5日".
+func durJA(d time.Duration) string {
+	if s := d.Seconds(); s >= 120 && s < 2*3600 {
+		return strconv.Itoa(int(math.Round(s/60))) + "分"
+	}
+	return spanJA(d)
+}
+
+// span formats an interval for summaries: "300 s", "45 min", "8 h",
 // "2.5 d".
 func span(d time.Duration) string {
 	s := d.Seconds()

@@ -6,5 +6,6 @@ import "github.com/mamori-soc/mamori/detect"
 func Factories() []detect.Factory {
 	return []detect.Factory{
 		{Rule: "S-BEACON", New: NewBeacon},
+		{Rule: "S-ERRORS", New: NewErrors},
 	}
 }

@@ -1,0 +1,96 @@
+package statistical
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mamori-soc/mamori/detect"
+)
+
+// findingsOn runs S-ERRORS over a log file and returns its findings by
+// endpoint and peer ("endpoint peer").
+func errorsOn(t *testing.T, path, format string, year int) map[string]detect.Finding {
+	t.Helper()
+	evs := readLog(t, path, format, time.UTC, defaultEnricher(nil))
+	if year != 0 {
+		for i := range evs {
+			evs[i].Time = evs[i].Time.AddDate(year-evs[i].Time.Year(), 0, 0)
+		}
+	}
+	p := ptrs(evs)
+	if len(p) == 0 {
+		t.Fatalf("%s: no events", path)
+	}
+	env := newEnv()
+	fs := newRun(env, NewErrors(detect.Params{}, env)).feed(p...).finish(p[len(p)-1].Time)
+	got := map[string]detect.Finding{}
+	for _, f := range fs {
+		k := f.Endpoint + " " + f.Peer
+		if g, ok := got[k]; !ok || f.Count >= g.Count {
+			got[k] = f
+		}
+	}
+	return got
+}
+
+// crowdsec's ssh-bf fixture: six accounts tried from 35.188.49.176 in three
+// seconds: password spraying on sd-126005.
+func TestErrorsCrowdsecSSHSpray(t *testing.T) {
+	got := errorsOn(t, filepath.Join(testdata, "crowdsec/ssh-bf.log"), "sshd", 0)
+	f, ok := got["sd-126005 35.188.49.176"]
+	if !ok {
+		t.Fatalf("no spray found: %v", got)
+	}
+	for _, s := range []string{"6 failed SSH logins for 6 users in 3 s from 35.188.49.176 to sd-126005 (password spraying)", "pascal"} {
+		if !strings.Contains(f.Summary, s) {
+			t.Errorf("summary %q lacks %q", f.Summary, s)
+		}
+	}
+	if len(got) != 1 {
+		t.Errorf("findings: %v", got)
+	}
+}
+
+// Loghub's OpenSSH_2k (research-only: read from the data set, never
+// copied): LabSZ brute-forced from the internet, 187.141.143.180 above all.
+func TestErrorsLoghubOpenSSH(t *testing.T) {
+	path := filepath.Join(shared, "linux-auth-loghub/OpenSSH_2k.part1.log")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("Loghub's OpenSSH_2k is not here (it may not be copied into the repository)")
+	}
+	got := errorsOn(t, path, "sshd", 2026)
+	f, ok := got["LabSZ 187.141.143.180"]
+	if !ok {
+		t.Fatalf("187.141.143.180 not found: %d findings", len(got))
+	}
+	if f.Count < 50 || !strings.Contains(f.Summary, "from 187.141.143.180 to LabSZ") || f.Key != "ssh 187.141.143.180" {
+		t.Errorf("%d %s (%s)", f.Count, f.Summary, f.Key)
+	}
+	for k, f := range got {
+		t.Log(k, f.Count, f.Summary)
+	}
+}
+
+// WRCCDC 2018: NXDOMAIN bursts from 10.47.2.10 (a reverse-lookup sweep),
+// 10.47.3.156 and 10.47.8.155 (retries of a few names).
+func TestErrorsWRCCDCNXDOMAIN(t *testing.T) {
+	for _, path := range sources(t, "zeek-wrccdc2018-nxdomain/dns.log.gz", "zeek-wrccdc2018/dns.log.gz") {
+		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+			got := errorsOn(t, path, "zeek", 0)
+			for _, ep := range []string{"10.47.2.10", "10.47.3.156", "10.47.8.155"} {
+				f, ok := got[ep+" "]
+				if !ok {
+					t.Errorf("%s: no NXDOMAIN burst", ep)
+					continue
+				}
+				if f.Key != "dns" || f.Count < 60 || !strings.Contains(f.Summary, "NXDOMAIN answers in") {
+					t.Errorf("%s: %d %s", ep, f.Count, f.Summary)
+				}
+				t.Log(ep, f.Summary)
+			}
+		})
+	}
+}
