@@ -51,6 +51,12 @@ const (
 	ActionManual   = "manual"   // someone did the measure (or its undo) by hand
 )
 
+// The actions of KindExport records; Subject is the file written.
+const (
+	ActionEvidenceExported = "evidence exported"
+	ActionReportWritten    = "report written"
+)
+
 // Record is one audit record. The JSON field names are stable: scripts and
 // the mirror file's readers rely on them.
 type Record struct {
