@@ -1,6 +1,7 @@
 package statistical
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -225,3 +226,5 @@ func conn(at time.Time, format, src, dst string, port uint16, state string, out 
 }
 
 func internalAddr(a netip.Addr) bool { return asset.MustNetworks(asset.DefaultInternal...).Contains(a) }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -7,5 +7,6 @@ func Factories() []detect.Factory {
 	return []detect.Factory{
 		{Rule: "S-BEACON", New: NewBeacon},
 		{Rule: "S-ERRORS", New: NewErrors},
+		{Rule: "S-FANOUT", New: NewFanout},
 	}
 }
