@@ -8,5 +8,6 @@ func Factories() []detect.Factory {
 		{Rule: "S-BEACON", New: NewBeacon},
 		{Rule: "S-ERRORS", New: NewErrors},
 		{Rule: "S-FANOUT", New: NewFanout},
+		{Rule: "S-SINKHOLE", New: NewSinkhole},
 	}
 }
