@@ -1,0 +1,152 @@
+package matching
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/event"
+)
+
+// want is the finding a case expects; a zero want expects silence.
+type want struct {
+	endpoint, peer, key string
+	summary             []string // parts the summary must name
+	phase               int
+	score               float64 // 0: not checked
+	severity            *alert.Severity
+}
+
+func (w want) silent() bool { return w.endpoint == "" }
+
+func expect(t *testing.T, name string, fs []detect.Finding, w want) {
+	t.Helper()
+	if w.silent() {
+		if len(fs) != 0 {
+			t.Errorf("%s: fired: %+v", name, fs[0])
+		}
+		return
+	}
+	if len(fs) == 0 {
+		t.Errorf("%s: silent", name)
+		return
+	}
+	f := fs[len(fs)-1]
+	if f.Endpoint != w.endpoint || f.Peer != w.peer || f.Key != w.key {
+		t.Errorf("%s: endpoint %q peer %q key %q, want %q %q %q", name, f.Endpoint, f.Peer, f.Key, w.endpoint, w.peer, w.key)
+	}
+	if !mentions(f.Summary, w.summary...) {
+		t.Errorf("%s: summary %q lacks %q", name, f.Summary, w.summary)
+	}
+	if f.SummaryJA == "" || len(f.Evidence) == 0 || f.Time.IsZero() {
+		t.Errorf("%s: no Japanese summary, evidence or time: %+v", name, f)
+	}
+	if f.Phase != w.phase {
+		t.Errorf("%s: phase %d, want %d", name, f.Phase, w.phase)
+	}
+	if w.score != 0 && f.Score != w.score {
+		t.Errorf("%s: score %.2f, want %.2f", name, f.Score, w.score)
+	}
+	if w.severity != nil && (f.Severity == nil || *f.Severity != *w.severity) {
+		t.Errorf("%s: severity %v, want %v", name, f.Severity, *w.severity)
+	}
+}
+
+func sevp(s alert.Severity) *alert.Severity { return &s }
+
+func TestIOCRules(t *testing.T) {
+	env := newEnv(t)
+	c2 := "kx7-update.duckdns.org"
+	zeekDNS := func(name string, answers ...string) *event.Event {
+		return &event.Event{Time: t0, Format: "zeek.dns", Kind: event.KindDNS, SrcIP: pc1, SrcPort: 53001, DstIP: gw, DstPort: 53, Query: name, Answers: answers}
+	}
+	cases := map[string]struct {
+		rule string
+		evs  []*event.Event
+		want want
+	}{
+		"domain: lookup of the C2 name": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, c2)},
+			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"pc-021 (10.0.10.21)", "looked up " + c2, "iocs.txt", "apt-report"}, score: 0.8}},
+		"domain: subdomain of a listed domain, upper case": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "CDN.Evil.Example.")},
+			want{endpoint: pc1.String(), peer: "CDN.Evil.Example", key: "evil.example", summary: []string{"CDN.Evil.Example", "listed as evil.example"}, score: 0.8}},
+		"domain: CONNECT through the proxy": {RuleIOCDomain, []*event.Event{squid(0, pc1, "CONNECT", c2+":8443", c2, ip("203.0.113.7"), 8443, "")},
+			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"tunnel (CONNECT)", c2}, score: 0.8}},
+		"domain: CNAME to a listed name": {RuleIOCDomain, []*event.Event{zeekDNS("innocent.example.com", "cdn.evil.example", "203.0.113.9")},
+			want{endpoint: pc1.String(), peer: "cdn.evil.example", key: "evil.example", summary: []string{"innocent.example.com", "alias of", "cdn.evil.example"}}},
+		"domain: executable fetched from a listed name is a foothold": {RuleIOCDomain, []*event.Event{squid(0, pc1, "GET", "http://evil.example/a/upd.bin", "evil.example", ip("203.0.113.9"), 80, "application/x-dosexec")},
+			want{endpoint: pc1.String(), peer: "evil.example", key: "evil.example", summary: []string{"fetched an executable"}, phase: phaseFoothold, score: 0.9}},
+		"domain: the proxy's own lookup is its client's": {RuleIOCDomain, []*event.Event{dnsQ(0, proxy, c2)},
+			want{endpoint: proxy.String(), peer: c2, key: c2, summary: []string{"proxy01 relays", "on behalf of a client"}, score: 0.2, severity: sevp(alert.Info)}},
+		"domain: a learned proxy (CONNECT target) is a relay": {RuleIOCDomain, []*event.Event{
+			{Time: t0, Format: "zeek.http", Kind: event.KindHTTP, SrcIP: pc2, DstIP: ip("10.0.30.8"), DstPort: 3128, Method: "CONNECT", Domain: "www.example.com"},
+			dnsQ(time.Second, ip("10.0.30.8"), c2)},
+			want{endpoint: "10.0.30.8", peer: c2, key: c2, summary: []string{"CONNECT requests"}, severity: sevp(alert.Info)}},
+		"domain: dnsmasq answer line is not counted again": {RuleIOCDomain, []*event.Event{
+			{Time: t0, Format: "dnsmasq", Kind: event.KindDNS, SrcIP: pc1, Query: c2, Label: "reply", RCode: "NOERROR", Answers: []string{"203.0.113.7"}}}, want{}},
+		"domain: name merely ending like a listed one": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "notevil.example")}, want{}},
+		"domain: popular site":                         {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "www.microsoft.com")}, want{}},
+
+		"ip: connection to a listed ip:port": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, ip("203.0.113.80"), 80)},
+			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"203.0.113.80:80", "listed as 203.0.113.80:80 in iocs.txt"}, score: 0.8}},
+		"ip: same address, other port (shared hosting)": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, ip("203.0.113.80"), 443)}, want{}},
+		"ip: address in a listed network": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, ip("198.51.100.44"), 4444)},
+			want{endpoint: pc1.String(), peer: "198.51.100.44:4444", key: "198.51.100.0/24", summary: []string{"198.51.100.44:4444", "198.51.100.0/24"}}},
+		"ip: executable over plain http from a listed address": {RuleIOCIP, []*event.Event{squid(0, pc1, "GET", "http://203.0.113.80/update.exe", "203.0.113.80", ip("203.0.113.80"), 80, "application/x-msdownload")},
+			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"fetched an executable"}, phase: phaseFoothold, score: 0.9}},
+		"ip: listed scanner probing a server is reconnaissance": {RuleIOCIP, []*event.Event{conn(0, ip("198.51.100.9"), 41000, server, 22)},
+			want{endpoint: server.String(), peer: "198.51.100.9", key: "198.51.100.0/24", summary: []string{"198.51.100.9", "connected to fs01"}, phase: phaseRecon, score: 0.4}},
+		"ip: the proxy's upstream connection is its client's": {RuleIOCIP, []*event.Event{
+			{Time: t0, Format: "netfilter", Kind: event.KindConnection, SrcIP: proxy, SrcPort: 40000, DstIP: ip("203.0.113.80"), DstPort: 80, Action: event.ActionAllow}},
+			want{endpoint: proxy.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"proxy01 relays"}, severity: sevp(alert.Info)}},
+		"ip: blocked at the firewall is weaker": {RuleIOCIP, []*event.Event{
+			{Time: t0, Format: "netfilter", Kind: event.KindConnection, SrcIP: pc1, SrcPort: 40000, DstIP: ip("198.51.100.3"), DstPort: 443, Action: event.ActionDeny}},
+			want{endpoint: pc1.String(), peer: "198.51.100.3:443", key: "198.51.100.0/24", summary: []string{"blocked"}, score: 0.6}},
+		"ip: internal traffic is never an ioc peer": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, pc2, 445)}, want{}},
+
+		"url: download below a listed folder": {RuleIOCURL, []*event.Event{squid(0, pc1, "GET", "http://dl.bad.example/payload/x/inv.zip?id=3", "dl.bad.example", ip("192.0.2.50"), 80, "application/zip")},
+			want{endpoint: pc1.String(), peer: "dl.bad.example", key: "http://dl.bad.example/payload/", summary: []string{"requested http://dl.bad.example/payload/x/inv.zip?id=3", "(HTTP 200)"}}},
+		"url: same host, other path": {RuleIOCURL, []*event.Event{squid(0, pc1, "GET", "http://dl.bad.example/about.html", "dl.bad.example", ip("192.0.2.50"), 80, "text/html")}, want{}},
+		"url: CONNECT has no path":   {RuleIOCURL, []*event.Event{squid(0, pc1, "CONNECT", "dl.bad.example:443", "dl.bad.example", ip("192.0.2.50"), 443, "")}, want{}},
+
+		"hash: file downloaded": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: ip("192.0.2.50"),
+			FileName: "tool.exe", FileHash: "44D88612FEA8A8F36DE82E1278ABB02F", Service: "http"}},
+			want{endpoint: pc1.String(), peer: "192.0.2.50", key: "44d88612fea8a8f36de82e1278abb02f", summary: []string{"\"tool.exe\"", "44d88612fea8a8f3", "eicar"}, score: 0.9}},
+		"hash: copied to another office machine is spreading": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: pc2,
+			FileName: "abcd.exe", FileHash: "44d88612fea8a8f36de82e1278abb02f", Service: "smb"}},
+			want{endpoint: pc1.String(), peer: pc2.String(), key: "44d88612fea8a8f36de82e1278abb02f", summary: []string{"another office machine"}, phase: phaseSpread}},
+		"hash: unlisted file": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: ip("192.0.2.50"),
+			FileName: "setup.exe", FileHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}, want{}},
+	}
+	for name, c := range cases {
+		expect(t, name, run(t, env, c.rule, nil, c.evs...), c.want)
+	}
+}
+
+func TestIOCRulesNeedLists(t *testing.T) {
+	env := newEnv(t)
+	env.Intel = nil
+	for _, rule := range []string{RuleIOCDomain, RuleIOCIP, RuleIOCURL, RuleIOCHash} {
+		d, ok := build(t, env, rule).(detect.Requirer)
+		if !ok || d.Missing() == "" {
+			t.Errorf("%s runs without IOC lists", rule)
+		}
+	}
+	env = newEnv(t)
+	if m := build(t, env, RuleIOCDomain).(detect.Requirer).Missing(); m != "" {
+		t.Errorf("with lists: %s", m)
+	}
+}
+
+func TestIOCRarity(t *testing.T) {
+	env := newEnv(t)
+	for i := range 30 {
+		env.Prevalence.Note(netip.AddrFrom4([4]byte{10, 0, 10, byte(100 + i)}).String(), "www.example.com")
+	}
+	env.Prevalence.Note(pc1.String(), detect.Site("kx7-update.duckdns.org"))
+	fs := run(t, env, RuleIOCDomain, nil, dnsQ(0, pc1, "kx7-update.duckdns.org"))
+	if len(fs) != 1 || !fs[0].Rare {
+		t.Fatalf("a name one endpoint of 31 reaches is not rare: %+v", fs)
+	}
+}

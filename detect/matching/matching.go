@@ -1,0 +1,266 @@
+// Package matching implements the matching rules of the defence model that
+// compare traffic with known attacks (known-attack basis): IOC lists
+// (M-IOC-DOMAIN, M-IOC-IP, M-IOC-URL, M-IOC-HASH), PsExec-style remote
+// service creation inside the LAN (M-PSEXEC), IDS alerts for known attacks
+// and vulnerabilities (M-IDS), dynamic-DNS destinations (M-DDNS) and
+// executables disguised by a double extension or a right-to-left override
+// (M-DOUBLE-EXT).
+//
+// Every rule judges one event at a time and keeps only small bounded
+// state (the machines that relay others' traffic, recent evidence of a
+// remote service creation, the sources of an IDS signature), so Observe is
+// cheap and memory stays flat however long mamori runs.
+//
+// Relays. A forwarding proxy, a DNS forwarder or a NAT gateway looks up
+// and connects to names and addresses on behalf of its clients: the
+// proxy's lookup of a C2 name is the client's doing, and the client's own
+// request (the proxy log, the sensor) raises the alert that matters. A
+// match on a relay is therefore kept as an information-level alert
+// ("looked up on behalf of its clients") rather than a high one on the
+// proxy. Relays are the inventory's machines with a relay role (parameter
+// relay_roles: proxy, gateway, nat, resolver, dns) and the internal
+// machines seen receiving CONNECT requests or DNS queries from others.
+package matching
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/event"
+)
+
+// Factories returns the rules of this package.
+func Factories() []detect.Factory {
+	return []detect.Factory{
+		{Rule: RuleIOCDomain, New: newIOCDomain},
+		{Rule: RuleIOCIP, New: newIOCIP},
+		{Rule: RuleIOCURL, New: newIOCURL},
+		{Rule: RuleIOCHash, New: newIOCHash},
+		{Rule: RulePsExec, New: newPsExec},
+		{Rule: RuleIDS, New: newIDS},
+		{Rule: RuleDDNS, New: newDDNS},
+		{Rule: RuleDoubleExt, New: newDoubleExt},
+	}
+}
+
+// The catalog ids of the rules.
+const (
+	RuleIOCDomain = "M-IOC-DOMAIN"
+	RuleIOCIP     = "M-IOC-IP"
+	RuleIOCURL    = "M-IOC-URL"
+	RuleIOCHash   = "M-IOC-HASH"
+	RulePsExec    = "M-PSEXEC"
+	RuleIDS       = "M-IDS"
+	RuleDDNS      = "M-DDNS"
+	RuleDoubleExt = "M-DOUBLE-EXT"
+)
+
+// The attack phases (DESIGN §2.1) findings name when they know better
+// than the catalog.
+const (
+	phaseRecon    = 1
+	phaseDelivery = 2
+	phaseFoothold = 3
+	phaseSpread   = 4
+	phaseC2       = 5
+)
+
+// defaultRelayRoles are the inventory roles of machines that carry other
+// machines' traffic (the same as the statistical and normal-business
+// rules use).
+var defaultRelayRoles = []string{"proxy", "gateway", "nat", "resolver", "dns"}
+
+// relayParam documents the relay_roles parameter.
+var relayParam = detect.Param{Name: "relay_roles", Default: defaultRelayRoles,
+	Doc: "inventory roles of machines that relay others' traffic (proxies, resolvers, NAT gateways): their matches are kept at information level, as their clients' own requests raise the alerts"}
+
+// maxLearnedRelays bounds the relays learned from traffic, and
+// maxRelayCache the cached inventory answers.
+const (
+	maxLearnedRelays = 256
+	maxRelayCache    = 1 << 14
+)
+
+// relays tells which internal machines relay others' traffic.
+type relays struct {
+	env     *detect.Env
+	roles   map[string]bool
+	learned map[netip.Addr]string // → why
+	cache   map[netip.Addr]string // inventory answers (Lookup scans the inventory)
+}
+
+func newRelays(env *detect.Env, roles []string) *relays {
+	r := &relays{env: env, roles: map[string]bool{}, learned: map[netip.Addr]string{}, cache: map[netip.Addr]string{}}
+	for _, role := range roles {
+		r.roles[strings.ToLower(role)] = true
+	}
+	return r
+}
+
+// note learns relays from one event: the internal server clients send
+// CONNECT requests to (a proxy, as a sensor's HTTP log shows) and the
+// internal server they send DNS queries to (a resolver, as a sensor's or
+// BIND's log shows).
+func (r *relays) note(ev *event.Event) {
+	var why string
+	switch {
+	case ev.Kind == event.KindHTTP && ev.Method == "CONNECT":
+		why = "other machines send it CONNECT requests"
+	case ev.Kind == event.KindDNS && ev.DstPort == 53:
+		why = "other machines send it DNS queries"
+	default:
+		return
+	}
+	a := ev.DstIP
+	if !a.IsValid() || a == ev.SrcIP || !r.env.Internal(a) || !r.env.Internal(ev.SrcIP) {
+		return
+	}
+	if _, ok := r.learned[a]; !ok && len(r.learned) < maxLearnedRelays {
+		r.learned[a] = why
+	}
+}
+
+// why says why endpoint relays others' traffic, or "" when it does not.
+func (r *relays) why(endpoint netip.Addr) string {
+	if !endpoint.IsValid() {
+		return ""
+	}
+	if w, ok := r.learned[endpoint]; ok {
+		return w
+	}
+	why, ok := r.cache[endpoint]
+	if !ok {
+		as, _ := r.env.Assets.Lookup(endpoint)
+		if as.Prefix.IsSingleIP() && r.roles[strings.ToLower(as.Role)] {
+			why = "inventory role " + as.Role
+		}
+		if len(r.cache) >= maxRelayCache {
+			clear(r.cache)
+		}
+		r.cache[endpoint] = why
+	}
+	return why
+}
+
+// asRelay turns a finding on a relay into an information-level one that
+// says so.
+func asRelay(f *detect.Finding, host, why string) {
+	info := alert.Info
+	f.Severity = &info
+	f.Score = 0.2
+	f.Rare = false
+	name := f.Endpoint
+	if host != "" {
+		name = host
+	}
+	f.Summary += " " + name + " relays others' traffic (" + why + "): this is on behalf of a client, whose own request is judged separately."
+	if f.SummaryJA != "" {
+		f.SummaryJA += name + " は他の端末の通信を中継している（" + why + "）。クライアントに代わって行ったもので、クライアント自身の要求は別途判定される。"
+	}
+	if f.Details != nil {
+		f.Details["relay"] = why
+	}
+}
+
+// who names an endpoint for a summary: "pc-023 (10.0.10.23)", or the
+// address alone.
+func who(host, endpoint string) string {
+	if host == "" || host == endpoint {
+		return endpoint
+	}
+	return host + " (" + endpoint + ")"
+}
+
+// hitText names an IOC hit for a summary: the entry, its list, and its
+// comment when there is one.
+func hitText(h detect.Hit) string {
+	s := h.Indicator + " in " + h.List
+	if h.Comment != "" {
+		s += " (" + h.Comment + ")"
+	}
+	return s
+}
+
+// hitDetails are the details every IOC finding has.
+func hitDetails(h detect.Hit, ev *event.Event) map[string]string {
+	d := map[string]string{"indicator": h.Indicator, "list": h.List, "source": ev.Format}
+	if h.Comment != "" {
+		d["comment"] = h.Comment
+	}
+	return d
+}
+
+// peerPort returns the port on the peer's side of an event.
+func peerPort(ev *event.Event, peer netip.Addr) uint16 {
+	if peer == ev.DstIP {
+		return ev.DstPort
+	}
+	return ev.SrcPort
+}
+
+// rare reports whether few of the organisation's endpoints reach dest.
+func rare(env *detect.Env, dest string) bool {
+	return env.Prevalence != nil && dest != "" && env.Prevalence.Rare(dest)
+}
+
+// site is what prevalence counts a domain by.
+func site(domain string) string { return detect.Site(domain) }
+
+// executableDownload reports whether an HTTP event fetched an executable:
+// by the type the server or sensor gave, or by the file name.
+func executableDownload(ev *event.Event) bool {
+	if ev.Kind != event.KindHTTP && ev.Kind != event.KindFile {
+		return false
+	}
+	if ev.Method == "CONNECT" || ev.Status >= 300 || ev.Action == event.ActionDeny {
+		return false
+	}
+	switch strings.ToLower(ev.ContentType) {
+	case "application/x-dosexec", "application/x-msdownload", "application/x-msdos-program",
+		"application/x-executable", "application/vnd.microsoft.portable-executable",
+		"application/x-ms-installer", "application/x-msi", "application/java-archive",
+		"application/hta", "application/x-ms-shortcut":
+		return true
+	}
+	if ev.FileName != "" {
+		if _, ok := executableExt(baseName(ev.FileName)); ok {
+			return true
+		}
+	}
+	if ev.URL != "" {
+		if _, ok := executableExt(urlFileName(ev.URL)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// urlFileName returns the last path segment of a URL (still
+// percent-encoded), or "".
+func urlFileName(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+		j := strings.IndexByte(u, '/')
+		if j < 0 {
+			return ""
+		}
+		u = u[j:]
+	}
+	return u[strings.LastIndexByte(u, '/')+1:]
+}
+
+// baseName returns the last element of a Windows or Unix path.
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `\/`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,251 @@
+package matching
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/sanitize"
+)
+
+// psexec is M-PSEXEC: one machine makes another run code through its
+// service control manager, as PsExec, Impacket (psexec, smbexec),
+// Metasploit and Cobalt Strike do. Matched on the behaviour, never on a
+// service or file name, which the tools randomise:
+//
+//   - svcctl CreateServiceW/A, CreateServiceWOW64W/A (score 0.9) and
+//     ChangeServiceConfigW/A (0.8: an existing service pointed at new
+//     code), from Zeek's dce_rpc.log or Suricata's dcerpc and smb events;
+//   - svcctl StartServiceW/A alone (0.5, severity medium): starting a
+//     service remotely is also what an administrator does, but rarely;
+//   - an executable written to an administrative share (ADMIN$, C$, D$,
+//     ...; 0.8) and a pipe of PsExec's own service (\PSEXESVC; 0.85), from
+//     Zeek's smb_files.log or Suricata's smb events.
+//
+// The close cousin, a scheduled task registered remotely (the task
+// scheduler's ITaskSchedulerService SchRpcRegisterTask, the old atsvc
+// NetrJobAdd and SASec SARegisterTask; Impacket's atexec), is matched too
+// (0.85): it runs code on another machine over the same SMB named pipes,
+// no other rule of the catalog covers it, and the same containment
+// applies. Merely querying services (OpenSCManager, QueryServiceStatus,
+// EnumServicesStatus) or opening the \svcctl pipe is what an
+// administrator's console does and is not matched; such events are kept
+// briefly as evidence for a creation that follows.
+//
+// Endpoint is the machine that acts (the source), Peer the target; one
+// alert per pair and alert window.
+type psexec struct {
+	env *detect.Env
+	// recent keeps, per source→target pair, the supporting events seen in
+	// the last few minutes (pipe opens, share writes), bounded.
+	recent *detect.LRU[pairKey, *pairState]
+}
+
+type pairKey struct{ src, dst netip.Addr }
+
+type pairState struct {
+	events []event.Event // copies: the engine reuses its events
+	last   time.Time     // of the last supporting event
+	strong time.Time     // of the last matched operation other than a start
+}
+
+// Bounds: 4096 pairs, 4 supporting events each, kept 10 minutes.
+const (
+	maxPairs        = 4096
+	maxPairEvidence = 4
+	pairWindow      = 10 * time.Minute
+)
+
+func newPsExec(_ detect.Params, env *detect.Env) detect.Detector {
+	return &psexec{env: env, recent: detect.NewLRU[pairKey, *pairState](maxPairs)}
+}
+
+func (*psexec) Rule() string { return RulePsExec }
+func (*psexec) Kinds() []event.Kind {
+	return []event.Kind{event.KindRPC, event.KindSMB}
+}
+
+// The svcctl and task scheduler operations, by what they do.
+type remoteOp int
+
+const (
+	opNone remoteOp = iota
+	opSupport
+	opStart
+	opChange
+	opCreate
+	opTask
+	opPsExecPipe
+	opAdminWrite
+)
+
+var svcctlOps = map[string]remoteOp{
+	"createservicew": opCreate, "createservicea": opCreate,
+	"createservicewow64w": opCreate, "createservicewow64a": opCreate, "createservicewow64": opCreate,
+	"changeserviceconfigw": opChange, "changeserviceconfiga": opChange,
+	"startservicew": opStart, "startservicea": opStart,
+	"openscmanagerw": opSupport, "openscmanagera": opSupport,
+}
+
+var taskOps = map[string]bool{
+	"schrpcregistertask": true, // ITaskSchedulerService
+	"netrjobadd":         true, // atsvc
+	"saregistertask":     true, // SASec
+}
+
+func (d *psexec) classify(ev *event.Event) (remoteOp, string) {
+	iface := strings.ToLower(ev.Service)
+	op := strings.ToLower(ev.Method)
+	switch {
+	case iface == "svcctl":
+		if o, ok := svcctlOps[op]; ok {
+			return o, ev.Method
+		}
+		return opNone, ""
+	case iface == "itaskschedulerservice" || iface == "atsvc" || iface == "sasec":
+		if taskOps[op] {
+			return opTask, ev.Method
+		}
+		return opNone, ""
+	}
+	if ev.Kind != event.KindSMB {
+		return opNone, ""
+	}
+	name := ev.FileName
+	base := strings.ToLower(baseName(name))
+	switch {
+	case strings.HasPrefix(base, "psexesvc"):
+		return opPsExecPipe, name
+	case base == "svcctl" || base == "atsvc":
+		return opSupport, name
+	}
+	if isWrite(ev.Method) && adminShare(ev.Label, name) {
+		if _, ok := executableExt(base); ok {
+			return opAdminWrite, name
+		}
+	}
+	return opNone, ""
+}
+
+// isWrite reports whether an SMB action writes (Zeek SMB::FILE_WRITE,
+// Suricata SMB2_COMMAND_WRITE).
+func isWrite(method string) bool {
+	return strings.Contains(strings.ToUpper(method), "WRITE")
+}
+
+// adminShare reports whether a share path (\\host\ADMIN$) or a file path
+// is on an administrative share: ADMIN$ or a drive's C$, D$, ...
+func adminShare(share, name string) bool {
+	for _, p := range []string{share, name} {
+		u := strings.ToUpper(p)
+		if strings.Contains(u, `\ADMIN$`) || strings.HasPrefix(u, `ADMIN$`) {
+			return true
+		}
+		for i := 1; i < len(u); i++ {
+			if u[i] == '$' && u[i-1] >= 'A' && u[i-1] <= 'Z' && (i == 1 || u[i-2] == '\\') && (i+1 == len(u) || u[i+1] == '\\') {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (d *psexec) Observe(ev *event.Event, em *detect.Emitter) {
+	op, what := d.classify(ev)
+	if op == opNone {
+		return
+	}
+	src, dst := ev.SrcIP, ev.DstIP
+	if !src.IsValid() || !dst.IsValid() || src == dst || !d.env.Internal(dst) {
+		return
+	}
+	k := pairKey{src, dst}
+	st := d.recent.GetOr(k, func() *pairState { return &pairState{} })
+	if ev.Time.Sub(st.last) > pairWindow {
+		st.events = st.events[:0]
+	}
+	switch {
+	case op == opSupport:
+		if len(st.events) < maxPairEvidence {
+			st.events = append(st.events, *ev)
+		}
+		st.last = ev.Time
+		return
+	case op == opStart && !st.strong.IsZero() && ev.Time.Sub(st.strong) <= pairWindow:
+		return // the start that follows a creation: already reported
+	case op != opStart:
+		st.strong = ev.Time
+	}
+	ep := ev.EndpointID()
+	if ep == "" {
+		return
+	}
+	target := dst.String()
+	host := ev.Host
+	targetName := d.env.HostOf(dst)
+	targetWho := who(targetName, target)
+	shown := sanitize.Line(what)
+	var en, ja string
+	score := 0.9
+	var sev *alert.Severity
+	technique := "remote service creation (PsExec style)"
+	switch op {
+	case opCreate:
+		en = "created a service on " + targetWho + " through the service control manager (svcctl " + shown + ")"
+		ja = "サービスコントロールマネージャ経由で " + targetWho + " にサービスを作成した（svcctl " + shown + "）"
+	case opChange:
+		score = 0.8
+		en = "pointed a service of " + targetWho + " at new code (svcctl " + shown + ")"
+		ja = targetWho + " のサービスの実行内容を変更した（svcctl " + shown + "）"
+	case opStart:
+		score = 0.5
+		medium := alert.Medium
+		sev = &medium
+		technique = "remote service start"
+		en = "started a service on " + targetWho + " remotely (svcctl " + shown + ")"
+		ja = targetWho + " のサービスをリモートで起動した（svcctl " + shown + "）"
+	case opTask:
+		score = 0.85
+		technique = "remote scheduled task (atexec style)"
+		en = "registered a scheduled task on " + targetWho + " remotely (" + sanitize.Line(ev.Service) + " " + shown + ")"
+		ja = targetWho + " にリモートでタスクを登録した（" + sanitize.Line(ev.Service) + " " + shown + "）"
+	case opPsExecPipe:
+		score = 0.85
+		technique = "PsExec service pipe"
+		en = "opened PsExec's service pipe " + shown + " on " + targetWho
+		ja = targetWho + " でPsExecのサービス用パイプ " + shown + " を開いた"
+	case opAdminWrite:
+		score = 0.8
+		technique = "executable written to an administrative share"
+		en = "wrote the executable " + shown + " to an administrative share of " + targetWho
+		ja = targetWho + " の管理共有に実行ファイル " + shown + " を書き込んだ"
+	}
+	scope := ""
+	scopeJA := ""
+	if !d.env.Internal(src) {
+		scope, scopeJA = " from outside the LAN", "（LAN外から）"
+	}
+	f := detect.Finding{
+		Time: ev.Time, Endpoint: ep, Host: host, Peer: target, Score: score, Severity: sev,
+		Summary:   who(host, ep) + scope + " " + en + ": the way PsExec-like tools run code on another machine.",
+		SummaryJA: who(host, ep) + scopeJA + " が " + ja + "。PsExec等のツールが別の端末でコードを実行する手口である。",
+		Details: map[string]string{
+			"technique": technique, "operation": shown, "dst_ip": target, "source": ev.Format,
+		},
+	}
+	if targetName != "" {
+		f.Details["target_host"] = targetName
+	}
+	if ev.User != "" {
+		f.Details["user"] = sanitize.Line(ev.User)
+	}
+	for i := range st.events {
+		f.Evidence = append(f.Evidence, &st.events[i])
+	}
+	f.Evidence = append(f.Evidence, ev)
+	st.events = nil // the engine has copied them; fresh storage for the next
+	em.Emit(f)
+}
