@@ -43,6 +43,7 @@ type Model struct {
 	progress map[string]int // endpoint → phases reached
 
 	selected, offset int
+	touched          bool // the user moved the selection: keep it on updates
 
 	filter    textinput.Model
 	filtering bool
@@ -166,7 +167,7 @@ func searchText(a *alert.Alert) string {
 // same alert when it is still there.
 func (m *Model) apply() {
 	var keep string
-	if a, ok := m.Selected(); ok {
+	if a, ok := m.Selected(); ok && m.touched {
 		keep = a.ID
 	}
 	rows := make([]alert.Alert, 0, len(m.all))
@@ -336,6 +337,7 @@ func (m Model) OpenID(id string) (Model, tea.Cmd) {
 }
 
 func (m *Model) move(n int) {
+	m.touched = true
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
 	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
 }
@@ -345,7 +347,14 @@ func (m Model) ack(a alert.Alert) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return ackedMsg{err: be.Ack(ctx, a.ID, !a.Acked)}
+		if err := be.Ack(ctx, a.ID, !a.Acked); err != nil {
+			return ackedMsg{err: err}
+		}
+		what := "acknowledged"
+		if a.Acked {
+			what = "no longer acknowledged"
+		}
+		return nav.NotifyMsg{Text: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
 	}
 }
 
@@ -385,9 +394,13 @@ func (m Model) columns() []table.Column {
 	if wide {
 		timeTitle = T("last seen")
 	}
+	sevW := 6
+	if wide {
+		sevW = 10
+	}
 	cols := []table.Column{
 		{Title: timeTitle, Width: timeW},
-		{Title: T("severity"), Width: 8},
+		{Title: T("severity"), Width: sevW},
 		{Title: T("rule"), Width: 14},
 	}
 	if wide {
@@ -490,9 +503,13 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	if r, ok := m.be.Catalog().Rule(a.Rule); ok {
 		title = r.Title.In(string(m.lang))
 	}
-	sev := style.SevMark(a.Severity) + " " + a.Severity.String()
+	name := a.Severity.String()
+	if !wide {
+		name = [...]string{"info", "low", "med", "high", "crit"}[min(int(a.Severity), 4)]
+	}
+	sev := style.SevMark(a.Severity) + " " + name
 	if a.Acked {
-		sev = "✓ " + a.Severity.String()
+		sev = "✓ " + name
 	}
 	cells := []table.Cell{
 		{Text: when},

@@ -104,6 +104,7 @@ type Model struct {
 	order   int
 
 	selected, offset int
+	touched          bool // the user moved the selection: keep it on rebuilds
 	filter           textinput.Model
 	filtering        bool
 	loadedAt         time.Time
@@ -205,7 +206,7 @@ func (m *Model) build() {
 		}
 	}
 	var keep string
-	if m.selected < len(m.rows) {
+	if m.touched && m.selected < len(m.rows) {
 		keep = m.rows[m.selected].ID
 	}
 	rows := make([]Endpoint, 0, len(list))
@@ -354,6 +355,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 }
 
 func (m *Model) move(n int) {
+	m.touched = true
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
 	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
 }

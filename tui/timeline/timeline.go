@@ -102,7 +102,8 @@ type Model struct {
 
 	req     int // id of the latest load; older results are dropped
 	loading bool
-	focus   string // alert id to select once loaded
+	focus   string    // alert id to select once loaded
+	jumpTo  time.Time // time to select once loaded
 
 	kind   event.Kind
 	source string
@@ -179,7 +180,8 @@ type (
 	pageMsg struct {
 		req     int
 		newer   bool // appended after what is loaded, else before
-		replace bool
+		replace bool // replaces what is loaded
+		reverse bool // the page was read newest first
 		page    store.Page
 		err     error
 	}
@@ -244,7 +246,7 @@ func (m Model) loadPage(q store.Query, newer, replace bool) tea.Cmd {
 		if q.Reverse {
 			reverse(p.Items)
 		}
-		return pageMsg{req: req, newer: newer, replace: replace, page: p, err: err}
+		return pageMsg{req: req, newer: newer, replace: replace, reverse: q.Reverse, page: p, err: err}
 	}
 }
 
@@ -346,6 +348,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.loading = true
 		return m, m.loadPage(q, true, false)
+	case jumpMsg:
+		m.req++
+		m.loading = true
+		m.focus, m.jumpTo = "", msg.t
+		return m, m.loadAround(msg.t)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	}
@@ -368,12 +375,12 @@ func (m *Model) addPage(msg pageMsg) {
 		keep = &r
 	}
 	switch {
-	case msg.replace:
+	case msg.replace && msg.reverse: // the newest page
 		m.events = items
 		m.moreOlder, m.moreNewer = msg.page.More, false
-		if !isReverseLoad(msg) {
-			m.moreOlder, m.moreNewer = false, msg.page.More
-		}
+	case msg.replace: // the oldest page
+		m.events = items
+		m.moreOlder, m.moreNewer = false, msg.page.More
 	case msg.newer:
 		m.events = append(m.events, items...)
 		m.moreNewer = msg.page.More
@@ -391,6 +398,8 @@ func (m *Model) addPage(msg pageMsg) {
 	}
 	m.merge()
 	switch {
+	case msg.replace && !msg.reverse:
+		m.selected = 0
 	case msg.replace || (atEnd && msg.newer):
 		m.selected = max(0, len(m.rows)-1)
 	case keep != nil:
@@ -398,10 +407,6 @@ func (m *Model) addPage(msg pageMsg) {
 	}
 	m.offset = table.Window(m.offset, m.selected, m.listHeight(), len(m.rows))
 }
-
-// isReverseLoad reports whether a replacing page was the newest page
-// (loaded backwards): then "more" means more older events.
-func isReverseLoad(pageMsg) bool { return true }
 
 func (m *Model) selectRow(r row) {
 	for i, x := range m.rows {
@@ -413,6 +418,17 @@ func (m *Model) selectRow(r row) {
 }
 
 func (m *Model) selectFocus() {
+	if !m.jumpTo.IsZero() {
+		at := m.jumpTo
+		m.jumpTo = time.Time{}
+		for i, r := range m.rows {
+			if !r.t.Before(at) {
+				m.selected = i
+				m.offset = table.Window(max(0, i-m.listHeight()/2), i, m.listHeight(), len(m.rows))
+				return
+			}
+		}
+	}
 	for i, r := range m.rows {
 		if r.alert != nil && r.alert.ID == m.focus {
 			m.selected = i
