@@ -4,9 +4,9 @@ import "charm.land/bubbles/v2/key"
 
 // KeyMap is the keys that work in every pane.
 type KeyMap struct {
-	Next, Prev                                   key.Binding
+	Next, Prev                                      key.Binding
 	Alerts, Endpoints, Timeline, Sources, Incidents key.Binding
-	Help, Command, Back, Quit                    key.Binding
+	Help, Command, Back, Quit                       key.Binding
 }
 
 // DefaultKeyMap returns the global keys (k9s habits: ':' commands, '?'

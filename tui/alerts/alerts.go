@@ -37,9 +37,9 @@ type Model struct {
 	width  int
 	height int
 
-	all     []alert.Alert   // every alert, as given
-	rows    []alert.Alert   // after filters, in display order
-	matches [][]int         // fuzzy matches per row, in the row's search text
+	all      []alert.Alert  // every alert, as given
+	rows     []alert.Alert  // after filters, in display order
+	matches  [][]int        // fuzzy matches per row, in the row's search text
 	progress map[string]int // endpoint → phases reached
 
 	selected, offset int

@@ -30,7 +30,7 @@ import (
 
 // KeyMap is the pane's keys.
 type KeyMap struct {
-	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Up, Down, Top, Bottom, PageUp, PageDown  key.Binding
 	NextAlert, PrevAlert, Open, Kind, Source key.Binding
 	Jump, Reload, Back                       key.Binding
 }

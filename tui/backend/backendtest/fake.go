@@ -20,13 +20,13 @@ import (
 
 // Fake is a test backend.
 type Fake struct {
-	Cat        *catalog.Catalog
-	Store      *store.Store // events; may be nil
-	Inventory  *asset.Inventory
-	Sums       []store.EndpointSummary
-	St         backend.Status
-	RO         bool
-	Updates    chan []alert.Alert
+	Cat       *catalog.Catalog
+	Store     *store.Store // events; may be nil
+	Inventory *asset.Inventory
+	Sums      []store.EndpointSummary
+	St        backend.Status
+	RO        bool
+	Updates   chan []alert.Alert
 
 	mu      sync.Mutex
 	alerts  []alert.Alert
