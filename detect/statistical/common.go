@@ -81,6 +81,18 @@ func (r *relays) is(a netip.Addr) bool {
 	return v
 }
 
+// role names what a relay is, for explanations: its inventory role, or
+// "proxy" for one learned from CONNECT requests.
+func (r *relays) role(a netip.Addr) string {
+	if _, ok := r.learned[a]; ok {
+		return "proxy"
+	}
+	if as, ok := r.env.Assets.Lookup(a); ok && as.Role != "" {
+		return strings.ToLower(as.Role)
+	}
+	return "relay"
+}
+
 // count is how many relays are known: they reach every destination on
 // their clients' behalf, so prevalence counts them out.
 func (r *relays) count() int { return r.known + len(r.learned) }

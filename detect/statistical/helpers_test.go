@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,11 +158,7 @@ func sorted(lists ...[]*event.Event) []*event.Event {
 	for _, l := range lists {
 		all = append(all, l...)
 	}
-	for i := 1; i < len(all); i++ { // insertion sort: lists are nearly sorted
-		for j := i; j > 0 && all[j].Time.Before(all[j-1].Time); j-- {
-			all[j], all[j-1] = all[j-1], all[j]
-		}
-	}
+	slices.SortStableFunc(all, func(a, b *event.Event) int { return a.Time.Compare(b.Time) })
 	return all
 }
 
