@@ -40,3 +40,7 @@ lint: ## vet, gofmt check and golangci-lint (installed on first use)
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2 run $(PKGS)
+
+.PHONY: e2e
+e2e: ## run the end-to-end test: the real binary in tmux at 80x24 (needs tmux)
+	$(GO) test -tags e2e -count=1 -v ./e2e/

@@ -25,7 +25,7 @@ import (
 // KeyMap is the detail view's keys.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Back, Timeline                          key.Binding
+	Evidence, Back, Timeline                key.Binding
 }
 
 // DefaultKeyMap returns the detail view's keys.
@@ -36,18 +36,19 @@ func DefaultKeyMap() KeyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "space"), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "evidence end")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		Evidence: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
 		Back:     key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "endpoint timeline")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Back, k.Down, k.Timeline} }
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Back, k.Down, k.Evidence, k.Timeline} }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Back, k.Timeline}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Evidence, k.Back, k.Timeline}}
 }
 
 // Model shows one alert.
@@ -59,6 +60,8 @@ type Model struct {
 	lang i18n.Lang
 	vp   viewport.Model
 	w, h int
+	// evidenceLine is where the evidence section starts.
+	evidenceLine int
 }
 
 // New returns the detail view of a.
@@ -108,6 +111,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.vp.GotoTop()
 		case key.Matches(k, m.keys.Bottom):
 			m.vp.GotoBottom()
+		case key.Matches(k, m.keys.Evidence):
+			m.vp.SetYOffset(m.evidenceLine)
 		case key.Matches(k, m.keys.Timeline):
 			a := m.a
 			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
@@ -124,7 +129,14 @@ func (m *Model) render() {
 	if m.w <= 0 {
 		return
 	}
-	m.vp.SetContent(Render(m.a, m.be, m.st, m.lang, m.w))
+	content := Render(m.a, m.be, m.st, m.lang, m.w)
+	m.vp.SetContent(content)
+	m.evidenceLine = 0
+	for i, l := range strings.Split(content, "\n") {
+		if strings.Contains(l, "── ") && strings.Contains(l, fmt.Sprintf("(%d)", len(m.a.Evidence))) {
+			m.evidenceLine = i
+		}
+	}
 }
 
 // Render lays out alert a at width w.

@@ -1,0 +1,134 @@
+//go:build e2e
+
+// Package e2e runs the real mamori binary in a real terminal (tmux at
+// 80x24, as over SSH), sends keys and reads the screen. Run with `make
+// e2e`; it needs tmux.
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+type term struct {
+	t       *testing.T
+	session string
+}
+
+func (tm *term) tmux(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", args...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *term) screen() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", tm.session).CombinedOutput()
+	return string(out)
+}
+
+// keys types keys; a pause after each keeps a lone Escape from being read
+// as Alt+<next key>, as a person's typing would.
+func (tm *term) keys(k ...string) {
+	for _, key := range k {
+		tm.tmux("send-keys", "-t", tm.session, key)
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// waitFor polls the screen until ok says yes, or fails with the screen.
+func (tm *term) waitFor(what string, within time.Duration, ok func(string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		s := tm.screen()
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("waited %v for %s; the screen shows:\n%s", within, what, s)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func contains(sub string) func(string) bool { return func(s string) bool { return strings.Contains(s, sub) } }
+
+func TestDemoConsoleAt80x24(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed (apt-get install -y tmux)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "mamori")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/mamori")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	home := filepath.Join(dir, "home")
+	_ = os.MkdirAll(home, 0o755)
+	session := "mamori-e2e-" + filepath.Base(dir)
+	tm := &term{t: t, session: session}
+	cmd := strings.Join([]string{
+		"env", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local/state"), "LANG=C.UTF-8", "TERM=xterm-256color",
+		bin, "demo", "--dir", filepath.Join(dir, "demo"),
+	}, " ")
+	tm.tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", session).Run() })
+
+	// The header and the panes come up, and the attack's alerts arrive
+	// within the first minute.
+	tm.waitFor("the console", 20*time.Second, contains("mamori"))
+	alertRow := regexp.MustCompile(`(?m)^\d\d:\d\d [·○◆▲■] \S+\s+[MNSC]-[A-Z-]+`)
+	s := tm.waitFor("an alert row", 60*time.Second, alertRow.MatchString)
+	t.Logf("alerts:\n%s", s)
+	for i, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if w := len([]rune(line)); w > 80 {
+			t.Errorf("line %d is %d runes wide at 80 columns", i, w)
+		}
+	}
+
+	// The detail of the top alert, with its evidence.
+	tm.keys("Enter")
+	tm.waitFor("the alert detail", 10*time.Second, contains("Why:"))
+	tm.keys("e")
+	tm.waitFor("the evidence", 10*time.Second, contains("Evidence ("))
+	tm.keys("Escape")
+
+	// Endpoints, then the top endpoint's timeline.
+	tm.keys("2")
+	tm.waitFor("the endpoints pane", 10*time.Second, contains("Phases"))
+	tm.keys("Enter")
+	tm.waitFor("a timeline", 15*time.Second, func(s string) bool {
+		return strings.Contains(s, "Events") && regexp.MustCompile(`\d+ Events, \d+ Alerts`).MatchString(s)
+	})
+	tm.keys("n")
+	time.Sleep(500 * time.Millisecond)
+
+	// Help.
+	tm.keys("?")
+	tm.waitFor("the help overlay", 5*time.Second, contains("Keys"))
+	tm.keys("Escape")
+
+	// Sources.
+	tm.keys("4")
+	tm.waitFor("the sources pane", 5*time.Second, contains("following"))
+
+	// Quit.
+	tm.keys("q")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := exec.Command("tmux", "has-session", "-t", session).Run(); err != nil {
+			return // the session ended with mamori
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("mamori did not quit on q; screen:\n%s", tm.screen())
+}
