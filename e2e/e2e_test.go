@@ -59,7 +59,9 @@ func (tm *term) waitFor(what string, within time.Duration, ok func(string) bool)
 	}
 }
 
-func contains(sub string) func(string) bool { return func(s string) bool { return strings.Contains(s, sub) } }
+func contains(sub string) func(string) bool {
+	return func(s string) bool { return strings.Contains(s, sub) }
+}
 
 func TestDemoConsoleAt80x24(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {

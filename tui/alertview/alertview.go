@@ -44,7 +44,9 @@ func DefaultKeyMap() KeyMap {
 }
 
 // ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Back, k.Down, k.Evidence, k.Timeline} }
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Back, k.Down, k.Evidence, k.Timeline}
+}
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
