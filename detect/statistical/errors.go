@@ -491,7 +491,7 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 				target = st.host
 			}
 		}
-		en = fmt.Sprintf("%d failed %s logins for %s in %s from %s to %s (%s)", errs, svc, plural("user"), dur(d), actor, target, pattern)
+		en = fmt.Sprintf("%d failed %s logins for %s%s in %s from %s to %s (%s)", errs, svc, plural("user"), listed(vs, more), dur(d), actor, target, pattern)
 		ja = fmt.Sprintf("%sから%sへの%sログイン失敗が%sで%d回（%s個のユーザー名、%s）", actor, target, svc, durJA(d), errs, nvals, patternJA)
 		if s := st.success; s != nil {
 			en += fmt.Sprintf(", then a success for %s", s.user)
@@ -503,20 +503,14 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 		if k.class == clsHTTPIn {
 			from = " to " + peer
 		}
-		en = fmt.Sprintf("%d HTTP error answers (4xx/5xx or denied) of %d in %s%s, from %s", errs, all, dur(d), from, plural("site"))
+		en = fmt.Sprintf("%d HTTP error answers (4xx/5xx or denied) of %d in %s%s, from %s%s", errs, all, dur(d), from, plural("site"), listed(vs, more))
 		ja = fmt.Sprintf("HTTPのエラー応答（4xx/5xx・拒否）が%sで%d件（全%d件、%sサイト）", durJA(d), errs, all, nvals)
 	case clsDNS:
-		en = fmt.Sprintf("%d NXDOMAIN answers in %s for %s", errs, dur(d), plural("name"))
+		en = fmt.Sprintf("%d NXDOMAIN answers in %s for %s%s", errs, dur(d), plural("name"), listed(vs, more))
 		ja = fmt.Sprintf("NXDOMAIN応答が%sで%d件（%s個の名前）", durJA(d), errs, nvals)
 	case clsDeny:
-		en = fmt.Sprintf("%d connections denied by the firewall in %s, to %s", errs, dur(d), plural("destination"))
+		en = fmt.Sprintf("%d connections denied by the firewall in %s, to %s%s", errs, dur(d), plural("destination"), listed(vs, more))
 		ja = fmt.Sprintf("ファイアウォールによる通信拒否が%sで%d件（%s個の宛先）", durJA(d), errs, nvals)
-	}
-	if len(vs) > 0 {
-		en += ": " + strings.Join(first(vs, 5), ", ")
-		if len(vs) > 5 || more {
-			en += ", …"
-		}
 	}
 	if base > 0 {
 		en += fmt.Sprintf(" (busiest window while learning: %d)", base)
@@ -577,9 +571,15 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 	}
 }
 
-func first(vs []string, n int) []string {
-	if len(vs) > n {
-		return vs[:n]
+// listed writes the first few values in parentheses: " (admin, root, …)".
+func listed(vs []string, more bool) string {
+	if len(vs) == 0 {
+		return ""
 	}
-	return vs
+	const n = 5
+	s := strings.Join(vs[:min(n, len(vs))], ", ")
+	if len(vs) > n || more {
+		s += ", …"
+	}
+	return " (" + s + ")"
 }

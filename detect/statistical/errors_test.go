@@ -63,7 +63,7 @@ func TestErrors(t *testing.T) {
 				return nil, append(evs, sshLogin(env, at.Add(3*time.Second), "fs01", "10.0.10.23", "admin", "accepted"))
 			},
 			want: true, ep: "10.0.10.23", peer: "10.0.20.10", key: "ssh 10.0.20.10", score: 1,
-			summary: []string{"62 failed SSH logins for 9 users in 4 min from 10.0.10.23 to fs01 (brute force)", "then a success for admin"},
+			summary: []string{"62 failed SSH logins for 9 users (admin, administrator, backup, guest, oracle, …) in 4 min from 10.0.10.23 to fs01 (brute force)", "then a success for admin"},
 		},
 		"the administrator's typos": {
 			events: func(env *detect.Env, r *rand.Rand) (_, evs []*event.Event) {
@@ -87,7 +87,7 @@ func TestErrors(t *testing.T) {
 				return nil, evs
 			},
 			want: true, ep: "10.0.20.5", peer: "198.51.100.66", key: "ssh 198.51.100.66",
-			summary: []string{"40 failed SSH logins for 1 user in 5 min from 198.51.100.66 to www01 (brute force)"},
+			summary: []string{"40 failed SSH logins for 1 user (root) in 5 min from 198.51.100.66 to www01 (brute force)"},
 		},
 		"NXDOMAIN burst of random names": {
 			events: func(env *detect.Env, r *rand.Rand) (_, evs []*event.Event) {
@@ -128,7 +128,7 @@ func TestErrors(t *testing.T) {
 				}
 				return nil, evs
 			},
-			want: true, ep: "10.0.10.31", key: "http", summary: []string{"50 HTTP error answers (4xx/5xx or denied) of 50 in 5 min, from 1 site: cdn-update.duckdns.org"},
+			want: true, ep: "10.0.10.31", key: "http", summary: []string{"50 HTTP error answers (4xx/5xx or denied) of 50 in 5 min, from 1 site (cdn-update.duckdns.org)"},
 		},
 		"a blocked site tried again": {
 			events: func(env *detect.Env, r *rand.Rand) (_, evs []*event.Event) {

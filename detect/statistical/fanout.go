@@ -73,20 +73,22 @@ type fanBase struct {
 
 // fanState is an actor's window of targets and its current burst.
 type fanState struct {
-	targets         map[netip.AddrPort]fanTarget
-	more            bool // targets reached the cap
-	host            string
-	first, last     time.Time
-	firstEv, lastEv evidence
-	reported        bool
-	dirty           bool
+	targets     map[netip.AddrPort]fanTarget
+	more        bool // targets reached the cap
+	host        string
+	first, last time.Time
+	// The latest events that added a destination: the probes themselves.
+	probes   [4]evidence
+	probe    int
+	reported bool
+	dirty    bool
 }
 
 // fanTarget is one destination address and port of an actor.
 type fanTarget struct {
-	last   int64 // unix seconds
-	failed bool  // every connection to it failed
-	proto  string
+	first, last int64 // unix seconds
+	failed      bool  // every connection to it failed
+	proto       string
 }
 
 // Fanout defaults: 15 internal hosts in 10 minutes is more than an office
@@ -201,14 +203,16 @@ func (f *Fanout) record(ev *event.Event) {
 		st.more = true
 		return
 	default:
-		t = fanTarget{failed: failed, proto: ev.Transport}
+		t = fanTarget{first: now, failed: failed, proto: ev.Transport}
+		st.probes[st.probe] = evidenceOf(ev)
+		st.probe = (st.probe + 1) % len(st.probes)
 	}
 	t.last = now
 	st.targets[ap] = t
 	if st.first.IsZero() || ev.Time.Sub(st.last) > f.window {
-		st.first, st.firstEv, st.reported, st.more = ev.Time, evidenceOf(ev), false, false
+		st.first, st.reported, st.more = ev.Time, false, false
 	}
-	st.last, st.lastEv = ev.Time, evidenceOf(ev)
+	st.last = ev.Time
 	if !st.dirty {
 		st.dirty = true
 		f.dirty = append(f.dirty, k)
@@ -241,6 +245,7 @@ type fanCount struct {
 	hosts, hostsFailed int // distinct internal hosts, and those that never answered
 	ports, portsFailed int // distinct ports of the busiest host, and the failed ones
 	busiest            netip.Addr
+	since              int64        // unix seconds of the first contact of the window's new destinations
 	topNet             netip.Prefix // the /24 (or /64) most hosts are in
 	topPort            string       // the port most hosts were contacted on
 	hostList           []netip.Addr
@@ -257,12 +262,16 @@ func (f *Fanout) count(k fanKey, st *fanState, now time.Time) fanCount {
 		ports, failedPorts int
 		failed             bool
 	}
+	var c fanCount
 	hosts := map[netip.Addr]*hostAcc{}
 	ports := map[string]int{}
 	for ap, t := range st.targets {
 		if t.last < cut {
 			delete(st.targets, ap)
 			continue
+		}
+		if t.first >= cut && (c.since == 0 || t.first < c.since) {
+			c.since = t.first // destinations new in the window: the fan-out itself
 		}
 		h := hosts[ap.Addr()]
 		if h == nil {
@@ -279,7 +288,6 @@ func (f *Fanout) count(k fanKey, st *fanState, now time.Time) fanCount {
 			ports[portName(t.proto, ap.Port())]++
 		}
 	}
-	var c fanCount
 	nets := map[netip.Prefix]int{}
 	for a, h := range hosts {
 		if h.ports > c.ports || (h.ports == c.ports && a.Less(c.busiest)) {
@@ -314,6 +322,9 @@ func (f *Fanout) count(k fanKey, st *fanState, now time.Time) fanCount {
 		if ap.Addr() == c.busiest {
 			c.portList = append(c.portList, ap.Port())
 		}
+	}
+	if c.since == 0 {
+		c.since = cut
 	}
 	slices.SortFunc(c.hostList, func(a, b netip.Addr) int { return a.Compare(b) })
 	slices.Sort(c.portList)
@@ -395,7 +406,7 @@ func (f *Fanout) learn(k fanKey, c fanCount) {
 
 // finding writes a reported window up.
 func (f *Fanout) finding(k fanKey, st *fanState, c fanCount, horizontal bool, needH, needP float64, base fanBase, own bool) detect.Finding {
-	d := st.last.Sub(st.first)
+	d := st.last.Sub(time.Unix(c.since, 0))
 	more := ""
 	if st.more {
 		more = "+"
@@ -450,7 +461,7 @@ func (f *Fanout) finding(k fanKey, st *fanState, c fanCount, horizontal bool, ne
 	}
 	return detect.Finding{
 		Time:      st.last,
-		FirstSeen: st.first,
+		FirstSeen: time.Unix(c.since, 0).UTC(),
 		Endpoint:  k.ep.String(),
 		Host:      st.host,
 		Peer:      peer,
@@ -461,7 +472,7 @@ func (f *Fanout) finding(k fanKey, st *fanState, c fanCount, horizontal bool, ne
 		Summary:   en,
 		SummaryJA: ja,
 		Details:   details,
-		Evidence:  events(st.firstEv, st.lastEv),
+		Evidence:  events(append(st.probes[st.probe:], st.probes[:st.probe]...)...),
 		Phase:     phase,
 	}
 }
