@@ -120,16 +120,27 @@ func New(opts Options) (*Manager, error) {
 			m.val.segments[as.Segment] = true
 		}
 	}
+	if err := CheckActuators(opts.Catalog, opts.Actuators); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// CheckActuators checks configured actuators against the catalog: each
+// must name a measure, have a program that is not a placeholder, use only
+// placeholders naming the measure's parameters, and give no undo for a
+// measure rated irreversible. All problems are reported together.
+func CheckActuators(cat *catalog.Catalog, acts map[string]config.Actuator) error {
 	var errs []error
-	for _, id := range slices.Sorted(maps.Keys(opts.Actuators)) {
-		if err := checkActuator(opts.Catalog, id, opts.Actuators[id]); err != nil {
+	for _, id := range slices.Sorted(maps.Keys(acts)) {
+		if err := checkActuator(cat, id, acts[id]); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("containment: %w", err)
+		return fmt.Errorf("containment: %w", err)
 	}
-	return m, nil
+	return nil
 }
 
 var placeholderRE = regexp.MustCompile(`\{\{([^{}]*)\}\}`)
