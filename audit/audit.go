@@ -51,6 +51,19 @@ const (
 	ActionManual   = "manual"   // someone did the measure (or its undo) by hand
 )
 
+// The actions of KindAllowList records.
+const (
+	ActionAllowAdded   = "added"
+	ActionAllowRemoved = "removed"
+)
+
+// AllowListChange is the record of an allow-list entry added or removed
+// (action ActionAllowAdded or ActionAllowRemoved) in the console, for
+// Append.
+func AllowListChange(action string, e config.Allow, who, note string) Record {
+	return Record{Kind: KindAllowList, Action: action, Subject: e.Rule, Who: who, Note: note, Allow: &e}
+}
+
 // The actions of KindExport records; Subject is the file written.
 const (
 	ActionEvidenceExported = "evidence exported"

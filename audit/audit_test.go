@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -187,6 +188,19 @@ func TestPartialMirrorLineIsEnded(t *testing.T) {
 	recs, bad, err := ReadMirror(mirror)
 	if err != nil || bad != 1 || len(recs) != 1 || recs[0].Action != "opened" {
 		t.Errorf("ReadMirror = %+v, %d bad, %v; want the new record and one bad line", recs, bad, err)
+	}
+}
+
+func TestAllowListChange(t *testing.T) {
+	ctx := context.Background()
+	l := Open(openStore(t, t.TempDir(), false), Options{Now: clock(), User: "u"})
+	e := config.Allow{Rule: "S-BEACON", Destination: "*.windowsupdate.com", Reason: "update checks"}
+	if _, err := l.Append(ctx, AllowListChange(ActionAllowAdded, e, "sato", "noisy")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Records(ctx, Filter{Kind: KindAllowList})
+	if err != nil || len(got) != 1 || got[0].Allow == nil || *got[0].Allow != e || got[0].Who != "sato" || got[0].Subject != "S-BEACON" {
+		t.Errorf("records = %+v %v", got, err)
 	}
 }
 
