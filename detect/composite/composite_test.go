@@ -278,7 +278,7 @@ func TestCrossEPChain(t *testing.T) {
 		if a.Endpoint != pc2.String() || a.Peer != pc1.String() || a.Key != "chain:"+pc1.String() || a.Severity < alert.High {
 			t.Errorf("%s: %+v", name, a)
 		}
-		if !mentions(a.Summary, "pc-021 (10.0.10.21) had M-DOUBLE-EXT (② Delivery)", "reached pc-022 (10.0.10.22) over", "pc-022 then raised") ||
+		if !mentions(a.Summary, "pc-021 (10.0.10.21) had delivery or foothold alerts (② M-DOUBLE-EXT)", "reached pc-022 (10.0.10.22) over", "pc-022 then raised") ||
 			a.Details["summary_ja"] == "" || len(a.Evidence) != 3 {
 			t.Errorf("%s: %q (%d evidence)", name, a.Summary, len(a.Evidence))
 		}

@@ -57,14 +57,16 @@ type crossEP struct {
 	dests     *detect.LRU[string, *campaign]
 }
 
-// foothold is an endpoint's recent delivery or foothold alert.
+// foothold is an endpoint's recent delivery and foothold alerts.
 type foothold struct {
-	rule        string
-	phase       int
+	steps       []string // "② M-DOUBLE-EXT", in the order they came, up to maxSteps
 	first, last time.Time
 	ev          event.Event
 	hasEv       bool
 }
+
+// maxSteps bounds the delivery and foothold alerts named per endpoint.
+const maxSteps = 4
 
 // contact is A reaching B after A's foothold.
 type contact struct {
@@ -188,7 +190,11 @@ func (d *crossEP) Observe(ev *event.Event, em *detect.Emitter) {
 func (d *crossEP) lateral(ev *event.Event) (string, int) {
 	switch ev.Kind {
 	case event.KindRPC:
-		return "RPC " + strings.TrimSpace(ev.Service+" "+ev.Method), 4
+		how := "RPC " + strings.TrimSpace(ev.Service+" "+ev.Method)
+		if m := strings.ToLower(ev.Method); strings.Contains(m, "create") || strings.Contains(m, "register") || strings.Contains(m, "start") || strings.Contains(m, "jobadd") {
+			return how, 5 // the call that runs code on B
+		}
+		return how, 4
 	case event.KindSMB:
 		return "SMB", 3
 	case event.KindFile:
@@ -258,13 +264,19 @@ func (d *crossEP) ObserveAlert(a *alert.Alert, em *detect.Emitter) {
 func (d *crossEP) noteFoothold(addr netip.Addr, a *alert.Alert) {
 	fh, ok := d.footholds.Get(addr)
 	if !ok || a.LastSeen.Sub(fh.last) > d.window {
-		fh = &foothold{rule: a.Rule, phase: a.Phase, first: a.FirstSeen, last: a.LastSeen}
+		fh = &foothold{first: a.FirstSeen, last: a.LastSeen}
 		fh.ev, fh.hasEv = evidenceOf(a)
 		d.footholds.Put(addr, fh)
-		return
 	}
 	if a.LastSeen.After(fh.last) {
 		fh.last = a.LastSeen
+	}
+	if a.FirstSeen.Before(fh.first) {
+		fh.first = a.FirstSeen
+	}
+	step := phaseMark(a.Phase) + " " + a.Rule
+	if !slices.Contains(fh.steps, step) && len(fh.steps) < maxSteps {
+		fh.steps = append(fh.steps, step)
 	}
 }
 
@@ -296,11 +308,11 @@ func (d *crossEP) emitChain(b netip.Addr, a *alert.Alert, c *contact, em *detect
 	if hostB == "" {
 		hostB = d.env.HostOf(b)
 	}
-	phEN, phJA := phaseName(d.env, c.fh.phase)
-	summary := "Lateral chain: " + who(hostA, A) + " had " + c.fh.rule + " (" + phaseMark(c.fh.phase) + " " + phEN + ") at " + clock(d.env, c.fh.first) +
+	steps := strings.Join(c.fh.steps, ", ")
+	summary := "Lateral chain: " + who(hostA, A) + " had delivery or foothold alerts (" + steps + ") from " + clock(d.env, c.fh.first) +
 		", reached " + who(hostB, b.String()) + " over " + c.how + " at " + clock(d.env, c.at) +
 		", and " + nameOf(hostB, b.String()) + " then raised " + listOf(c.reported) + " (latest " + a.Rule + " at " + clock(d.env, a.FirstSeen) + ")."
-	summaryJA := "横展開の連鎖：" + who(hostA, A) + " で " + clock(d.env, c.fh.first) + " に " + c.fh.rule + "（" + phaseMark(c.fh.phase) + " " + phJA + "）が発生し、" +
+	summaryJA := "横展開の連鎖：" + who(hostA, A) + " で " + clock(d.env, c.fh.first) + " 以降に入込み・足場固めのアラート（" + steps + "）が発生し、" +
 		clock(d.env, c.at) + " に " + c.how + " で " + who(hostB, b.String()) + " へ接続した。その後 " + nameOf(hostB, b.String()) + " で " + listOf(c.reported) + " が発生した。"
 	var evidence []*event.Event
 	if c.fh.hasEv {
@@ -317,7 +329,7 @@ func (d *crossEP) emitChain(b netip.Addr, a *alert.Alert, c *contact, em *detect
 		Score:   0.9,
 		Summary: summary, SummaryJA: summaryJA,
 		Details: map[string]string{
-			"shape": "lateral chain", "origin": A, "origin_host": hostA, "origin_rule": c.fh.rule,
+			"shape": "lateral chain", "origin": A, "origin_host": hostA, "origin_alerts": steps,
 			"contact": c.how, "contact_time": c.at.UTC().Format(time.RFC3339), "rules": listOf(c.reported),
 		},
 		Evidence: evidence,

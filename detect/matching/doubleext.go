@@ -230,7 +230,7 @@ func (d *doubleExt) emit(ev *event.Event, name, where string, dis disguised, em 
 		return
 	}
 	shown := sanitize.Line(name)
-	peer, how, howJA := d.peer(ev)
+	peer, how, howJA := d.peer(ev, shown)
 	en, ja := dis.how()
 	score := 0.9
 	switch {
@@ -246,8 +246,8 @@ func (d *doubleExt) emit(ev *event.Event, name, where string, dis disguised, em 
 	f := detect.Finding{
 		Time: ev.Time, Endpoint: ep, Host: ev.Host, Peer: peer, Key: strings.ToLower(name),
 		Score: score, Phase: phase,
-		Summary:   who(ev.Host, ep) + " " + how + " \"" + shown + "\": " + en + ".",
-		SummaryJA: who(ev.Host, ep) + " が \"" + shown + "\" " + howJA + "。" + ja + "。",
+		Summary:   who(ev.Host, ep) + " " + how + ": " + en + ".",
+		SummaryJA: who(ev.Host, ep) + " " + howJA + "。" + ja + "。",
 		Details: map[string]string{
 			"file_name": shown, "seen_in": where, "real_extension": dis.ext, "source": ev.Format,
 		},
@@ -271,28 +271,29 @@ func (d *doubleExt) emit(ev *event.Event, name, where string, dis disguised, em 
 	em.Emit(f)
 }
 
-// peer names where the file came from or went to, and the verb for the
-// summaries.
-func (d *doubleExt) peer(ev *event.Event) (peer, en, ja string) {
+// peer names where the file came from or went to, and says how the
+// endpoint got it: "downloaded %q from x", in English and Japanese.
+func (d *doubleExt) peer(ev *event.Event, name string) (peer, en, ja string) {
 	peer = ev.Domain
 	p := ev.Peer()
 	if peer == "" && p.IsValid() {
 		peer = p.String()
 	}
-	from := peer
-	if from == "" {
-		from = "an unknown peer"
+	other := peer
+	if other == "" {
+		other = "an unknown peer"
 	}
+	q := "\"" + name + "\""
 	switch {
 	case ev.Kind == event.KindHTTP || strings.EqualFold(ev.Service, "http"):
-		return peer, "downloaded from " + from, "を " + from + " からダウンロードした"
+		return peer, "downloaded " + q + " from " + other, "が " + other + " から " + q + " をダウンロードした"
 	case ev.Kind == event.KindSMB || strings.EqualFold(ev.Service, "smb"):
 		if ev.Endpoint == ev.SrcIP {
-			return peer, "exchanged over SMB with " + from, "を SMB で " + from + " とやり取りした"
+			return peer, "exchanged " + q + " over SMB with " + other, "が SMB で " + other + " と " + q + " をやり取りした"
 		}
-		return peer, "received over SMB from " + from, "を SMB で " + from + " から受け取った"
+		return peer, "received " + q + " over SMB from " + other, "が SMB で " + other + " から " + q + " を受け取った"
 	case strings.EqualFold(ev.Service, "smtp") || strings.EqualFold(ev.Service, "imap") || strings.EqualFold(ev.Service, "pop3"):
-		return peer, "exchanged a mail attachment with " + from, "をメールの添付ファイルとして " + from + " とやり取りした"
+		return peer, "exchanged the mail attachment " + q + " with " + other, "が " + other + " とメールの添付ファイル " + q + " をやり取りした"
 	}
-	return peer, "transferred a file with " + from, "をファイルとして " + from + " とやり取りした"
+	return peer, "transferred " + q + " with " + other, "が " + other + " とファイル " + q + " をやり取りした"
 }

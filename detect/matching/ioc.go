@@ -321,23 +321,24 @@ func (d *iocHash) Observe(ev *event.Event, em *detect.Emitter) {
 		peer = p.String()
 	}
 	internal := ev.SrcIP.IsValid() && ev.DstIP.IsValid() && d.env.Internal(ev.SrcIP) && d.env.Internal(ev.DstIP)
-	verb, verbJA := "received", "を受け取った"
-	if internal {
-		verb, verbJA = "exchanged with another office machine", "を社内の別の端末とやり取りした"
-	}
-	if peer != "" {
-		verb += " (peer " + peer + ")"
-		verbJA = "（相手 " + peer + "）" + verbJA
-	}
 	short := strings.ToLower(ev.FileHash)
 	if len(short) > 16 {
 		short = short[:16] + "…"
 	}
+	var en, ja string
+	switch {
+	case internal:
+		en, ja = "exchanged "+name+" with another office machine, "+peer, "が社内の別の端末 "+peer+" と "+name+" をやり取りした"
+	case peer != "":
+		en, ja = "received "+name+" from "+peer, "が "+peer+" から "+name+" を受け取った"
+	default:
+		en, ja = "received "+name, "が "+name+" を受け取った"
+	}
 	f := detect.Finding{
 		Time: ev.Time, Endpoint: ep, Host: ev.Host, Peer: peer, Key: hit.Indicator,
 		Score:     0.9,
-		Summary:   who(ev.Host, ep) + " " + verb + " " + name + " whose hash " + short + " is listed in " + hit.List + commentSuffix(hit) + ".",
-		SummaryJA: who(ev.Host, ep) + " が " + name + " " + verbJA + "。ハッシュ値 " + short + " がIOCリスト " + hit.List + " に載っている。",
+		Summary:   who(ev.Host, ep) + " " + en + "; its hash " + short + " is listed in " + hit.List + commentSuffix(hit) + ".",
+		SummaryJA: who(ev.Host, ep) + " " + ja + "。ハッシュ値 " + short + " がIOCリスト " + hit.List + " に載っている。",
 		Details:   hitDetails(hit, ev),
 		Evidence:  []*event.Event{ev},
 	}

@@ -96,7 +96,7 @@ func TestDoubleExt(t *testing.T) {
 		want want
 	}{
 		"percent-encoded download path": {[]*event.Event{squid(0, pc1, "GET", "http://files-share.ddns.net/s/%E8%AB%8B%E6%B1%82%E6%9B%B8_2026.pdf.exe", "files-share.ddns.net", ip("203.0.113.20"), 80, "application/octet-stream")},
-			want{endpoint: pc1.String(), peer: "files-share.ddns.net", key: lure, summary: []string{"pc-021", "downloaded from files-share.ddns.net", lure, "disguised as .pdf"}, score: 0.9}},
+			want{endpoint: pc1.String(), peer: "files-share.ddns.net", key: lure, summary: []string{"pc-021", "downloaded \"" + lure + "\" from files-share.ddns.net", "disguised as .pdf"}, score: 0.9}},
 		"download name in the query": {[]*event.Event{squid(0, pc1, "GET", "http://portal.example.com/get.php?id=3&name=invoice.pdf.exe", "portal.example.com", ip("203.0.113.20"), 80, "application/octet-stream")},
 			want{endpoint: pc1.String(), peer: "portal.example.com", key: "invoice.pdf.exe", summary: []string{"invoice.pdf.exe"}}},
 		"zeek resp_filenames": {[]*event.Event{{Time: t0, Format: "zeek.http", Kind: event.KindHTTP, SrcIP: pc1, DstIP: ip("203.0.113.20"), DstPort: 80,
