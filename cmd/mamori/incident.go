@@ -1,10 +1,423 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/audit"
+	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/containment"
+	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/report"
+	"github.com/mamori-soc/mamori/sanitize"
+)
 
 // incidentCommands are the incident-handling commands: measures,
 // incident, incidents, report, evidence.
 func incidentCommands(g *globals) []*cobra.Command {
-	_ = g
-	return nil
+	return []*cobra.Command{
+		newMeasuresCmd(g),
+		newIncidentCmd(g),
+		newIncidentsCmd(g),
+		newReportCmd(g),
+		newEvidenceCmd(g),
+	}
+}
+
+// handling is an opened mamori with the incident manager and audit log.
+type handling struct {
+	app *app.App
+	log *audit.Log
+	im  *incident.Manager
+}
+
+func openHandling(g *globals, readonly bool) (*handling, func(), error) {
+	a, done, err := openApp(g, readonly)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
+	im := incident.New(a.Store, log, a.Catalog, incident.Options{Networks: a.Networks, Inventory: a.Inventory, Location: a.Env.Location})
+	return &handling{app: a, log: log, im: im}, func() {
+		if err := log.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "mamori:", err)
+		}
+		done()
+	}, nil
+}
+
+// warnAudit reports on stderr a change that happened but whose audit
+// mirror line could not be written; other errors are returned.
+func warnAudit(err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *audit.MirrorError
+	if errors.As(err, &me) {
+		fmt.Fprintln(os.Stderr, "mamori: warning:", err)
+		return nil
+	}
+	return err
+}
+
+func newMeasuresCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "measures",
+		Short: "List the containment measures with their C/I/A ratings, evidence effect and parameters",
+		Long: `List the catalog's containment measures (暫定対処策): what each protects of
+confidentiality, integrity and availability (0 none – 3 high), what it costs
+the business (0 – 3), what it does to evidence, whether it can be undone,
+the parameters it needs, and whether an actuator is configured for it
+(otherwise it is done by hand and recorded in mamori).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			// The catalog and the configuration are all this needs: no store.
+			cfg, _, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			cat, err := catalog.Load()
+			if err != nil {
+				return err
+			}
+			if err := containment.CheckActuators(cat, cfg.Actuators); err != nil {
+				fmt.Fprintln(os.Stderr, "mamori: warning:", err)
+			}
+			type param struct {
+				Name     string `json:"name"`
+				Kind     string `json:"kind"`
+				Required bool   `json:"required"`
+				Label    string `json:"label"`
+			}
+			type row struct {
+				ID          string  `json:"id"`
+				Target      string  `json:"target"`
+				Title       string  `json:"title"`
+				TitleJA     string  `json:"title_ja"`
+				C           int     `json:"c"`
+				I           int     `json:"i"`
+				A           int     `json:"a"`
+				Cost        int     `json:"cost"`
+				Affected    string  `json:"affected"`
+				Evidence    string  `json:"evidence"`
+				ExportFirst bool    `json:"export_first"`
+				Reversible  string  `json:"reversible"`
+				Params      []param `json:"params"`
+				Rationale   string  `json:"rationale"`
+				Configured  bool    `json:"actuator_configured"`
+			}
+			var rows []row
+			for _, m := range cat.Measures() {
+				r := row{ID: m.ID, Target: string(m.Target), Title: m.Title.EN, TitleJA: m.Title.JA,
+					C: m.Protects.C, I: m.Protects.I, A: m.Protects.A, Cost: m.Cost.Availability, Affected: m.Cost.Affected.EN,
+					Evidence: string(m.Evidence.Class), ExportFirst: m.Evidence.ExportFirst, Reversible: string(m.Reversible),
+					Rationale: m.Rationale.EN, Params: []param{}}
+				_, r.Configured = cfg.Actuators[m.ID]
+				for _, p := range m.Params {
+					r.Params = append(r.Params, param{p.Name, string(p.Kind), p.Required, p.Label.EN})
+				}
+				rows = append(rows, r)
+			}
+			if g.jsonOut {
+				return printJSONLines(os.Stdout, rows)
+			}
+			lang := g.lang
+			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tC/I/A\tCOST\tEVIDENCE\tUNDO\tRUNS\tPARAMETERS\tTITLE")
+			for i, m := range cat.Measures() {
+				r := rows[i]
+				var ps []string
+				for _, p := range m.Params {
+					s := p.Name
+					if !p.Required {
+						s = "[" + s + "]"
+					}
+					ps = append(ps, s)
+				}
+				ev := r.Evidence
+				if r.ExportFirst {
+					ev += "!"
+				}
+				runs := "by hand"
+				if r.Configured {
+					runs = "actuator"
+				}
+				fmt.Fprintf(tw, "%s\t%d/%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.C, r.I, r.A, r.Cost, ev, r.Reversible, runs,
+					strings.Join(ps, " "), m.Title.In(lang))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Println("\nC/I/A: protection of confidentiality, integrity, availability; COST: business cost (0 none – 3 high);")
+			fmt.Println("EVIDENCE! : export the evidence bundle first. Configure actuators in the config file (actuators:).")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print one JSON object per measure")
+	cmd.Flags().StringVar(&g.lang, "lang", "", "language of the titles: en or ja (default from LANG)")
+	return cmd
+}
+
+func newIncidentCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "incident",
+		Short: "Open, close or reopen an incident",
+	}
+	var (
+		endpoints, alerts []string
+		title, note       string
+	)
+	open := &cobra.Command{
+		Use:   "open --endpoint IP | --alert ID [--title T]",
+		Short: "Open an incident on endpoints or alerts and print its id",
+		Long: `Open an incident on one or more endpoints (addresses or host names) and/or
+alerts (ids from "mamori alerts --json"). Every alert of the incident's
+endpoints that is in no other open incident is attached to it, now and
+whenever the console syncs. The new id is printed on stdout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(endpoints) == 0 && len(alerts) == 0 {
+				return usageError("incident open: give --endpoint or --alert")
+			}
+			h, done, err := openHandling(g, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			inc, err := h.im.Open(cmd.Context(), incident.Request{Title: title, Alerts: alerts, Endpoints: endpoints, Note: note})
+			if err := warnAudit(err); err != nil {
+				return err
+			}
+			fmt.Println(inc.ID)
+			fmt.Fprintf(os.Stderr, "%s: %s — %d alerts on %s\n", inc.ID, sanitize.Line(inc.Title), len(inc.Alerts), sanitize.Line(strings.Join(inc.Endpoints, ", ")))
+			return nil
+		},
+	}
+	open.Flags().StringArrayVar(&endpoints, "endpoint", nil, "endpoint address or host name (repeatable)")
+	open.Flags().StringArrayVar(&alerts, "alert", nil, "alert id (repeatable)")
+	open.Flags().StringVar(&title, "title", "", "title (default: from the most severe alert)")
+	open.Flags().StringVar(&note, "note", "", "note for the audit log")
+
+	change := func(use, short string, do func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error)) *cobra.Command {
+		c := &cobra.Command{
+			Use:   use + " ID",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				h, done, err := openHandling(g, false)
+				if err != nil {
+					return err
+				}
+				defer done()
+				inc, err := do(h, cmd, args[0])
+				if err := warnAudit(err); err != nil {
+					return err
+				}
+				fmt.Printf("%s %s\n", inc.ID, inc.Status)
+				return nil
+			},
+		}
+		c.Flags().StringVar(&note, "note", "", "note for the audit log (why)")
+		return c
+	}
+	cmd.AddCommand(open,
+		change("close", "Close an incident", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
+			return h.im.Close(cmd.Context(), id, "", note)
+		}),
+		change("reopen", "Reopen a closed incident", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
+			return h.im.Reopen(cmd.Context(), id, "", note)
+		}),
+	)
+	return cmd
+}
+
+func newIncidentsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "incidents",
+		Short: "List the incidents, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, done, err := openHandling(g, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			incs, err := h.im.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.jsonOut {
+				return printJSONLines(os.Stdout, incs)
+			}
+			if len(incs) == 0 {
+				fmt.Println("no incidents")
+				return nil
+			}
+			loc := h.im.Location()
+			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATUS\tOPENED\tPHASE\tALERTS\tENDPOINTS\tTITLE")
+			for _, inc := range incs {
+				phase := h.im.Checklist(&inc).Current
+				if phase == "" {
+					phase = "done"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Opened.In(loc).Format("01-02 15:04"), phase,
+					len(inc.Alerts), clip(sanitize.Line(strings.Join(inc.Endpoints, ",")), 32), clip(sanitize.Line(inc.Title), 60))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print one JSON object per incident")
+	return cmd
+}
+
+func newReportCmd(g *globals) *cobra.Command {
+	var (
+		format, out string
+		force       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "report ID [--format md|json] [-o FILE]",
+		Short: "Write an incident report for management or an external specialist",
+		Long: `Write the report of an incident: summary (endpoints, first and last seen,
+highest severity, attack phases reached), the timeline of alerts and key log
+lines in local time, the four findings of the full investigation (what people
+established, and mamori's suggestions marked as such), the handling checklist
+per phase, the containment actions with their C/I/A ratings and outcomes,
+and the audit trail. Markdown reads as plain text; JSON has stable fields.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "md" && format != "json" {
+				return usageError("report: --format must be md or json")
+			}
+			h, done, err := openHandling(g, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := report.Build(cmd.Context(), h.im, h.log, args[0], report.Options{
+				Lang: langOf(g), Version: mamoriVersion(), Inventory: h.app.Inventory,
+			})
+			if err != nil {
+				return err
+			}
+			write := r.Markdown
+			if format == "json" {
+				write = r.JSON
+			}
+			if out == "" || out == "-" {
+				return write(os.Stdout)
+			}
+			return writeFile(out, force, write)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "md", "md (Markdown) or json")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
+	cmd.Flags().StringVar(&g.lang, "lang", "", "language of the catalog texts: en or ja (default from LANG)")
+	return cmd
+}
+
+func newEvidenceCmd(g *globals) *cobra.Command {
+	var (
+		out    string
+		force  bool
+		window time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "evidence ID -o FILE.tar.gz",
+		Short: "Export the original log lines behind an incident, with SHA-256 sums",
+		Long: `Export an incident's evidence as a tar.gz: the original lines behind its
+alerts and every event of its endpoints within the evidence window around
+each alert (evidence_window in the config, default 10m), one file per
+original log file with the lines in time order, byte for byte as read, plus
+incident.json, alerts.json, manifest.json (who, when, mamori version, store,
+query windows, counts, each file's SHA-256) and SHA256SUMS ("sha256sum -c"
+checks it). Only the output file is written; an existing one is kept unless
+--force.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError("evidence: give the output file with -o FILE.tar.gz")
+			}
+			h, done, err := openHandling(g, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if window == 0 {
+				window = time.Duration(h.app.Config.EvidenceWindow)
+			}
+			res, err := report.WriteBundle(cmd.Context(), h.im, h.app.Store, args[0], out, report.BundleOptions{
+				Window: window, Force: force, Version: mamoriVersion(), Store: h.app.Store.Dir(),
+			})
+			if err != nil {
+				return err
+			}
+			c := res.Manifest.Counts
+			fmt.Printf("wrote %s: %d lines (%d behind alerts, %d of context) from %d log files, %d alerts\nsha256 %s\n",
+				sanitize.Line(res.Path), c.Lines, c.AlertLines, c.ContextLines, c.LogFiles, c.Alerts, res.SHA256)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the archive to write (required)")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
+	cmd.Flags().DurationVar(&window, "window", 0, "context before and after each alert (default: evidence_window of the config)")
+	return cmd
+}
+
+// writeFile writes through a temporary file in the same directory renamed
+// into place, refusing an existing file unless force.
+func writeFile(path string, force bool, write func(io.Writer) error) error {
+	if !force {
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("%s exists (use --force to replace it)", path)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// langOf is the language of catalog texts: --lang, else LANG.
+func langOf(g *globals) string {
+	if g.lang != "" {
+		return g.lang
+	}
+	return os.Getenv("LANG")
+}
+
+// mamoriVersion is the version `mamori version` prints.
+func mamoriVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
 }
