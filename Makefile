@@ -44,3 +44,7 @@ lint: ## vet, gofmt check and golangci-lint (installed on first use)
 .PHONY: e2e
 e2e: ## run the end-to-end test: the real binary in tmux at 80x24 (needs tmux)
 	$(GO) test -tags e2e -count=1 -v ./e2e/
+
+.PHONY: bench
+bench: ## measure ingest, detection and console performance (see BENCHMARKS.md; takes several minutes)
+	./bench/run.sh
