@@ -140,10 +140,10 @@ func (a *app) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	in := a.eps.get(ev.Endpoint)
 	ai := a.info(ua)
-	host := requestHost(ev)
-	dest := site(host)
 	usual, why := a.prof.Usual(in.id, in.segment, ai.family)
 	if !usual {
+		host := requestHost(ev)
+		dest := site(host)
 		org := int(a.prof.Org[ai.family])
 		score := 0.45
 		if org == 0 {
@@ -176,6 +176,8 @@ func (a *app) Observe(ev *event.Event, em *detect.Emitter) {
 	if ai.old == "" {
 		return
 	}
+	host := requestHost(ev)
+	dest := site(host)
 	a.lim.emit(em, detect.Finding{
 		Time: ev.Time, Endpoint: in.id, Host: ev.Host, Peer: dest, Key: ai.family + " " + ai.old,
 		Score: 0.45,

@@ -51,7 +51,7 @@ func (e *exeSource) download(ev *event.Event) (in *endpointInfo, dest, host, why
 			if e.env.Internal(a) {
 				return nil, "", "", "", false
 			}
-		} else if host == "" || !externalName(host) {
+		} else if !e.internetName(host) {
 			return nil, "", "", "", false
 		}
 	case event.KindFile:

@@ -84,6 +84,9 @@ var remoteExec = map[string]map[string]bool{
 // write returns the file of an executable written over SMB from the
 // event's source to its destination.
 func (l *lanExe) write(ev *event.Event) (string, bool) {
+	if ev.Kind != event.KindSMB && ev.Kind != event.KindFile {
+		return "", false
+	}
 	if !ev.SrcIP.IsValid() || !ev.DstIP.IsValid() || ev.SrcIP == ev.DstIP || !l.env.Internal(ev.SrcIP) || !l.env.Internal(ev.DstIP) {
 		return "", false
 	}

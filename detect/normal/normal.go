@@ -75,6 +75,7 @@ type rule struct {
 	learnt int64
 	// proxyLog is the time of the newest proxy-log event seen.
 	proxyLog time.Time
+	tlds     map[string]bool // top-level label → is an internet TLD
 }
 
 func newRule(id string, env *detect.Env) rule {
@@ -105,7 +106,25 @@ func (r *rule) sensorCopy(ev *event.Event) bool {
 	if a, lit := ipLiteral(host); lit {
 		return !r.env.Internal(a)
 	}
-	return host != "" && externalName(host)
+	return r.internetName(host)
+}
+
+// internetName reports whether a host name is an internet name (see
+// externalName), remembering the answer for each top-level label.
+func (r *rule) internetName(host string) bool {
+	if host == "" {
+		return false
+	}
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	if v, ok := r.tlds[tld]; ok {
+		return v
+	}
+	v := externalName(host)
+	if r.tlds == nil || len(r.tlds) >= 4096 {
+		r.tlds = map[string]bool{}
+	}
+	r.tlds[strings.Clone(tld)] = v
+	return v
 }
 
 // Rule returns the catalog id.
@@ -246,9 +265,19 @@ func urlPort(u string) uint16 {
 	if i := strings.IndexAny(u, "/?#"); i >= 0 {
 		u = u[:i]
 	}
+	if i := strings.LastIndexByte(u, '@'); i >= 0 {
+		u = u[i+1:]
+	}
 	i := strings.LastIndexByte(u, ':')
-	if i < 0 || strings.HasSuffix(u, "]") || (!strings.HasPrefix(u, "[") && strings.Count(u, ":") > 1) {
+	switch {
+	case i < 0:
 		return 0
+	case strings.HasPrefix(u, "["):
+		if i == 0 || u[i-1] != ']' {
+			return 0
+		}
+	case strings.Count(u, ":") > 1:
+		return 0 // a bare IPv6 address
 	}
 	n := 0
 	for _, c := range u[i+1:] {

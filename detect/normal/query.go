@@ -119,6 +119,9 @@ func measure(qs string) shape {
 			lower, hexOnly = true, hexOnly && c <= 'f'
 		case c >= '0' && c <= '9':
 			digit = true
+		case c == '=' && i+1 < len(qs) && qs[i+1] != '=' && qs[i+1] != '&':
+			end() // a parameter's name and its value
+			continue
 		case c == '+' || c == '/' || c == '_' || c == '-' || c == '=':
 			hexOnly = false
 		case c == '%' && i+2 < len(qs) && (qs[i+1:i+3] == "2B" || qs[i+1:i+3] == "2F" || qs[i+1:i+3] == "3D" ||

@@ -27,7 +27,7 @@ import (
 type relays struct {
 	eps      *endpoints
 	known    map[netip.Addr]string // learned relays → why
-	clients  *detect.LRU[netip.Addr, uint32]
+	clients  *detect.LRU[netip.Addr, *uint32]
 	upstream *detect.LRU[netip.AddrPort, time.Time] // where the proxy log says the proxy went
 	scores   *detect.LRU[netip.Addr, *relayScore]
 }
@@ -53,7 +53,7 @@ func newRelays(p detect.Params, eps *endpoints) *relays {
 	return &relays{
 		eps:      eps,
 		known:    map[netip.Addr]string{},
-		clients:  detect.NewLRU[netip.Addr, uint32](1 << 16),
+		clients:  detect.NewLRU[netip.Addr, *uint32](1 << 16),
 		upstream: detect.NewLRU[netip.AddrPort, time.Time](8192),
 		scores:   detect.NewLRU[netip.Addr, *relayScore](4096),
 	}
@@ -100,11 +100,10 @@ func (r *relays) note(env *detect.Env, ev *event.Event) {
 }
 
 func (r *relays) noteClient(a netip.Addr) {
-	n, _ := r.clients.Peek(a)
-	if n < 1<<31 {
-		n++
+	n := r.clients.GetOr(a, func() *uint32 { return new(uint32) })
+	if *n < 1<<31 {
+		*n++
 	}
-	r.clients.Put(a, n)
 }
 
 func (r *relays) learn(a netip.Addr, why string) {
@@ -123,7 +122,13 @@ func (r *relays) is(a netip.Addr) bool {
 
 // client reports whether a uses the proxy, and how many of its requests
 // the proxy log showed (saturating).
-func (r *relays) client(a netip.Addr) (uint32, bool) { return r.clients.Peek(a) }
+func (r *relays) client(a netip.Addr) (uint32, bool) {
+	n, ok := r.clients.Peek(a)
+	if !ok {
+		return 0, false
+	}
+	return *n, true
+}
 
 // saved is the part of relays that persists with a baseline.
 type savedRelays struct {
@@ -136,7 +141,7 @@ func (r *relays) save() savedRelays {
 	for a, why := range r.known {
 		s.Relays[a.String()] = why
 	}
-	r.clients.Each(func(a netip.Addr, n uint32) { s.Clients[a.String()] = n })
+	r.clients.Each(func(a netip.Addr, n *uint32) { s.Clients[a.String()] = *n })
 	return s
 }
 
@@ -148,7 +153,7 @@ func (r *relays) restore(s savedRelays) {
 	}
 	for k, n := range s.Clients {
 		if a, err := netip.ParseAddr(k); err == nil {
-			r.clients.Put(a, n)
+			r.clients.Put(a, &n)
 		}
 	}
 }

@@ -81,7 +81,7 @@ func (u *uploadType) external(host string) bool {
 	if a, lit := ipLiteral(host); lit {
 		return !u.env.Internal(a) && publicAddr(a)
 	}
-	return host != "" && externalName(host)
+	return u.internetName(host)
 }
 
 func (u *uploadType) upload(ev *event.Event) (s sent, ok bool) {
