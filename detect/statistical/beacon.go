@@ -105,8 +105,9 @@ type pair struct {
 	total    int       // contacts ever seen
 	host     string
 	dirty    bool
-	// Kept evidence, once the pair has half the contacts it needs.
-	firstEv, lastEv evidence
+	// The first and the latest contact's events, kept once the pair has
+	// half the contacts it needs (most pairs never do).
+	ev *[2]evidence
 }
 
 // Beacon defaults: a day is the window RITA scores; 20 contacts is the
@@ -196,18 +197,20 @@ func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 	if ev.Format == "squid" && ev.Duration > 0 {
 		at = at.Add(-ev.Duration) // Squid logs a request when it ends
 	}
-	p := b.pairs.GetOr(k, func() *pair {
-		return &pair{base: at.Unix(), first: at.Unix(), host: strings.Clone(ev.Host)}
-	})
-	if p.host == "" && ev.Host != "" {
-		p.host = strings.Clone(ev.Host)
+	p, ok := b.pairs.Get(k)
+	if !ok {
+		// The key outlives the event: its strings must not keep the
+		// event's line alive.
+		k.host, k.name = strings.Clone(k.host), strings.Clone(k.name)
+		p = &pair{base: at.Unix(), first: at.Unix(), host: strings.Clone(ev.Host), contacts: make([]contact, 0, 4)}
+		b.pairs.Put(k, p)
 	}
 	p.add(at.Unix(), ev.BytesIn+ev.BytesOut, b.burstGap, b.maxContacts)
 	if p.total*2 >= b.minContacts {
-		if !p.firstEv.valid() {
-			p.firstEv = evidenceOf(ev)
+		if p.ev == nil {
+			p.ev = &[2]evidence{evidenceOf(ev)}
 		}
-		p.lastEv = evidenceOf(ev)
+		p.ev[1] = evidenceOf(ev)
 	}
 	if !p.dirty {
 		p.dirty = true
@@ -232,9 +235,12 @@ func (b *Beacon) keyOf(ev *event.Event) (pairKey, bool) {
 	}
 	switch {
 	case k.name != "":
-		if a, err := netip.ParseAddr(k.name); err == nil {
-			k.ip, k.name = a, "" // a bare address in the Host header
-		} else if !externalName(k.name) {
+		if c := k.name[0]; '0' <= c && c <= '9' || strings.IndexByte(k.name, ':') >= 0 {
+			if a, err := netip.ParseAddr(k.name); err == nil {
+				k.ip, k.name = a, "" // a bare address in the Host header
+			}
+		}
+		if k.name != "" && !externalName(k.name) {
 			return k, false
 		}
 	case ev.Kind == event.KindDNS:
@@ -545,7 +551,7 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 			"window":          b.window.String(),
 			"destination_use": preEN,
 		},
-		Evidence: events(p.firstEv, p.lastEv),
+		Evidence: events(p.ev[:]...),
 		Severity: sev,
 		Rare:     b.env.Prevalence != nil && b.env.Prevalence.Rare(site),
 	}

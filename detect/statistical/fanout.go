@@ -374,8 +374,18 @@ func (f *Fanout) segmentMedian(seg string) float64 {
 
 // judge evaluates an actor's window.
 func (f *Fanout) judge(k fanKey, st *fanState, now time.Time) (detect.Finding, bool) {
-	c := f.count(k, st, now)
 	needH, needP, base, own := f.thresholds(k)
+	if reach := 1.5 * float64(len(st.targets)); reach < min(needH, needP) && (!f.learning || reach <= min(base.Hosts, base.Ports)) {
+		// Too few destinations to matter (or to teach): forget the old ones.
+		cut := now.Add(-f.window).Unix()
+		for ap, t := range st.targets {
+			if t.last < cut {
+				delete(st.targets, ap)
+			}
+		}
+		return detect.Finding{}, false
+	}
+	c := f.count(k, st, now)
 	horizontal := c.effHosts() >= needH
 	vertical := c.effPorts() >= needP
 	scan := (horizontal && 2*c.hostsFailed >= c.hosts) || (!horizontal && vertical && 2*c.portsFailed >= c.ports)

@@ -300,15 +300,19 @@ func (v *Volume) record(ev *event.Event, learning bool) {
 }
 
 func (e *volEndpoint) remember(port uint16, name string) {
+	kept := ""
 	for i := range e.ports {
-		if e.ports[i].port == port {
-			if e.ports[i].name != name {
-				e.ports[i].name = strings.Clone(name)
-			}
+		if e.ports[i].name == name {
+			kept = e.ports[i].name // share the copy already kept
+		}
+		if e.ports[i].port == port && e.ports[i].name == name {
 			return
 		}
 	}
-	e.ports[e.portNext] = proxiedName{port: port, name: strings.Clone(name)}
+	if kept == "" {
+		kept = strings.Clone(name)
+	}
+	e.ports[e.portNext] = proxiedName{port: port, name: kept}
 	e.portNext = (e.portNext + 1) % len(e.ports)
 }
 

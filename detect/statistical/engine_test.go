@@ -1,0 +1,128 @@
+package statistical
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/store"
+)
+
+func newEngine(t *testing.T, env *detect.Env, st detect.Store, learning time.Duration) *detect.Engine {
+	t.Helper()
+	e, err := detect.New(detect.Options{Factories: Factories(), Env: env, Store: st, Learning: learning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// The RITA proxy beacon and the crowdsec spray as a user sees them: the
+// catalog's title and perspective, a severity with its reasons, the
+// Japanese summary and the original lines as evidence.
+func TestEngineAlerts(t *testing.T) {
+	evs := readLog(t, filepath.Join(testdata, "zeek-rita-beacon/proxy/http.log"), "zeek", time.UTC, defaultEnricher(nil))
+	spray := readLog(t, filepath.Join(testdata, "crowdsec/ssh-bf.log"), "sshd", time.UTC, defaultEnricher(nil))
+	for i := range spray { // the fixture has no year: put it inside the capture
+		spray[i].Time = time.Date(2023, 1, 4, 20, 0, i, 0, time.UTC)
+	}
+	evs = append(evs, spray...)
+	byTime(evs)
+	e := newEngine(t, newEnv(), nil, 0)
+	for i := range evs {
+		e.Process(&evs[i])
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]alert.Alert{}
+	for _, a := range e.Alerts() {
+		got[a.Rule] = a
+		t.Logf("%s %s %s %s: %s [%s]", a.Rule, a.Severity, a.Endpoint, a.Peer, a.Summary, a.Details["severity_reason"])
+	}
+	b, ok := got["S-BEACON"]
+	if !ok {
+		t.Fatal("no S-BEACON alert")
+	}
+	r, _ := testCatalog.Rule("S-BEACON")
+	if b.Title != r.Title.EN || b.Perspective != alert.Statistical || b.Basis != alert.KnownAttack || b.Phase != 5 ||
+		b.Endpoint != "10.136.0.18" || b.Peer != "www.honestimnotevil.com" || b.Severity != alert.High ||
+		b.Count < 200 || b.Details["summary_ja"] == "" || len(b.Evidence) < 2 ||
+		!strings.Contains(b.Evidence[0].Raw, "CONNECT\twww.honestimnotevil.com") || !strings.HasSuffix(b.Evidence[0].File, "http.log") {
+		t.Errorf("S-BEACON alert: %+v", b)
+	}
+	s, ok := got["S-ERRORS"]
+	if !ok {
+		t.Fatal("no S-ERRORS alert while the baseline is being learned")
+	}
+	if s.Endpoint != "sd-126005" || s.Peer != "35.188.49.176" || s.Phase != 4 || s.Severity < alert.Medium ||
+		!strings.Contains(s.Summary, "password spraying") || !strings.Contains(s.Evidence[0].Raw, "Invalid user pascal from 35.188.49.176") {
+		t.Errorf("S-ERRORS alert: %+v", s)
+	}
+	if len(got) != 2 {
+		t.Errorf("alerts of %d rules, want 2", len(got))
+	}
+	states := map[string]detect.RuleState{}
+	for _, st := range e.States() {
+		states[st.Rule.ID] = st
+	}
+	for _, f := range Factories() {
+		st := states[f.Rule]
+		if st.State == detect.StateDisabled || len(st.Params) == 0 {
+			t.Errorf("%s: %+v", f.Rule, st)
+		}
+	}
+}
+
+// The learned baselines survive a restart: the engine saves them in the
+// store, and a new engine restores them and is no longer learning.
+func TestEngineBaselinesPersist(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	env := newEnv("10.0.20.3 proxy01 servers proxy")
+	r := rand.New(rand.NewPCG(11, 12))
+	var evs []*event.Event
+	for h := range 6 {
+		for i := 1; i <= 4; i++ {
+			pc := fmt.Sprintf("10.0.10.%d", i)
+			for range 20 {
+				at := monday.Add(time.Duration(h)*time.Hour + time.Duration(r.IntN(3600))*time.Second)
+				evs = append(evs, toProxy(at, pc, lognorm(r, 4e3, 1), uint16(30000+r.IntN(30000))),
+					lookup(at, pc, "www.example.co.jp", "NXDOMAIN"))
+			}
+		}
+	}
+	evs = sorted(evs)
+	e := newEngine(t, env, st, 3*time.Hour)
+	for _, ev := range evs {
+		e.Process(ev)
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if _, done, _, _ := e.Learning(); !done {
+		t.Fatal("learning did not finish")
+	}
+	for _, rule := range []string{"S-ERRORS", "S-FANOUT", "S-CONN-VOLUME", "S-BYTES-OUT"} {
+		var raw json.RawMessage
+		if ok, err := st.Get(store.Baselines, rule, &raw); err != nil || !ok {
+			t.Errorf("%s: no baseline saved (%v)", rule, err)
+		}
+	}
+	e2 := newEngine(t, newEnv("10.0.20.3 proxy01 servers proxy"), st, 3*time.Hour)
+	for _, s := range e2.States() {
+		if strings.HasPrefix(s.Rule.ID, "S-") && s.State != detect.StateActive {
+			t.Errorf("after a restart %s is %s (%s)", s.Rule.ID, s.State, s.Why)
+		}
+	}
+}
