@@ -392,3 +392,73 @@ func mentions(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// BenchmarkObserve is C-CROSS-EP's per-event cost on ordinary traffic, with
+// a foothold known (the slow path: every internal connection is checked).
+func BenchmarkObserve(b *testing.B) {
+	env := testEnv(b)
+	d := newCrossEP(detect.Params{}, env).(*crossEP)
+	em := detect.NewEmitter(RuleCrossEP)
+	d.ObserveAlert(&alert.Alert{ID: "x", Rule: "M-DOUBLE-EXT", Endpoint: pc1.String(), Phase: 2, Severity: alert.High,
+		FirstSeen: t0, LastSeen: t0, Perspective: alert.Matching}, em)
+	evs := []*event.Event{
+		{Time: t0.Add(time.Minute), Kind: event.KindConnection, Format: "zeek.conn", SrcIP: pc2, DstIP: ip("203.0.113.5"), DstPort: 443, Label: "SF", BytesOut: 1},
+		{Time: t0.Add(time.Minute), Kind: event.KindConnection, Format: "zeek.conn", SrcIP: pc1, DstIP: pc3, DstPort: 8080, Label: "SF", BytesOut: 1},
+		{Time: t0.Add(time.Minute), Kind: event.KindDNS, Format: "dnsmasq", SrcIP: pc1, Endpoint: pc1, Query: "www.example.co.jp"},
+		{Time: t0.Add(time.Minute), Kind: event.KindHTTP, Format: "squid", SrcIP: pc2, Endpoint: pc2, Domain: "login.example.com"},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		d.Observe(evs[i%len(evs)], em)
+	}
+}
+
+// BenchmarkObserveAlert is the composite rules' cost per alert update on
+// an endpoint with fifty alerts in the window.
+func BenchmarkObserveAlert(b *testing.B) {
+	env := testEnv(b)
+	rules := []detect.AlertObserver{
+		newKillChain(detect.Params{}, env).(*killChain), newSameEP(detect.Params{}, env).(*sameEP), newCrossEP(detect.Params{}, env).(*crossEP),
+	}
+	var as []*alert.Alert
+	for i := range 50 {
+		as = append(as, &alert.Alert{ID: fmt.Sprint(i), Rule: scriptedRules[i%len(scriptedRules)], Endpoint: pc1.String(), Peer: fmt.Sprintf("d%d.example", i),
+			Phase: 1 + i%6, Severity: alert.Medium, FirstSeen: t0, Perspective: alert.Matching, Basis: alert.NormalBusiness,
+			Evidence: []alert.Evidence{{Time: t0, File: "/x", Raw: "x"}}})
+	}
+	em := detect.NewEmitter("bench")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		a := as[i%len(as)]
+		a.LastSeen = t0.Add(time.Duration(i) * time.Second)
+		for _, r := range rules {
+			r.ObserveAlert(a, em)
+		}
+		if i%1000 == 0 {
+			em.Findings()
+		}
+	}
+}
+
+// BenchmarkObserveAlertNoise is the same on an endpoint whose alerts are
+// all of one phase (a public server under the internet's scans).
+func BenchmarkObserveAlertNoise(b *testing.B) {
+	env := testEnv(b)
+	rules := []detect.AlertObserver{
+		newKillChain(detect.Params{}, env).(*killChain), newSameEP(detect.Params{}, env).(*sameEP), newCrossEP(detect.Params{}, env).(*crossEP),
+	}
+	var as []*alert.Alert
+	for i := range 50 {
+		as = append(as, &alert.Alert{ID: fmt.Sprint(i), Rule: "M-IDS", Endpoint: pc1.String(), Peer: fmt.Sprintf("198.51.100.%d", i),
+			Phase: 1, Severity: alert.Low, FirstSeen: t0, Perspective: alert.Matching, Basis: alert.KnownAttack})
+	}
+	em := detect.NewEmitter("bench")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		a := as[i%len(as)]
+		a.LastSeen = t0.Add(time.Duration(i) * time.Second)
+		for _, r := range rules {
+			r.ObserveAlert(a, em)
+		}
+	}
+}

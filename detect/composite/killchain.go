@@ -32,7 +32,7 @@ type killChain struct {
 type chainState struct {
 	host string
 	occs []occurrence
-	sig  string // the chain last reported
+	sig  uint64 // the chain last reported
 }
 
 // occurrence is one alert in one phase: the first and latest time it was
@@ -41,8 +41,7 @@ type occurrence struct {
 	id, rule, peer string
 	phase          int
 	first, last    time.Time
-	ev             event.Event
-	hasEv          bool
+	ev             *event.Event // the alert's first evidence line, or nil
 }
 
 // maxOccurrences bounds what is kept per endpoint; the stalest go first.
@@ -78,6 +77,9 @@ func (k *killChain) ObserveAlert(a *alert.Alert, em *detect.Emitter) {
 	now := a.LastSeen
 	st.note(a, now)
 	st.prune(now.Add(-k.window))
+	if st.phases() < k.minPhases {
+		return // the common case: no chain is possible, skip the search
+	}
 	chain := st.chain()
 	if len(chain) < k.minPhases {
 		return
@@ -114,7 +116,9 @@ func (st *chainState) note(a *alert.Alert, now time.Time) {
 		first = now
 	}
 	o := occurrence{id: a.ID, rule: a.Rule, peer: a.Peer, phase: a.Phase, first: first, last: now}
-	o.ev, o.hasEv = evidenceOf(a)
+	if ev, ok := evidenceOf(a); ok {
+		o.ev = &ev
+	}
 	if len(st.occs) >= maxOccurrences {
 		stalest := 0
 		for i := range st.occs {
@@ -129,7 +133,20 @@ func (st *chainState) note(a *alert.Alert, now time.Time) {
 
 // prune drops occurrences last seen before cut.
 func (st *chainState) prune(cut time.Time) {
-	st.occs = slices.DeleteFunc(st.occs, func(o occurrence) bool { return o.last.Before(cut) })
+	st.occs = slices.DeleteFunc(st.occs, func(o occurrence) bool { return o.last.Before(cut) }) // occurrences are small: no event copies
+}
+
+// phases counts the distinct phases among the occurrences.
+func (st *chainState) phases() int {
+	var seen uint32
+	n := 0
+	for i := range st.occs {
+		if bit := uint32(1) << (st.occs[i].phase & 31); seen&bit == 0 {
+			seen |= bit
+			n++
+		}
+	}
+	return n
 }
 
 // link is one step of a chain.
@@ -139,65 +156,85 @@ type link struct {
 }
 
 // chain returns the longest forward walk through the phases: occurrences
-// ordered by time, phases strictly rising. Each occurrence counts at its
-// first and at its latest time.
+// whose phases strictly rise and whose times do not go back, each counting
+// at its first and at its latest time. Of the longest walks it returns the
+// one whose every step is as early as it can be, and on a tie in length the
+// one reaching the furthest phase. The search keeps, for each phase p and
+// length n, the earliest time an n-step walk can end in p (only that matters
+// for going on), so it needs no sorting and no memory beyond the result.
 func (st *chainState) chain() []link {
-	type point struct {
-		at  time.Time
-		occ *occurrence
-	}
-	pts := make([]point, 0, 2*len(st.occs))
-	for i := range st.occs {
-		o := &st.occs[i]
-		pts = append(pts, point{o.first, o})
-		if o.last.After(o.first) {
-			pts = append(pts, point{o.last, o})
-		}
-	}
-	slices.SortStableFunc(pts, func(a, b point) int {
-		if c := a.at.Compare(b.at); c != 0 {
-			return c
-		}
-		return a.occ.phase - b.occ.phase
-	})
-	// best[p] is the longest chain ending in phase p so far (phases 1–6;
-	// the catalog has no other).
-	var best [7][]link
-	for _, p := range pts {
-		ph := p.occ.phase
-		if ph < 1 || ph > 6 {
-			continue
-		}
-		var prev []link
-		for q := 1; q < ph; q++ {
-			if len(best[q]) > len(prev) {
-				prev = best[q]
+	const top = 6 // the catalog's phases are 1 to 6
+	var (
+		end  [top + 1][top + 1]time.Time
+		step [top + 1][top + 1]link
+		prev [top + 1][top + 1]int
+		ok   [top + 1][top + 1]bool
+	)
+	for p := 1; p <= top; p++ {
+		for n := 1; n <= p; n++ {
+			var after time.Time
+			from := 0
+			if n > 1 {
+				for q := n - 1; q < p; q++ {
+					if ok[q][n-1] && (from == 0 || end[q][n-1].Before(after)) {
+						after, from = end[q][n-1], q
+					}
+				}
+				if from == 0 {
+					break
+				}
+			}
+			for i := range st.occs {
+				o := &st.occs[i]
+				if o.phase != p {
+					continue
+				}
+				for _, t := range [2]time.Time{o.first, o.last} {
+					if (n == 1 || !t.Before(after)) && (!ok[p][n] || t.Before(end[p][n])) {
+						end[p][n], step[p][n], prev[p][n], ok[p][n] = t, link{o, t}, from, true
+					}
+				}
+			}
+			if !ok[p][n] {
+				break // a longer walk would have to end later still
 			}
 		}
-		if len(prev)+1 > len(best[ph]) {
-			c := make([]link, len(prev), len(prev)+1)
-			copy(c, prev)
-			best[ph] = append(c, link{p.occ, p.at})
+	}
+	bestP, bestN := 0, 0
+	for p := top; p >= 1; p-- {
+		for n := top; n > bestN; n-- {
+			if ok[p][n] {
+				bestP, bestN = p, n
+				break
+			}
 		}
 	}
-	var out []link
-	for ph := 6; ph >= 1; ph-- { // the longest; on a tie the one reaching further
-		if len(best[ph]) > len(out) {
-			out = best[ph]
-		}
+	out := make([]link, bestN)
+	for p, n := bestP, bestN; n > 0; n-- {
+		out[n-1] = step[p][n]
+		p = prev[p][n]
 	}
 	return out
 }
 
-func signature(chain []link) string {
-	var b strings.Builder
-	for _, l := range chain {
-		b.WriteString(itoa(l.occ.phase))
-		b.WriteByte(':')
-		b.WriteString(l.occ.id)
-		b.WriteByte(' ')
+// signature identifies a chain by its steps (FNV-1a over the phases and
+// alert ids), so that it is reported again only when it changes.
+func signature(chain []link) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+		h ^= 0xff
+		h *= 1099511628211
 	}
-	return b.String()
+	for _, l := range chain {
+		h ^= uint64(l.occ.phase)
+		h *= 1099511628211
+		mix(l.occ.id)
+	}
+	return h
 }
 
 func (k *killChain) emit(endpoint, host string, chain []link, em *detect.Emitter) {
@@ -213,8 +250,8 @@ func (k *killChain) emit(endpoint, host string, chain []link, em *detect.Emitter
 		marks = append(marks, phaseMark(o.phase))
 		rules = append(rules, o.rule)
 		details["phase_"+itoa(o.phase)] = o.rule + " at " + l.at.UTC().Format(time.RFC3339)
-		if o.hasEv {
-			ev := o.ev
+		if o.ev != nil {
+			ev := *o.ev // the engine keeps what it is given only while it records
 			evidence = append(evidence, &ev)
 		}
 	}

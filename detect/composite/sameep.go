@@ -44,8 +44,7 @@ type ruleSpan struct {
 	deviation   bool
 	first, last time.Time
 	peers       []string
-	ev          event.Event
-	hasEv       bool
+	ev          *event.Event // the first alert's first evidence line, or nil
 }
 
 // Bounds per endpoint: the catalog has a few dozen rules; a rule's peers
@@ -143,7 +142,9 @@ func (c *continuity) note(a *alert.Alert, deviation bool, now time.Time) {
 		}
 		c.rules = append(c.rules, ruleSpan{rule: a.Rule, deviation: deviation, first: first, last: now})
 		r = &c.rules[len(c.rules)-1]
-		r.ev, r.hasEv = evidenceOf(a)
+		if ev, ok := evidenceOf(a); ok {
+			r.ev = &ev
+		}
 		c.hours[hour(first)] = struct{}{}
 	}
 	if now.After(r.last) {
@@ -209,8 +210,8 @@ func (s *sameEP) emit(endpoint string, c *continuity, mism, devs []*ruleSpan, em
 		if r.last.After(last) {
 			last = r.last
 		}
-		if r.hasEv {
-			ev := r.ev
+		if r.ev != nil {
+			ev := *r.ev
 			evidence = append(evidence, &ev)
 		}
 		if r.deviation {
