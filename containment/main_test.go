@@ -24,7 +24,8 @@ import (
 const actuatorEnv = "MAMORI_TEST_ACTUATOR"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(actuatorEnv) == "1" {
+	// Fuzzing workers are children too: they start with -test flags.
+	if os.Getenv(actuatorEnv) == "1" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
 		os.Exit(actuator(os.Args[1:]))
 	}
 	os.Setenv(actuatorEnv, "1")

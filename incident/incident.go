@@ -93,8 +93,11 @@ type Finding struct {
 // IsOpen reports whether the incident is open.
 func (inc *Incident) IsOpen() bool { return inc.Status == Open }
 
-// HasEndpoint reports whether ep is one of the incident's endpoints.
-func (inc *Incident) HasEndpoint(ep string) bool { return slices.Contains(inc.Endpoints, ep) }
+// HasEndpoint reports whether ep is one of the incident's endpoints
+// (host names compare without regard to case).
+func (inc *Incident) HasEndpoint(ep string) bool {
+	return slices.ContainsFunc(inc.Endpoints, func(e string) bool { return strings.EqualFold(e, ep) })
+}
 
 // HasAlert reports whether the alert id is attached.
 func (inc *Incident) HasAlert(id string) bool { return slices.Contains(inc.Alerts, id) }
@@ -305,6 +308,9 @@ func (m *Manager) Open(ctx context.Context, req Request) (Incident, error) {
 	byID := make(map[string]*alert.Alert, len(all))
 	for i := range all {
 		byID[all[i].ID] = &all[i]
+	}
+	for i, ep := range eps {
+		eps[i] = spelled(ep, all)
 	}
 
 	m.mu.Lock()
@@ -601,13 +607,17 @@ func (m *Manager) SetTitle(ctx context.Context, id, title, who string) (Incident
 // AddEndpoints adds endpoints to an open incident; their free alerts
 // attach at the next Sync.
 func (m *Manager) AddEndpoints(ctx context.Context, id string, endpoints []string, who string) (Incident, error) {
+	all, err := m.st.Alerts()
+	if err != nil {
+		return Incident{}, fmt.Errorf("incident: %w", err)
+	}
 	var eps []string
 	for _, e := range endpoints {
 		ep, err := NormalizeEndpoint(e)
 		if err != nil {
 			return Incident{}, err
 		}
-		eps = appendNew(eps, ep)
+		eps = appendNew(eps, spelled(ep, all))
 	}
 	return m.update(ctx, id, func(inc *Incident, _ time.Time) (audit.Record, error) {
 		if !inc.IsOpen() {
@@ -698,7 +708,7 @@ func (m *Manager) who(who string) string {
 
 // NormalizeEndpoint checks an endpoint as a person types it and returns
 // the form alerts use: an IP address (IPv4-mapped addresses unmapped), or
-// a lower-case host name.
+// a host name.
 func NormalizeEndpoint(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if a, err := netip.ParseAddr(s); err == nil {
@@ -710,7 +720,18 @@ func NormalizeEndpoint(s string) (string, error) {
 	if !hostRE.MatchString(s) || len(s) > 253 {
 		return "", fmt.Errorf("incident: endpoint %q is neither an IP address nor a host name", clip(s, 80))
 	}
-	return strings.ToLower(s), nil
+	return s, nil
+}
+
+// spelled returns ep as the alerts spell it: a host name typed in another
+// case takes the alerts' spelling, which the store's timelines use.
+func spelled(ep string, alerts []alert.Alert) string {
+	for i := range alerts {
+		if a := alerts[i].Endpoint; a != ep && strings.EqualFold(a, ep) {
+			return a
+		}
+	}
+	return ep
 }
 
 var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)

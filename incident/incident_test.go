@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -297,7 +298,7 @@ func TestNormalizeEndpoint(t *testing.T) {
 		"10.0.10.31":        "10.0.10.31",
 		" ::ffff:10.0.0.1":  "10.0.0.1",
 		"2001:db8::1":       "2001:db8::1",
-		"PC-011":            "pc-011",
+		"PC-011":            "PC-011",
 		"fs01.corp.local.":  "fs01.corp.local.",
 		"fe80::1%eth0":      "",
 		"1.2.3.4; rm -rf /": "",
@@ -336,5 +337,65 @@ func TestIDsCountPerDay(t *testing.T) {
 	want := []string{"INC-20261122-01", "INC-20261122-02", "INC-20261123-01"}
 	if !slices.Equal(got, want) {
 		t.Errorf("ids = %v, want %v", got, want)
+	}
+}
+
+func TestHostNameEndpoints(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, t.TempDir(), false)
+	a := mkAlert("S-ERRORS", "WS-ACCOUNTING", "", t0) // an endpoint known only by name
+	if err := e.st.PutAlerts([]alert.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := e.m.Open(ctx, incident.Request{Endpoints: []string{"ws-accounting"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(inc.Endpoints, []string{"WS-ACCOUNTING"}) || !reflect.DeepEqual(inc.Alerts, []string{a.ID}) {
+		t.Errorf("incident on a host name typed in lower case: endpoints %v, alerts %v", inc.Endpoints, inc.Alerts)
+	}
+}
+
+func TestConcurrentChanges(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, t.TempDir(), false)
+	inc, err := e.m.Open(ctx, incident.Request{Endpoints: []string{"10.0.10.31"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ph := range e.m.Checklist(&inc).Phases[:3] {
+		for _, r := range ph.Roles {
+			for _, it := range r.Items {
+				ids = append(ids, it.Action.ID)
+			}
+		}
+	}
+	errs := make(chan error, 2*len(ids))
+	for i, id := range ids {
+		go func() {
+			_, err := e.m.Check(ctx, inc.ID, incident.Mark{Action: id, State: incident.Done, Note: strconv.Itoa(i)})
+			errs <- err
+		}()
+		go func() {
+			a := mkAlert("N-APP", "10.0.10.31", strconv.Itoa(i), t0.Add(time.Duration(i)*time.Second))
+			err := e.st.PutAlerts([]alert.Alert{a})
+			if err == nil {
+				_, err = e.m.SyncStore(ctx)
+			}
+			errs <- err
+		}()
+	}
+	for range 2 * len(ids) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	got, err := e.m.Get(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Checks) != len(ids) || len(got.Alerts) != len(ids) {
+		t.Errorf("after concurrent changes: %d of %d checks, %d of %d alerts", len(got.Checks), len(ids), len(got.Alerts), len(ids))
 	}
 }
