@@ -22,6 +22,7 @@ import (
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/intel"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -51,6 +52,7 @@ type App struct {
 	Env       *detect.Env
 	Engine    *detect.Engine // nil when read-only
 	Allow     *detect.AllowList
+	Intel     *intel.Set // nil without IOC lists
 	Formats   []parse.Format
 	Log       *slog.Logger
 	opts      Options
@@ -267,6 +269,9 @@ func (a *App) Live(ctx context.Context, sources []ingest.FollowSource, ready fun
 		}
 		return a.Engine.Follow(gctx, sub.Events)
 	})
+	if a.Intel != nil {
+		g.Go(func() error { return a.Intel.Watch(gctx, time.Minute) })
+	}
 	g.Go(func() error {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

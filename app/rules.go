@@ -4,16 +4,25 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/category"
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/detect/composite"
+	"github.com/mamori-soc/mamori/detect/matching"
+	"github.com/mamori-soc/mamori/detect/normal"
 	"github.com/mamori-soc/mamori/detect/statistical"
 	"github.com/mamori-soc/mamori/geo"
+	"github.com/mamori-soc/mamori/intel"
 )
 
-// Factories returns every rule implementation.
+// Factories returns every rule implementation: the matching, normal-
+// business, statistical and composite families.
 func Factories() []detect.Factory {
 	var fs []detect.Factory
+	fs = append(fs, matching.Factories()...)
+	fs = append(fs, normal.Factories()...)
 	fs = append(fs, statistical.Factories()...)
+	fs = append(fs, composite.Factories()...)
 	return fs
 }
 
@@ -24,6 +33,27 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 // not configured say so in `mamori rules`; one that is configured but
 // cannot be read is an error (a typo must not silently switch a rule off).
 func (a *App) loadOptional() error {
+	if len(a.Config.IOC) > 0 {
+		set, err := intel.Load(a.Config.IOC...)
+		if err != nil {
+			return fmt.Errorf("ioc: %w", err)
+		}
+		for _, p := range set.Problems() {
+			a.Log.Warn("IOC list problem", "list", p.List, "reason", p.Reason)
+		}
+		a.Env.Intel = set
+		a.Intel = set
+	}
+	if len(a.Config.DDNS) > 0 {
+		zones, problems, err := intel.LoadZones(a.Config.DDNS...)
+		if err != nil {
+			return fmt.Errorf("ddns: %w", err)
+		}
+		for _, p := range problems {
+			a.Log.Warn("dynamic-DNS list problem", "list", p.List, "reason", p.Reason)
+		}
+		a.Env.Zones = map[string]*catalog.DomainSet{catalog.ListDynamicDNS: zones}
+	}
 	if p := a.Config.GeoIP; p != "" {
 		db, err := geo.Open(p)
 		if err != nil {

@@ -8,15 +8,37 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv("MAMORI_CPUPROFILE"))
 	err := newRootCmd().ExecuteContext(ctx)
+	stopProfile()
 	stop()
 	os.Exit(exitCode(err))
+}
+
+// startProfile writes a CPU profile to path when set (for developers:
+// MAMORI_CPUPROFILE=cpu.out mamori ingest ...; go tool pprof cpu.out).
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mamori: profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "mamori: profile:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // exitError carries an exit status chosen by a command.
