@@ -214,7 +214,7 @@ func TestReportMakesHostileTextSafe(t *testing.T) {
 	im := incident.New(st, log, cat, incident.Options{})
 	at := time.Date(2026, 3, 4, 1, 0, 0, 0, time.UTC)
 	a := alert.Alert{ID: "x1", Rule: "N-APP", Title: "odd app", Endpoint: "10.0.10.5", FirstSeen: at, LastSeen: at, Severity: alert.Medium,
-		Summary: "user agent \x1b]0;owned\a<script>alert(1)</script> [click](http://evil.example)",
+		Summary:  "user agent \x1b]0;owned\a<script>alert(1)</script> [click](http://evil.example)",
 		Evidence: []alert.Evidence{{Time: at, File: "/var/log/squid/access.log", Offset: 7, Raw: "ua=\x1b[2J\x1b[31mred <img src=x>"}}}
 	if err := st.PutAlerts([]alert.Alert{a}); err != nil {
 		t.Fatal(err)
