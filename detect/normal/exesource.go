@@ -90,7 +90,7 @@ func (e *exeSource) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	}
 	usual, baseline := e.prof.Usual(in.id, in.segment, dest)
-	if usual || common(e.env, dest) {
+	if usual || common(e.env, dest) || ev.Kind == event.KindHTTP && e.twice(ev) {
 		return
 	}
 	score, kind, kindJA := 0.6, "", ""

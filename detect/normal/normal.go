@@ -56,11 +56,6 @@ func Factories() []detect.Factory {
 // finding per connection.
 const reportEvery = 5 * time.Minute
 
-// Default bounds shared by the set baselines (detect.SetProfile keeps at
-// most this many values per endpoint; an endpoint with more is too varied
-// to judge).
-const defaultMaxValues = 256
-
 // rule is what every detector of the package shares: its id, the
 // environment, a cache of endpoint facts, the repeat limiter and how many
 // events it learned from.
@@ -76,6 +71,10 @@ type rule struct {
 	// proxyLog is the time of the newest proxy-log event seen.
 	proxyLog time.Time
 	tlds     map[string]bool // top-level label → is an internet TLD
+	// requests are the qualifying requests seen lately, by endpoint,
+	// method and URL, so that a request logged by both the proxy and a
+	// sensor counts once.
+	requests *detect.LRU[string, time.Time]
 }
 
 func newRule(id string, env *detect.Env) rule {
@@ -125,6 +124,20 @@ func (r *rule) internetName(host string) bool {
 	}
 	r.tlds[strings.Clone(tld)] = v
 	return v
+}
+
+// twice reports whether ev is a request the rule already saw in the last
+// two minutes from another log (the proxy's line comes when the request
+// ends, the sensor's when it starts). Call it only for events that
+// qualify: it allocates a key.
+func (r *rule) twice(ev *event.Event) bool {
+	if r.requests == nil {
+		r.requests = detect.NewLRU[string, time.Time](4096)
+	}
+	k := ev.EndpointID() + " " + ev.Method + " " + ev.URL
+	prev, ok := r.requests.Get(k)
+	r.requests.Put(k, ev.Time)
+	return ok && absDur(ev.Time.Sub(prev)) <= 2*time.Minute
 }
 
 // Rule returns the catalog id.
@@ -396,9 +409,6 @@ func durText(d time.Duration) string {
 	}
 	return d.String()
 }
-
-// ratio formats a share for Details.
-func ratio(n, total int) string { return fmt.Sprintf("%d/%d", n, total) }
 
 // clip shortens attacker-controlled text for summaries.
 func clip(s string, n int) string {

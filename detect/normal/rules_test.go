@@ -676,3 +676,26 @@ func TestNoDNSScoresSharedAddressesLower(t *testing.T) {
 		t.Fatalf("scores %v", score)
 	}
 }
+
+// TestOneDownloadTwoLogs checks that a download the proxy and a sensor
+// both logged counts once.
+func TestOneDownloadTwoLogs(t *testing.T) {
+	learn := each(officePCs, func(i int, ep string) *event.Event {
+		return proxied(at(time.Duration(i)*time.Minute), ep, "GET", "http://download.windowsupdate.com/a.exe", "89.160.20.140", "Microsoft BITS/7.8", "application/octet-stream", 200)
+	})
+	url := "http://files.example.net/s/invoice.pdf.exe"
+	sensor := sensorHTTP(day2(0), pc1, proxyHost, 3128, "GET", "files.example.net", url, chrome124)
+	sensor.ContentType = "application/x-dosexec"
+	fs := run(t, newExeSource, testEnv(t), ruleCase{learn: learn, observe: []*event.Event{
+		sensor,
+		proxied(day2(2*time.Second), pc1, "GET", url, "81.2.69.151", chrome124, "application/octet-stream", 200),
+		proxied(day2(time.Hour), pc1, "GET", url, "81.2.69.151", chrome124, "application/octet-stream", 200), // fetched again later
+	}})
+	n := 0
+	for _, f := range fs {
+		n += max(f.Count, 1)
+	}
+	if n != 2 {
+		t.Fatalf("%d downloads counted, want 2: %+v", n, fs)
+	}
+}

@@ -185,7 +185,7 @@ func (u *uploadType) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	}
 	usual, why := u.prof.Usual(s.in.id, s.in.segment, s.typ)
-	if usual {
+	if usual || ev.Kind == event.KindHTTP && u.twice(ev) {
 		return
 	}
 	dest := site(s.host)
