@@ -505,7 +505,7 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	}
 	name := a.Severity.String()
 	if !wide {
-		name = [...]string{"info", "low", "med", "high", "crit"}[min(int(a.Severity), 4)]
+		name = style.SevShort(a.Severity)
 	}
 	sev := style.SevMark(a.Severity) + " " + name
 	if a.Acked {

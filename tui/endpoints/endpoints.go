@@ -371,7 +371,7 @@ func (m Model) View() string {
 		{Title: T("endpoint"), Width: 15},
 		{Title: T("host"), Width: 12, Flex: 1},
 		{Title: T("segment"), Width: 9},
-		{Title: T("risk"), Width: 9},
+		{Title: T("risk"), Width: 6},
 		{Title: T("alerts"), Width: 6, Right: true},
 		{Title: T("phases"), Width: 6},
 		{Title: T("last seen"), Width: 11},
@@ -384,7 +384,7 @@ func (m Model) View() string {
 		e := &m.rows[i]
 		risk, riskStyle := "-", m.st.Muted
 		if e.HasAlerts {
-			risk, riskStyle = style.SevMark(e.Worst)+" "+e.Worst.String(), m.st.Sev(e.Worst)
+			risk, riskStyle = style.SevMark(e.Worst)+" "+style.SevShort(e.Worst), m.st.Sev(e.Worst)
 		}
 		var match []int
 		if i < len(m.matches) {

@@ -100,6 +100,12 @@ func SevMark(sev alert.Severity) string {
 	return [...]string{"·", "○", "◆", "▲", "■"}[min(int(sev), 4)]
 }
 
+// SevShort is a severity's name in four letters at most, for narrow
+// columns.
+func SevShort(sev alert.Severity) string {
+	return [...]string{"info", "low", "med", "high", "crit"}[min(int(sev), 4)]
+}
+
 // Phases renders the six attack phases as a strip of digits: reached ones
 // emphasised, the others as a dot ("·23·56"). Digits keep one cell each in
 // every terminal, which the circled ①…⑥ do not.
