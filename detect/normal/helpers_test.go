@@ -203,6 +203,7 @@ type wantFinding struct {
 	endpoint, peer, key string
 	summary             []string // substrings of the summary
 	minScore            float64
+	count               int // when set, the occurrences all findings count
 }
 
 // run builds the rule, feeds it the case and returns its findings
@@ -262,6 +263,15 @@ func check(t *testing.T, f func(detect.Params, *detect.Env) detect.Detector, env
 			}
 			if f.Score < w.minScore {
 				t.Errorf("score %.2f, want at least %.2f", f.Score, w.minScore)
+			}
+			if w.count > 0 {
+				n := 0
+				for _, f := range fs {
+					n += max(f.Count, 1)
+				}
+				if n != w.count {
+					t.Errorf("%d occurrences counted, want %d", n, w.count)
+				}
 			}
 		})
 	}

@@ -85,11 +85,11 @@ func newRule(id string, env *detect.Env) rule {
 func (r *rule) ready() bool { return r.learnt > 0 }
 
 // sensorCopy reports whether ev is a sensor's view (Zeek, Suricata) of a
-// request the client sent to an internal proxy while the proxy's own log
-// is being read: the proxy log has the same request, and rules that need
+// request the client sent to an internal proxy, or of the TLS handshake
+// inside its tunnel, while the proxy's own log is being read: the proxy log has the same request, and rules that need
 // nothing more than it has skip the copy rather than count it twice.
 func (r *rule) sensorCopy(ev *event.Event) bool {
-	if ev.Kind != event.KindHTTP {
+	if ev.Kind != event.KindHTTP && ev.Kind != event.KindTLS {
 		return false
 	}
 	if proxyLog(ev) {

@@ -223,6 +223,19 @@ func TestCategory(t *testing.T) {
 			learn:   browsing(),
 			observe: []*event.Event{proxied(day2(0), pc1, "CONNECT", "unknown.example.org:443", "81.2.69.151", chrome124, "", 200)},
 		},
+		"the sensor's view of a proxied handshake": {
+			learn: browsing(),
+			observe: []*event.Event{
+				proxied(day2(0), pc1, "CONNECT", "files.example.net:443", "81.2.69.151", chrome124, "", 200),
+				enrich(&event.Event{Time: day2(time.Second), Kind: event.KindTLS, Format: "zeek.ssl", SrcIP: addr(pc1), DstIP: addr(proxyHost), DstPort: 3128, Domain: "files.example.net"}),
+			},
+			want: &wantFinding{endpoint: pc1, peer: "example.net", key: "file-sharing", count: 1},
+		},
+		"a handshake the sensor saw going direct": {
+			learn:   browsing(),
+			observe: []*event.Event{enrich(&event.Event{Time: day2(0), Kind: event.KindTLS, Format: "zeek.ssl", SrcIP: addr(pc2), DstIP: addr("81.2.69.151"), DstPort: 443, Domain: "files.example.net"})},
+			want:    &wantFinding{endpoint: pc2, peer: "example.net", key: "file-sharing"},
+		},
 		"a denied visit counts": {
 			learn:   browsing(),
 			observe: []*event.Event{proxied(day2(0), pc3, "CONNECT", "shop.example.com:443", "", chrome124, "", 403)},
@@ -251,6 +264,10 @@ func TestPort(t *testing.T) {
 		"NTP like two colleagues": {
 			learn:   learn,
 			observe: []*event.Event{conn(day2(0), pc3, "89.160.20.112", 123, "udp", event.ActionDeny)},
+		},
+		"the newcomer's NTP like colleagues": {
+			learn:   learn,
+			observe: []*event.Event{conn(day2(0), newcomer, "89.160.20.112", 123, "udp", event.ActionDeny)},
 		},
 		"the proxy on its clients' behalf": {
 			learn:   learn,
