@@ -282,6 +282,8 @@ type Request struct {
 
 // Open creates an incident from alerts, endpoints or both, attaches every
 // alert of its endpoints not yet in another incident, and returns it.
+// An *audit.MirrorError comes with the incident: it was opened and
+// audited in the store, only the mirror file missed the record.
 func (m *Manager) Open(ctx context.Context, req Request) (Incident, error) {
 	if err := m.writable(); err != nil {
 		return Incident{}, err
@@ -353,16 +355,15 @@ func (m *Manager) Open(ctx context.Context, req Request) (Incident, error) {
 	}
 	rec := audit.Record{Kind: audit.KindIncident, Action: "opened", Incident: inc.ID, Who: who, Note: req.Note,
 		Fields: map[string]string{"title": inc.Title, "endpoints": strings.Join(inc.Endpoints, ","), "alerts": strings.Join(inc.Alerts, ",")}}
-	if _, aerr := m.log.Append(ctx, rec); !audit.Stored(aerr) {
+	_, warn := m.log.Append(ctx, rec)
+	if !audit.Stored(warn) {
 		_ = m.st.Delete(store.Incidents, inc.ID)
-		return Incident{}, fmt.Errorf("incident %s not opened: %w", inc.ID, aerr)
-	} else if aerr != nil {
-		err = aerr
+		return Incident{}, fmt.Errorf("incident %s not opened: %w", inc.ID, warn)
 	}
-	if merr := m.markAlerts(inc.ID, inc.Alerts, byID); merr != nil && err == nil {
-		err = merr
+	if err := m.markAlerts(inc.ID, inc.Alerts, byID); err != nil && warn == nil {
+		warn = err
 	}
-	return inc, err
+	return inc, warn
 }
 
 func defaultTitle(inc *Incident, byID map[string]*alert.Alert) string {
@@ -651,15 +652,15 @@ func (m *Manager) Attach(ctx context.Context, id string, alertIDs []string, who 
 	for i := range all {
 		byID[all[i].ID] = &all[i]
 	}
-	incs, err := m.List(ctx)
-	if err != nil {
-		return Incident{}, err
-	}
-	owner := owners(incs)
 	inc, err := m.update(ctx, id, func(inc *Incident, _ time.Time) (audit.Record, error) {
 		if !inc.IsOpen() {
 			return audit.Record{}, ErrClosed
 		}
+		incs, err := m.List(ctx) // under the lock: no other change runs
+		if err != nil {
+			return audit.Record{}, err
+		}
+		owner := owners(incs)
 		var added []string
 		for _, aid := range alertIDs {
 			a := byID[aid]

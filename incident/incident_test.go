@@ -399,3 +399,47 @@ func TestConcurrentChanges(t *testing.T) {
 		t.Errorf("after concurrent changes: %d of %d checks, %d of %d alerts", len(got.Checks), len(ids), len(got.Alerts), len(ids))
 	}
 }
+
+// failingAudit is a store whose audit log cannot be written.
+type failingAudit struct{ *store.Store }
+
+func (failingAudit) AppendAudit(any) (uint64, error) { return 0, store.ErrDiskFull }
+
+func TestChangesNeedTheirAuditRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	inc, err := e.m.Open(ctx, incident.Request{Endpoints: []string{"10.0.10.31"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := catalog.Load()
+
+	// The audit log cannot be written: nothing changes.
+	broken := audit.Open(failingAudit{e.st}, audit.Options{User: "u"})
+	m := incident.New(e.st, broken, cat, incident.Options{})
+	if _, err := m.Check(ctx, inc.ID, incident.Mark{Action: "A.it-admin.triage", State: incident.Done}); !errors.Is(err, store.ErrDiskFull) {
+		t.Errorf("check without audit: %v", err)
+	}
+	if _, err := m.Open(ctx, incident.Request{Endpoints: []string{"10.0.10.32"}}); !errors.Is(err, store.ErrDiskFull) {
+		t.Errorf("open without audit: %v", err)
+	}
+	if got, _ := e.m.Get(ctx, inc.ID); len(got.Checks) != 0 {
+		t.Errorf("the unaudited check stayed: %+v", got.Checks)
+	}
+	if list, _ := e.m.List(ctx); len(list) != 1 {
+		t.Errorf("the unaudited incident stayed: %d incidents", len(list))
+	}
+
+	// Only the mirror file cannot be written: the change stands, with a warning.
+	mirrorless := audit.Open(e.st, audit.Options{User: "u", Mirror: filepath.Join(dir, "audit.jsonl", "x")})
+	m = incident.New(e.st, mirrorless, cat, incident.Options{})
+	got, err := m.Check(ctx, inc.ID, incident.Mark{Action: "A.it-admin.triage", State: incident.Done})
+	var me *audit.MirrorError
+	if !errors.As(err, &me) || got.Checks["A.it-admin.triage"].State != incident.Done {
+		t.Errorf("check with a broken mirror: %v, %+v", err, got.Checks)
+	}
+	if stored, _ := e.m.Get(ctx, inc.ID); stored.Checks["A.it-admin.triage"].State != incident.Done {
+		t.Error("the check was not kept")
+	}
+}
