@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +134,32 @@ func TestDemo(t *testing.T) {
 					rule, step.Endpoint, step.Host, rulesOn(alerts, step.Endpoint.String()))
 			} else {
 				t.Logf("step %-18s %-13s %s: %s", step.Name, rule, a.Severity, a.Summary)
+				if strings.HasPrefix(rule, "M-") && a.Phase != step.Phase {
+					t.Errorf("step %s: %s says phase %d, the step is phase %d", step.Name, rule, a.Phase, step.Phase)
+				}
+			}
+		}
+	}
+
+	// Every step of a kill chain is a step of the story: the phase it
+	// names happened on that endpoint then.
+	for _, a := range alerts {
+		if a.Rule != composite.RuleKillChain {
+			continue
+		}
+		for n := 1; n <= 6; n++ {
+			link, ok := a.Details["phase_"+strconv.Itoa(n)]
+			if !ok {
+				continue
+			}
+			_, when, _ := strings.Cut(link, " at ")
+			at, err := time.Parse(time.RFC3339, when)
+			if err != nil {
+				t.Errorf("kill chain on %s: phase %d %q", a.Endpoint, n, link)
+				continue
+			}
+			if !storyHas(story, a.Endpoint, n, at) {
+				t.Errorf("kill chain on %s: phase %d (%s) is no step of the story", a.Endpoint, n, link)
 			}
 		}
 	}
@@ -195,6 +223,21 @@ func find(alerts []alert.Alert, rule string, step demo.Step) (alert.Alert, bool)
 		return a, true
 	}
 	return alert.Alert{}, false
+}
+
+// storyHas reports whether the story has a step of phase on endpoint going
+// on at t: begun at most a minute after t and, unless it repeats until the
+// end, at most an hour before.
+func storyHas(s demo.Scenario, endpoint string, phase int, t time.Time) bool {
+	for _, st := range s.Steps {
+		if st.Phase != phase || st.Endpoint.String() != endpoint || st.Time.After(t.Add(time.Minute)) {
+			continue
+		}
+		if st.Every != 0 || !t.After(st.Time.Add(time.Hour)) {
+			return true
+		}
+	}
+	return false
 }
 
 func rulesOn(alerts []alert.Alert, endpoint string) []string {

@@ -240,7 +240,7 @@ func (d *doubleExt) emit(ev *event.Event, name, where string, dis disguised, em 
 		score = 0.8
 	}
 	phase := 0
-	if ev.SrcIP.IsValid() && ev.DstIP.IsValid() && d.env.Internal(ev.SrcIP) && d.env.Internal(ev.DstIP) {
+	if lateralTransfer(d.env, ev) {
 		phase = phaseSpread // carried from one office machine to another
 	}
 	f := detect.Finding{

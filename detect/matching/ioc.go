@@ -284,8 +284,8 @@ func (d *iocURL) Observe(ev *event.Event, em *detect.Emitter) {
 }
 
 // iocHash is M-IOC-HASH: a file seen on the wire or on a share whose
-// hash is listed. A file carried from one office machine to another is
-// spreading (phase 4).
+// hash is listed. A file carried from one office machine to another over
+// SMB is spreading (phase 4).
 type iocHash struct{ env *detect.Env }
 
 func newIOCHash(_ detect.Params, env *detect.Env) detect.Detector { return &iocHash{env: env} }
@@ -320,7 +320,7 @@ func (d *iocHash) Observe(ev *event.Event, em *detect.Emitter) {
 	if p := ev.Peer(); peer == "" && p.IsValid() {
 		peer = p.String()
 	}
-	internal := ev.SrcIP.IsValid() && ev.DstIP.IsValid() && d.env.Internal(ev.SrcIP) && d.env.Internal(ev.DstIP)
+	internal := lateralTransfer(d.env, ev)
 	short := strings.ToLower(ev.FileHash)
 	if len(short) > 16 {
 		short = short[:16] + "…"

@@ -116,6 +116,9 @@ func TestIOCRules(t *testing.T) {
 		"hash: copied to another office machine is spreading": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: pc2,
 			FileName: "abcd.exe", FileHash: "44d88612fea8a8f36de82e1278abb02f", Service: "smb"}},
 			want{endpoint: pc1.String(), peer: pc2.String(), key: "44d88612fea8a8f36de82e1278abb02f", summary: []string{"another office machine"}, phase: phaseSpread}},
+		"hash: download through the office proxy is no spreading": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: proxy,
+			FileName: "update.exe", FileHash: "44d88612fea8a8f36de82e1278abb02f", Service: "http"}},
+			want{endpoint: pc1.String(), peer: proxy.String(), key: "44d88612fea8a8f36de82e1278abb02f", summary: []string{"received \"update.exe\" from 10.0.20.3"}}},
 		"hash: unlisted file": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: ip("192.0.2.50"),
 			FileName: "setup.exe", FileHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}, want{}},
 	}

@@ -264,3 +264,12 @@ func baseName(p string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// lateralTransfer reports whether a file event is a transfer between two
+// office machines over SMB: spreading (phase 4). A download the sensor sees
+// between a PC and the office's proxy is internal on both sides too, but is
+// no such thing.
+func lateralTransfer(env *detect.Env, ev *event.Event) bool {
+	smb := ev.Kind == event.KindSMB || strings.EqualFold(ev.Service, "smb")
+	return smb && ev.SrcIP.IsValid() && ev.DstIP.IsValid() && env.Internal(ev.SrcIP) && env.Internal(ev.DstIP)
+}
