@@ -22,10 +22,10 @@ import (
 // hides the server's address, so CONNECT lines count by host name), the
 // name of a DNS lookup, or the external address of a connection. For each
 // endpoint → destination pair the detector keeps the times and sizes of
-// its contacts (events less than BurstGap apart are one contact: Squid and
+// its contacts (events less than burst_gap apart are one contact: Squid and
 // Zeek log the same request, a check-in is often a request or two). Every
-// Every of event time it scores the pairs that had new contacts over the
-// last Window:
+// `every` of event time it scores the pairs that had new contacts over the
+// last `window`:
 //
 //   - interval regularity: Bowley skewness and median absolute deviation
 //     of the intervals, after folding intervals close to 2, 3 or 4 times
@@ -35,11 +35,11 @@ import (
 //   - coverage: how long the rhythm has held, how many of the expected
 //     beats came, and how evenly they spread over the hours they span.
 //
-// A pair scoring at least MinScore with at least MinContacts contacts is
-// reported. A destination most endpoints reach is normal business
+// A pair scoring at least min_score with at least min_contacts contacts
+// is reported (the names are the rule's settings). A destination most endpoints reach is normal business
 // (update checks, antivirus, telemetry): such pairs are skipped outright,
 // not reported at info, because the alert list is for what needs a look
-// and one skipped alert per PC and update service would bury it. A
+// and an info alert per PC and update service would bury it. A
 // destination whose site category (when a category list is configured) is
 // a known update or telemetry service is reported at info with a low
 // score, so it never rises above low. The machines that relay others'
@@ -60,7 +60,7 @@ type Beacon struct {
 	benign      map[string]bool
 
 	pairs   *detect.LRU[pairKey, *pair]
-	dirty   []pairKey
+	dirty   []*pair   // pairs with contacts not yet scored
 	next    time.Time // next evaluation
 	scratch scratch
 }
@@ -98,6 +98,7 @@ type contact struct {
 
 // pair is the state of one endpoint → destination pair.
 type pair struct {
+	key      pairKey
 	base     int64     // unix seconds the contact times count from
 	contacts []contact // a ring of the latest contacts once full
 	head     int       // index of the oldest contact when the ring is full
@@ -105,8 +106,8 @@ type pair struct {
 	total    int       // contacts ever seen
 	host     string
 	dirty    bool
-	// The first and the latest contact's events, kept once the pair has
-	// half the contacts it needs (most pairs never do).
+	// Evidence, kept once the pair has half the contacts it needs (most
+	// pairs never do): the event that got it there, and the latest.
 	ev *[2]evidence
 }
 
@@ -154,6 +155,7 @@ func NewBeacon(p detect.Params, env *detect.Env) detect.Detector {
 	for _, c := range p.Strings("benign_categories", defaultBenignCategories) {
 		b.benign[strings.ToLower(c)] = true
 	}
+	b.pairs.OnEvict = func(_ pairKey, p *pair) { p.dirty = false } // forgotten: not scored
 	return b
 }
 
@@ -202,7 +204,7 @@ func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 		// The key outlives the event: its strings must not keep the
 		// event's line alive.
 		k.host, k.name = strings.Clone(k.host), strings.Clone(k.name)
-		p = &pair{base: at.Unix(), first: at.Unix(), host: strings.Clone(ev.Host), contacts: make([]contact, 0, 4)}
+		p = &pair{key: k, base: at.Unix(), first: at.Unix(), host: strings.Clone(ev.Host), contacts: make([]contact, 0, 4)}
 		b.pairs.Put(k, p)
 	}
 	p.add(at.Unix(), ev.BytesIn+ev.BytesOut, b.burstGap, b.maxContacts)
@@ -214,7 +216,7 @@ func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 	}
 	if !p.dirty {
 		p.dirty = true
-		b.dirty = append(b.dirty, k)
+		b.dirty = append(b.dirty, p)
 	}
 }
 
@@ -284,8 +286,9 @@ func (p *pair) add(t, n int64, gap int64, maxContacts int) {
 	p.head = (p.head + 1) % len(p.contacts)
 }
 
-// rebase drops every contact (a pair silent for over a century of
-// seconds) and counts from t.
+// rebase drops every contact and counts from t: a pair's times are
+// kept as 32-bit seconds from its base, and a contact 136 years later
+// (a broken timestamp) cannot be.
 func (p *pair) rebase(t int64) {
 	p.base = t
 	p.contacts = p.contacts[:0]
@@ -310,7 +313,7 @@ func satAdd(a uint32, n int64) uint32 {
 	return uint32(s)
 }
 
-// Tick implements detect.Ticker: every Every it scores the pairs with new
+// Tick implements detect.Ticker: every `every` it scores the pairs with new
 // contacts and forgets pairs silent for a whole window.
 func (b *Beacon) Tick(now time.Time, em *detect.Emitter) {
 	if b.next.IsZero() {
@@ -330,17 +333,17 @@ func (b *Beacon) Finish(now time.Time, em *detect.Emitter) { b.evaluate(now, em)
 
 func (b *Beacon) evaluate(now time.Time, em *detect.Emitter) {
 	dirty := b.dirty
-	b.dirty = b.dirty[:0]
-	for _, k := range dirty {
-		p, ok := b.pairs.Peek(k)
-		if !ok || !p.dirty {
-			continue
+	b.dirty = b.dirty[:0] // reused: nothing is marked while scoring
+	for _, p := range dirty {
+		if !p.dirty {
+			continue // forgotten since
 		}
 		p.dirty = false
-		if f, ok := b.score(k, p, now); ok {
+		if f, ok := b.score(p.key, p, now); ok {
 			em.Emit(f)
 		}
 	}
+	clear(dirty) // let forgotten pairs go
 }
 
 // sweep forgets pairs whose last contact left the window.

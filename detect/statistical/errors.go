@@ -16,7 +16,8 @@ import (
 )
 
 // Errors is S-ERRORS: error responses piling up for one endpoint in a
-// short window. It counts, each over a sliding Window:
+// short window. It counts, each over a sliding `window` (the names are
+// the rule's settings):
 //
 //   - failed logins (sshd, Zeek ssh/ntlm/kerberos) per actor and target:
 //     brute force (many tries), password spraying (many accounts from one
@@ -31,7 +32,7 @@ import (
 // target (a server brute-forced from the internet; sshd names the server
 // by its host name when the inventory does not know its address).
 //
-// A window must reach the class's minimum and also Factor times the
+// A window must reach the class's minimum and also baseline_factor times the
 // busiest window the endpoint had while the baseline was learned (an
 // endpoint that always has some 404s). The rule is a detect.Learner for
 // that part only: while learning it still counts and reports (the
@@ -53,7 +54,8 @@ type Errors struct {
 
 	states   *detect.LRU[errKey, *errState]
 	dirty    []errKey
-	baseline map[string]uint32 // "endpoint class" → busiest window while learning
+	baseline map[string]uint32 // "endpoint class service" → busiest window while learning
+	learning bool              // the last event came through Learn
 }
 
 // Error classes.
@@ -106,9 +108,9 @@ type bucket struct {
 
 // errState is a key's sliding window and its current burst.
 type errState struct {
-	buckets []bucket            // ring indexed by minute
-	values  map[string]struct{} // the burst's users, names, sites or destinations
-	more    bool                // values reached its cap: there are more
+	buckets []bucket         // ring indexed by minute
+	values  map[string]int64 // the burst's users, names, sites or destinations, by the minute last tried
+	more    bool             // values reached its cap: there are more
 	host    string
 	// The current burst: from its first error to its last, with no gap
 	// longer than the window; its counts are a bucket's, summed.
@@ -117,7 +119,6 @@ type errState struct {
 	firstEv, lastEv evidence
 	success         *login // a success after the failures
 	reported        bool
-	learned         bool // errors of the window came while learning
 	dirty           bool
 }
 
@@ -191,11 +192,17 @@ func (*Errors) Params() []detect.Param {
 }
 
 // Observe implements detect.Detector.
-func (e *Errors) Observe(ev *event.Event, _ *detect.Emitter) { e.record(ev, false) }
+func (e *Errors) Observe(ev *event.Event, _ *detect.Emitter) {
+	e.learning = false
+	e.record(ev)
+}
 
-// Learn implements detect.Learner: it counts as Observe does and marks
-// the windows as learned.
-func (e *Errors) Learn(ev *event.Event) { e.record(ev, true) }
+// Learn implements detect.Learner: it counts as Observe does; the windows
+// judged meanwhile that are not reported teach the baseline.
+func (e *Errors) Learn(ev *event.Event) {
+	e.learning = true
+	e.record(ev)
+}
 
 // Baseline implements detect.Learner.
 func (e *Errors) Baseline() any { return e.baseline }
@@ -211,15 +218,20 @@ func (e *Errors) Restore(b []byte) error {
 }
 
 // record counts one event into its key's window.
-func (e *Errors) record(ev *event.Event, learning bool) {
+func (e *Errors) record(ev *event.Event) {
 	e.relays.note(ev)
 	k, n, value, ok := e.classify(ev)
 	if !ok {
 		return
 	}
-	st := e.states.GetOr(k, func() *errState {
-		return &errState{buckets: make([]bucket, e.minutes), values: map[string]struct{}{}}
-	})
+	st, ok := e.states.Get(k)
+	if !ok {
+		// The key outlives the event: its strings must not keep the
+		// event's line alive.
+		k.host, k.service, k.peerName, k.format = strings.Clone(k.host), strings.Clone(k.service), strings.Clone(k.peerName), strings.Clone(k.format)
+		st = &errState{buckets: make([]bucket, e.minutes), values: map[string]int64{}}
+		e.states.Put(k, st)
+	}
 	if st.host == "" && ev.Host != "" {
 		st.host = strings.Clone(ev.Host)
 	}
@@ -252,14 +264,13 @@ func (e *Errors) record(ev *event.Event, learning bool) {
 	}
 	st.add(n)
 	st.last, st.lastEv = ev.Time, evidenceOf(ev)
-	st.learned = st.learned || learning
 	if value != "" {
-		if _, ok := st.values[value]; !ok {
-			if len(st.values) < maxValues {
-				st.values[strings.Clone(value)] = struct{}{}
-			} else {
-				st.more = true
-			}
+		if _, ok := st.values[value]; ok {
+			st.values[value] = minute
+		} else if len(st.values) < maxValues {
+			st.values[strings.Clone(value)] = minute
+		} else {
+			st.more = true
 		}
 	}
 	st.mark(e, k)
@@ -408,7 +419,7 @@ func (e *Errors) Finish(now time.Time, em *detect.Emitter) { e.evaluate(now, em)
 
 func (e *Errors) evaluate(now time.Time, em *detect.Emitter) {
 	dirty := e.dirty
-	e.dirty = nil
+	e.dirty = e.dirty[:0] // reused: nothing is marked while judging
 	for _, k := range dirty {
 		st, ok := e.states.Peek(k)
 		if !ok || !st.dirty {
@@ -439,10 +450,20 @@ func (e *Errors) judge(k errKey, st *errState, now time.Time) (detect.Finding, b
 	}
 	vs := st.valueList()
 	need, base := e.threshold(k)
-	spray := k.class == clsAuth && len(vs) >= e.minUsers // many accounts from one source
+	// Many accounts from one source within the window is spraying (a
+	// burst can last longer than the window: users of one NAT address
+	// mistyping now and then over a day are not).
+	recent := 0
+	from := now.Unix()/60 - int64(e.minutes) + 1
+	for _, m := range st.values {
+		if m >= from {
+			recent++
+		}
+	}
+	spray := k.class == clsAuth && recent >= e.minUsers
 	fire := errs >= need || spray || (st.reported && st.success != nil)
 	if !fire {
-		if st.learned && len(e.baseline) < errMaxKeys*2 {
+		if e.learning && len(e.baseline) < errMaxKeys*2 {
 			if bk := baseKey(k); uint32(errs) > e.baseline[bk] {
 				e.baseline[bk] = uint32(errs)
 			}

@@ -32,7 +32,7 @@ import (
 // A destination whose every connection failed (Zeek's S0, REJ and the
 // other no-answer states, a firewall deny) counts one and a half: probes
 // into the void are what scanners make. A window must reach the minimum of
-// its shape and Factor times the busiest window the endpoint had while
+// its shape and baseline_factor times the busiest window the endpoint had while
 // the baseline was learned (a file server or the administrator's PC
 // talks to many machines every day); an endpoint with no baseline of its
 // own (a new PC) is judged by the median of its segment's endpoints.
@@ -203,7 +203,7 @@ func (f *Fanout) record(ev *event.Event) {
 		st.more = true
 		return
 	default:
-		t = fanTarget{first: now, failed: failed, proto: ev.Transport}
+		t = fanTarget{first: now, failed: failed, proto: transport(ev.Transport)}
 		st.probes[st.probe] = evidenceOf(ev)
 		st.probe = (st.probe + 1) % len(st.probes)
 	}
@@ -227,7 +227,7 @@ func (f *Fanout) Finish(now time.Time, em *detect.Emitter) { f.evaluate(now, em)
 
 func (f *Fanout) evaluate(now time.Time, em *detect.Emitter) {
 	dirty := f.dirty
-	f.dirty = nil
+	f.dirty = f.dirty[:0] // reused: nothing is marked while judging
 	for _, k := range dirty {
 		st, ok := f.states.Peek(k)
 		if !ok || !st.dirty {
@@ -329,6 +329,20 @@ func (f *Fanout) count(k fanKey, st *fanState, now time.Time) fanCount {
 	slices.SortFunc(c.hostList, func(a, b netip.Addr) int { return a.Compare(b) })
 	slices.Sort(c.portList)
 	return c
+}
+
+// transport returns a constant for the common transports, else a copy: a
+// target must not keep its event's line alive.
+func transport(s string) string {
+	switch s {
+	case "tcp":
+		return "tcp"
+	case "udp":
+		return "udp"
+	case "icmp":
+		return "icmp"
+	}
+	return strings.Clone(s)
 }
 
 func portName(proto string, port uint16) string {

@@ -19,10 +19,10 @@ import (
 // trying (J-CRAT's indicator). The catalog ships no list of sinkhole
 // operators' addresses, so the sinkhole_addresses setting takes them.
 //
-// Per endpoint and name, the answers of the last Window are kept (those
+// Per endpoint and name, the answers of the last `window` are kept (those
 // less than 5 s apart are one lookup: the resolver's log and the sensor
 // record the same one). A pair is reported when it has at least
-// MinLookups lookups spanning at least MinSpan over at least two clock
+// min_lookups lookups spanning at least min_span over at least two clock
 // hours: a mistyped name looked up a few times in a minute is not. A
 // regular rhythm raises the score. A name many endpoints look up (an
 // advertising domain the resolver blocks, that every browser hits) is
@@ -188,7 +188,12 @@ func (s *Sinkhole) Observe(ev *event.Event, _ *detect.Emitter) {
 	if !externalName(k.name) {
 		return
 	}
-	p := s.pairs.GetOr(k, func() *sinkPair { return &sinkPair{host: strings.Clone(ev.Host)} })
+	p, ok := s.pairs.Get(k)
+	if !ok {
+		k.host, k.name = strings.Clone(k.host), strings.Clone(k.name) // not the event's line
+		p = &sinkPair{host: strings.Clone(ev.Host)}
+		s.pairs.Put(k, p)
+	}
 	if p.answer != answer {
 		p.answer = strings.Clone(answer)
 	}
@@ -231,7 +236,7 @@ func (s *Sinkhole) Finish(now time.Time, em *detect.Emitter) { s.evaluate(now, e
 
 func (s *Sinkhole) evaluate(now time.Time, em *detect.Emitter) {
 	dirty := s.dirty
-	s.dirty = nil
+	s.dirty = s.dirty[:0] // reused: nothing is marked while judging
 	for _, k := range dirty {
 		p, ok := s.pairs.Peek(k)
 		if !ok || !p.dirty {

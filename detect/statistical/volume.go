@@ -44,14 +44,14 @@ import (
 // making Tuesday's normal work an anomaly, while the night stays tight.
 // An endpoint with no baseline (a new PC on its user's first day) takes
 // the largest U of its segment's endpoints, else of the organisation's.
-// An hour is reported when its value exceeds both the Floor and Factor
-// times U.
+// An hour is reported when its value exceeds both `floor` and `factor`
+// times U (the names are the rule's settings).
 //
-// Office-wide bursts. When at least OfficeShare of a segment's active
+// Office-wide bursts. When at least office_share of a segment's active
 // endpoints (three at least) exceed their own thresholds in the same hour
 // (everyone starting work at 9:00 on the first working day after the
 // learning weekend, a patch day), an endpoint is reported only if it
-// also exceeds Factor times the segment's median for that hour.
+// also exceeds `factor` times the segment's median for that hour.
 //
 // The current hour is evaluated every 10 minutes of event time, so that
 // an upload is reported before its hour is over when it is already twice
@@ -74,6 +74,7 @@ type Volume struct {
 
 	eps      *detect.LRU[netip.Addr, *volEndpoint]
 	base     map[string]*volBase
+	peers    map[string]float64 // "segment hour" → the busiest usual value of its endpoints, per evaluation
 	learning bool
 	next     time.Time // next evaluation of the open hour
 	closeAt  time.Time // next time closed hours are finalized
@@ -377,7 +378,7 @@ func (a *volAcc) value() float64 {
 	return m
 }
 
-// Tick implements detect.Ticker: every Every it evaluates the open hour;
+// Tick implements detect.Ticker: every `every` it evaluates the open hour;
 // after each hour (and a grace for late lines) it evaluates and closes the
 // hours before the current one.
 func (v *Volume) Tick(now time.Time, em *detect.Emitter) {
@@ -447,6 +448,7 @@ func (v *Volume) evaluate(cur time.Time, closing bool, em *detect.Emitter) {
 // again with the final figure when a reported hour closes.
 func (v *Volume) judge(hour time.Time, cs []candidate, closing bool, em *detect.Emitter) {
 	slot := slotOf(hour)
+	clear(v.peers)
 	over := map[string][2]int{} // segment → over, active
 	values := map[string][]float64{}
 	for i := range cs {
@@ -514,20 +516,35 @@ func (v *Volume) usual(ep netip.Addr, e *volEndpoint, s slot) (float64, bool) {
 		return b.usual(s), true
 	}
 	// No baseline of its own: judged by the busiest of its segment, else
-	// of the organisation.
+	// of the organisation (found once per segment and evaluation).
+	ck := e.segment + " " + strconv.Itoa(s.day*24+s.hour)
+	u, ok := v.peers[ck]
+	if !ok {
+		u = v.busiest(e.segment, s)
+		if v.peers == nil {
+			v.peers = map[string]float64{}
+		}
+		v.peers[ck] = u
+	}
+	return u, false
+}
+
+// busiest is the largest usual value for a slot among a segment's
+// endpoints, or all endpoints when the segment has none learned.
+func (v *Volume) busiest(segment string, s slot) float64 {
 	u, peers := 0.0, 0
 	for _, b := range v.base {
-		if e.segment == "" || b.Segment == e.segment {
+		if segment == "" || b.Segment == segment {
 			u = max(u, b.usual(s))
 			peers++
 		}
 	}
-	if peers == 0 && e.segment != "" {
+	if peers == 0 && segment != "" {
 		for _, b := range v.base {
 			u = max(u, b.usual(s))
 		}
 	}
-	return u, false
+	return u
 }
 
 // usual is U for a slot (see Volume).
