@@ -64,8 +64,8 @@ func splitURL(s string) (urlParts, bool) {
 	}
 	if i := strings.Index(s, "://"); i >= 0 && i < 16 {
 		s = s[i+3:]
-	} else if strings.HasPrefix(s, "//") {
-		s = s[2:]
+	} else {
+		s = strings.TrimPrefix(s, "//") // scheme-relative
 	}
 	rest := s
 	if !strings.HasPrefix(s, "/") {

@@ -28,8 +28,7 @@ var (
 
 // scripted stands in for a rule of the catalog: it raises a finding for
 // every notice event labelled with its id, about the event's message as
-// peer. A notice's Severity field, when set, overrides the phase; a denied
-// notice makes an information-level finding.
+// peer. A denied notice makes an information-level finding.
 type scripted struct{ rule string }
 
 func (s scripted) Rule() string      { return s.rule }
@@ -39,7 +38,7 @@ func (s scripted) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	}
 	f := detect.Finding{Time: ev.Time, Endpoint: ev.EndpointID(), Host: ev.Host, Peer: ev.Message, Key: ev.Message,
-		Score: 0.6, Summary: s.rule + " about " + ev.Message, Phase: ev.Severity, Evidence: []*event.Event{ev}}
+		Score: 0.6, Summary: s.rule + " about " + ev.Message, Evidence: []*event.Event{ev}}
 	if ev.Action == event.ActionDeny { // as the matching rules keep a relay's matches
 		info := alert.Info
 		f.Severity, f.Score = &info, 0.2
@@ -83,13 +82,6 @@ func engine(t testing.TB, env *detect.Env, rules map[string]any) *detect.Engine 
 func fire(at time.Duration, rule string, ep netip.Addr, peer string) *event.Event {
 	return &event.Event{Time: t0.Add(at), Format: "test", Kind: event.KindNotice, Label: rule, SrcIP: ep, Message: peer,
 		Ref: event.Ref{File: "/alerts.log", Offset: int64(at)}, Raw: rule + " " + peer}
-}
-
-// phased is fire with the phase given.
-func phased(at time.Duration, rule string, ep netip.Addr, peer string, phase int) *event.Event {
-	ev := fire(at, rule, ep, peer)
-	ev.Severity = phase
-	return ev
 }
 
 func feed(t testing.TB, env *detect.Env, e *detect.Engine, evs ...*event.Event) []alert.Alert {
