@@ -34,6 +34,7 @@ type Problem struct {
 	Example string // the first such line, clipped
 }
 
+// String writes the problem as one line for a log or `mamori rules`.
 func (p Problem) String() string {
 	if p.Lines == 0 {
 		return p.List + ": " + p.Reason
