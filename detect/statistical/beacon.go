@@ -29,11 +29,17 @@ import (
 //
 //   - interval regularity: Bowley skewness and median absolute deviation
 //     of the intervals, after folding intervals close to 2, 3 or 4 times
-//     the median back to it (a missed beat is not jitter);
+//     the median back to it when there is a rhythm (a missed beat is not
+//     jitter);
 //   - size regularity: the same on the bytes of each contact (left out when
 //     the logs give no sizes, as Zeek's http.log for CONNECT);
 //   - coverage: how long the rhythm has held, how many of the expected
 //     beats came, and how evenly they spread over the hours they span.
+//
+// The interval score gates the other two (a beacon needs a rhythm; steady
+// sizes and hours only refine it), which keeps traffic without rhythm
+// under 0.4 and beacons with ±20 % jitter that miss a tenth of their
+// beats above 0.75 (TestBeaconScoreSeparation).
 //
 // A pair scoring at least min_score with at least min_contacts contacts
 // is reported (the names are the rule's settings). A destination most endpoints reach is normal business
@@ -112,8 +118,8 @@ type pair struct {
 }
 
 // Beacon defaults: a day is the window RITA scores; 20 contacts is the
-// least that gives stable quartiles; 0.7 keeps human browsing (irregular,
-// 0.3–0.5) out and jittered beacons (0.85+) in; 300 contacts cover a day
+// least that gives stable quartiles; 0.7 lies between traffic without
+// rhythm (under 0.4) and jittered beacons (0.75 and up); 300 contacts cover a day
 // of a five-minute beacon in 2.4 kB per pair; 5 s merges the proxy's and
 // the sensor's record of one request; 6 h of a steady rhythm is full
 // coverage (RITA: 12 h, but the console should speak sooner); 3 endpoints
@@ -415,7 +421,10 @@ func (b *Beacon) measure(p *pair, now time.Time) (beaconScore, bool) {
 	s := beaconScore{n: n, first: int64(cs[0].t), last: int64(cs[n-1].t)}
 
 	// Interval regularity, with missed beats folded back: an interval
-	// within half a period of 2, 3 or 4 periods is that many beats.
+	// within half a period of 2, 3 or 4 periods is that many beats. Only
+	// a rhythm has beats to miss: folding is done only when the intervals
+	// shorter than 1.5 periods are themselves regular (relative MAD under
+	// a quarter), or it would pull random gaps towards the median.
 	sc.intervals, sc.folding = sc.intervals[:0], sc.folding[:0]
 	for i := 1; i < n; i++ {
 		sc.intervals = append(sc.intervals, cs[i].t-cs[i-1].t)
@@ -424,15 +433,25 @@ func (b *Beacon) measure(p *pair, now time.Time) (beaconScore, bool) {
 	var raw spread
 	raw, sc.dev = describe(sc.folding, sc.dev)
 	if m := raw.Median; m > 0 {
-		for i, d := range sc.intervals {
-			if k := math.Round(d / m); d > 1.5*m && k <= 4 && math.Abs(d-k*m) <= 0.5*m {
-				sc.intervals[i] = d / k
-				s.folded += int(k) - 1
+		core := sc.folding[:0]
+		for _, d := range sc.intervals {
+			if d <= 1.5*m {
+				core = append(core, d)
+			}
+		}
+		var c spread
+		c, sc.dev = describe(core, sc.dev)
+		if c.Dispersion() < 0.25 {
+			for i, d := range sc.intervals {
+				if k := math.Round(d / c.Median); d > 1.5*c.Median && k <= 4 && math.Abs(d-k*c.Median) <= 0.5*c.Median {
+					sc.intervals[i] = d / k
+					s.folded += int(k) - 1
+				}
 			}
 		}
 	}
 	s.interval, sc.dev = describe(sc.intervals, sc.dev)
-	s.ts = s.interval.regularity(0.5) // a MAD of half the period is no rhythm at all
+	s.ts = s.interval.rhythm()
 
 	// Size regularity on RITA's scale (a MAD as large as the median
 	// scores 0), when the logs give sizes.
@@ -466,11 +485,14 @@ func (b *Beacon) measure(p *pair, now time.Time) (beaconScore, bool) {
 	hours := clamp01(float64(s.activeH) / math.Max(1, math.Min(float64(s.spanH), expected)))
 	s.cov = length * (fill + hours) / 2
 
-	// The rhythm weighs most; sizes help when the logs have them.
+	// Without a rhythm there is no beacon, however steady the sizes and
+	// the hours: the interval score gates the rest, which refine it. (RITA
+	// adds weighted sub-scores; gating keeps random traffic with steady
+	// sizes, which adds up to 0.7 there, at the level of its rhythm.)
 	if s.sized {
-		s.score = 0.5*s.ts + 0.15*s.ds + 0.35*s.cov
+		s.score = s.ts * (0.6 + 0.15*s.ds + 0.25*s.cov)
 	} else {
-		s.score = 0.6*s.ts + 0.4*s.cov
+		s.score = s.ts * (0.7 + 0.3*s.cov)
 	}
 	return s, true
 }

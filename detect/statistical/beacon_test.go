@@ -189,3 +189,34 @@ func lookup(at time.Time, client, name, rcode string, answers ...string) *event.
 	ev.Raw = "reply " + name + " is " + strings.Join(answers, ",") + rcode
 	return ev
 }
+
+// Over many draws, jittered beacons that miss beats score well above the
+// threshold and traffic without rhythm well below it.
+func TestBeaconScoreSeparation(t *testing.T) {
+	env := newEnv()
+	b := NewBeacon(detect.Params{}, env).(*Beacon)
+	score := func(ts []time.Time, r *rand.Rand) float64 {
+		p := &pair{base: ts[0].Unix(), first: ts[0].Unix()}
+		for _, at := range ts {
+			p.add(at.Unix(), lognorm(r, 3000, 0.3), b.burstGap, b.maxContacts)
+		}
+		s, ok := b.measure(p, ts[len(ts)-1])
+		if !ok {
+			return 0
+		}
+		return s.score
+	}
+	start := t0
+	worstBeacon, bestNoise := 1.0, 0.0
+	for seed := range uint64(40) {
+		r := rand.New(rand.NewPCG(seed, 99))
+		period := time.Duration(60+r.IntN(1740)) * time.Second
+		n := min(250, int(20*time.Hour/period))
+		worstBeacon = min(worstBeacon, score(every(r, start, period, 0.2, 0.1, n), r))
+		bestNoise = max(bestNoise, score(poisson(r, start, period, n), r))
+	}
+	if worstBeacon < 0.75 || bestNoise > 0.5 {
+		t.Errorf("worst jittered beacon %.2f, best rhythmless traffic %.2f", worstBeacon, bestNoise)
+	}
+	t.Logf("worst jittered beacon %.2f, best rhythmless traffic %.2f", worstBeacon, bestNoise)
+}

@@ -65,6 +65,18 @@ func TestErrors(t *testing.T) {
 			want: true, ep: "10.0.10.23", peer: "10.0.20.10", key: "ssh 10.0.20.10", score: 1,
 			summary: []string{"62 failed SSH logins for 9 users (admin, administrator, backup, guest, oracle, …) in 4 min from 10.0.10.23 to fs01 (brute force)", "then a success for admin"},
 		},
+		"NTLM failures against the domain controller (Zeek)": {
+			events: func(env *detect.Env, r *rand.Rand) (_, evs []*event.Event) {
+				for i := range 14 {
+					ev := conn(start.Add(time.Duration(i*20)*time.Second), "zeek.ntlm", "10.0.10.23", "10.0.20.5", 445, "", 0, internalAddr)
+					ev.Kind, ev.Service, ev.User, ev.Outcome = event.KindAuth, "ntlm", fmt.Sprintf(`CORP\user%d`, i%3), event.OutcomeFailure
+					evs = append(evs, ev)
+				}
+				return nil, evs
+			},
+			want: true, ep: "10.0.10.23", peer: "10.0.20.5", key: "ntlm 10.0.20.5",
+			summary: []string{"14 failed NTLM logins for 3 users", "from 10.0.10.23 to www01 (brute force)"},
+		},
 		"the administrator's typos": {
 			events: func(env *detect.Env, r *rand.Rand) (_, evs []*event.Event) {
 				for day := range 3 {

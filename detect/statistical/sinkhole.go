@@ -279,7 +279,7 @@ func (s *Sinkhole) judge(k sinkKey, p *sinkPair, now time.Time) (detect.Finding,
 	}
 	var iv spread
 	iv, s.dev = describe(s.buf, s.dev)
-	regular := iv.regularity(0.5)
+	regular := iv.rhythm()
 	// A recurring sinkholed name is the finding; a steady rhythm and more
 	// hours make it surer.
 	score := clamp01(0.55 + 0.3*regular + 0.15*math.Min(1, float64(len(hours))/12))
