@@ -158,12 +158,11 @@ type Options struct {
 // Manager opens, changes and reads incidents. It is safe for concurrent
 // use; changes are serialised.
 type Manager struct {
-	st    Store
-	log   *audit.Log
-	cat   *catalog.Catalog
-	opts  Options
-	mu    sync.Mutex
-	idFmt string
+	st   Store
+	log  *audit.Log
+	cat  *catalog.Catalog
+	opts Options
+	mu   sync.Mutex
 }
 
 // Errors the Manager returns (wrapped).
@@ -534,7 +533,7 @@ func (m *Manager) commit(ctx context.Context, old, inc *Incident, rec audit.Reco
 		return err
 	}
 	if perr := m.st.Put(store.Incidents, old.ID, old); perr != nil {
-		return fmt.Errorf("incident %s: change not audited (%w) and not taken back: %v", inc.ID, err, perr)
+		return fmt.Errorf("incident %s: change not audited and not taken back: %w", inc.ID, errors.Join(err, perr))
 	}
 	return fmt.Errorf("incident %s: change not made: %w", inc.ID, err)
 }

@@ -373,8 +373,8 @@ func writeArchive(out, dir string, entries []entry, now time.Time, force bool) (
 	done := false
 	defer func() {
 		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
 		}
 	}()
 	h := sha256.New()
@@ -409,7 +409,7 @@ func writeArchive(out, dir string, entries []entry, now time.Time, force bool) (
 		// Link refuses an existing target: another writer that created
 		// out meanwhile is not overwritten.
 		if err = os.Link(tmp.Name(), out); err == nil {
-			os.Remove(tmp.Name())
+			_ = os.Remove(tmp.Name())
 		} else if errors.Is(err, os.ErrExist) {
 			err = fmt.Errorf("%s exists (use --force to replace it)", out)
 		} else if _, serr := os.Lstat(out); errors.Is(serr, os.ErrNotExist) {
@@ -417,7 +417,7 @@ func writeArchive(out, dir string, entries []entry, now time.Time, force bool) (
 		}
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name())
 		done = true
 		return "", 0, fmt.Errorf("evidence: %w", err)
 	}

@@ -28,7 +28,7 @@ func (r *Report) JSON(w io.Writer) error {
 // characters that would make HTML or links escaped.
 func (r *Report) Markdown(w io.Writer) error {
 	b := bufio.NewWriter(w)
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p := func(format string, args ...any) { _, _ = fmt.Fprintf(b, format, args...) } // errors show at Flush
 	inc := r.Incident
 
 	p("# Incident %s: %s\n\n", md(inc.ID), md(inc.Title))

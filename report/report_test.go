@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -110,7 +111,7 @@ func TestReport(t *testing.T) {
 		"generated":          "generated 2026-03-04 21:00:00 by yamada with mamori v0.test; times are JST (+09:00)",
 		"endpoint":           victim.Host + " (" + victim.IP.String() + "), office, pc,",
 		"phases":             "Attack phases reached: 2 ",
-		"alert in timeline":  "ALERT high M-DOUBLE-EXT on " + victim.Host,
+		"alert in timeline":  "ALERT " + alertOf(t, s, "M-DOUBLE-EXT").Severity.String() + " M-DOUBLE-EXT on " + victim.Host,
 		"local time":         delivery.Time.In(s.d.App.Env.Location).Format("2006-01-02 15:04"),
 		"raw evidence line":  "      " + sanitize.Line(firstRaw(t, s, "M-DOUBLE-EXT")),
 		"written finding":    "> Mail link to a fake invoice \\<b\\>PDF\\</b\\>\n> opened by the user",
@@ -153,7 +154,7 @@ func TestReport(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Summary.HighestSeverity != "high" || len(back.Findings) != 4 || len(back.Checklist) != 7 || len(back.Containment) != 2 {
+	if back.Summary.HighestSeverity != highest(t, s).String() || len(back.Findings) != 4 || len(back.Checklist) != 7 || len(back.Containment) != 2 {
 		t.Errorf("JSON: severity %q, %d findings, %d phases, %d actions", back.Summary.HighestSeverity, len(back.Findings), len(back.Checklist), len(back.Containment))
 	}
 	c := back.Containment[0]
@@ -184,7 +185,8 @@ func costLevel(s *scene, n int) string {
 	return "?"
 }
 
-func firstRaw(t *testing.T, s *scene, rule string) string {
+// alertOf returns the incident's earliest alert of rule.
+func alertOf(t *testing.T, s *scene, rule string) alert.Alert {
 	t.Helper()
 	as, err := s.im.Alerts(context.Background(), &s.inc)
 	if err != nil {
@@ -192,13 +194,31 @@ func firstRaw(t *testing.T, s *scene, rule string) string {
 	}
 	for _, a := range as {
 		if a.Rule == rule && len(a.Evidence) > 0 {
-			evs := slices.Clone(a.Evidence)
-			slices.SortFunc(evs, func(x, y alert.Evidence) int { return x.Time.Compare(y.Time) })
-			return evs[0].Raw
+			return a
 		}
 	}
 	t.Fatalf("no %s alert with evidence", rule)
-	return ""
+	return alert.Alert{}
+}
+
+func highest(t *testing.T, s *scene) alert.Severity {
+	t.Helper()
+	as, err := s.im.Alerts(context.Background(), &s.inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top alert.Severity
+	for _, a := range as {
+		top = max(top, a.Severity)
+	}
+	return top
+}
+
+func firstRaw(t *testing.T, s *scene, rule string) string {
+	t.Helper()
+	evs := slices.Clone(alertOf(t, s, rule).Evidence)
+	slices.SortFunc(evs, func(x, y alert.Evidence) int { return x.Time.Compare(y.Time) })
+	return evs[0].Raw
 }
 
 func TestReportMakesHostileTextSafe(t *testing.T) {
@@ -428,7 +448,7 @@ func readArchive(t *testing.T, path string) map[string][]byte {
 	out := map[string][]byte{}
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

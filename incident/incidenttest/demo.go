@@ -81,7 +81,7 @@ func NewDemo(tb testing.TB, opts Options) *Demo {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { a.Close() })
+	tb.Cleanup(func() { closeApp(tb, a) })
 	paths := make([]string, len(m.Files))
 	for i, f := range m.Files {
 		paths[i] = f.Path
@@ -117,7 +117,7 @@ func (d *Demo) Reopen(tb testing.TB, readOnly bool) {
 		tb.Fatal(err)
 	}
 	d.App = a
-	tb.Cleanup(func() { a.Close() })
+	tb.Cleanup(func() { closeApp(tb, a) })
 }
 
 // storyAlerts makes the alerts the scenario expects and the engine did
@@ -225,6 +225,12 @@ func (d *Demo) Step(tb testing.TB, name string) demo.Step {
 	}
 	tb.Fatalf("demo has no step %q", name)
 	return demo.Step{}
+}
+
+func closeApp(tb testing.TB, a *app.App) {
+	if err := a.Close(); err != nil {
+		tb.Error(err)
+	}
 }
 
 // Victim returns the victim's address.
