@@ -236,7 +236,7 @@ func (e *Errors) record(ev *event.Event) {
 		st.host = strings.Clone(ev.Host)
 	}
 	minute := ev.Time.Unix() / 60
-	b := &st.buckets[int(minute%int64(e.minutes))]
+	b := &st.buckets[mod(minute, int64(e.minutes))]
 	if b.minute != minute {
 		*b = bucket{minute: minute}
 	}

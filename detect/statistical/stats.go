@@ -87,6 +87,12 @@ func (s spread) rhythm() float64 {
 	return (clamp01(sym) + 2*clamp01(disp)) / 3
 }
 
+// mod is the non-negative remainder of a by n: times before 1970 (a
+// relative Zeek timestamp gone negative, a hostile line) index rings too.
+func mod(a, n int64) int {
+	return int(((a % n) + n) % n)
+}
+
 func clamp01(v float64) float64 {
 	if math.IsNaN(v) {
 		return 0

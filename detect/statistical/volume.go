@@ -278,7 +278,7 @@ func (v *Volume) record(ev *event.Event, learning bool) {
 		return
 	}
 	start := v.localHour(ev.Time)
-	a := &e.acc[(start.Unix()/3600)%2]
+	a := &e.acc[mod(start.Unix()/3600, 2)]
 	if !a.start.Equal(start) {
 		if !a.start.IsZero() && a.start.Before(start) {
 			v.close(ep, e, a) // a late close: no evaluation ran since
