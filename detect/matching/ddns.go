@@ -15,7 +15,8 @@ import (
 // files add (detect.Env.Zones under catalog.ListDynamicDNS, loaded with
 // intel.LoadZones). A zone itself and "www." under it are the provider's
 // own site (where people register names), not a name someone made, and
-// stay silent. Each name is its own alert (Key), with the zone in Details.
+// stay silent. Each name is its own alert (Key), with the zone in Details;
+// one lookup or request written in two logs counts once (sightings).
 //
 // A name anyone can create says little by itself (score 0.6, the catalog's
 // medium); one that few endpoints reach is raised (Rare), and an
@@ -23,12 +24,13 @@ import (
 type ddns struct {
 	env     *detect.Env
 	relays  *relays
+	seen    sightings
 	shipped *catalog.List
 	extra   *catalog.DomainSet
 }
 
 func newDDNS(p detect.Params, env *detect.Env) detect.Detector {
-	d := &ddns{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles))}
+	d := &ddns{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles)), seen: newSightings()}
 	if env.Catalog != nil {
 		d.shipped, _ = env.Catalog.List(catalog.ListDynamicDNS)
 	}
@@ -83,7 +85,7 @@ func (d *ddns) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	}
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	if name == zone || name == "www."+zone {
+	if name == zone || name == "www."+zone || d.seen.again(ev, actOf(ev, name)) {
 		return
 	}
 	ep := ev.EndpointID()

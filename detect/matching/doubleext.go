@@ -32,14 +32,17 @@ import (
 //     spaces ("Scan 2026-03-04          .exe").
 //
 // setup.exe, archive.tar.gz, jquery.min.js, report.v2.pdf and
-// file.name.with.dots.docx are names of what they are and stay silent.
+// file.name.with.dots.docx are names of what they are and stay silent. One
+// download written in several logs (the proxy's, the sensor's HTTP and
+// files logs) counts once (sightings).
 type doubleExt struct {
 	env    *detect.Env
 	relays *relays
+	seen   sightings
 }
 
 func newDoubleExt(p detect.Params, env *detect.Env) detect.Detector {
-	return &doubleExt{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles))}
+	return &doubleExt{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles)), seen: newSightings()}
 }
 
 func (*doubleExt) Rule() string { return RuleDoubleExt }
@@ -226,7 +229,7 @@ func setOf(xs ...string) map[string]bool {
 
 func (d *doubleExt) emit(ev *event.Event, name, where string, dis disguised, em *detect.Emitter) {
 	ep := ev.EndpointID()
-	if ep == "" {
+	if ep == "" || d.seen.again(ev, "file "+strings.ToLower(name)) {
 		return
 	}
 	shown := sanitize.Line(name)

@@ -168,3 +168,32 @@ func BenchmarkObserve(b *testing.B) {
 	}
 	_ = dets
 }
+
+// TestPsExecCountsRuns checks that an alert counts remote executions, not
+// the operations of each.
+func TestPsExecCountsRuns(t *testing.T) {
+	env := newEnv(t)
+	e := newEngine(t, env)
+	run := func(at time.Duration) []*event.Event {
+		return []*event.Event{
+			{Time: t0.Add(at), Format: "zeek.smb_files", Kind: event.KindSMB, SrcIP: pc1, DstIP: pc2, DstPort: 445, Method: "SMB::FILE_WRITE", Label: `\\PC-022\ADMIN$`, FileName: `\\PC-022\ADMIN$\abcdefgh.exe`},
+			{Time: t0.Add(at + time.Second), Format: "zeek.dce_rpc", Kind: event.KindRPC, SrcIP: pc1, DstIP: pc2, DstPort: 445, Service: "svcctl", Method: "CreateServiceW"},
+			{Time: t0.Add(at + 2*time.Second), Format: "zeek.dce_rpc", Kind: event.KindRPC, SrcIP: pc1, DstIP: pc2, DstPort: 445, Service: "svcctl", Method: "StartServiceW"},
+		}
+	}
+	for _, ev := range append(run(0), run(30*time.Minute)...) {
+		e.Process(enrich(env, ev))
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	var got []alert.Alert
+	for _, a := range e.Alerts() {
+		if a.Rule == RulePsExec {
+			got = append(got, a)
+		}
+	}
+	if len(got) != 1 || got[0].Count != 2 || len(got[0].Evidence) != 4 {
+		t.Fatalf("two runs: %+v", got)
+	}
+}

@@ -12,6 +12,10 @@ import (
 // missingIOC is why the IOC rules are off without lists.
 const missingIOC = "no IOC list configured (ioc: in the config, or --ioc)"
 
+// A match that another log already showed (the proxy's and a sensor's
+// view of one request, the resolver's and a sensor's of one lookup) counts
+// once: see sightings.
+//
 // An IOC finding's key is the list entry that matched: every name under a
 // listed domain, or every address of a listed network, that one endpoint
 // contacts within the alert window is one alert, with the last peer.
@@ -29,10 +33,11 @@ const missingIOC = "no IOC list configured (ioc: in the config, or --ioc)"
 type iocDomain struct {
 	env    *detect.Env
 	relays *relays
+	seen   sightings
 }
 
 func newIOCDomain(p detect.Params, env *detect.Env) detect.Detector {
-	return &iocDomain{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles))}
+	return &iocDomain{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles)), seen: newSightings()}
 }
 
 func (*iocDomain) Rule() string { return RuleIOCDomain }
@@ -76,7 +81,7 @@ func (d *iocDomain) Observe(ev *event.Event, em *detect.Emitter) {
 			}
 		}
 	}
-	if !ok {
+	if !ok || d.seen.again(ev, actOf(ev, name)) {
 		return
 	}
 	ep := ev.EndpointID()
@@ -150,10 +155,11 @@ func blockedOrFetched(f *detect.Finding, ev *event.Event, fetchPhase int) {
 type iocIP struct {
 	env    *detect.Env
 	relays *relays
+	seen   sightings
 }
 
 func newIOCIP(p detect.Params, env *detect.Env) detect.Detector {
-	return &iocIP{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles))}
+	return &iocIP{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles)), seen: newSightings()}
 }
 
 func (*iocIP) Rule() string { return RuleIOCIP }
@@ -181,7 +187,7 @@ func (d *iocIP) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	port := peerPort(ev, peer)
 	hit, ok := d.env.Intel.IP(peer, port)
-	if !ok {
+	if !ok || d.seen.again(ev, "ip "+netip.AddrPortFrom(peer, port).String()) {
 		return
 	}
 	ep := ev.Endpoint.String()
@@ -227,10 +233,11 @@ func (d *iocIP) Observe(ev *event.Event, em *detect.Emitter) {
 type iocURL struct {
 	env    *detect.Env
 	relays *relays
+	seen   sightings
 }
 
 func newIOCURL(p detect.Params, env *detect.Env) detect.Detector {
-	return &iocURL{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles))}
+	return &iocURL{env: env, relays: newRelays(env, p.Strings("relay_roles", defaultRelayRoles)), seen: newSightings()}
 }
 
 func (*iocURL) Rule() string           { return RuleIOCURL }
@@ -249,7 +256,7 @@ func (d *iocURL) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	}
 	hit, ok := d.env.Intel.URL(ev.URL)
-	if !ok {
+	if !ok || d.seen.again(ev, "url "+ev.Method+" "+ev.URL) {
 		return
 	}
 	ep := ev.EndpointID()
@@ -286,9 +293,14 @@ func (d *iocURL) Observe(ev *event.Event, em *detect.Emitter) {
 // iocHash is M-IOC-HASH: a file seen on the wire or on a share whose
 // hash is listed. A file carried from one office machine to another over
 // SMB is spreading (phase 4).
-type iocHash struct{ env *detect.Env }
+type iocHash struct {
+	env  *detect.Env
+	seen sightings
+}
 
-func newIOCHash(_ detect.Params, env *detect.Env) detect.Detector { return &iocHash{env: env} }
+func newIOCHash(_ detect.Params, env *detect.Env) detect.Detector {
+	return &iocHash{env: env, seen: newSightings()}
+}
 
 func (*iocHash) Rule() string { return RuleIOCHash }
 func (*iocHash) Kinds() []event.Kind {
@@ -306,7 +318,7 @@ func (d *iocHash) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	}
 	hit, ok := d.env.Intel.Hash(ev.FileHash)
-	if !ok {
+	if !ok || d.seen.again(ev, "file "+strings.ToLower(ev.FileHash)) {
 		return
 	}
 	ep := ev.EndpointID()

@@ -153,3 +153,39 @@ func TestIOCRarity(t *testing.T) {
 		t.Fatalf("a name one endpoint of 31 reaches is not rare: %+v", fs)
 	}
 }
+
+// TestSameActInTwoLogs checks that one act written by two logs counts
+// once, and that a real repeat still counts.
+func TestSameActInTwoLogs(t *testing.T) {
+	env := newEnv(t)
+	c2 := "kx7-update.duckdns.org"
+	sensor := func(at time.Duration) *event.Event {
+		return &event.Event{Time: t0.Add(at), Format: "zeek.http", Kind: event.KindHTTP, SrcIP: pc1, DstIP: proxy, DstPort: 3128, Method: "CONNECT", URL: c2 + ":8443", Domain: c2}
+	}
+	zeekDNS := func(at time.Duration) *event.Event {
+		return &event.Event{Time: t0.Add(at), Format: "zeek.dns", Kind: event.KindDNS, SrcIP: pc1, DstIP: gw, DstPort: 53, Query: c2}
+	}
+	proxyLine := func(at time.Duration) *event.Event {
+		return squid(at, pc1, "CONNECT", c2+":8443", c2, ip("203.0.113.7"), 8443, "")
+	}
+	cases := map[string]struct {
+		rule string
+		evs  []*event.Event
+		want int
+	}{
+		"tunnel in the sensor's and the proxy's log":    {RuleIOCDomain, []*event.Event{sensor(0), proxyLine(2 * time.Second)}, 1},
+		"two tunnels five minutes apart":                {RuleIOCDomain, []*event.Event{sensor(0), proxyLine(time.Second), sensor(5 * time.Minute), proxyLine(5*time.Minute + time.Second)}, 2},
+		"lookup in the resolver's and the sensor's log": {RuleDDNS, []*event.Event{dnsQ(0, pc1, c2), zeekDNS(time.Millisecond)}, 1},
+		"A and AAAA questions":                          {RuleDDNS, []*event.Event{dnsQ(0, pc1, c2), dnsQ(time.Millisecond, pc1, c2)}, 2},
+		"a lookup and then a tunnel":                    {RuleDDNS, []*event.Event{dnsQ(0, pc1, c2), proxyLine(time.Second)}, 2},
+		"download in three logs": {RuleDoubleExt, []*event.Event{
+			{Time: t0, Format: "zeek.http", Kind: event.KindHTTP, SrcIP: pc1, DstIP: proxy, DstPort: 3128, Method: "GET", URL: "http://x.example/a.pdf.exe", Domain: "x.example"},
+			{Time: t0.Add(time.Millisecond), Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: proxy, Service: "http", FileName: "a.pdf.exe"},
+			squid(2*time.Second, pc1, "GET", "http://x.example/a.pdf.exe", "x.example", ip("203.0.113.9"), 80, "application/octet-stream")}, 1},
+	}
+	for name, c := range cases {
+		if got := len(run(t, env, c.rule, nil, c.evs...)); got != c.want {
+			t.Errorf("%s: %d findings, want %d", name, got, c.want)
+		}
+	}
+}

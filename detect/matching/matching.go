@@ -26,6 +26,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
@@ -272,4 +273,53 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func lateralTransfer(env *detect.Env, ev *event.Event) bool {
 	smb := ev.Kind == event.KindSMB || strings.EqualFold(ev.Service, "smb")
 	return smb && ev.SrcIP.IsValid() && ev.DstIP.IsValid() && env.Internal(ev.SrcIP) && env.Internal(ev.DstIP)
+}
+
+// sightings tells a repeat of an act from the same act written in another
+// log: a request is in the proxy's log and in a sensor's HTTP log, a
+// lookup in the resolver's log and in the sensor's DNS log. Counting both
+// would double the count an alert shows, so a match seen in a different
+// log format within sameAct of the last one is the same act, not a new
+// one. Only matches are recorded, so the bounded map costs nothing on
+// ordinary traffic.
+type sightings struct {
+	last *detect.LRU[string, sighting]
+}
+
+type sighting struct {
+	format string
+	at     time.Time
+}
+
+// sameAct is how far apart two logs may write one act: a proxy logs a
+// request when it ends, a sensor when it starts.
+const (
+	sameAct      = 2 * time.Minute
+	maxSightings = 4096
+)
+
+func newSightings() sightings {
+	return sightings{last: detect.NewLRU[string, sighting](maxSightings)}
+}
+
+// again records that ev did act and reports whether it is the same act
+// already seen in another log.
+func (s sightings) again(ev *event.Event, act string) bool {
+	k := ev.EndpointID() + "\x00" + act
+	prev, ok := s.last.Get(k)
+	if ok && prev.format != ev.Format && ev.Time.Sub(prev.at) <= sameAct && ev.Time.Sub(prev.at) >= -sameAct {
+		return true
+	}
+	s.last.Put(k, sighting{ev.Format, ev.Time})
+	return false
+}
+
+// actOf names what an event did with a name, so that the same act in two
+// logs has the same name: a lookup, or a connection (an HTTP request, the
+// CONNECT tunnel and the TLS handshake inside it).
+func actOf(ev *event.Event, name string) string {
+	if ev.Kind == event.KindDNS {
+		return "dns " + strings.ToLower(name)
+	}
+	return "conn " + strings.ToLower(name)
 }

@@ -36,9 +36,12 @@ import (
 // briefly as evidence for a creation that follows.
 //
 // Endpoint is the machine that acts (the source), Peer the target; one
-// alert per pair and alert window.
+// alert per pair and alert window. Its count is of remote executions:
+// the operations of one run (the copy to ADMIN$, the creation, the start)
+// within a few minutes are one.
 type psexec struct {
-	env *detect.Env
+	env    *detect.Env
+	window time.Duration // the alert window, over which runs are counted
 	// recent keeps, per source→target pair, the supporting events seen in
 	// the last few minutes (pipe opens, share writes), bounded.
 	recent *detect.LRU[pairKey, *pairState]
@@ -50,6 +53,7 @@ type pairState struct {
 	events []event.Event // copies: the engine reuses its events
 	last   time.Time     // of the last supporting event
 	strong time.Time     // of the last matched operation other than a start
+	runs   int           // remote executions within the alert window
 }
 
 // Bounds: 4096 pairs, 4 supporting events each, kept 10 minutes.
@@ -59,8 +63,8 @@ const (
 	pairWindow      = 10 * time.Minute
 )
 
-func newPsExec(_ detect.Params, env *detect.Env) detect.Detector {
-	return &psexec{env: env, recent: detect.NewLRU[pairKey, *pairState](maxPairs)}
+func newPsExec(p detect.Params, env *detect.Env) detect.Detector {
+	return &psexec{env: env, window: p.Duration("alert_window", 24*time.Hour), recent: detect.NewLRU[pairKey, *pairState](maxPairs)}
 }
 
 func (*psexec) Rule() string { return RulePsExec }
@@ -176,7 +180,14 @@ func (d *psexec) Observe(ev *event.Event, em *detect.Emitter) {
 		return
 	case op == opStart && !st.strong.IsZero() && ev.Time.Sub(st.strong) <= pairWindow:
 		return // the start that follows a creation: already reported
-	case op != opStart:
+	}
+	if st.strong.IsZero() || ev.Time.Sub(st.strong) > pairWindow { // a new run
+		if st.strong.IsZero() || ev.Time.Sub(st.strong) > d.window {
+			st.runs = 0
+		}
+		st.runs++
+	}
+	if op != opStart {
 		st.strong = ev.Time
 	}
 	ep := ev.EndpointID()
@@ -229,7 +240,7 @@ func (d *psexec) Observe(ev *event.Event, em *detect.Emitter) {
 		scope, scopeJA = " from outside the LAN", "（LAN外から）"
 	}
 	f := detect.Finding{
-		Time: ev.Time, Endpoint: ep, Host: host, Peer: target, Score: score, Severity: sev,
+		Time: ev.Time, Endpoint: ep, Host: host, Peer: target, Score: score, Severity: sev, Count: st.runs, Absolute: true,
 		Summary:   who(host, ep) + scope + " " + en + ": the way PsExec-like tools run code on another machine.",
 		SummaryJA: who(host, ep) + scopeJA + " が " + ja + "。PsExec等のツールが別の端末でコードを実行する手口である。",
 		Details: map[string]string{
