@@ -686,7 +686,7 @@ func (v *Volume) finding(hour time.Time, c *candidate, office float64) detect.Fi
 	}
 	return detect.Finding{
 		Time:      a.bigEv.time,
-		FirstSeen: hour,
+		FirstSeen: hour.UTC(),
 		Endpoint:  c.ep.String(),
 		Host:      e.host,
 		Peer:      peer,
