@@ -234,14 +234,18 @@ func (s *suggester) describeFetch(a *alert.Alert, first *alert.Evidence) (string
 	return clip(sanitize.Line(strings.Join(parts, ", ")), 300), nil
 }
 
+// spread suggests the internal pairs of the incident's spreading alerts
+// (phase 4, and phase 6 which includes spreading to other systems): A → B
+// with the rules and the first time. One rule reaching many machines at
+// once from one endpoint (a scan, a sweep of servers) is one line.
 func (s *suggester) spread() ([]Suggestion, error) {
 	type pair struct{ a, b string }
 	idx := map[pair]int{}
-	var out []Suggestion
+	var pairs []Suggestion
 	var rules [][]string
 	for i := range s.alerts {
 		a := &s.alerts[i]
-		if a.Peer == "" || a.Peer == a.Endpoint || !s.internal(a.Peer) {
+		if (a.Phase != 4 && a.Phase != 6) || a.Peer == "" || a.Peer == a.Endpoint || !s.internal(a.Peer) {
 			continue
 		}
 		p := pair{a.Endpoint, a.Peer}
@@ -249,17 +253,37 @@ func (s *suggester) spread() ([]Suggestion, error) {
 			rules[j] = appendNew(rules[j], a.Rule)
 			continue
 		}
-		idx[p] = len(out)
+		idx[p] = len(pairs)
 		rules = append(rules, []string{a.Rule})
-		out = append(out, Suggestion{
+		pairs = append(pairs, Suggestion{
 			Finding: catalog.FindingSpread, Time: a.FirstSeen, Endpoint: a.Endpoint, Peer: a.Peer, Rule: a.Rule, Alert: a.ID,
-			Evidence: firstEvidence(a),
-			Text: fmt.Sprintf("%s %s → %s: %s", s.when(a.FirstSeen), s.name(a.Endpoint, a.Host), s.name(a.Peer, ""),
-				sanitize.Line(a.Title)),
+			Evidence: firstEvidence(a), Text: s.name(a.Endpoint, a.Host) + " → ",
 		})
 	}
-	for i := range out {
-		out[i].Text += " (" + strings.Join(rules[i], ", ") + ")"
+	const maxPeers = 5
+	var out []Suggestion
+	for i := 0; i < len(pairs); {
+		// Pairs from one endpoint with the same rules in the same minute.
+		j := i + 1
+		for j < len(pairs) && pairs[j].Endpoint == pairs[i].Endpoint && slices.Equal(rules[j], rules[i]) &&
+			pairs[j].Time.Sub(pairs[i].Time) < time.Minute {
+			j++
+		}
+		var peers []string
+		for k := i; k < j && k < i+maxPeers; k++ {
+			peers = append(peers, s.name(pairs[k].Peer, ""))
+		}
+		if j-i > maxPeers {
+			peers = append(peers, fmt.Sprintf("%d more", j-i-maxPeers))
+		}
+		sg := pairs[i]
+		title := ""
+		if ms, ok := s.m.cat.Rule(sg.Rule); ok {
+			title = ": " + ms.Title.EN
+		}
+		sg.Text = fmt.Sprintf("%s %s%s%s (%s)", s.when(sg.Time), sg.Text, strings.Join(peers, ", "), title, strings.Join(rules[i], ", "))
+		out = append(out, sg)
+		i = j
 	}
 	return out, nil
 }
@@ -287,8 +311,8 @@ func (s *suggester) exfiltration() ([]Suggestion, error) {
 	for i := range s.alerts {
 		a := &s.alerts[i]
 		volume := a.Rule == ruleBytesOut || a.Rule == ruleUploadType
-		if !volume && (a.Phase != 6 || a.Peer == "" || s.internal(a.Peer)) {
-			continue // a phase-6 alert that says nothing about where data went
+		if !volume && (a.Phase != 6 || a.Perspective == alert.Composite || a.Peer == "" || s.internal(a.Peer)) {
+			continue // an alert that says nothing about where data went
 		}
 		to := a.Peer
 		if d := a.Details["domain"]; d != "" {

@@ -60,7 +60,7 @@ func TestSuggestOnDemo(t *testing.T) {
 		"delivery URL and file": {catalog.FindingIntrusionRoute, []string{"delivery:", delivery.Domain, ".pdf.exe", victim.Host}},
 		"foothold download":     {catalog.FindingIntrusionRoute, []string{"foothold:", "http://" + foothold.Peer.String() + "/update.exe"}},
 		"spread to peer A":      {catalog.FindingSpread, []string{victim.Host, "→ " + peers[0].Host, "M-PSEXEC"}},
-		"spread to peer B":      {catalog.FindingSpread, []string{"→ " + peers[1].Host, "N-LAN-EXE"}},
+		"spread to peer B":      {catalog.FindingSpread, []string{victim.Host + " (", peers[1].Host + " (", "N-LAN-EXE", "M-PSEXEC"}},
 		"upload volume alert":   {catalog.FindingExfiltration, []string{"→ " + exfil.Domain + " (" + exfil.Peer.String() + ")", "S-BYTES-OUT"}},
 		"largest transfer":      {catalog.FindingExfiltration, []string{"sent", "MB to " + exfil.Domain + " via proxy01"}},
 		"affected endpoints":    {catalog.FindingRecovery, []string{"affected endpoints:", victim.Host, peers[0].Host, peers[1].Host, "fs01"}},
