@@ -501,7 +501,7 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 		svc := strings.ToUpper(k.service)
 		patternJA := "ブルートフォース"
 		pattern = "brute force"
-		if spray && errs <= 3*len(vs) { // a few tries for each of many accounts
+		if spray && (more || errs <= 3*len(vs)) { // a few tries for each of many accounts
 			pattern, patternJA = "password spraying", "パスワードスプレー"
 			score = max(score, 0.7)
 		}
@@ -520,11 +520,11 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 			score = 1
 		}
 	case clsHTTP, clsHTTPIn:
-		from := ""
+		whom := ", from "
 		if k.class == clsHTTPIn {
-			from = " to " + peer
+			whom = " to " + peer + ", for "
 		}
-		en = fmt.Sprintf("%d HTTP error answers (4xx/5xx or denied) of %d in %s%s, from %s%s", errs, all, dur(d), from, plural("site"), listed(vs, more))
+		en = fmt.Sprintf("%d HTTP error answers (4xx/5xx or denied) of %d in %s%s%s%s", errs, all, dur(d), whom, plural("site"), listed(vs, more))
 		ja = fmt.Sprintf("HTTPのエラー応答（4xx/5xx・拒否）が%sで%d件（全%d件、%sサイト）", durJA(d), errs, all, nvals)
 	case clsDNS:
 		en = fmt.Sprintf("%d NXDOMAIN answers in %s for %s%s", errs, dur(d), plural("name"), listed(vs, more))
