@@ -241,3 +241,24 @@ func TestUnfinished(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAppend measures one durable record: the store's write and
+// sync, and the mirror line's write and fsync.
+func BenchmarkAppend(b *testing.B) {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	l := Open(st, Options{Mirror: filepath.Join(dir, "audit.jsonl"), User: "bench"})
+	defer l.Close()
+	rec := Record{Kind: KindChecklist, Action: "checked", Incident: "INC-20261122-01", Subject: "A.it-admin.triage", Note: "seen in the proxy log"}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := l.Append(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -605,3 +605,36 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRun measures a confirmed run of a trivial command: re-planning,
+// the durable started and finished records and the process start.
+func BenchmarkRun(b *testing.B) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		b.Skip("no true")
+	}
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	cat, _ := catalog.Load()
+	log := audit.Open(st, audit.Options{Mirror: filepath.Join(dir, "audit.jsonl"), User: "bench"})
+	defer log.Close()
+	m, err := containment.New(containment.Options{Catalog: cat, Audit: log,
+		Actuators: map[string]config.Actuator{"segment.block-ip": {Argv: []string{truePath, "{ {{ip}} }"}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := m.Plan(ctx, incID, "segment.block-ip", map[string]string{"ip": "203.0.113.7"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if res, err := m.Run(ctx, p, containment.Confirmation{Text: "203.0.113.7"}); err != nil || res.Outcome != audit.Succeeded {
+			b.Fatal(res, err)
+		}
+	}
+}
