@@ -55,9 +55,13 @@ func (m *Manager) Values(ctx context.Context, sel Selection) ([]Value, error) {
 		a := &sel.Alerts[i]
 		g.endpoint(a.Endpoint, a.Host, "endpoint")
 		if a.Peer != "" {
-			if pa, err := netip.ParseAddr(a.Peer); err == nil && m.opts.Networks.Contains(pa) {
+			pa, err := netip.ParseAddr(a.Peer)
+			switch {
+			case err != nil: // a peer named by its domain
+				g.add(catalog.ParamDomain, a.Peer, "peer of "+a.Rule)
+			case m.opts.Networks.Contains(pa):
 				g.endpoint(a.Peer, "", "peer of "+a.Rule)
-			} else {
+			default:
 				g.add(catalog.ParamIP, a.Peer, "peer of "+a.Rule)
 			}
 		}

@@ -31,14 +31,15 @@ func TestOfferOnDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The victim's alerts about its C2 beacon.
 	var sel containment.Selection
 	for _, al := range all {
-		if al.Endpoint == victim.IP.String() && al.Rule == "M-IOC-DOMAIN" {
+		if al.Endpoint == victim.IP.String() && slices.Contains(beacon.Rules, al.Rule) {
 			sel.Alerts = append(sel.Alerts, al)
 		}
 	}
 	if len(sel.Alerts) == 0 {
-		t.Fatal("no M-IOC-DOMAIN alert on the victim")
+		t.Fatal("no beacon alert on the victim")
 	}
 	// A hostile alert: its values must not be offered.
 	sel.Alerts = append(sel.Alerts, alert.Alert{ID: "hostile", Rule: "N-APP", Endpoint: victim.IP.String(),
@@ -71,14 +72,15 @@ func TestOfferOnDemo(t *testing.T) {
 		measure string
 		want    map[string]string
 	}{
-		"isolate the endpoint":      {"endpoint.block-ip", map[string]string{"ip": victim.IP.String(), "host": victim.Host}},
-		"block its C2 address":      {"endpoint.block-dest-ip", map[string]string{"endpoint": victim.IP.String(), "ip": beacon.Peer.String()}},
-		"sinkhole the C2 name":      {"segment.dns-block-domain", map[string]string{"domain": beacon.Domain}},
-		"block the C2 for everyone": {"segment.block-ip", map[string]string{"ip": beacon.Peer.String()}},
-		"block its CONNECT port":    {"endpoint.block-dest-port", map[string]string{"endpoint": victim.IP.String(), "port": "8443"}},
-		"unplug its segment":        {"segment.unplug", map[string]string{"segment": "office"}},
-		"warn its user":             {"endpoint.warn", map[string]string{"host": victim.Host}},
-		"cut office from servers":   {"segment.block-between-segments", map[string]string{"from": "10.0.10.0/24", "to": "10.0.20.0/24"}},
+		"isolate the endpoint":    {"endpoint.block-ip", map[string]string{"ip": victim.IP.String(), "host": victim.Host}},
+		"block for the endpoint":  {"endpoint.block-dest-ip", map[string]string{"endpoint": victim.IP.String()}},
+		"unplug its segment":      {"segment.unplug", map[string]string{"segment": "office"}},
+		"warn its user":           {"endpoint.warn", map[string]string{"host": victim.Host}},
+		"cut its office off":      {"segment.block-between-segments", map[string]string{"from": "10.0.10.0/24"}},
+		"port of the endpoint":    {"endpoint.block-dest-port", map[string]string{"endpoint": victim.IP.String()}},
+		"sinkhole for everyone":   {"segment.dns-block-domain", nil},
+		"block IP for everyone":   {"segment.block-ip", nil},
+		"block port for everyone": {"segment.block-port", nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := defaults(tc.measure)
@@ -89,11 +91,33 @@ func TestOfferOnDemo(t *testing.T) {
 			}
 		})
 	}
-	// Both the C2's name and its address are offered for the C2 as choices.
-	o := byID["endpoint.block-dest-ip"]
-	ipChoice := o.Params[slices.IndexFunc(o.Params, func(c containment.Choice) bool { return c.Param.Name == "ip" })]
-	if len(ipChoice.Choices) < 2 {
-		t.Errorf("one choice for the destination: %+v", ipChoice.Choices)
+	// The C2's name, address and port are offered, as the defaults where
+	// the far side is asked for; the internal side (the proxy) comes after.
+	choice := func(measure, param string) containment.Choice {
+		t.Helper()
+		o := byID[measure]
+		i := slices.IndexFunc(o.Params, func(c containment.Choice) bool { return c.Param.Name == param })
+		if i < 0 {
+			t.Fatalf("%s has no parameter %s", measure, param)
+		}
+		return o.Params[i]
+	}
+	for _, tc := range []struct{ measure, param, value string }{
+		{"endpoint.block-dest-ip", "ip", beacon.Peer.String()},
+		{"segment.block-ip", "ip", beacon.Peer.String()},
+		{"segment.dns-block-domain", "domain", beacon.Domain},
+		{"endpoint.block-dest-port", "port", "8443"},
+	} {
+		c := choice(tc.measure, tc.param)
+		if !slices.ContainsFunc(c.Choices, func(v containment.Value) bool { return v.Value == tc.value }) {
+			t.Errorf("%s %s: %s not among the choices %+v", tc.measure, tc.param, tc.value, c.Choices)
+		}
+		if c.Choices[0].Internal || c.Default != c.Choices[0].Value {
+			t.Errorf("%s %s: default %q, first choice %+v: want the far side first", tc.measure, tc.param, c.Default, c.Choices[0])
+		}
+	}
+	if from, to := choice("segment.block-between-segments", "from").Default, choice("segment.block-between-segments", "to").Default; from == to {
+		t.Errorf("between segments: from and to both %s", from)
 	}
 	// Measures needing what the selection does not have are not offered.
 	for _, id := range []string{"account.disable", "service.stop-all"} {
@@ -101,7 +125,7 @@ func TestOfferOnDemo(t *testing.T) {
 			t.Errorf("%s offered without its parameters", id)
 		}
 	}
-	if !strings.Contains(byID["segment.dns-block-domain"].Filter, beacon.Domain) || byID["endpoint.pull-cable"].Manual != true || byID["endpoint.block-ip"].Manual {
+	if !strings.Contains(byID["segment.dns-block-domain"].Filter, "dns-block-domain") || !byID["endpoint.pull-cable"].Manual || byID["endpoint.block-ip"].Manual {
 		t.Errorf("filter text or manual flags wrong")
 	}
 
