@@ -17,9 +17,12 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/incident"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/parse"
 	"github.com/mamori-soc/mamori/intel"
@@ -53,6 +56,12 @@ type App struct {
 	Engine    *detect.Engine // nil when read-only
 	Allow     *detect.AllowList
 	Intel     *intel.Set // nil without IOC lists
+	// Audit, Incidents and Containment are incident handling: the
+	// append-only audit log, incidents with their checklist, and the
+	// containment measures.
+	Audit       *audit.Log
+	Incidents   *incident.Manager
+	Containment *containment.Manager
 	Formats   []parse.Format
 	Log       *slog.Logger
 	opts      Options
@@ -119,20 +128,23 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 		a.Store.Close()
 		return nil, err
 	}
-	if opts.ReadOnly {
-		return a, nil
+	if !opts.ReadOnly {
+		a.Engine, err = detect.New(detect.Options{
+			Factories: Factories(),
+			Env:       a.Env,
+			Rules:     cfg.Rules,
+			Learning:  time.Duration(cfg.Baseline.Learning),
+			Store:     a.Store,
+			Log:       opts.Log,
+		})
+		if err != nil {
+			a.Store.Close()
+			return nil, fmt.Errorf("detection rules: %w", err)
+		}
 	}
-	a.Engine, err = detect.New(detect.Options{
-		Factories: Factories(),
-		Env:       a.Env,
-		Rules:     cfg.Rules,
-		Learning:  time.Duration(cfg.Baseline.Learning),
-		Store:     a.Store,
-		Log:       opts.Log,
-	})
-	if err != nil {
+	if err := a.openHandling(); err != nil {
 		a.Store.Close()
-		return nil, fmt.Errorf("detection rules: %w", err)
+		return nil, err
 	}
 	return a, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/ingest"
@@ -77,7 +78,7 @@ func (c *Console) Ack(_ context.Context, id string, acked bool) error {
 
 // Allow implements backend.Backend: the entry is kept in the store and
 // applies at once, to stored alerts too.
-func (c *Console) Allow(_ context.Context, e config.Allow) error {
+func (c *Console) Allow(ctx context.Context, e config.Allow) error {
 	if c.ReadOnly() {
 		return errReadOnly
 	}
@@ -87,6 +88,9 @@ func (c *Console) Allow(_ context.Context, e config.Allow) error {
 		return err
 	}
 	c.a.Allow.Add(e)
+	if _, err := c.a.Audit.Append(ctx, audit.AllowListChange(audit.ActionAllowAdded, e, c.a.Audit.User(), e.Reason)); err != nil && !audit.Stored(err) {
+		return fmt.Errorf("allow-list entry added, but not audited: %w", err)
+	}
 	c.a.Log.Info("allow-list entry added", "rule", e.Rule, "endpoint", e.Endpoint, "destination", e.Destination, "reason", e.Reason)
 	return nil
 }

@@ -79,6 +79,9 @@ func (rn *run) schedule() {
 	for _, h := range append(append([]*host(nil), o.pcs...), o.admin) {
 		g.schedule(&browser{h: h, r: newRand(seed, stream(1, h.idx))}, g.start+between(g.ids, 0, 10*minute))
 		g.schedule(&background{h: h, r: newRand(seed, stream(2, h.idx))}, g.start+between(g.ids, 0, 10*minute))
+		if h.bulky {
+			g.schedule(&cloudSync{h: h, r: newRand(seed, stream(8, h.idx))}, g.start)
+		}
 		if h.role == rolePC {
 			g.schedule(&share{h: h, r: newRand(seed, stream(3, h.idx))}, g.start+between(g.ids, 0, 10*minute))
 		}

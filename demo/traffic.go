@@ -331,3 +331,35 @@ func mimeOf(name string) string {
 	}
 	return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 }
+
+// cloudSync is the accounting staff's daily scan upload: on every day at
+// the desk, once in the morning and once in the afternoon, a 100+ MB sync
+// to the office's cloud storage. It is what normal business looks like in
+// the hours an exfiltration would show, so the baseline must see it.
+type cloudSync struct {
+	h       *host
+	r       *rand.Rand
+	started bool
+}
+
+func (c *cloudSync) act(g *gen, now int64) int64 {
+	if !c.started {
+		c.started = true
+		return g.nextArrival(c.h, now) + between(c.r, 30*minute, 2*hour)
+	}
+	if p, ok := g.working(c.h, now); ok && g.on(c.h, now) && now < p.leave-10*minute {
+		g.upload(now, c.h, c.r)
+	}
+	// Next: later today (after lunch) or tomorrow morning.
+	d := localDay(now)
+	p := g.planFor(c.h, d)
+	if p.works && now < p.back {
+		return p.back + between(c.r, 20*minute, 2*hour)
+	}
+	for next := d + 1; next < d+30; next++ {
+		if q := g.planFor(c.h, next); q.works {
+			return q.arrive + between(c.r, 30*minute, 2*hour)
+		}
+	}
+	return now + 30*day
+}

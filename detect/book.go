@@ -167,3 +167,16 @@ func (b *book) ack(id string, acked bool) (alert.Alert, bool) {
 	b.dirty[id] = a
 	return *a, true
 }
+
+// mark copies what people decided about alerts (acknowledgement, the
+// incident they belong to) into the book, so the engine's next write of
+// an alert keeps it.
+func (b *book) mark(as []alert.Alert) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range as {
+		if a, ok := b.byID[as[i].ID]; ok {
+			a.Acked, a.Incident = as[i].Acked, as[i].Incident
+		}
+	}
+}

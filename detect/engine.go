@@ -560,6 +560,11 @@ func (e *Engine) Ack(id string, acked bool) error {
 	return e.Flush()
 }
 
+// Mark takes what people decided about alerts (acknowledged, attached to
+// an incident) written elsewhere, so that the engine's later updates of
+// those alerts keep it. It is safe to call while the engine runs.
+func (e *Engine) Mark(as []alert.Alert) { e.book.mark(as) }
+
 // Alerts returns every alert the engine holds.
 func (e *Engine) Alerts() []alert.Alert {
 	as := e.book.all()

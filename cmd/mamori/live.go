@@ -11,7 +11,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
@@ -108,6 +110,13 @@ func runDemo(ctx context.Context, g *globals, dir string, opts demo.Options) err
 	for _, f := range m.Files {
 		cfg.Sources = append(cfg.Sources, config.Source{Path: f.Path, Format: f.Format})
 	}
+	// Containment in the demo runs harmless actuators that print the
+	// command a real gateway would run.
+	cat, err := catalog.Load()
+	if err != nil {
+		return err
+	}
+	cfg.Actuators = containment.DemoActuators(cat)
 	grp.Go(func() error {
 		defer cancel() // the console quitting ends the demo
 		return runLive(gctx, g, cfg)

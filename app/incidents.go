@@ -1,0 +1,52 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/audit"
+	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/containment"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// openHandling opens the audit log, the incident manager and the
+// containment manager over the store.
+func (a *App) openHandling() error {
+	a.Audit = audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
+	loc := a.Config.Location(config.Source{})
+	a.Incidents = incident.New(peopleStore{Store: a.Store, engine: a.Engine}, a.Audit, a.Catalog,
+		incident.Options{Networks: a.Networks, Inventory: a.Inventory, Location: loc})
+	cm, err := containment.New(containment.Options{
+		Catalog:   a.Catalog,
+		Actuators: a.Config.Actuators,
+		Audit:     a.Audit,
+		ReadOnly:  a.Store.ReadOnly(),
+		Networks:  a.Networks,
+		Inventory: a.Inventory,
+		Endpoints: a.Store,
+		Events:    a.Store,
+	})
+	if err != nil {
+		return fmt.Errorf("actuators: %w", err)
+	}
+	a.Containment = cm
+	return nil
+}
+
+// peopleStore is the store as the incident manager writes alerts through
+// it: what it writes is also handed to the engine, whose next update of
+// an alert would otherwise drop the incident it belongs to.
+type peopleStore struct {
+	*store.Store
+	engine *detect.Engine
+}
+
+func (p peopleStore) PutAlerts(as []alert.Alert) error {
+	if p.engine != nil {
+		p.engine.Mark(as)
+	}
+	return p.Store.PutAlerts(as)
+}
