@@ -62,10 +62,10 @@ type App struct {
 	Audit       *audit.Log
 	Incidents   *incident.Manager
 	Containment *containment.Manager
-	Formats   []parse.Format
-	Log       *slog.Logger
-	opts      Options
-	closers   []func() error
+	Formats     []parse.Format
+	Log         *slog.Logger
+	opts        Options
+	closers     []func() error
 }
 
 // Open applies opts over cfg and opens everything.
