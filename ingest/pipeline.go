@@ -75,7 +75,7 @@ func NewPipeline(st Store, stats *Stats, log *slog.Logger) *Pipeline {
 	}
 	return &Pipeline{
 		st: st, stats: stats, log: log,
-		in:        make(chan Batch, 16),
+		in:        make(chan Batch, 8),
 		subReq:    make(chan subRequest),
 		done:      make(chan struct{}),
 		endpoints: map[string]*store.EndpointSummary{},

