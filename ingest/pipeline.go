@@ -14,6 +14,7 @@ import (
 // Store is what the pipeline needs of the store.
 type Store interface {
 	PutEvents(evs []event.Event) error
+	PutEventsAsync(evs []event.Event, done func(error)) error
 	PutOffsets(offs []store.Offset) error
 	PutEndpointSummaries(sums []store.EndpointSummary) error
 	EndpointSummaries() ([]store.EndpointSummary, error)
@@ -142,10 +143,17 @@ func (p *Pipeline) Written() int64 {
 // retryEvery is how often a failed write (disk full) is retried.
 const retryEvery = 2 * time.Second
 
+// inFlight is how many batches may be being written at once: the writer
+// encodes the next batch while the store commits the previous ones.
+const inFlight = 4
+
 // Run writes batches until the input is closed and drained, or ctx ends.
-// A batch whose write fails (a full disk) is retried until it succeeds or
-// ctx ends; its offset is saved only after, so nothing is lost: at worst it
-// is read again after a restart.
+// Batches are handed to the store as they come and completed in order: a
+// batch's offset is saved, its stats merged and its events handed to
+// subscribers only once it and every batch before it are stored. A batch
+// whose write fails (a full disk) is retried until it succeeds or ctx
+// ends; its offset is saved only after, so nothing is lost: at worst it is
+// read again after a restart.
 func (p *Pipeline) Run(ctx context.Context) error {
 	defer close(p.done)
 	var subs []chan []event.Event
@@ -155,66 +163,117 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		p.flushEndpoints()
 	}()
+	type pending struct {
+		b    Batch
+		done chan error
+	}
+	queue := make(chan pending, inFlight)
+	complete := func(pd pending) error {
+		if err := p.retry(ctx, <-pd.done, func() error { return p.st.PutEvents(pd.b.Events) }); err != nil {
+			return err
+		}
+		if pd.b.Offset != nil {
+			put := func() error { return p.st.PutOffsets([]store.Offset{*pd.b.Offset}) }
+			if err := p.retry(ctx, put(), put); err != nil {
+				return err
+			}
+		}
+		p.mu.Lock()
+		p.written += int64(len(pd.b.Events))
+		p.mu.Unlock()
+		if pd.b.stats != nil {
+			pd.b.stats.merge(&pd.b.tally, time.Now())
+		}
+		p.noteEndpoints(pd.b.Events)
+		for _, s := range subs {
+			select {
+			case s <- pd.b.Events:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	drain := func() error {
+		for {
+			select {
+			case pd := <-queue:
+				if err := complete(pd); err != nil {
+					return err
+				}
+			default:
+				return nil
+			}
+		}
+	}
 	flush := time.NewTicker(5 * time.Second)
 	defer flush.Stop()
 	for {
 		select {
 		case b, ok := <-p.in:
 			if !ok {
-				return nil
+				return drain()
 			}
-			if err := p.write(ctx, b); err != nil {
-				return err
+			pd := pending{b: b, done: make(chan error, 1)}
+			if err := p.st.PutEventsAsync(b.Events, func(err error) { pd.done <- err }); err != nil {
+				pd.done <- err
 			}
-			for _, s := range subs {
-				select {
-				case s <- b.Events:
-				case <-ctx.Done():
-					return ctx.Err()
+			if len(queue) == cap(queue) { // complete the oldest before queueing more
+				if err := complete(<-queue); err != nil {
+					return err
 				}
 			}
+			queue <- pd
 		case req := <-p.subReq:
+			// Everything queued must be written before the snapshot, so
+			// the subscriber sees each event either in it or on the channel.
+			if err := drain(); err != nil {
+				return err
+			}
 			ch := make(chan []event.Event, req.buf)
 			subs = append(subs, ch)
 			req.reply <- Subscription{Snapshot: p.st.Snapshot(), Events: ch}
 		case <-flush.C:
+			if err := drain(); err != nil {
+				return err
+			}
 			p.flushEndpoints()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		// Keep completions prompt when input is quiet (live tailing).
+		if len(p.in) == 0 {
+			if err := drain(); err != nil {
+				return err
+			}
+		}
 	}
 }
 
-func (p *Pipeline) write(ctx context.Context, b Batch) error {
-	for {
-		err := p.st.PutEvents(b.Events)
-		if err == nil && b.Offset != nil {
-			err = p.st.PutOffsets([]store.Offset{*b.Offset})
-		}
+// retry repeats a failed write (err is its first result) every retryEvery
+// until it succeeds or ctx ends, keeping the error visible for the status
+// bar meanwhile.
+func (p *Pipeline) retry(ctx context.Context, err error, again func() error) error {
+	if err == nil {
+		return nil
+	}
+	for err != nil {
 		p.mu.Lock()
-		if err == nil {
-			p.lastErr = nil
-			p.written += int64(len(b.Events))
-		} else {
-			if p.lastErr == nil || p.lastErr.Error() != err.Error() {
-				p.log.Error("store write failed; retrying", "err", err)
-			}
-			p.lastErr, p.lastErrT = err, time.Now()
+		if p.lastErr == nil || p.lastErr.Error() != err.Error() {
+			p.log.Error("store write failed; retrying", "err", err)
 		}
+		p.lastErr, p.lastErrT = err, time.Now()
 		p.mu.Unlock()
-		if err == nil {
-			break
-		}
 		select {
 		case <-time.After(retryEvery):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		err = again()
 	}
-	if b.stats != nil {
-		b.stats.merge(&b.tally, time.Now())
-	}
-	p.noteEndpoints(b.Events)
+	p.mu.Lock()
+	p.lastErr = nil
+	p.mu.Unlock()
 	return nil
 }
 

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -49,50 +51,169 @@ func (s *Store) endpointsOf(ev *event.Event, buf []Endpoint) []Endpoint {
 	return buf
 }
 
-// PutEvents writes events and their timeline index entries in one batch.
-// An event's key derives from its time, Ref and Raw, so writing the same
-// line again overwrites the same key instead of adding a copy.
+// PutEvents writes events and their timeline index entries, and returns
+// once they are stored. An event's key derives from its time, Ref and
+// Raw, so writing the same line again overwrites the same key instead of
+// adding a copy.
 func (s *Store) PutEvents(evs []event.Event) error {
+	done := make(chan error, 1)
+	if err := s.PutEventsAsync(evs, func(err error) { done <- err }); err != nil {
+		return err
+	}
+	return <-done
+}
+
+// PutEventsAsync queues events for writing and calls done (from another
+// goroutine) once they are stored or failed; it returns an error without
+// calling done when the events cannot even be queued. The caller may
+// encode the next batch while this one is written.
+func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 	if err := s.checkWritable(); err != nil {
 		return err
 	}
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
+	// One buffer for every value of the batch: the transaction keeps the
+	// slices until it is written.
+	size := 0
+	for i := range evs {
+		size += 160 + len(evs[i].Raw) + len(evs[i].URL) + len(evs[i].UserAgent)
+	}
+	buf := make([]byte, 0, size)
 	var (
-		val []byte
-		eps []Endpoint
-		err error
+		eps   []Endpoint
+		txns  []*badger.Txn
+		txn   = s.db.NewTransaction(true)
+		err   error
+		start int
 	)
-	expires := s.expiresAt()
+	set := func(key, val []byte) error {
+		err := txn.SetEntry(badger.NewEntry(key, val))
+		if errors.Is(err, badger.ErrTxnTooBig) { // start another transaction
+			txns = append(txns, txn)
+			txn = s.db.NewTransaction(true)
+			err = txn.SetEntry(badger.NewEntry(key, val))
+		}
+		return err
+	}
 	for i := range evs {
 		ev := &evs[i]
 		k := KeyOf(ev)
-		if val, err = ev.AppendBinary(val[:0]); err != nil {
-			return fmt.Errorf("store: encode event: %w", err)
+		start = len(buf)
+		if buf, err = ev.AppendBinary(buf); err != nil {
+			break
 		}
-		// WriteBatch keeps the slices until Flush: give it its own copy.
-		e := badger.NewEntry(eventKey(k), bytes.Clone(val))
-		e.ExpiresAt = expires
-		if err := wb.SetEntry(e); err != nil {
-			return s.writeErr("write events", err)
+		if err = set(eventKey(k), buf[start:len(buf):len(buf)]); err != nil {
+			break
 		}
 		eps = s.endpointsOf(ev, eps)
 		for _, ep := range eps {
-			ie := badger.NewEntry(endpointKey(ep, k), nil)
-			ie.ExpiresAt = expires
-			if err := wb.SetEntry(ie); err != nil {
-				return s.writeErr("write timeline index", err)
+			if err = set(endpointKey(ep, k), nil); err != nil {
+				break
 			}
 		}
+		if err != nil {
+			break
+		}
 	}
-	return s.writeErr("write events", wb.Flush())
+	txns = append(txns, txn)
+	if err != nil {
+		for _, t := range txns {
+			t.Discard()
+		}
+		return s.writeErr("write events", err)
+	}
+	// Commit every transaction; done hears once, with the first error.
+	var (
+		mu      sync.Mutex
+		left    = len(txns)
+		firstEr error
+	)
+	for _, t := range txns {
+		t.CommitWith(func(err error) {
+			mu.Lock()
+			if err != nil && firstEr == nil {
+				firstEr = s.writeErr("write events", err)
+			}
+			left--
+			last := left == 0
+			e := firstEr
+			mu.Unlock()
+			if last {
+				done(e)
+			}
+		})
+	}
+	return nil
 }
 
-func (s *Store) expiresAt() uint64 {
-	if s.opts.Retention < 0 {
-		return 0
+// Prune deletes the events (and their index entries) older than the
+// retention period before the newest stored event: the store keeps a
+// rolling window of the most recent Retention of logs. It is measured from
+// the newest event rather than the clock so that logs collected long ago
+// and imported for an investigation are kept until newer ones push them
+// out. It returns how many events it deleted.
+func (s *Store) Prune(ctx context.Context) (int, error) {
+	if s.opts.ReadOnly || s.opts.Retention < 0 {
+		return 0, nil
 	}
-	return uint64(time.Now().Add(s.opts.Retention).Unix())
+	var cutoff time.Time
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, last, ok := span(txn)
+		if ok {
+			cutoff = last.Add(-s.opts.Retention)
+		}
+		return nil
+	})
+	if err != nil || cutoff.IsZero() {
+		return 0, err
+	}
+	n, err := s.deleteRange(ctx, []byte{prefixEvent}, eventTimeBound(cutoff))
+	if err != nil {
+		return n, err
+	}
+	_, err = s.deleteRange(ctx, []byte{prefixEndpoint}, endpointPrefix(day(cutoff), Endpoint{})[:5])
+	return n, err
+}
+
+// deleteRange deletes the keys under prefix that sort before end, in
+// batches.
+func (s *Store) deleteRange(ctx context.Context, prefix, end []byte) (int, error) {
+	const batch = 10_000
+	total := 0
+	for {
+		var keys [][]byte
+		err := s.db.View(func(txn *badger.Txn) error {
+			opt := badger.DefaultIteratorOptions
+			opt.PrefetchValues = false
+			opt.Prefix = prefix
+			it := txn.NewIterator(opt)
+			defer it.Close()
+			for it.Rewind(); it.Valid() && len(keys) < batch; it.Next() {
+				k := it.Item().Key()
+				if bytes.Compare(k, end) >= 0 {
+					break
+				}
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			return nil
+		})
+		if err != nil || len(keys) == 0 {
+			return total, err
+		}
+		wb := s.db.NewWriteBatch()
+		for _, k := range keys {
+			if err := wb.Delete(k); err != nil {
+				wb.Cancel()
+				return total, s.writeErr("prune", err)
+			}
+		}
+		if err := wb.Flush(); err != nil {
+			return total, s.writeErr("prune", err)
+		}
+		total += len(keys)
+		if ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
 }
 
 // Events calls fn for every event with from <= time < to, in time order. A
@@ -184,6 +305,115 @@ type Page struct {
 	More bool
 }
 
+// span returns the times of the first and the last stored event; ok is
+// false for an empty store.
+func span(txn *badger.Txn) (first, last time.Time, ok bool) {
+	opt := badger.DefaultIteratorOptions
+	opt.PrefetchValues = false
+	opt.Prefix = []byte{prefixEvent}
+	it := txn.NewIterator(opt)
+	it.Rewind()
+	if !it.Valid() {
+		it.Close()
+		return time.Time{}, time.Time{}, false
+	}
+	k, err := parseEventKey(it.Item().Key())
+	it.Close()
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	first = k.Time
+	opt.Reverse = true
+	it = txn.NewIterator(opt)
+	defer it.Close()
+	it.Seek([]byte{prefixEvent, 0xff})
+	if !it.Valid() {
+		return first, first, true
+	}
+	if k, err := parseEventKey(it.Item().Key()); err == nil {
+		last = k.Time
+	}
+	return first, last, true
+}
+
+// walkIndex calls fn with the index keys of ep from lo to hi (hi
+// exclusive; both set), oldest first or newest first, day by day, starting
+// after the key at (a cursor) when it is set. fn returns false to stop.
+func walkIndex(ctx context.Context, txn *badger.Txn, ep Endpoint, lo, hi time.Time, reverse bool, after *EventKey, fn func(key []byte) (bool, error)) error {
+	if !lo.Before(hi) {
+		return nil
+	}
+	var skip []byte
+	if after != nil {
+		skip = endpointKey(ep, *after)
+		if reverse && after.Time.Before(hi) {
+			hi = after.Time.Add(1) // the cursor's own instant may hold more events
+		}
+		if !reverse && after.Time.After(lo) {
+			lo = after.Time
+		}
+	}
+	first, last := day(lo), day(hi.Add(-1))
+	n := 0
+	for i := 0; first+int32(i) <= last; i++ {
+		d := first + int32(i)
+		if reverse {
+			d = last - int32(i)
+		}
+		prefix := endpointPrefix(d, ep)
+		lower := appendTime(bytes.Clone(prefix), lo)
+		upper := appendTime(bytes.Clone(prefix), hi)
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = prefix
+		opt.Reverse = reverse
+		it := txn.NewIterator(opt)
+		seek := lower
+		if reverse {
+			seek = upper
+		}
+		if skip != nil && bytes.HasPrefix(skip, prefix) {
+			seek = skip
+		}
+		more := true
+		for it.Seek(seek); it.Valid() && more; it.Next() {
+			key := it.Item().Key()
+			if skip != nil && bytes.Equal(key, skip) {
+				continue
+			}
+			if bytes.Compare(key, upper) >= 0 {
+				if reverse {
+					continue
+				}
+				break
+			}
+			if bytes.Compare(key, lower) < 0 {
+				if reverse {
+					break
+				}
+				continue
+			}
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				it.Close()
+				return ctx.Err()
+			}
+			var err error
+			if more, err = fn(key); err != nil {
+				it.Close()
+				return err
+			}
+		}
+		it.Close()
+		if !more {
+			return nil
+		}
+		if i%64 == 63 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 // Timeline returns a page of the events indexed under ep, oldest first (or
 // newest first with Reverse). It reads index keys without values and fetches
 // only the events it returns, so a page costs the same on a store of
@@ -192,78 +422,44 @@ func (s *Store) Timeline(ctx context.Context, ep Endpoint, q Query) (Page, error
 	if q.Limit <= 0 {
 		q.Limit = 200
 	}
-	prefix := endpointPrefix(ep)
 	var page Page
 	err := s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		opt.Prefix = prefix
-		opt.Reverse = q.Reverse
-		it := txn.NewIterator(opt)
-		defer it.Close()
-
-		lower := append(bytes.Clone(prefix), eventTimeBound(q.From)[1:]...)
-		var upper []byte
-		if !q.To.IsZero() {
-			upper = append(bytes.Clone(prefix), eventTimeBound(q.To)[1:]...)
+		first, last, ok := span(txn)
+		if !ok {
+			return nil
 		}
-		var seek []byte
-		switch {
-		case q.After != nil:
-			seek = endpointKey(ep, *q.After)
-		case q.Reverse && upper != nil:
-			seek = upper
-		case q.Reverse:
-			seek = append(bytes.Clone(prefix), 0xff)
-		default:
-			seek = lower
+		lo, hi := q.From, q.To
+		if lo.IsZero() || lo.Before(first) {
+			lo = first
 		}
-		n := 0
-		for it.Seek(seek); it.Valid(); it.Next() {
-			key := it.Item().Key()
-			if q.After != nil && bytes.Equal(key, seek) {
-				continue
-			}
-			if upper != nil && bytes.Compare(key, upper) >= 0 {
-				if q.Reverse {
-					continue
-				}
-				break
-			}
-			if bytes.Compare(key, lower) < 0 {
-				if q.Reverse {
-					break
-				}
-				continue
-			}
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
+		if hi.IsZero() || hi.After(last) {
+			hi = last.Add(1)
+		}
+		return walkIndex(ctx, txn, ep, lo, hi, q.Reverse, q.After, func(key []byte) (bool, error) {
 			_, k, err := parseEndpointKey(key)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if len(page.Items) == q.Limit {
 				page.More = true
-				return nil
+				return false, nil
 			}
 			item, err := txn.Get(eventKey(k))
-			if err == badger.ErrKeyNotFound {
-				continue // expired between index and event
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return true, nil // expired between index and event
 			}
 			if err != nil {
-				return err
+				return false, err
 			}
 			st, err := decodeItem(item)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if q.Keep != nil && !q.Keep(&st.Event) {
-				continue
+			if q.Keep == nil || q.Keep(&st.Event) {
+				page.Items = append(page.Items, st)
 			}
-			page.Items = append(page.Items, st)
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return Page{}, fmt.Errorf("store: timeline of %s: %w", ep, err)
@@ -278,29 +474,28 @@ func (s *Store) Histogram(ctx context.Context, ep Endpoint, from, to time.Time, 
 		return nil, fmt.Errorf("store: histogram needs from < to and a positive step")
 	}
 	buckets := make([]int, int((to.Sub(from)+step-1)/step))
-	prefix := endpointPrefix(ep)
 	err := s.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		opt.Prefix = prefix
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		upper := append(bytes.Clone(prefix), eventTimeBound(to)[1:]...)
-		n := 0
-		for it.Seek(append(bytes.Clone(prefix), eventTimeBound(from)[1:]...)); it.Valid(); it.Next() {
-			key := it.Item().Key()
-			if bytes.Compare(key, upper) >= 0 {
-				break
+		first, last, ok := span(txn)
+		if !ok {
+			return nil
+		}
+		lo, hi := from, to
+		if lo.Before(first) {
+			lo = first
+		}
+		if hi.After(last.Add(1)) {
+			hi = last.Add(1)
+		}
+		return walkIndex(ctx, txn, ep, lo, hi, false, nil, func(key []byte) (bool, error) {
+			_, k, err := parseEndpointKey(key)
+			if err != nil {
+				return false, err
 			}
-			if n++; n%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			t := readTime(key[len(prefix) : len(prefix)+8])
-			if i := int(t.Sub(from) / step); i >= 0 && i < len(buckets) {
+			if i := int(k.Time.Sub(from) / step); i >= 0 && i < len(buckets) {
 				buckets[i]++
 			}
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: histogram of %s: %w", ep, err)

@@ -10,7 +10,7 @@ package store
 //
 //	prefix  key                                         value
 //	'e'     'e' ts(8) id(8)                              event (event codec)
-//	'x'     'x' endpoint ts(8) id(8)                     empty: per-endpoint timeline index
+//	'x'     'x' day(4) endpoint ts(8) id(8)              empty: per-endpoint timeline index
 //	'a'     'a' len(1) alertID                           alert (JSON)
 //	'n'     'n' len(1) incidentID                        incident (JSON)
 //	'b'     'b' len(1) name                              baseline blob
@@ -19,6 +19,12 @@ package store
 //	'l'     'l' len(1) entryID                           allow-list entry made in the console (JSON)
 //	'm'     'm' len(1) name                              store metadata
 //	'p'     'p' len(1) endpointID                        endpoint summary (JSON)
+//
+// The timeline index is bucketed by day (days since 1970, UTC, sign bit
+// flipped): writes of one day then land in one narrow key range whatever
+// the number of endpoints, so the LSM tree's compactions touch only today's
+// index instead of every endpoint's; a timeline query walks the days of its
+// range, one seek each.
 //
 // endpoint is tag(1) len(1) bytes: tag 4 with the 4 bytes of an IPv4
 // address, tag 6 with 16 bytes of an IPv6 address, tag 'h' with a host name
@@ -174,21 +180,42 @@ func readEndpoint(b []byte) (Endpoint, []byte, error) {
 	return Endpoint{}, nil, fmt.Errorf("%w: endpoint tag %d length %d", errBadKey, tag, n)
 }
 
-func endpointPrefix(e Endpoint) []byte {
-	return appendEndpoint([]byte{prefixEndpoint}, e)
+// day is a time's day bucket: days since 1970-01-01 UTC.
+func day(t time.Time) int32 {
+	if t.IsZero() {
+		return math.MinInt32
+	}
+	return int32(floorDiv(t.Unix(), 86400))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// dayStart is the first instant of day d.
+func dayStart(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// endpointPrefix is the prefix of e's index keys on day d.
+func endpointPrefix(d int32, e Endpoint) []byte {
+	b := binary.BigEndian.AppendUint32([]byte{prefixEndpoint}, uint32(d)^(1<<31))
+	return appendEndpoint(b, e)
 }
 
 func endpointKey(e Endpoint, k EventKey) []byte {
-	b := endpointPrefix(e)
+	b := endpointPrefix(day(k.Time), e)
 	b = appendTime(b, k.Time)
 	return binary.BigEndian.AppendUint64(b, k.ID)
 }
 
 func parseEndpointKey(key []byte) (Endpoint, EventKey, error) {
-	if len(key) < 1 || key[0] != prefixEndpoint {
+	if len(key) < 5 || key[0] != prefixEndpoint {
 		return Endpoint{}, EventKey{}, fmt.Errorf("%w: endpoint key %x", errBadKey, key)
 	}
-	ep, rest, err := readEndpoint(key[1:])
+	ep, rest, err := readEndpoint(key[5:])
 	if err != nil {
 		return Endpoint{}, EventKey{}, err
 	}

@@ -89,7 +89,7 @@ func TestEndpointPrefixesDoNotOverlap(t *testing.T) {
 	}
 	for i, a := range eps {
 		for j, b := range eps {
-			if i != j && bytes.HasPrefix(endpointPrefix(b), endpointPrefix(a)) {
+			if i != j && bytes.HasPrefix(endpointPrefix(5, b), endpointPrefix(5, a)) {
 				t.Errorf("prefix of %q covers %q", a, b)
 			}
 		}
@@ -99,7 +99,7 @@ func TestEndpointPrefixesDoNotOverlap(t *testing.T) {
 func TestIPv4MappedAddressesIndexAsIPv4(t *testing.T) {
 	a := Endpoint{Addr: netip.MustParseAddr("::ffff:10.0.0.1")}
 	b := Endpoint{Addr: netip.MustParseAddr("10.0.0.1")}
-	if !bytes.Equal(endpointPrefix(a), endpointPrefix(b)) {
+	if !bytes.Equal(endpointPrefix(5, a), endpointPrefix(5, b)) {
 		t.Fatal("an IPv4-mapped IPv6 address indexes apart from its IPv4 form")
 	}
 }
@@ -151,10 +151,28 @@ func TestParseRejectsMalformedKeys(t *testing.T) {
 	if _, err := parseEventKey([]byte{prefixEvent, 1, 2}); err == nil {
 		t.Error("short event key accepted")
 	}
-	if _, _, err := parseEndpointKey([]byte{prefixEndpoint, tagIPv4, 16}); err == nil {
+	if _, _, err := parseEndpointKey([]byte{prefixEndpoint, 0, 0, 0, 0, tagIPv4, 16}); err == nil {
 		t.Error("endpoint key with bad length accepted")
 	}
-	if _, _, err := parseEndpointKey(append(endpointPrefix(Endpoint{Host: "x"}), 1, 2)); err == nil {
+	if _, _, err := parseEndpointKey(append(endpointPrefix(5, Endpoint{Host: "x"}), 1, 2)); err == nil {
 		t.Error("endpoint key with short tail accepted")
+	}
+}
+
+func TestIndexKeysOfOneDaySortTogether(t *testing.T) {
+	// All endpoints' index keys of a day lie between that day's bounds, and
+	// days sort in time order, before 1970 too.
+	d1 := time.Date(2026, 11, 20, 23, 59, 0, 0, time.UTC)
+	d2 := d1.Add(2 * time.Minute)
+	a := endpointKey(Endpoint{Addr: netip.MustParseAddr("10.0.0.200")}, EventKey{Time: d1})
+	b := endpointKey(Endpoint{Host: "aaa"}, EventKey{Time: d2})
+	if bytes.Compare(a, b) >= 0 {
+		t.Fatal("a later day's index key sorts before an earlier day's")
+	}
+	if day(time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)) != -1 || day(time.Unix(0, 0)) != 0 {
+		t.Fatal("day numbering")
+	}
+	if !dayStart(day(d1)).Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Fatal("dayStart")
 	}
 }

@@ -26,8 +26,9 @@ const DefaultRetention = 180 * 24 * time.Hour
 
 // Options tune a store.
 type Options struct {
-	// Retention is how long an event is kept after it is written; zero
-	// means DefaultRetention, a negative value keeps events forever.
+	// Retention is how much history is kept: events older than this
+	// before the newest event are pruned (see Prune); zero means
+	// DefaultRetention, a negative value keeps events forever.
 	Retention time.Duration
 	// ReadOnly opens the store for reading only; several read-only
 	// processes may share a store, but not with a writer.
@@ -206,11 +207,15 @@ func (s *Store) Size() int64 {
 	return total
 }
 
-// Maintain runs value-log garbage collection until there is nothing to
-// collect or ctx ends; call it now and then from a long-running process.
+// Maintain prunes events beyond the retention period and runs value-log
+// garbage collection until there is nothing to collect or ctx ends; call
+// it now and then from a long-running process.
 func (s *Store) Maintain(ctx context.Context) {
 	if s.opts.ReadOnly {
 		return
+	}
+	if _, err := s.Prune(ctx); err != nil {
+		badgerLogger{s.opts.Logger}.Warningf("pruning old events: %v", err)
 	}
 	for ctx.Err() == nil {
 		if err := s.db.RunValueLogGC(0.5); err != nil {

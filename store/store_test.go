@@ -337,3 +337,86 @@ func TestSecondProcessGetsLockError(t *testing.T) {
 		t.Fatalf("second open in process: %v", err)
 	}
 }
+
+func TestTimelineAcrossDays(t *testing.T) {
+	s := openTemp(t, Options{})
+	var evs []event.Event
+	ep := netip.MustParseAddr("10.0.10.5")
+	for i := range 40 { // every 6 h over 10 days, and a quiet endpoint in between
+		evs = append(evs, event.Event{Time: t0.Add(time.Duration(i) * 6 * time.Hour), Kind: event.KindDNS, Endpoint: ep,
+			Ref: event.Ref{File: "/d", Offset: int64(i)}, Raw: fmt.Sprint("line ", i)})
+	}
+	evs = append(evs, event.Event{Time: t0.Add(-30 * 24 * time.Hour), Kind: event.KindDNS, Endpoint: netip.MustParseAddr("10.0.10.6"), Ref: event.Ref{File: "/d", Offset: 999}, Raw: "old"})
+	if err := s.PutEvents(evs); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, reverse := range []bool{false, true} {
+		var got []string
+		q := Query{Limit: 3, Reverse: reverse}
+		for range 100 {
+			p, err := s.Timeline(ctx, ParseEndpoint("10.0.10.5"), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range p.Items {
+				got = append(got, it.Event.Raw)
+			}
+			if !p.More {
+				break
+			}
+			k := p.Items[len(p.Items)-1].Key
+			q.After = &k
+		}
+		if len(got) != 40 {
+			t.Fatalf("reverse=%v: %d events over the days, want 40", reverse, len(got))
+		}
+		for i, r := range got {
+			want := i
+			if reverse {
+				want = 39 - i
+			}
+			if r != fmt.Sprint("line ", want) {
+				t.Fatalf("reverse=%v: event %d is %q", reverse, i, r)
+			}
+		}
+	}
+	h, err := s.Histogram(ctx, ParseEndpoint("10.0.10.5"), t0, t0.Add(10*24*time.Hour), 24*time.Hour)
+	if err != nil || fmt.Sprint(h) != "[4 4 4 4 4 4 4 4 4 4]" {
+		t.Fatalf("histogram %v %v", h, err)
+	}
+}
+
+func TestPruneKeepsTheMostRecentRetention(t *testing.T) {
+	s := openTemp(t, Options{Retention: 3 * 24 * time.Hour})
+	ep := netip.MustParseAddr("10.0.10.5")
+	var evs []event.Event
+	for i := range 10 { // one a day for 10 days
+		evs = append(evs, event.Event{Time: t0.Add(time.Duration(i) * 24 * time.Hour), Kind: event.KindDNS, Endpoint: ep,
+			Ref: event.Ref{File: "/d", Offset: int64(i)}, Raw: fmt.Sprint("day ", i)})
+	}
+	if err := s.PutEvents(evs); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	n, err := s.Prune(ctx)
+	if err != nil || n != 6 {
+		t.Fatalf("pruned %d, %v; want the 6 events more than 3 days before the newest", n, err)
+	}
+	got := collect(t, s, time.Time{}, time.Time{})
+	if len(got) != 4 || got[0].Event.Raw != "day 6" {
+		t.Fatalf("after pruning: %d events, first %q", len(got), got[0].Event.Raw)
+	}
+	p, err := s.Timeline(ctx, ParseEndpoint("10.0.10.5"), Query{})
+	if err != nil || len(p.Items) != 4 {
+		t.Fatalf("timeline after pruning: %d, %v", len(p.Items), err)
+	}
+	if n, _ := s.Prune(ctx); n != 0 {
+		t.Fatalf("a second prune deleted %d", n)
+	}
+	keep := openTemp(t, Options{Retention: -1})
+	_ = keep.PutEvents(evs)
+	if n, _ := keep.Prune(ctx); n != 0 {
+		t.Fatal("a negative retention pruned")
+	}
+}
