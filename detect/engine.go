@@ -591,12 +591,28 @@ func (e *Engine) Replay(ctx context.Context, src Events, from time.Time) error {
 
 // Follow processes live batches until ch closes or ctx ends. Sources write
 // at their own pace, so events are held briefly and released in time
-// order (a reorder buffer of Slack).
+// order: those more than Slack older than the newest one at once, the rest
+// when nothing new has come for Settle. Alerts are saved and published
+// right after, so a matching rule's alert follows its line within about
+// Settle.
 func (e *Engine) Follow(ctx context.Context, ch <-chan []event.Event) error {
-	const slack = 2 * time.Second
+	// Slack is small: log sources disagree by far more (Zeek writes a
+	// connection when it ends), so rules tolerate disorder anyway; the
+	// buffer only straightens out batches that arrive together.
+	const (
+		slack  = 500 * time.Millisecond
+		settle = 300 * time.Millisecond
+	)
 	var buf reorder
-	flush := time.NewTicker(250 * time.Millisecond)
-	defer flush.Stop()
+	idle := time.NewTimer(settle)
+	defer idle.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	flush := func() {
+		if err := e.Flush(); err != nil {
+			e.log.Error("flushing alerts", "err", err)
+		}
+	}
 	for {
 		select {
 		case evs, ok := <-ch:
@@ -606,15 +622,12 @@ func (e *Engine) Follow(ctx context.Context, ch <-chan []event.Event) error {
 			}
 			buf.add(evs)
 			buf.release(slack, e.Process)
-		case <-flush.C:
-			// Nothing new for a while: what is held is as ordered as it
-			// will get.
-			if time.Since(buf.lastAdd) > slack {
-				buf.drainAll(e.Process)
-			}
-			if err := e.Flush(); err != nil {
-				e.log.Error("flushing alerts", "err", err)
-			}
+			idle.Reset(settle)
+		case <-idle.C:
+			buf.drainAll(e.Process)
+			flush()
+		case <-tick.C:
+			flush() // windows evaluated by ticks, engine state
 		case <-ctx.Done():
 			buf.drainAll(e.Process)
 			_ = e.Flush()
