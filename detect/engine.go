@@ -601,7 +601,7 @@ func (e *Engine) Follow(ctx context.Context, ch <-chan []event.Event) error {
 	// buffer only straightens out batches that arrive together.
 	const (
 		slack  = 500 * time.Millisecond
-		settle = 300 * time.Millisecond
+		settle = 150 * time.Millisecond
 	)
 	var buf reorder
 	idle := time.NewTimer(settle)
