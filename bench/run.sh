@@ -48,20 +48,28 @@ fi
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+PEAK="$(pwd)/bench/peakmem.sh"
+
+# measure CMD...: runs CMD under peakmem.sh; sets el (s), anon and file
+# (peak MB).
+measure() {
+  "$PEAK" "$@" 2>"$OUT/peak" >"$OUT/stdout" || { cat "$OUT/peak" >&2; return 1; }
+  read -r el anon file < <(sed -E 's/peakmem: ([0-9.]+) s, peak RSS [0-9]+ MB \(anonymous ([0-9]+) MB, file-backed ([0-9]+) MB\)/\1 \2 \3/' "$OUT/peak" | tail -1)
+}
+
 # ingest_runs FORMAT PATH...: RUNS imports into fresh stores; prints
-# "events elapsed_s maxrss_kb" medians.
+# "events elapsed_s anon_mb file_mb" medians.
 ingest_runs() {
   local fmt=$1; shift
-  local ev el rss
+  local ev
   : >"$OUT/runs"
   for _ in $(seq "$RUNS"); do
     rm -rf "$OUT/db"
-    /usr/bin/time -f "%e %M" -o "$OUT/time" "$M" ingest --db "$OUT/db" --log-file "$OUT/mamori.log" ${fmt:+--format "$fmt"} --json "$@" >"$OUT/sum.json"
-    ev=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$OUT/sum.json")
-    read -r el rss <"$OUT/time"
-    echo "$ev $el $rss" >>"$OUT/runs"
+    measure "$M" ingest --db "$OUT/db" --log-file "$OUT/mamori.log" ${fmt:+--format "$fmt"} --json "$@"
+    ev=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$OUT/stdout")
+    echo "$ev $el $anon $file" >>"$OUT/runs"
   done
-  echo "$(cut -d' ' -f1 "$OUT/runs" | median) $(cut -d' ' -f2 "$OUT/runs" | median) $(cut -d' ' -f3 "$OUT/runs" | median)"
+  echo "$(cut -d' ' -f1 "$OUT/runs" | median) $(cut -d' ' -f2 "$OUT/runs" | median) $(cut -d' ' -f3 "$OUT/runs" | median) $(cut -d' ' -f4 "$OUT/runs" | median)"
 }
 
 # hf CMD: median seconds over RUNS runs with hyperfine.
@@ -72,29 +80,30 @@ hf() {
 
 say "## Batch ingest per format family ($ENDPOINTS endpoints x $DAYS days of demo data; medians of $RUNS runs)"
 say ""
-say "| file | lines | MB | rg -c . (s) | lnav -n (s) | mamori ingest (s) | events/s | peak RSS (MB) | mamori / rg |"
+say "| file | lines | MB | rg -c . (s) | lnav -n (s) | mamori ingest (s) | events/s | peak anon / file-backed RSS (MB) | mamori / rg |"
 say "|---|---|---|---|---|---|---|---|---|"
 for spec in "squid:proxy/access.log" "zeek:zeek/conn.log" "netfilter:gateway/firewall.log" "dnsmasq:gateway/dnsmasq.log" "zeek:zeek/http.log"; do
   fmt=${spec%%:*}; file="$OUT/data/${spec#*:}"
   lines=$(wc -l <"$file"); mb=$(du -m "$file" | cut -f1)
   rg_s=$(hf "rg -c . $file")
   lnav_s=$(hf "lnav -n $file")
-  read -r ev el rss < <(ingest_runs "$fmt" "$file")
-  say "| ${spec#*:} | $lines | $mb | $rg_s | $lnav_s | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $((rss/1024)) | $(awk -v a="$el" -v b="$rg_s" 'BEGIN{printf "%.1fx", a/b}') |"
+  read -r ev el anon file < <(ingest_runs "$fmt" "$file")
+  say "| ${spec#*:} | $lines | $mb | $rg_s | $lnav_s | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $anon / $file | $(awk -v a="$el" -v b="$rg_s" 'BEGIN{printf "%.1fx", a/b}') |"
 done
 say ""
 
 say "## The whole data set: ingest alone, and ingest + every rule (scan)"
 say ""
 total_lines=$(cat "$OUT"/data/*/*.log | wc -l)
-read -r ev el rss < <(ingest_runs "" "$OUT/data")
-say "| command | events | elapsed (s) | events/s | peak RSS (MB) |"
+read -r ev el anon file < <(ingest_runs "" "$OUT/data")
+say "| command | events | elapsed (s) | events/s | peak anon / file-backed RSS (MB) |"
 say "|---|---|---|---|---|"
-say "| mamori ingest DIR | $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $((rss/1024)) |"
+say "| mamori ingest DIR | $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $anon / $file |"
 rm -rf "$OUT/db"
-/usr/bin/time -f "%e %M" -o "$OUT/time" "$M" scan --db "$OUT/db" --log-file "$OUT/mamori.log" --json "$OUT/data" >"$OUT/alerts.jsonl"
-read -r el rss <"$OUT/time"
-say "| mamori scan DIR (ingest + detection) | $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $((rss/1024)) |"
+I="$OUT/data/intel"
+measure "$M" scan --db "$OUT/db" --log-file "$OUT/mamori.log" --json --assets "$OUT/data/assets.csv" --ioc "$I/iocs.txt" --geoip "$I/GeoLite2-Country-Test.mmdb" --categories "$I/categories.txt" --timezone +09:00 "$OUT/data"
+cp "$OUT/stdout" "$OUT/alerts.jsonl"
+say "| mamori scan DIR (ingest + every rule) | $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $anon / $file |"
 say ""
 say "($total_lines lines in the data set; $(wc -l <"$OUT/alerts.jsonl") alerts.)"
 say ""
@@ -107,20 +116,24 @@ if [ ! -f "$OUT/big/.done-$BIG_ENDPOINTS-$BIG_DAYS" ]; then
   touch "$OUT/big/.done-$BIG_ENDPOINTS-$BIG_DAYS"
 fi
 rm -rf "$OUT/bigdb"
-/usr/bin/time -f "%e %M" -o "$OUT/time" "$M" ingest --db "$OUT/bigdb" --log-file "$OUT/mamori.log" --json "$OUT/big" >"$OUT/sum.json"
-read -r el rss <"$OUT/time"
-ev=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$OUT/sum.json")
-say "| events | ingest (s) | events/s | peak RSS (MB) | store on disk |"
+measure "$M" ingest --db "$OUT/bigdb" --log-file "$OUT/mamori.log" --json "$OUT/big"
+ev=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$OUT/stdout")
+say "| events | ingest (s) | events/s | peak anon / file-backed RSS (MB) | store on disk |"
 say "|---|---|---|---|---|"
-say "| $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $((rss/1024)) | $(du -sh "$OUT/bigdb" | cut -f1) |"
+say "| $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $anon / $file | $(du -sh "$OUT/bigdb" | cut -f1) |"
+say ""
+measure "$M" alerts --db "$OUT/bigdb" --log-file "$OUT/mamori.log" --json
+say "Opening the 10M-event store read-only and listing its alerts: $el s, peak anon / file-backed RSS $anon / $file MB."
 say ""
 
 say "## Go benchmarks (latency, engine, console)"
 say ""
 say '```'
 MAMORI_BENCH_DB="$OUT/bigdb" go test -run '^$' -bench 'AppendToStored' -benchtime 200x ./ingest/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS"
-MAMORI_BENCH_DB="$OUT/bigdb" go test -run '^$' -bench . -benchtime 3x ./app/ ./tui/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
-go test -run '^$' -bench 'Pairs|Engine' -benchtime 1x ./detect/... 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
+go test -run '^$' -bench 'AppendToAlert' -benchtime 50x ./app/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
+MAMORI_BENCH_DB="$OUT/bigdb" go test -run '^$' -bench . -benchtime 5x ./tui/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
+go test -run '^$' -bench . -benchtime 1x ./detect/... 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
+go test -run '^$' -bench PutEvents -benchtime 2000x ./store/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
 say '```'
 say ""
 say "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
