@@ -29,7 +29,8 @@ import (
 //
 //   - interval regularity: Bowley skewness and median absolute deviation
 //     of the intervals, after folding intervals close to 2, 3 or 4 times
-//     the median back to it when there is a rhythm (a missed beat is not
+//     the median (within the beats' own jitter, and only when at most a
+//     third of the gaps fold) back to it when there is a rhythm (a missed beat is not
 //     jitter);
 //   - size regularity: the same on the bytes of each contact (left out when
 //     the logs give no sizes, as Zeek's http.log for CONNECT);
@@ -118,8 +119,11 @@ type pair struct {
 }
 
 // Beacon defaults: a day is the window RITA scores; 20 contacts is the
-// least that gives stable quartiles; 0.7 lies between traffic without
-// rhythm (under 0.4) and jittered beacons (0.75 and up); 300 contacts cover a day
+// least that gives stable quartiles; 0.72 lies between traffic without
+// rhythm (Poisson arrivals under 0.4; a person's sparse visits to one site,
+// whose gaps are sums of browsing gaps, reach 0.70 in about one draw in
+// three hundred: TestBeaconIgnoresSparseRandomVisits) and jittered beacons
+// (0.75 and up); 300 contacts cover a day
 // of a five-minute beacon in 2.4 kB per pair; 5 s merges the proxy's and
 // the sensor's record of one request; 6 h of a steady rhythm is full
 // coverage (RITA: 12 h, but the console should speak sooner); 3 endpoints
@@ -128,7 +132,7 @@ const (
 	beaconWindow      = 24 * time.Hour
 	beaconEvery       = time.Hour
 	beaconMinContacts = 20
-	beaconMinScore    = 0.7
+	beaconMinScore    = 0.72
 	beaconMaxPairs    = 100_000
 	beaconMaxContacts = 300
 	beaconBurstGap    = 5 * time.Second
@@ -442,10 +446,25 @@ func (b *Beacon) measure(p *pair, now time.Time) (beaconScore, bool) {
 		var c spread
 		c, sc.dev = describe(core, sc.dev)
 		if c.Dispersion() < 0.25 {
-			for i, d := range sc.intervals {
-				if k := math.Round(d / c.Median); d > 1.5*c.Median && k <= 4 && math.Abs(d-k*c.Median) <= 0.5*c.Median {
-					sc.intervals[i] = d / k
-					s.folded += int(k) - 1
+			// A missed beat lands near a multiple of the period, within the
+			// jitter the beats themselves show: a tolerance of half a period
+			// would take in every gap between 1.5 and 4.5 periods and make
+			// random arrivals look periodic. And a rhythm misses a few beats,
+			// not most: when more than a third of the gaps would fold, there
+			// is no rhythm to restore.
+			tol := math.Min(0.5*c.Median, math.Max(3*c.MAD, 0.1*c.Median))
+			folds := 0
+			for _, d := range sc.intervals {
+				if k := math.Round(d / c.Median); d > 1.5*c.Median && k <= 4 && math.Abs(d-k*c.Median) <= tol*math.Sqrt(k) {
+					folds++
+				}
+			}
+			if 3*folds <= len(sc.intervals) {
+				for i, d := range sc.intervals {
+					if k := math.Round(d / c.Median); d > 1.5*c.Median && k <= 4 && math.Abs(d-k*c.Median) <= tol*math.Sqrt(k) {
+						sc.intervals[i] = d / k
+						s.folded += int(k) - 1
+					}
 				}
 			}
 		}

@@ -220,3 +220,39 @@ func TestBeaconScoreSeparation(t *testing.T) {
 	}
 	t.Logf("worst jittered beacon %.2f, best rhythmless traffic %.2f", worstBeacon, bestNoise)
 }
+
+// TestBeaconIgnoresSparseRandomVisits: a person opening a site now and then
+// over a working day (a few dozen visits at random) has no rhythm, even
+// when some gaps happen to lie near multiples of the median gap. Folding
+// such gaps as "missed beats" once made random visits read as a beacon.
+func TestBeaconIgnoresSparseRandomVisits(t *testing.T) {
+	env := newEnv()
+	b := NewBeacon(detect.Params{}, env).(*Beacon)
+	best := 0.0
+	for seed := range uint64(300) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		// A person browses every 20 s + Exp(4 min) and one visit in k is
+		// this site: gaps are sums of a few random gaps, less spread than
+		// a Poisson process's, which is what fooled the folding.
+		k := 2 + r.IntN(4)
+		var ts []time.Time
+		at := t0
+		for len(ts) < 20+r.IntN(30) {
+			at = at.Add(20*time.Second + time.Duration(r.ExpFloat64()*240)*time.Second)
+			if r.IntN(k) == 0 {
+				ts = append(ts, at)
+			}
+		}
+		p := &pair{base: ts[0].Unix(), first: ts[0].Unix()}
+		for _, at := range ts {
+			p.add(at.Unix(), lognorm(r, 4000, 0.8), b.burstGap, b.maxContacts)
+		}
+		if s, ok := b.measure(p, ts[len(ts)-1]); ok && s.score > best {
+			best = s.score
+		}
+	}
+	if best >= b.minScore {
+		t.Fatalf("random visits scored %.2f, at or above the beacon threshold %.2f", best, b.minScore)
+	}
+	t.Logf("best score of random visits: %.2f (threshold %.2f)", best, b.minScore)
+}
