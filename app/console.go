@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -15,7 +16,10 @@ import (
 	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/containment"
+	"github.com/mamori-soc/mamori/incident"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/report"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -134,4 +138,35 @@ func (c *Console) Status() backend.Status {
 		s.Learning, s.Learned, _, _ = c.a.Engine.Learning()
 	}
 	return s
+}
+
+// Incidents implements backend.Backend.
+func (c *Console) Incidents() *incident.Manager { return c.a.Incidents }
+
+// Containment implements backend.Backend.
+func (c *Console) Containment() *containment.Manager { return c.a.Containment }
+
+// Audit implements backend.Backend.
+func (c *Console) Audit() *audit.Log { return c.a.Audit }
+
+// ExportReport implements backend.Backend.
+func (c *Console) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
+	return backend.WriteReport(ctx, c.a.Incidents, c.a.Audit, id, path, report.Options{Lang: lang, Inventory: c.a.Inventory, Version: buildVersion()})
+}
+
+// ExportEvidence implements backend.Backend: the configured evidence
+// window, recorded in the audit log.
+func (c *Console) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
+	return backend.Bundle(ctx, c.a.Incidents, c.a.Store, id, path, report.BundleOptions{
+		Window: time.Duration(c.a.Config.EvidenceWindow), Version: buildVersion(), Store: c.a.Store.Dir(), Log: c.a.Audit,
+	})
+}
+
+// buildVersion is the module version mamori was built as, or "" for a
+// development build.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return ""
 }

@@ -47,3 +47,34 @@ type PromptMsg struct {
 	Value  string
 	Done   func(value string) tea.Cmd
 }
+
+// OpenIncidentMsg asks for an incident's view.
+type OpenIncidentMsg struct{ ID string }
+
+// NewIncidentMsg asks to open an incident on alerts or endpoints (ids as
+// the alerts and the endpoints pane know them). When an alert already
+// belongs to an open incident, that incident is shown instead.
+type NewIncidentMsg struct {
+	Alerts    []string
+	Endpoints []string
+}
+
+// ContainMsg asks for the containment picker over a selection: alert
+// ids, endpoints, and the incident the measure is for ("" when the root
+// is to find the incident the alerts belong to).
+type ContainMsg struct {
+	Incident  string
+	Alerts    []string
+	Endpoints []string
+}
+
+// UndoMsg asks for the plan that undoes an earlier containment run, in
+// the picker's plan view.
+type UndoMsg struct {
+	Incident string
+	RunID    string
+}
+
+// IncidentChangedMsg says an incident changed (opened, marked, a measure
+// run for it): the panes that show it reload.
+type IncidentChangedMsg struct{ ID string }

@@ -1,6 +1,7 @@
 // Package backendtest is a backend.Backend for the console's tests: alerts
 // and endpoints in memory, events in a real store in a temporary
-// directory.
+// directory, and (EnableHandling) the real incident, containment and
+// audit managers over that store.
 package backendtest
 
 import (
@@ -12,8 +13,12 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/containment"
+	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/report"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -28,18 +33,72 @@ type Fake struct {
 	RO        bool
 	Updates   chan []alert.Alert
 
+	// IM, CM and Log are incident handling over Store, set by
+	// EnableHandling; nil before.
+	IM  *incident.Manager
+	CM  *containment.Manager
+	Log *audit.Log
+
 	mu      sync.Mutex
 	alerts  []alert.Alert
 	allowed []config.Allow
 	Acks    map[string]bool
 }
 
-// SetAlerts sets the stored alerts.
+// SetAlerts sets the alerts; with a Store they are also stored there, for
+// the incident manager.
 func (f *Fake) SetAlerts(as []alert.Alert) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.alerts = append([]alert.Alert(nil), as...)
+	if f.Store != nil {
+		_ = f.Store.PutAlerts(as) // the tests' store is a temporary directory
+	}
 }
+
+// HandlingOptions configure EnableHandling.
+type HandlingOptions struct {
+	// Now is the audit log's clock; nil means time.Now.
+	Now func() time.Time
+	// User is who changes are by; "" means the OS user.
+	User string
+	// Actuators are the configured containment commands.
+	Actuators map[string]config.Actuator
+	// Location is the zone of incident ids and suggestions; nil means
+	// time.Local.
+	Location *time.Location
+}
+
+// EnableHandling opens the audit log, the incident manager and the
+// containment manager over f.Store, read-only when f.RO is set.
+func (f *Fake) EnableHandling(o HandlingOptions) error {
+	if f.Store == nil {
+		return errors.New("backendtest: incident handling needs a store")
+	}
+	var st interface {
+		incident.Store
+		audit.Store
+	} = f.Store
+	if f.RO {
+		st = readOnly{f.Store}
+	}
+	f.Log = audit.Open(st, audit.Options{Now: o.Now, User: o.User})
+	f.IM = incident.New(st, f.Log, f.Cat, incident.Options{Inventory: f.Inventory, Location: o.Location})
+	cm, err := containment.New(containment.Options{
+		Catalog: f.Cat, Actuators: o.Actuators, Audit: f.Log, ReadOnly: f.RO,
+		Inventory: f.Inventory, Endpoints: f.Store, Events: f.Store,
+	})
+	if err != nil {
+		return err
+	}
+	f.CM = cm
+	return nil
+}
+
+// readOnly is the store as a read-only console sees it.
+type readOnly struct{ *store.Store }
+
+func (readOnly) ReadOnly() bool { return true }
 
 // Allowed returns the allow-list entries added.
 func (f *Fake) Allowed() []config.Allow {
@@ -142,3 +201,22 @@ func (f *Fake) Histogram(ctx context.Context, ep string, from, to time.Time, ste
 
 // Status implements backend.Backend.
 func (f *Fake) Status() backend.Status { return f.St }
+
+// Incidents implements backend.Backend.
+func (f *Fake) Incidents() *incident.Manager { return f.IM }
+
+// Containment implements backend.Backend.
+func (f *Fake) Containment() *containment.Manager { return f.CM }
+
+// Audit implements backend.Backend.
+func (f *Fake) Audit() *audit.Log { return f.Log }
+
+// ExportReport implements backend.Backend.
+func (f *Fake) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
+	return backend.WriteReport(ctx, f.IM, f.Log, id, path, report.Options{Lang: lang, Inventory: f.Inventory, Version: "test"})
+}
+
+// ExportEvidence implements backend.Backend.
+func (f *Fake) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
+	return backend.Bundle(ctx, f.IM, f.Store, id, path, report.BundleOptions{Version: "test", Log: f.Log})
+}
