@@ -20,12 +20,15 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/contain"
 	"github.com/mamori-soc/mamori/tui/endpoints"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/incidents"
 	"github.com/mamori-soc/mamori/tui/nav"
 	"github.com/mamori-soc/mamori/tui/sources"
 	"github.com/mamori-soc/mamori/tui/style"
@@ -63,6 +66,9 @@ type Model struct {
 	endpoints endpoints.Model
 	timeline  timeline.Model
 	sources   sources.Model
+	incidents incidents.Model
+	// contain is the containment dialog while it is open.
+	contain *contain.Model
 
 	all     map[string]alert.Alert // every alert by id
 	visible []alert.Alert          // not allow-listed, for the panes
@@ -95,6 +101,7 @@ func New(o Options) Model {
 	st := style.New(th)
 	ti := textinput.New()
 	ti.CharLimit = 300
+	steady(&ti)
 	m := Model{
 		be: o.Backend, keys: DefaultKeyMap(), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
 		all: map[string]alert.Alert{}, input: ti,
@@ -103,13 +110,22 @@ func New(o Options) Model {
 	m.endpoints = endpoints.New(o.Backend, st, o.Lang)
 	m.timeline = timeline.New(o.Backend, st, o.Lang)
 	m.sources = sources.New(st, o.Lang)
+	m.incidents = incidents.New(o.Backend, st, o.Lang)
 	m.applyHelpStyles()
 	return m
 }
 
+// steady stops an input's cursor from blinking: a blinking cursor
+// redraws the line twice a second, which over a slow SSH link is noise.
+func steady(ti *textinput.Model) {
+	s := ti.Styles()
+	s.Cursor.Blink = false
+	ti.SetStyles(s)
+}
+
 // Init loads the alerts, starts the live bridge and the status clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), m.tickStatus(0), m.endpoints.Load())
+	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), m.tickStatus(0), m.endpoints.Load(), m.incidents.Load())
 }
 
 // Messages of the root.
@@ -183,14 +199,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, a := range msg.alerts {
 			m.all[a.ID] = a
 		}
-		m.publishAlerts()
-		return m, nil
+		all := m.publishAlerts()
+		return m, m.incidents.Sync(all)
 	case alertsUpdatedMsg:
 		for _, a := range msg.alerts {
 			m.all[a.ID] = a
 		}
-		m.publishAlerts()
-		return m, waitForAlerts(m.be.AlertUpdates())
+		all := m.publishAlerts()
+		return m, tea.Batch(waitForAlerts(m.be.AlertUpdates()), m.incidents.Sync(all))
 	case alertsClosedMsg:
 		return m, nil
 	case statusMsg:
@@ -205,6 +221,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.inputMode = inputPrompt
 		m.input.Prompt = msg.Prompt
 		m.input.SetValue(msg.Value)
+		m.input.CursorEnd()
 		return m, m.input.Focus()
 	case nav.OpenTimelineMsg:
 		m.focusPane(nav.Timeline)
@@ -219,8 +236,41 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case nav.FocusMsg:
 		m.focusPane(msg.Pane)
 		return m, nil
+	case nav.OpenIncidentMsg:
+		m.focusPane(nav.Incidents)
+		var cmd tea.Cmd
+		m.incidents, cmd = m.incidents.OpenID(msg.ID)
+		return m, cmd
+	case nav.NewIncidentMsg:
+		m.focusPane(nav.Incidents)
+		return m, m.incidents.Start(msg)
+	case nav.ContainMsg:
+		return m.openContain(msg)
+	case nav.UndoMsg:
+		c, cmd := contain.NewUndo(m.be, m.st, m.lang, msg.Incident, msg.RunID)
+		c.SetSize(m.width, m.bodyHeight())
+		m.contain = &c
+		return m, cmd
 	}
 	return m.routeData(msg)
+}
+
+// openContain opens the containment picker over the alerts and endpoints
+// of msg, for the incident they belong to when msg names none.
+func (m Model) openContain(msg nav.ContainMsg) (tea.Model, tea.Cmd) {
+	sel := containment.Selection{Incident: msg.Incident, Endpoints: msg.Endpoints}
+	for _, id := range msg.Alerts {
+		if a, ok := m.all[id]; ok {
+			sel.Alerts = append(sel.Alerts, a)
+		}
+		if sel.Incident == "" {
+			sel.Incident = m.incidents.Owner(id)
+		}
+	}
+	c, cmd := contain.New(m.be, m.st, m.lang, sel)
+	c.SetSize(m.width, m.bodyHeight())
+	m.contain = &c
+	return m, cmd
 }
 
 // afterChange reloads what an ack or allow-list change affects.
@@ -229,21 +279,44 @@ func (m Model) afterChange() tea.Cmd { return m.loadAlerts() }
 // routeData hands other messages (results of panes' commands) to the pane
 // they belong to; each pane ignores what is not its own.
 func (m Model) routeData(msg tea.Msg) (tea.Model, tea.Cmd) {
-	var cmds [4]tea.Cmd
+	var cmds [6]tea.Cmd
 	m.alerts, cmds[0] = m.alerts.Update(msg)
 	m.endpoints, cmds[1] = m.endpoints.Update(msg)
 	m.timeline, cmds[2] = m.timeline.Update(msg)
 	m.sources, cmds[3] = m.sources.Update(msg)
+	m.incidents, cmds[4] = m.incidents.Update(msg)
+	if m.contain != nil {
+		cmds[5] = m.updateContain(msg)
+	}
 	return m, tea.Batch(cmds[:]...)
 }
 
-// publishAlerts gives the panes the alerts that are not allow-listed.
-func (m *Model) publishAlerts() {
+// updateContain gives the containment dialog a message; when the user
+// closed it, it goes, and the incident it acted for reloads if a measure
+// ran.
+func (m *Model) updateContain(msg tea.Msg) tea.Cmd {
+	c, cmd := m.contain.Update(msg)
+	if !c.Closed() {
+		m.contain = &c
+		return cmd
+	}
+	m.contain = nil
+	if !c.Changed() {
+		return cmd
+	}
+	id := c.Incident()
+	return tea.Batch(cmd, func() tea.Msg { return nav.IncidentChangedMsg{ID: id} })
+}
+
+// publishAlerts gives the panes the alerts that are not allow-listed,
+// and returns every alert.
+func (m *Model) publishAlerts() []alert.Alert {
 	all := make([]alert.Alert, 0, len(m.all))
 	for _, a := range m.all {
 		all = append(all, a)
 	}
 	m.alerts.SetAlerts(all)
+	m.incidents.SetAlerts(all)
 	visible := all[:0:0]
 	for i := range all {
 		if !m.be.Hidden(&all[i]) {
@@ -253,9 +326,13 @@ func (m *Model) publishAlerts() {
 	m.visible = visible
 	m.endpoints.SetAlerts(visible)
 	m.timeline.SetAlerts(visible)
+	return all
 }
 
 func (m Model) capturing() bool {
+	if m.contain != nil {
+		return m.contain.Capturing()
+	}
 	switch m.focus {
 	case nav.Alerts:
 		return m.alerts.Capturing()
@@ -263,6 +340,8 @@ func (m Model) capturing() bool {
 		return m.endpoints.Capturing()
 	case nav.Timeline:
 		return m.timeline.Capturing()
+	case nav.Incidents:
+		return m.incidents.Capturing()
 	}
 	return false
 }
@@ -278,6 +357,14 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if k.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
+	if m.contain != nil {
+		// The dialog takes every key but help.
+		if !m.capturing() && key.Matches(k, m.keys.Help) {
+			m.showHelp = true
+			return m, nil
+		}
+		return m, m.updateContain(k)
+	}
 	if !m.capturing() {
 		switch {
 		case key.Matches(k, m.keys.Quit):
@@ -291,11 +378,11 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.input.SetValue("")
 			return m, m.input.Focus()
 		case key.Matches(k, m.keys.Next):
-			m.focusPane((m.focus + 1) % 4)
-			return m, nil
+			m.focusPane((m.focus + 1) % panes)
+			return m, m.onFocus()
 		case key.Matches(k, m.keys.Prev):
-			m.focusPane((m.focus + 3) % 4)
-			return m, nil
+			m.focusPane((m.focus + panes - 1) % panes)
+			return m, m.onFocus()
 		case key.Matches(k, m.keys.Alerts):
 			m.focusPane(nav.Alerts)
 			return m, nil
@@ -309,7 +396,8 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.focusPane(nav.Sources)
 			return m, nil
 		case key.Matches(k, m.keys.Incidents):
-			return m, nav.Notify("incidents: coming with the incident-handling work (mamori incident open on the command line)", false)
+			m.focusPane(nav.Incidents)
+			return m, m.onFocus()
 		}
 	}
 	var cmd tea.Cmd
@@ -329,18 +417,29 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.timeline, cmd = m.timeline.Update(k)
 	case nav.Sources:
 		m.sources, cmd = m.sources.Update(k)
+	case nav.Incidents:
+		m.incidents, cmd = m.incidents.Update(k)
 	}
 	return m, cmd
 }
 
+// panes is the number of panes (tabs).
+const panes = nav.Incidents + 1
+
 func (m *Model) focusPane(p nav.Pane) {
-	if p == m.focus {
-		return
-	}
-	if p > nav.Sources {
+	if p == m.focus || p < 0 || p >= panes {
 		return
 	}
 	m.prev, m.focus = m.focus, p
+}
+
+// onFocus refreshes what the focused pane shows: the incident list is
+// read again whenever it is shown.
+func (m *Model) onFocus() tea.Cmd {
+	if m.focus == nav.Incidents && !m.incidents.InDetail() {
+		return m.incidents.Load()
+	}
+	return nil
 }
 
 // handleInput edits the command line or a prompt.
@@ -384,6 +483,13 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 		m.focusPane(nav.Endpoints)
 	case "s", "src", "sources":
 		m.focusPane(nav.Sources)
+	case "i", "inc", "incident", "incidents":
+		if arg == "" {
+			m.focusPane(nav.Incidents)
+			return m, m.onFocus()
+		}
+		id := strings.ToUpper(arg)
+		return m, func() tea.Msg { return nav.OpenIncidentMsg{ID: id} }
 	case "t", "tl", "timeline":
 		if arg == "" {
 			m.focusPane(nav.Timeline)
@@ -405,7 +511,7 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 	case "help", "h":
 		m.showHelp = true
 	default:
-		return m, nav.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
+		return m, nav.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :incidents [ID], :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
 	}
 	return m, nil
 }
@@ -417,6 +523,10 @@ func (m *Model) setTheme(th *themes.Theme) {
 	m.endpoints.SetStyles(m.st)
 	m.timeline.SetStyles(m.st)
 	m.sources.SetStyles(m.st)
+	m.incidents.SetStyles(m.st)
+	if m.contain != nil {
+		m.contain.SetStyles(m.st)
+	}
 	m.applyHelpStyles()
 }
 
@@ -426,6 +536,10 @@ func (m *Model) setLang(l i18n.Lang) {
 	m.endpoints.SetLang(l)
 	m.timeline.SetLang(l)
 	m.sources.SetLang(l)
+	m.incidents.SetLang(l)
+	if m.contain != nil {
+		m.contain.SetLang(l)
+	}
 }
 
 func (m *Model) applyHelpStyles() {
@@ -446,6 +560,10 @@ func (m *Model) layout() {
 	m.endpoints.SetSize(m.width, h)
 	m.timeline.SetSize(m.width, h)
 	m.sources.SetSize(m.width, h)
+	m.incidents.SetSize(m.width, h)
+	if m.contain != nil {
+		m.contain.SetSize(m.width, h)
+	}
 	m.help.SetWidth(m.width)
 }
 
@@ -484,6 +602,9 @@ func fitHeight(s string, h int) string {
 }
 
 func (m Model) bodyView() string {
+	if m.contain != nil {
+		return m.contain.View()
+	}
 	switch m.focus {
 	case nav.Endpoints:
 		return m.endpoints.View()
@@ -491,6 +612,8 @@ func (m Model) bodyView() string {
 		return m.timeline.View()
 	case nav.Sources:
 		return m.sources.View()
+	case nav.Incidents:
+		return m.incidents.View()
 	}
 	return m.alerts.View()
 }
@@ -556,6 +679,7 @@ func (m Model) tabsView() string {
 		fmt.Sprintf("2 %s %d", T("endpoints"), m.endpoints.Count()),
 		"3 " + T("timeline") + m.timeline.TabSuffix(),
 		"4 " + T("sources"),
+		fmt.Sprintf("5 %s %d", T("incidents"), m.incidents.Count()),
 	}
 	var parts []string
 	for i, n := range names {
@@ -592,40 +716,38 @@ func (m Model) statusView() string {
 	return ""
 }
 
-func (m Model) footerView() string {
-	var km interface{ ShortHelp() []key.Binding }
+// keyMap is the keys of what has the keyboard: the containment dialog,
+// else the focused pane.
+func (m Model) keyMap() help.KeyMap {
+	if m.contain != nil {
+		return m.contain.KeyMap()
+	}
 	switch m.focus {
 	case nav.Endpoints:
-		km = m.endpoints.KeyMap()
+		return m.endpoints.KeyMap()
 	case nav.Timeline:
-		km = m.timeline.KeyMap()
+		return m.timeline.KeyMap()
 	case nav.Sources:
-		km = m.sources.KeyMap()
-	default:
-		km = m.alerts.KeyMap()
+		return m.sources.KeyMap()
+	case nav.Incidents:
+		return m.incidents.KeyMap()
 	}
-	bindings := append(km.ShortHelp(), m.keys.ShortHelp()...)
+	return m.alerts.KeyMap()
+}
+
+func (m Model) footerView() string {
+	bindings := append(m.keyMap().ShortHelp(), m.keys.ShortHelp()...)
 	return ansi.Truncate(m.help.ShortHelpView(bindings), m.width, "…")
 }
 
 // helpOverlay shows every key of the focused pane and the global ones.
 func (m Model) helpOverlay() string {
-	var groups [][]key.Binding
-	switch m.focus {
-	case nav.Endpoints:
-		groups = m.endpoints.KeyMap().FullHelp()
-	case nav.Timeline:
-		groups = m.timeline.KeyMap().FullHelp()
-	case nav.Sources:
-		groups = m.sources.KeyMap().FullHelp()
-	default:
-		groups = m.alerts.KeyMap().FullHelp()
-	}
+	groups := m.keyMap().FullHelp()
 	groups = append(groups, m.keys.FullHelp()...)
 	h := m.help
 	h.SetWidth(max(20, m.width-4))
 	body := m.st.Title.Render(m.lang.T("help title")) + "\n\n" + h.FullHelpView(groups) +
-		"\n\n" + m.st.Muted.Render(":alerts :endpoints :timeline IP :sources :theme NAME :lang en|ja :q")
+		"\n\n" + m.st.Muted.Render(":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q")
 	box := m.st.Overlay.Width(min(m.width, max(40, lipgloss.Width(body)+4))).Render(body)
 	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, box)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/store"
@@ -100,6 +101,12 @@ func fixture(t *testing.T) *backendtest.Fake {
 		}},
 	}
 	f.SetAlerts(as)
+	if err := f.EnableHandling(backendtest.HandlingOptions{
+		Now: func() time.Time { return now }, User: "analyst", Location: time.Local,
+		Actuators: containment.DemoActuators(cat),
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -147,6 +154,10 @@ func press(t *testing.T, m tea.Model, keys ...string) tea.Model {
 			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
 		case "tab":
 			msg = tea.KeyPressMsg{Code: tea.KeyTab}
+		case " ":
+			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+		case "ctrl+s", "ctrl+u":
+			msg = tea.KeyPressMsg{Code: rune(k[len(k)-1]), Mod: tea.ModCtrl}
 		default:
 			r := []rune(k)[0]
 			msg = tea.KeyPressMsg{Code: r, Text: k}

@@ -314,6 +314,16 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		if a, ok := m.Selected(); ok {
 			return m, m.allowPrompt(a)
 		}
+	case key.Matches(k, m.keys.Incident):
+		if a, ok := m.Selected(); ok {
+			msg := nav.NewIncidentMsg{Alerts: []string{a.ID}}
+			return m, func() tea.Msg { return msg }
+		}
+	case key.Matches(k, m.keys.Contain):
+		if a, ok := m.Selected(); ok {
+			msg := nav.ContainMsg{Alerts: []string{a.ID}}
+			return m, func() tea.Msg { return msg }
+		}
 	}
 	return m, nil
 }

@@ -8,6 +8,7 @@ type KeyMap struct {
 	Open, Timeline, Filter, ClearFilter     key.Binding
 	Severity, Perspective, Phase, ShowAll   key.Binding
 	Ack, Allow                              key.Binding
+	Incident, Contain                       key.Binding
 }
 
 // DefaultKeyMap returns the alerts pane's keys (vi and arrows, as k9s and
@@ -30,12 +31,14 @@ func DefaultKeyMap() KeyMap {
 		ShowAll:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "show acked/allow-listed")),
 		Ack:         key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "acknowledge")),
 		Allow:       key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "allow-list…")),
+		Incident:    key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "incident")),
+		Contain:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "contain…")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Timeline, k.Filter, k.Severity, k.Ack}
+	return []key.Binding{k.Open, k.Timeline, k.Incident, k.Contain, k.Filter, k.Severity, k.Ack}
 }
 
 // FullHelp implements help.KeyMap.
@@ -44,7 +47,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Open, k.Timeline, k.Filter, k.ClearFilter},
 		{k.Severity, k.Perspective, k.Phase, k.ShowAll},
-		{k.Ack, k.Allow},
+		{k.Ack, k.Allow, k.Incident, k.Contain},
 	}
 }
 
@@ -52,4 +55,5 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 func (k *KeyMap) setReadOnly(ro bool) {
 	k.Ack.SetEnabled(!ro)
 	k.Allow.SetEnabled(!ro)
+	k.Incident.SetEnabled(!ro)
 }

@@ -26,6 +26,7 @@ import (
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Evidence, Back, Timeline                key.Binding
+	Incident, Contain                       key.Binding
 }
 
 // DefaultKeyMap returns the detail view's keys.
@@ -40,17 +41,19 @@ func DefaultKeyMap() KeyMap {
 		Evidence: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "evidence")),
 		Back:     key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "endpoint timeline")),
+		Incident: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "incident")),
+		Contain:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "contain…")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Back, k.Down, k.Evidence, k.Timeline}
+	return []key.Binding{k.Back, k.Down, k.Evidence, k.Timeline, k.Incident, k.Contain}
 }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Evidence, k.Back, k.Timeline}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Evidence, k.Back, k.Timeline, k.Incident, k.Contain}}
 }
 
 // Model shows one alert.
@@ -68,7 +71,9 @@ type Model struct {
 
 // New returns the detail view of a.
 func New(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	return Model{keys: DefaultKeyMap(), a: a, be: be, st: st, lang: lang, vp: viewport.New()}
+	keys := DefaultKeyMap()
+	keys.Incident.SetEnabled(!be.ReadOnly()) // opening an incident changes the store
+	return Model{keys: keys, a: a, be: be, st: st, lang: lang, vp: viewport.New()}
 }
 
 // ID is the shown alert's id.
@@ -118,6 +123,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		case key.Matches(k, m.keys.Timeline):
 			a := m.a
 			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
+		case key.Matches(k, m.keys.Incident):
+			msg := nav.NewIncidentMsg{Alerts: []string{m.a.ID}}
+			return m, func() tea.Msg { return msg }
+		case key.Matches(k, m.keys.Contain):
+			msg := nav.ContainMsg{Alerts: []string{m.a.ID}}
+			return m, func() tea.Msg { return msg }
 		}
 	}
 	return m, nil

@@ -31,6 +31,7 @@ import (
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Open, Filter, Sort, Reload              key.Binding
+	Incident, Contain                       key.Binding
 }
 
 // DefaultKeyMap returns the pane's keys.
@@ -46,15 +47,19 @@ func DefaultKeyMap() KeyMap {
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Reload:   key.NewBinding(key.WithKeys("r", "ctrl+r"), key.WithHelp("r", "reload")),
+		Incident: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "incident")),
+		Contain:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "contain…")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
-func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Filter, k.Sort} }
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.Incident, k.Contain, k.Filter, k.Sort}
+}
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Open, k.Filter, k.Sort, k.Reload}}
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Open, k.Filter, k.Sort, k.Reload}, {k.Incident, k.Contain}}
 }
 
 // Endpoint is one row.
@@ -114,7 +119,9 @@ type Model struct {
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
 	ti := textinput.New()
 	ti.Prompt = "/"
-	return Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang, filter: ti}
+	keys := DefaultKeyMap()
+	keys.Incident.SetEnabled(!be.ReadOnly()) // opening an incident changes the store
+	return Model{keys: keys, be: be, st: st, lang: lang, filter: ti}
 }
 
 type loadedMsg struct {
@@ -349,6 +356,22 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		if m.selected < len(m.rows) {
 			id := m.rows[m.selected].ID
 			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: id} }
+		}
+	case key.Matches(k, m.keys.Incident):
+		if m.selected < len(m.rows) {
+			msg := nav.NewIncidentMsg{Endpoints: []string{m.rows[m.selected].ID}}
+			return m, func() tea.Msg { return msg }
+		}
+	case key.Matches(k, m.keys.Contain):
+		if m.selected < len(m.rows) {
+			id := m.rows[m.selected].ID
+			msg := nav.ContainMsg{Endpoints: []string{id}}
+			for i := range m.alerts {
+				if m.alerts[i].Endpoint == id && !m.alerts[i].Acked {
+					msg.Alerts = append(msg.Alerts, m.alerts[i].ID)
+				}
+			}
+			return m, func() tea.Msg { return msg }
 		}
 	}
 	return m, nil
