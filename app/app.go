@@ -125,8 +125,7 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	if err := a.loadAllowList(); err != nil {
-		a.Store.Close()
-		return nil, err
+		return nil, a.closeStoreAfter(err)
 	}
 	if !opts.ReadOnly {
 		a.Engine, err = detect.New(detect.Options{
@@ -138,15 +137,22 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 			Log:       opts.Log,
 		})
 		if err != nil {
-			a.Store.Close()
-			return nil, fmt.Errorf("detection rules: %w", err)
+			return nil, a.closeStoreAfter(fmt.Errorf("detection rules: %w", err))
 		}
 	}
 	if err := a.openHandling(); err != nil {
-		a.Store.Close()
-		return nil, err
+		return nil, a.closeStoreAfter(err)
 	}
 	return a, nil
+}
+
+// closeStoreAfter closes the store when Open fails after opening it: err
+// is returned as it is, joined with the close's error only if that fails.
+func (a *App) closeStoreAfter(err error) error {
+	if cerr := a.Store.Close(); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	return err
 }
 
 // loadAllowList adds the entries made in the console (kept in the store).
@@ -336,5 +342,7 @@ func OpenLog(path string, debug bool) (*slog.Logger, func(), error) {
 	if debug {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: level})), func() { f.Close() }, nil
+	// The handler writes each record to f unbuffered, so closing loses
+	// nothing; and a failed close has nowhere to be logged but this file.
+	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: level})), func() { _ = f.Close() }, nil
 }
