@@ -188,7 +188,7 @@ func Load(path string) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("asset inventory: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // only read: a failed close loses nothing
 	var entries []Asset
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".yaml", ".yml":
@@ -268,7 +268,7 @@ func readYAML(r io.Reader) ([]Asset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i+1, err)
 		}
-		e.Asset.Prefix = p
+		e.Prefix = p
 		out = append(out, e.Asset)
 	}
 	return out, nil
