@@ -151,12 +151,16 @@ func validLabel(l string) bool {
 		return false
 	}
 	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+		if !labelByte(l[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// labelByte reports whether c may appear in a host name's label.
+func labelByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 // Command is one command of an actuator example: an argument vector (no

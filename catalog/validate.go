@@ -251,7 +251,7 @@ func (ck *checker) rules(c *Catalog) {
 		ck.text(f, e, "title", r.Title)
 		ck.text(f, e, "description", r.Description)
 		ck.text(f, e, "check", r.Check)
-		ck.sources(c, r, e)
+		ck.sources(r, e)
 		for j, l := range r.Lists {
 			if _, ok := c.List(l); !ok {
 				ck.addf(f, e, fmt.Sprintf("lists[%d]", j), "list %q is not in %s", l, fileLists)
@@ -272,7 +272,7 @@ func (ck *checker) rules(c *Catalog) {
 	}
 }
 
-func (ck *checker) sources(c *Catalog, r *Rule, e string) {
+func (ck *checker) sources(r *Rule, e string) {
 	const f = fileRules
 	if len(r.Sources) == 0 {
 		ck.addf(f, e, "sources", "empty")
