@@ -49,7 +49,7 @@ func Load(path string) (*List, error) {
 	if err != nil {
 		return nil, fmt.Errorf("category list: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // only read: a failed close loses nothing
 	return Parse(f, path)
 }
 
@@ -159,12 +159,18 @@ func normaliseDomain(raw string) (string, error) {
 			return "", fmt.Errorf("%q is not a domain (empty or over-long label)", raw)
 		}
 		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r >= 0x80) {
+			if !domainRune(r) {
 				return "", fmt.Errorf("%q is not a domain (character %q)", raw, r)
 			}
 		}
 	}
 	return d, nil
+}
+
+// domainRune reports whether r may appear in a lower-cased domain label:
+// letters, digits, hyphens, underscores, and any non-ASCII (an IDN).
+func domainRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r >= 0x80
 }
 
 // Category returns the category of the most specific listed domain that
