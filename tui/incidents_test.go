@@ -318,7 +318,7 @@ func TestContainFromAlertRunsAndUndoes(t *testing.T) {
 	}
 	// The audit trail shows the commands with their exit status.
 	m = press(t, m, "l")
-	if out := ansi.Strip(view(m)); !strings.Contains(out, "containment started endpoint.block-ip: echo") || !strings.Contains(out, "finished endpoint.block-ip: succeeded, exit 0") {
+	if out := ansi.Strip(view(m)); !strings.Contains(out, "started endpoint.block-ip: echo") || !strings.Contains(out, "finished: succeeded, exit 0 · endpoint.block-ip") {
 		t.Fatalf("audit trail:\n%s", out)
 	}
 }
@@ -574,7 +574,7 @@ func TestFlowAlertIncidentContainAudit(t *testing.T) {
 	send("enter")
 	waitFor(t, tm, "succeeded")
 	send("esc", "l", "l", "l", "l")
-	waitFor(t, tm, "finished endpoint.block-ip")
+	waitFor(t, tm, "finished: succeeded, exit 0")
 	send("q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

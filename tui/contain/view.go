@@ -270,7 +270,14 @@ func (m Model) selectionText() string {
 		}
 	}
 	for _, ep := range m.sel.Endpoints {
-		add(ep)
+		name := ep
+		for _, a := range m.sel.Alerts {
+			if a.Endpoint == ep && a.Host != "" {
+				name = a.Host
+				break
+			}
+		}
+		add(name)
 	}
 	for _, a := range m.sel.Alerts {
 		if a.Host != "" {

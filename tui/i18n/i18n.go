@@ -122,8 +122,8 @@ var words = map[string][2]string{
 	"findings":                {"Findings", "調査結果"},
 	"actions":                 {"Actions", "対処"},
 	"audit":                   {"Audit", "監査記録"},
-	"alerts n":                {"alerts", "件のアラート"},
-	"alerts attached":         {"alerts attached", "件のアラートを追加"},
+	"alerts n":                {"alert(s)", "件のアラート"},
+	"alerts attached":         {"alert(s) attached", "件のアラートを追加"},
 	"already accepted":        {"every suggestion is already in the finding", "提案はすでにすべて反映済みです"},
 	"already in":              {"already in incident", "既存のインシデント"},
 	"already undone":          {"already undone", "取り消し済み"},
@@ -286,4 +286,5 @@ var words = map[string][2]string{
 	"steps":                  {"Steps", "手順"},
 	"by hand short":          {"hand", "手動"},
 	"change value":           {"value", "値を変更"},
+	"automatic phase":        {"automatic phase", "段階を自動に"},
 }

@@ -31,14 +31,14 @@ func DefaultKeyMap() KeyMap {
 		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
 		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
 		NextSection: key.NewBinding(key.WithKeys("l", "right", "]"), key.WithHelp("←→", "section")),
-		PrevSection: key.NewBinding(key.WithKeys("h", "left", "["), key.WithHelp("←/h", "previous section")),
+		PrevSection: key.NewBinding(key.WithKeys("h", "left", "["), key.WithHelp("h/l", "section")),
 		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Back:        key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		Reload:      key.NewBinding(key.WithKeys("r", "ctrl+r"), key.WithHelp("r", "reload")),
 		Done:        key.NewBinding(key.WithKeys("x", "space"), key.WithHelp("x", "done/undone")),
 		Skip:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip/unskip")),
 		SetPhase:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "set current phase")),
-		AutoPhase:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "phase from checklist")),
+		AutoPhase:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "automatic phase")),
 		InOut:       key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "inputs → outputs")),
 		Edit:        key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e", "edit finding")),
 		Accept:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept suggestion")),
@@ -89,7 +89,7 @@ func (s sectionKeys) ShortHelp() []key.Binding {
 	var out []key.Binding
 	switch s.section {
 	case checklist:
-		out = []key.Binding{k.Open, k.Done, k.Skip, k.SetPhase, k.InOut}
+		out = []key.Binding{k.Open, k.Done, k.Skip, k.SetPhase}
 	case findings:
 		out = []key.Binding{k.Edit, k.Accept}
 	case alerts:
@@ -107,9 +107,8 @@ func (s sectionKeys) FullHelp() [][]key.Binding {
 		return [][]key.Binding{{k.Save, k.Cancel}}
 	}
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextSection, k.PrevSection},
-		{k.Open, k.Done, k.Skip, k.SetPhase, k.AutoPhase, k.InOut},
-		{k.Edit, k.Accept, k.AcceptAll, k.Undo, k.Reload},
-		{k.Contain, k.CloseReopen, k.Report, k.Evidence, k.Back},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextSection, k.Reload},
+		{k.Open, k.Done, k.Skip, k.SetPhase, k.AutoPhase, k.InOut, k.Edit, k.Accept, k.AcceptAll},
+		{k.Undo, k.Contain, k.CloseReopen, k.Report, k.Evidence, k.Back},
 	}
 }

@@ -588,19 +588,22 @@ func (m Model) trailRows() []row {
 		if run := rec.Run; run != nil {
 			switch rec.Action {
 			case audit.ActionStarted:
-				what += ": " + containment.CommandLine(run.Argv)
+				what = fmt.Sprintf("%s %s: %s", rec.Action, rec.Subject, containment.CommandLine(run.Argv))
 				if m.data.Unfinished[run.ID] {
 					what = "⚠ " + T("outcome unfinished") + " · " + what
 					st = m.st.Error
 				}
 			case audit.ActionFinished:
-				what += ": " + string(run.Outcome)
+				what = fmt.Sprintf("%s: %s", rec.Action, run.Outcome)
 				if run.Exit != nil {
 					what += fmt.Sprintf(", %s %d", T("exit"), *run.Exit)
 				}
+				what += " · " + rec.Subject
 				if run.Outcome != audit.Succeeded {
 					st = m.st.Warn
 				}
+			case audit.ActionManual:
+				what = fmt.Sprintf("%s: %s · %s", rec.Action, T("outcome "+string(run.Outcome)), rec.Subject)
 			}
 			if run.UndoOf != "" {
 				what += " (" + T("undo of run") + " " + run.UndoOf + ")"
