@@ -123,6 +123,34 @@ func TestDemoConsoleAt80x24(t *testing.T) {
 	tm.keys("4")
 	tm.waitFor("the sources pane", 5*time.Second, contains("following"))
 
+	// An incident from the top alert: the title proposed, enter accepts.
+	tm.keys("1", "g", "i")
+	tm.waitFor("the title prompt", 10*time.Second, contains("Open an incident"))
+	tm.keys("Enter")
+	tm.waitFor("the incident view", 15*time.Second, func(s string) bool {
+		return regexp.MustCompile(`INC-\d{8}-\d\d`).MatchString(s) && strings.Contains(s, "Checklist 0/")
+	})
+	// One action of phase A checked, with a note.
+	tm.keys("Enter", "j", "j", "x")
+	tm.waitFor("the note prompt", 10*time.Second, contains("Done — "))
+	tm.keys("seen it", "Enter")
+	tm.waitFor("the checked action", 10*time.Second, contains("“seen it”"))
+
+	// The picker on the incident, a measure, its plan, the typed target.
+	tm.keys("c")
+	tm.waitFor("the containment picker", 15*time.Second, contains("Containment"))
+	tm.keys("/", "blockendp", "Enter", "Enter")
+	s = tm.waitFor("the plan", 15*time.Second, contains("type the ip:"))
+	target := regexp.MustCompile(`type the ip: (\S+)`).FindStringSubmatch(s)
+	if target == nil {
+		t.Fatalf("no confirmation target on the plan:\n%s", s)
+	}
+	tm.keys("Enter", target[1], "Enter")
+	tm.waitFor("the result", 15*time.Second, contains("succeeded · exit 0"))
+	// Back in the incident: the audit trail has the run.
+	tm.keys("Escape", "l", "l", "l", "l")
+	tm.waitFor("the audit entry", 15*time.Second, contains("finished: succeeded, exit 0"))
+
 	// Quit.
 	tm.keys("q")
 	deadline := time.Now().Add(10 * time.Second)

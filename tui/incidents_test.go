@@ -20,6 +20,7 @@ import (
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/incident/incidenttest"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -577,4 +578,57 @@ func TestFlowAlertIncidentContainAudit(t *testing.T) {
 	waitFor(t, tm, "finished: succeeded, exit 0")
 	send("q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestIncidentOnTheDemo drives the console over the real backend (the
+// app's Console) on the demo office's store: an incident from the top
+// alert, a checked action, a measure run from the picker with the demo's
+// actuators, the report; each is in the audit log.
+func TestIncidentOnTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	d := incidenttest.NewDemo(t, incidenttest.Options{})
+	a := d.App
+	cm, err := containment.New(containment.Options{Catalog: a.Catalog, Actuators: containment.DemoActuators(a.Catalog), Audit: a.Audit,
+		Networks: a.Networks, Inventory: a.Inventory, Endpoints: a.Store, Events: a.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Containment = cm
+	be := a.Console(false)
+	m := start(t, be, 80, 24, i18n.EN)
+	m = press(t, m, openIncident...)
+	ctx := context.Background()
+	incs, err := a.Incidents.List(ctx)
+	if err != nil || len(incs) != 1 || len(incs[0].Alerts) < 2 {
+		t.Fatalf("incident from the top alert: %v %+v", err, incs)
+	}
+	id := incs[0].ID
+	m = press(t, m, keys([]string{"enter", "j", "j", "x"}, typed("seen"), []string{"enter", "c", "/"}, typed("blockendp"), []string{"enter", "enter"})...)
+	out := ansi.Strip(view(m))
+	target := regexp.MustCompile(`type the ip: (\S+)`).FindStringSubmatch(out)
+	if target == nil {
+		t.Fatalf("plan:\n%s", out)
+	}
+	m = press(t, m, keys([]string{"enter"}, typed(target[1]), []string{"enter"})...)
+	if out := ansi.Strip(view(m)); !strings.Contains(out, "✓ succeeded · exit 0") {
+		t.Fatalf("result:\n%s", out)
+	}
+	m = press(t, m, "esc", "R", "enter")
+	if _, err := os.Stat(filepath.Join(dir, id+".md")); err != nil {
+		t.Fatalf("report: %v\n%s", err, ansi.Strip(view(m)))
+	}
+	recs, err := a.Audit.Records(ctx, audit.Filter{Incident: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		seen[string(r.Kind)+" "+r.Action] = true
+	}
+	for _, want := range []string{"incident opened", "checklist checked", "containment started", "containment finished", "export report written"} {
+		if !seen[want] {
+			t.Errorf("no %q record: %v", want, seen)
+		}
+	}
 }

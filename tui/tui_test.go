@@ -169,7 +169,7 @@ func press(t *testing.T, m tea.Model, keys ...string) tea.Model {
 	return m
 }
 
-func start(t *testing.T, be *backendtest.Fake, w, h int, lang i18n.Lang) tea.Model {
+func start(t *testing.T, be backend.Backend, w, h int, lang i18n.Lang) tea.Model {
 	t.Helper()
 	var m tea.Model = New(Options{Backend: be, Lang: lang, Now: func() time.Time { return now }})
 	m = drive(t, m, m.Init())
