@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,8 +38,7 @@ each line once.`,
 			if g.jsonOut {
 				return json.NewEncoder(os.Stdout).Encode(sum)
 			}
-			printSummary(os.Stdout, sum)
-			return nil
+			return printSummary(os.Stdout, sum)
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print the summary as one JSON object")
@@ -70,7 +68,7 @@ afterwards; give --db DIR to keep it for "mamori alerts" or the console.`,
 				if err != nil {
 					return err
 				}
-				defer os.RemoveAll(tmp)
+				defer removeTemp(tmp)
 				g.db = tmp
 			}
 			a, done, err := openAppWith(g, cfg, false)
@@ -89,10 +87,11 @@ afterwards; give --db DIR to keep it for "mamori alerts" or the console.`,
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
 			}
-			printSummary(os.Stderr, sum)
+			// The summary is a side note on stderr: the alerts on stdout
+			// are the result, and whether they were written is what counts.
+			_ = printSummary(os.Stderr, sum)
 			fmt.Fprintln(os.Stderr)
-			printAlerts(os.Stdout, as, terminalWidth())
-			return nil
+			return printAlerts(os.Stdout, as, terminalWidth())
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
@@ -121,8 +120,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
 			}
-			printAlerts(os.Stdout, as, terminalWidth())
-			return nil
+			return printAlerts(os.Stdout, as, terminalWidth())
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
@@ -239,20 +237,22 @@ func newRulesCmd(g *globals) *cobra.Command {
 				}
 				return printJSONLines(os.Stdout, rows)
 			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "RULE\tPERSPECTIVE\tBASIS\tPH\tATT&CK\tSTATE\tNEEDS")
-			for _, s := range states {
-				state := s.State
-				switch s.State {
-				case "learning":
-					state = fmt.Sprintf("learning %.0f%%", s.Progress*100)
-				case "disabled":
-					state = "disabled: " + s.Why
+			out := &printer{w: os.Stdout}
+			out.table(func(t *printer) {
+				t.printf("RULE\tPERSPECTIVE\tBASIS\tPH\tATT&CK\tSTATE\tNEEDS\n")
+				for _, s := range states {
+					state := s.State
+					switch s.State {
+					case "learning":
+						state = fmt.Sprintf("learning %.0f%%", s.Progress*100)
+					case "disabled":
+						state = "disabled: " + s.Why
+					}
+					t.printf("%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Rule.ID, s.Rule.Perspective, s.Rule.Basis, s.Rule.Phase,
+						joinMax(s.Rule.Attack, 2), state, joinMax(sourceNames(s), 3))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Rule.ID, s.Rule.Perspective, s.Rule.Basis, s.Rule.Phase,
-					joinMax(s.Rule.Attack, 2), state, joinMax(sourceNames(s), 3))
-			}
-			return tw.Flush()
+			})
+			return out.err
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print rules as JSON lines")

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -132,31 +131,33 @@ the parameters it needs, and whether an actuator is configured for it
 				return printJSONLines(os.Stdout, rows)
 			}
 			lang := g.lang
-			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tC/I/A\tCOST\tEVIDENCE\tUNDO\tRUNS\tPARAMETERS\tTITLE")
-			for i, m := range cat.Measures() {
-				r := rows[i]
-				var ps []string
-				for _, p := range m.Params {
-					s := p.Name
-					if !p.Required {
-						s = "[" + s + "]"
+			out := &printer{w: os.Stdout}
+			out.table(func(t *printer) {
+				t.printf("ID\tC/I/A\tCOST\tEVIDENCE\tUNDO\tRUNS\tPARAMETERS\tTITLE\n")
+				for i, m := range cat.Measures() {
+					r := rows[i]
+					var ps []string
+					for _, p := range m.Params {
+						s := p.Name
+						if !p.Required {
+							s = "[" + s + "]"
+						}
+						ps = append(ps, s)
 					}
-					ps = append(ps, s)
+					ev := r.Evidence
+					if r.ExportFirst {
+						ev += "!"
+					}
+					runs := "by hand"
+					if r.Configured {
+						runs = "actuator"
+					}
+					t.printf("%s\t%d/%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.C, r.I, r.A, r.Cost, ev, r.Reversible, runs,
+						strings.Join(ps, " "), m.Title.In(lang))
 				}
-				ev := r.Evidence
-				if r.ExportFirst {
-					ev += "!"
-				}
-				runs := "by hand"
-				if r.Configured {
-					runs = "actuator"
-				}
-				fmt.Fprintf(tw, "%s\t%d/%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.C, r.I, r.A, r.Cost, ev, r.Reversible, runs,
-					strings.Join(ps, " "), m.Title.In(lang))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
+			})
+			if out.err != nil {
+				return out.err
 			}
 			fmt.Println("\nC/I/A: protection of confidentiality, integrity, availability; COST: business cost (0 none – 3 high);")
 			fmt.Println("EVIDENCE! : export the evidence bundle first. Configure actuators in the config file (actuators:).")
@@ -264,17 +265,19 @@ func newIncidentsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			loc := h.im.Location()
-			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tOPENED\tPHASE\tALERTS\tENDPOINTS\tTITLE")
-			for _, inc := range incs {
-				phase := h.im.Checklist(&inc).Current
-				if phase == "" {
-					phase = "done"
+			out := &printer{w: os.Stdout}
+			out.table(func(t *printer) {
+				t.printf("ID\tSTATUS\tOPENED\tPHASE\tALERTS\tENDPOINTS\tTITLE\n")
+				for _, inc := range incs {
+					phase := h.im.Checklist(&inc).Current
+					if phase == "" {
+						phase = "done"
+					}
+					t.printf("%s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Opened.In(loc).Format("01-02 15:04"), phase,
+						len(inc.Alerts), clip(sanitize.Line(strings.Join(inc.Endpoints, ",")), 32), clip(sanitize.Line(inc.Title), 60))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Opened.In(loc).Format("01-02 15:04"), phase,
-					len(inc.Alerts), clip(sanitize.Line(strings.Join(inc.Endpoints, ",")), 32), clip(sanitize.Line(inc.Title), 60))
-			}
-			return tw.Flush()
+			})
+			return out.err
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print one JSON object per incident")

@@ -62,7 +62,7 @@ the minute after) into DIR and exit: "mamori scan DIR" then analyses it.`,
 				}
 				dir = tmp
 				if !keep {
-					defer os.RemoveAll(tmp)
+					defer removeTemp(tmp)
 				}
 			}
 			return runDemo(ctx, g, dir, opts)
@@ -131,8 +131,7 @@ func runConsole(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	if !found && g.db == "" {
-		noConfigHelp(os.Stdout)
-		return nil
+		return noConfigHelp(os.Stdout)
 	}
 	return runLive(cmd.Context(), g, cfg)
 }
@@ -185,8 +184,7 @@ func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource,
 		if err != nil {
 			return err
 		}
-		printAlerts(os.Stdout, as, terminalWidth())
-		return nil
+		return printAlerts(os.Stdout, as, terminalWidth())
 	}
 	updates := a.Engine.Subscribe()
 	var wg sync.WaitGroup

@@ -48,10 +48,15 @@ func startProfile(path string) func() {
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		fmt.Fprintln(os.Stderr, "mamori: profile:", err)
-		f.Close()
+		_ = f.Close() // nothing was written; the error above is the one to see
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "mamori: profile:", err)
+		}
+	}
 }
 
 // exitError carries an exit status chosen by a command.
@@ -86,7 +91,9 @@ func writeHeapProfiles(path string) {
 		if err != nil {
 			return
 		}
+		// A developer aid written while the console may own the terminal:
+		// a failed profile is simply missing or short, and is not reported.
 		_ = pprof.WriteHeapProfile(f)
-		f.Close()
+		_ = f.Close()
 	}
 }

@@ -72,49 +72,89 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
+// removeTemp removes a temporary directory the command made, warning on
+// stderr when it cannot, so the space it holds does not go unnoticed.
+func removeTemp(dir string) {
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "mamori: remove temporary directory:", err)
+	}
+}
+
+// printer writes text and keeps the first write error in err, skipping the
+// writes after it, so that a report of many lines is checked once at the
+// end.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+// table writes the rows that fill prints with tab-separated cells as
+// aligned columns.
+func (p *printer) table(fill func(t *printer)) {
+	if p.err != nil {
+		return
+	}
+	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+	t := &printer{w: tw}
+	fill(t)
+	if t.err != nil {
+		p.err = t.err
+		return
+	}
+	p.err = tw.Flush()
+}
+
 // printSummary writes an ingest summary for people.
-func printSummary(w io.Writer, s ingest.Summary) {
+func printSummary(w io.Writer, s ingest.Summary) error {
+	p := &printer{w: w}
 	rate := ""
 	if s.Elapsed > 0 {
 		rate = fmt.Sprintf(" in %s (%.0f events/s)", s.Elapsed.Round(time.Millisecond), float64(s.Events)/s.Elapsed.Seconds())
 	}
-	fmt.Fprintf(w, "%d events from %d files%s\n", s.Events, s.Files, rate)
+	p.printf("%d events from %d files%s\n", s.Events, s.Files, rate)
 	if len(s.ByFormat) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, k := range sortedKeys(s.ByFormat) {
-			fmt.Fprintf(tw, "  %s\t%d events\n", k, s.ByFormat[k])
-		}
-		tw.Flush()
+		p.table(func(t *printer) {
+			for _, k := range sortedKeys(s.ByFormat) {
+				t.printf("  %s\t%d events\n", k, s.ByFormat[k])
+			}
+		})
 	}
 	if s.Rejected > 0 {
-		fmt.Fprintf(w, "%d lines rejected:\n", s.Rejected)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, k := range sortedKeys(s.RejectedByReason) {
-			fmt.Fprintf(tw, "  %s\t%d\n", k, s.RejectedByReason[k])
-		}
-		tw.Flush()
+		p.printf("%d lines rejected:\n", s.Rejected)
+		p.table(func(t *printer) {
+			for _, k := range sortedKeys(s.RejectedByReason) {
+				t.printf("  %s\t%d\n", k, s.RejectedByReason[k])
+			}
+		})
 		for _, src := range s.Sources {
 			for _, smp := range src.Samples {
-				fmt.Fprintf(w, "    e.g. %s:%d (%s): %s\n", sanitize.Line(src.Path), smp.Offset, smp.Reason, smp.Line)
+				p.printf("    e.g. %s:%d (%s): %s\n", sanitize.Line(src.Path), smp.Offset, smp.Reason, smp.Line)
 				break
 			}
 		}
 	}
 	if len(s.Notes) > 0 {
-		fmt.Fprintln(w, "notes:")
+		p.printf("notes:\n")
 		for _, k := range sortedKeys(s.Notes) {
-			fmt.Fprintf(w, "  %s: %d lines\n", k, s.Notes[k])
+			p.printf("  %s: %d lines\n", k, s.Notes[k])
 		}
 	}
 	if len(s.Skipped) > 0 {
-		fmt.Fprintf(w, "%d files skipped:\n", len(s.Skipped))
+		p.printf("%d files skipped:\n", len(s.Skipped))
 		for _, f := range s.Skipped {
-			fmt.Fprintf(w, "  %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
+			p.printf("  %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
 		}
 	}
 	for _, f := range s.Failed {
-		fmt.Fprintf(w, "failed: %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
+		p.printf("failed: %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
 	}
+	return p.err
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -138,25 +178,27 @@ func printJSONLines[T any](w io.Writer, vs []T) error {
 }
 
 // printAlerts writes alerts as a table that fits the terminal.
-func printAlerts(w io.Writer, as []alert.Alert, width int) {
+func printAlerts(w io.Writer, as []alert.Alert, width int) error {
+	p := &printer{w: w}
 	if len(as) == 0 {
-		fmt.Fprintln(w, "no alerts")
-		return
+		p.printf("no alerts\n")
+		return p.err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LAST SEEN\tSEVERITY\tRULE\tPH\tENDPOINT\tCOUNT\tSUMMARY")
-	fixed := 16 + 10 + 15 + 3 + 22 + 6 + 12
-	room := max(20, width-fixed)
-	for _, a := range as {
-		ep := a.Endpoint
-		if a.Host != "" && a.Host != a.Endpoint {
-			ep = a.Host + " " + a.Endpoint
+	p.table(func(t *printer) {
+		t.printf("LAST SEEN\tSEVERITY\tRULE\tPH\tENDPOINT\tCOUNT\tSUMMARY\n")
+		fixed := 16 + 10 + 15 + 3 + 22 + 6 + 12
+		room := max(20, width-fixed)
+		for _, a := range as {
+			ep := a.Endpoint
+			if a.Host != "" && a.Host != a.Endpoint {
+				ep = a.Host + " " + a.Endpoint
+			}
+			t.printf("%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n",
+				a.LastSeen.Local().Format("01-02 15:04:05"), severityMark(a.Severity), a.Severity, a.Rule, a.Phase,
+				clip(sanitize.Line(ep), 22), a.Count, clip(sanitize.Line(a.Summary), room))
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n",
-			a.LastSeen.Local().Format("01-02 15:04:05"), severityMark(a.Severity), a.Severity, a.Rule, a.Phase,
-			clip(sanitize.Line(ep), 22), a.Count, clip(sanitize.Line(a.Summary), room))
-	}
-	tw.Flush()
+	})
+	return p.err
 }
 
 // severityMark is a symbol per severity, so severities differ without colour.

@@ -153,8 +153,8 @@ func usageError(format string, args ...any) error {
 }
 
 // noConfigHelp is the screen shown by `mamori` without a configuration.
-func noConfigHelp(w io.Writer) {
-	fmt.Fprintf(w, `mamori: no configuration file at %s
+func noConfigHelp(w io.Writer) error {
+	_, err := fmt.Fprintf(w, `mamori: no configuration file at %s
 
 Tell mamori which logs to follow. For example:
 
@@ -169,6 +169,7 @@ To analyse logs collected elsewhere (a folder, .gz files welcome):
 
     mamori scan /path/to/collected/logs
 `, config.DefaultPath(), indent(config.Example, "    "))
+	return err
 }
 
 func indent(s, pre string) string {
