@@ -150,7 +150,7 @@ func absDir(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo: directory %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return "", fmt.Errorf("demo: create %s: %w", abs, err)
 	}
 	return abs, nil

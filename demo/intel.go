@@ -19,7 +19,7 @@ const geoIPName = "GeoLite2-Country-Test.mmdb"
 // trail, the site categories and the GeoIP test database.
 func writeIntel(dir string, g *gen) error {
 	intel := filepath.Join(dir, "intel")
-	if err := os.MkdirAll(intel, 0o755); err != nil {
+	if err := os.MkdirAll(intel, 0o700); err != nil {
 		return fmt.Errorf("demo: create %s: %w", intel, err)
 	}
 	files := map[string][]byte{
@@ -39,7 +39,7 @@ func writeIntel(dir string, g *gen) error {
 		files[filepath.Join(intel, out)] = b
 	}
 	for path, b := range files {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
 			return fmt.Errorf("demo: write %s: %w", path, err)
 		}
 	}

@@ -94,10 +94,10 @@ type sink struct {
 
 func openSink(dir string, spec sinkSpec) (*sink, error) {
 	p := filepath.Join(dir, filepath.FromSlash(spec.path))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, fmt.Errorf("demo: create directory for %s: %w", spec.path, err)
 	}
-	f, err := os.Create(p)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("demo: create %s: %w", spec.path, err)
 	}
