@@ -134,10 +134,12 @@ func (rn *run) finish(end int64, complete bool) error {
 	return errors.Join(errs...)
 }
 
+// abort closes the files of a run that failed. They are incomplete
+// anyway, and the run's own error is the one to report.
 func (rn *run) abort() {
 	for _, s := range rn.g.out {
 		if s != nil {
-			s.f.Close()
+			_ = s.f.Close()
 		}
 	}
 }

@@ -104,7 +104,7 @@ func appendZeekString(b []byte, s string, inSet bool) []byte {
 	plain := true
 	for i := 0; i < len(s) && plain; i++ {
 		c := s[i]
-		plain = c >= 0x20 && c < 0x7f && c != '\\' && !(inSet && c == ',')
+		plain = c >= 0x20 && c < 0x7f && c != '\\' && (!inSet || c != ',')
 	}
 	if plain {
 		return append(b, s...)

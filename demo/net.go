@@ -97,9 +97,9 @@ func (g *gen) sinkhole(t int64, client, name string) answer {
 	return a
 }
 
-// sensorDNS writes what the Zeek sensor sees of a PC's lookup: the UDP
+// sensorDNS writes what the Zeek sensor sees of a PC's A lookup: the UDP
 // flow to the gateway and the dns.log record.
-func (g *gen) sensorDNS(t int64, client *host, query, qtype string, a answer) {
+func (g *gen) sensorDNS(t int64, client *host, query string, a answer) {
 	if !mirrored(client) {
 		return
 	}
@@ -110,14 +110,14 @@ func (g *gen) sensorDNS(t int64, client *host, query, qtype string, a answer) {
 		r += 16 + int64(len(ans))
 	}
 	g.conn(t, &connRec{flow: f, proto: "udp", service: "dns", dur: a.rtt, ob: q, rb: r, state: "SF", localResp: true, history: "Dd"})
-	g.dnsLog(t, &dnsRec{flow: f, trans: g.ids.IntN(65536), rtt: a.rtt, query: query, qtype: qtype, rcode: a.rcode, answers: a.answers, ttls: a.ttls})
+	g.dnsLog(t, &dnsRec{flow: f, trans: g.ids.IntN(65536), rtt: a.rtt, query: query, qtype: "A", rcode: a.rcode, answers: a.answers, ttls: a.ttls})
 }
 
 // pcLookup is a PC's own lookup of an internet name, seen by dnsmasq and
 // by the sensor.
 func (g *gen) pcLookup(t int64, client *host, s *site) answer {
 	a := g.resolve(t, client.ipStr, s, "A")
-	g.sensorDNS(t, client, s.name, "A", a)
+	g.sensorDNS(t, client, s.name, a)
 	return a
 }
 

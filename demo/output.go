@@ -114,10 +114,11 @@ func (s *sink) header(open int64) {
 	if s.spec.zeek == "" {
 		return
 	}
-	fmt.Fprintf(s.w, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t%s\n#open\t%s\n#fields\t%s\n#types\t%s\n",
+	_, err := fmt.Fprintf(s.w, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t%s\n#open\t%s\n#fields\t%s\n#types\t%s\n",
 		s.spec.zeek, zeekTime(open),
 		strings.ReplaceAll(s.spec.fields, " ", "\t"),
 		strings.ReplaceAll(s.spec.types, " ", "\t"))
+	s.fail(err)
 	s.dirty = true
 }
 
@@ -133,9 +134,8 @@ func (s *sink) buf() []byte {
 
 func (s *sink) write(b []byte) {
 	b = append(b, '\n')
-	if _, err := s.w.Write(b); err != nil && s.err == nil {
-		s.err = fmt.Errorf("demo: write %s: %w", s.spec.path, err)
-	}
+	_, err := s.w.Write(b)
+	s.fail(err)
 	s.lines++
 	s.dirty = true
 	if cap(b) <= 4096 && len(s.free) < 1024 {
@@ -219,10 +219,15 @@ func (s *sink) flush() error {
 		return s.err
 	}
 	s.dirty = false
-	if err := s.w.Flush(); err != nil && s.err == nil {
+	s.fail(s.w.Flush())
+	return s.err
+}
+
+// fail keeps the first write error of the file, for flush to return.
+func (s *sink) fail(err error) {
+	if err != nil && s.err == nil {
 		s.err = fmt.Errorf("demo: write %s: %w", s.spec.path, err)
 	}
-	return s.err
 }
 
 // close writes the Zeek #close line (when the file is complete), drops the
@@ -230,7 +235,8 @@ func (s *sink) flush() error {
 func (s *sink) close(end int64, complete bool) error {
 	s.heap = nil
 	if complete && s.spec.zeek != "" {
-		fmt.Fprintf(s.w, "#close\t%s\n", zeekTime(end))
+		_, err := fmt.Fprintf(s.w, "#close\t%s\n", zeekTime(end))
+		s.fail(err)
 	}
 	s.dirty = true
 	err := s.flush()

@@ -82,8 +82,7 @@ func (g *gen) errorPage() int64 { return between(g.ids, 3850, 4150) }
 
 // send runs request r on connection c at t: the proxy's lookup, its
 // upstream connection, the access.log line, and what the sensor sees.
-// It returns when the reply is complete.
-func (g *gen) send(t int64, c *pconn, r *request) int64 {
+func (g *gen) send(t int64, c *pconn, r *request) {
 	if r.status == 0 {
 		r.status = 200
 	}
@@ -163,7 +162,7 @@ func (g *gen) send(t int64, c *pconn, r *request) int64 {
 	}
 	c.end = max(c.end, end)
 	if !mirrored(c.client) {
-		return end
+		return
 	}
 	switch r.status {
 	case 200:
@@ -208,24 +207,21 @@ func (g *gen) send(t int64, c *pconn, r *request) int64 {
 		}
 	}
 	g.httpLog(t, &h)
-	return end
 }
 
 // tunnel opens a connection for a single CONNECT and closes it.
-func (g *gen) tunnel(t int64, client *host, s *site, port uint16, ua string, sent, recv, dur int64) int64 {
+func (g *gen) tunnel(t int64, client *host, s *site, port uint16, ua string, sent, recv, dur int64) {
 	c := g.openProxy(t, client)
-	end := g.send(t+between(g.ids, 300*us, 2*ms), c, &request{method: "CONNECT", site: s, port: port, ua: ua, sent: sent, recv: recv, elapsed: dur})
+	g.send(t+between(g.ids, 300*us, 2*ms), c, &request{method: "CONNECT", site: s, port: port, ua: ua, sent: sent, recv: recv, elapsed: dur})
 	g.closeProxy(c, between(g.ids, 0, 2*ms))
-	return end
 }
 
 // fetch opens a connection for a single plain-HTTP request and closes it.
-func (g *gen) fetch(t int64, client *host, r *request) int64 {
+func (g *gen) fetch(t int64, client *host, r *request) {
 	if r.port == 0 {
 		r.port = 80
 	}
 	c := g.openProxy(t, client)
-	end := g.send(t+between(g.ids, 300*us, 2*ms), c, r)
+	g.send(t+between(g.ids, 300*us, 2*ms), c, r)
 	g.closeProxy(c, between(g.ids, 10*ms, 15*second))
-	return end
 }

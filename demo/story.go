@@ -99,7 +99,7 @@ const (
 	RuleLANExe      = "N-LAN-EXE"
 	RuleErrors      = "S-ERRORS"
 	RuleBytesOut    = "S-BYTES-OUT"
-	RuleProxyBypass = "N-PROXY-BYPASS"
+	RuleProxyBypass = "N-PROXY-BYPASS" //nolint:gosec // G101: a rule id, not a password
 	RuleNoDNS       = "N-NO-DNS"
 	RuleCrossEP     = "C-CROSS-EP"
 	RuleSameEP      = "C-SAME-EP"

@@ -20,7 +20,7 @@ const (
 )
 
 func newRand(seed int64, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), stream))
+	return rand.New(rand.NewPCG(uint64(seed), stream)) //nolint:gosec // G404: the demo must be reproducible from its seed; nothing here is secret
 }
 
 // browser is a person using the web through the proxy.
@@ -252,12 +252,11 @@ var documents = []struct {
 // share is a PC's day on the file server: mapping \\FS01\share in the
 // morning and opening, saving and printing documents until evening.
 type share struct {
-	h       *host
-	r       *rand.Rand
-	f       flow
-	day     int64
-	mapped  bool
-	printed int
+	h      *host
+	r      *rand.Rand
+	f      flow
+	day    int64
+	mapped bool
 }
 
 func (s *share) act(g *gen, now int64) int64 {
@@ -280,7 +279,7 @@ func (g *gen) mapShare(t int64, s *share, until int64) {
 	r := s.r
 	fs := g.o.fs
 	a := g.local(t, s.h.ipStr, fs)
-	g.sensorDNS(t, s.h, fs.name+"."+internalDomain, "A", a)
+	g.sensorDNS(t, s.h, fs.name+"."+internalDomain, a)
 	t += a.rtt + between(r, ms, 20*ms)
 	s.f = flow{uid: g.uid('C'), orig: s.h.ipStr, origP: s.h.port(), resp: fs.ipStr, respP: 445}
 	g.conn(t, &connRec{flow: s.f, proto: "tcp", service: "smb,gssapi,ntlm", dur: until - t + between(r, 0, 5*minute),
