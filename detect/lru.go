@@ -18,6 +18,8 @@ type lruEntry[K comparable, V any] struct {
 	v V
 }
 
+// NewLRU returns an empty LRU that holds at most max entries; max <= 0
+// means no bound.
 func NewLRU[K comparable, V any](max int) *LRU[K, V] {
 	return &LRU[K, V]{max: max, ll: list.New(), items: map[K]*list.Element{}}
 }
@@ -70,6 +72,7 @@ func (c *LRU[K, V]) GetOr(k K, mk func() V) V {
 	return v
 }
 
+// Remove deletes k, if present, without calling OnEvict.
 func (c *LRU[K, V]) Remove(k K) {
 	if e, ok := c.items[k]; ok {
 		c.ll.Remove(e)
@@ -77,6 +80,7 @@ func (c *LRU[K, V]) Remove(k K) {
 	}
 }
 
+// Len returns the number of entries.
 func (c *LRU[K, V]) Len() int { return c.ll.Len() }
 
 // Each calls fn for every entry, most recent first; fn must not change c.
