@@ -26,7 +26,7 @@ const (
 	KindFile            // a file seen on the wire or written to a share
 	KindSMB             // an SMB share mapping or file action
 	KindRPC             // a DCE/RPC call (svcctl, atsvc, ...)
-	KindIDS             // an alert raised by an IDS (Suricata, Zeek notice)
+	KindIDS             //nolint:revive // an alert raised by an IDS (Suricata, Zeek notice); the name is that acronym, not a plural of ID
 	KindNotice          // a protocol anomaly or sensor notice (Zeek weird)
 )
 
