@@ -63,7 +63,7 @@ const (
 	maxIDSPeers = 32
 )
 
-func newIDS(_ detect.Params, env *detect.Env) detect.Detector {
+func newIDS(_ detect.Params, env *detect.Env) detect.Detector { //nolint:revive // var-naming: IDS is an intrusion detection system
 	return &ids{env: env, peers: detect.NewLRU[string, map[string]struct{}](maxIDSKeys)}
 }
 

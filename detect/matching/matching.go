@@ -54,7 +54,7 @@ const (
 	RuleIOCURL    = "M-IOC-URL"
 	RuleIOCHash   = "M-IOC-HASH"
 	RulePsExec    = "M-PSEXEC"
-	RuleIDS       = "M-IDS"
+	RuleIDS       = "M-IDS" //nolint:revive // var-naming: IDS is an intrusion detection system, not a plural of ID
 	RuleDDNS      = "M-DDNS"
 	RuleDoubleExt = "M-DOUBLE-EXT"
 )

@@ -103,13 +103,13 @@ var taskOps = map[string]bool{
 func (d *psexec) classify(ev *event.Event) (remoteOp, string) {
 	iface := strings.ToLower(ev.Service)
 	op := strings.ToLower(ev.Method)
-	switch {
-	case iface == "svcctl":
+	switch iface {
+	case "svcctl":
 		if o, ok := svcctlOps[op]; ok {
 			return o, ev.Method
 		}
 		return opNone, ""
-	case iface == "itaskschedulerservice" || iface == "atsvc" || iface == "sasec":
+	case "itaskschedulerservice", "atsvc", "sasec":
 		if taskOps[op] {
 			return opTask, ev.Method
 		}
