@@ -92,11 +92,11 @@ func (b *bypass) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	score := 0.7
 	what, whatJA := "", ""
-	switch {
-	case ev.Action == event.ActionDeny:
+	switch ev.Action {
+	case event.ActionDeny:
 		score = 0.5 // an attempt: the firewall did its job
 		what, whatJA = "the firewall blocked it", "ファイアウォールが遮断"
-	case ev.Action == event.ActionAllow:
+	case event.ActionAllow:
 		what, whatJA = "the firewall allowed it", "ファイアウォールが許可"
 	default:
 		what, whatJA = "a sensor saw it", "センサーで観測"

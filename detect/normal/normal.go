@@ -27,7 +27,7 @@ const (
 	RuleQuery       = "N-QUERY"
 	RuleConnectPort = "N-CONNECT-PORT"
 	RuleLANExe      = "N-LAN-EXE"
-	RuleProxyBypass = "N-PROXY-BYPASS"
+	RuleProxyBypass = "N-PROXY-BYPASS" //nolint:gosec // G101: a rule id, not a password
 	RuleNoDNS       = "N-NO-DNS"
 )
 
@@ -306,8 +306,8 @@ func urlPort(u string) uint16 {
 
 // ipLiteral returns the address a host names literally, if it does.
 func ipLiteral(host string) (netip.Addr, bool) {
-	if host == "" || !(host[0] >= '0' && host[0] <= '9' || strings.IndexByte(host, ':') >= 0) {
-		return netip.Addr{}, false
+	if host == "" || (host[0] < '0' || host[0] > '9') && strings.IndexByte(host, ':') < 0 {
+		return netip.Addr{}, false // neither IPv4 (a leading digit) nor IPv6 (a colon)
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {

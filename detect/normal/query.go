@@ -211,7 +211,8 @@ func (q *query) Observe(ev *event.Event, em *detect.Emitter) {
 		odd = append(odd, fmt.Sprintf("a %d-character %s blob where the site's longest was %d", sh.blob, sh.blobKind, st.MaxBlob))
 		oddJA = append(oddJA, fmt.Sprintf("%d文字の%sデータ（通常の最長%d）", sh.blob, sh.blobKind, st.MaxBlob))
 	}
-	if len(odd) < 2 && !(blob && sh.blob >= bigBlob) || q.twice(ev) {
+	huge := blob && sh.blob >= bigBlob
+	if len(odd) < 2 && !huge || q.twice(ev) {
 		return
 	}
 	in := q.eps.get(ev.Endpoint)
