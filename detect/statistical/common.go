@@ -238,7 +238,7 @@ func size(n float64) string {
 		i++
 	}
 	if n >= 100 || i == 0 {
-		return strconv.Itoa(int(math.Round(n))) + " " + units[i]
+		return strconv.Itoa(int(math.Round(n))) + " " + units[i] //nolint:gosec // G602: the loop keeps i below len(units)
 	}
 	return trimFloat(n) + " " + units[i]
 }

@@ -349,7 +349,7 @@ func (e *Errors) classify(ev *event.Event) (k errKey, n [3]int, value string, ok
 		}
 		n[1] = 1
 		if ev.Status >= 400 || ev.Action == event.ActionDeny {
-			n[0] = 1
+			n[0] = 1 //nolint:gosec // G602: n is a [3]int; constant indices are checked by the compiler (securego/gosec#1495)
 		}
 		site := ev.Domain
 		if site == "" {
@@ -565,9 +565,10 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 		evs = append(evs, st.success.ev)
 	}
 	key := className[k.class]
-	if k.class == clsAuth {
+	switch k.class {
+	case clsAuth:
 		key = k.service + " " + peer
-	} else if k.class == clsHTTPIn {
+	case clsHTTPIn:
 		key += " " + peer
 	}
 	last := st.last

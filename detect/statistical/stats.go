@@ -9,10 +9,10 @@ import (
 // linearly between the two nearest ranks; 0 for none.
 func quantile(sorted []float64, q float64) float64 {
 	n := len(sorted)
-	switch {
-	case n == 0:
+	switch n {
+	case 0:
 		return 0
-	case n == 1:
+	case 1:
 		return sorted[0]
 	}
 	pos := q * float64(n-1)

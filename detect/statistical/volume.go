@@ -449,7 +449,8 @@ func (v *Volume) evaluate(cur time.Time, closing bool, em *detect.Emitter) {
 func (v *Volume) judge(hour time.Time, cs []candidate, closing bool, em *detect.Emitter) {
 	slot := slotOf(hour)
 	clear(v.peers)
-	over := map[string][2]int{} // segment → over, active
+	type tally struct{ over, active int } // endpoints over their threshold, endpoints active
+	segs := map[string]tally{}
 	values := map[string][]float64{}
 	for i := range cs {
 		c := &cs[i]
@@ -458,12 +459,12 @@ func (v *Volume) judge(hour time.Time, cs []candidate, closing bool, em *detect.
 		}
 		c.usual, c.own = v.usual(c.ep, c.e, slot)
 		c.need = max(v.floor, v.factor*c.usual)
-		o := over[c.e.segment]
-		o[1]++
+		s := segs[c.e.segment]
+		s.active++
 		if c.value > c.need {
-			o[0]++
+			s.over++
 		}
-		over[c.e.segment] = o
+		segs[c.e.segment] = s
 		values[c.e.segment] = append(values[c.e.segment], c.value)
 	}
 	for seg, vs := range values {
@@ -484,9 +485,9 @@ func (v *Volume) judge(hour time.Time, cs []candidate, closing bool, em *detect.
 		if !closing && c.value <= 2*c.need {
 			continue // an open hour is reported early only when clearly over
 		}
-		o := over[c.e.segment]
+		s := segs[c.e.segment]
 		office := 0.0
-		if o[0] >= 3 && float64(o[0]) >= v.officeShare*float64(o[1]) {
+		if s.over >= 3 && float64(s.over) >= v.officeShare*float64(s.active) {
 			office = quantile(values[c.e.segment], 0.5)
 			if c.value <= v.factor*office {
 				continue // the whole office is busy: this endpoint is not the exception
