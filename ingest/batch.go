@@ -193,13 +193,11 @@ func Import(ctx context.Context, p *Pipeline, offs Offsets, paths []string, opt 
 // problems with the file are recorded in its stats.
 func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt *ImportOptions, prog *progressTracker) error {
 	ss := p.stats.source(path)
-	fail := func(err error) error {
-		ss.setState(StateFailed, err.Error())
-		return nil
-	}
+	fail := func(err error) { ss.setState(StateFailed, err.Error()) }
 	fi, err := os.Stat(path)
 	if err != nil {
-		return fail(err)
+		fail(err)
+		return nil
 	}
 	dev, ino := fileID(fi)
 	start := int64(0)
@@ -225,13 +223,15 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 			prog.doneBytes.Add(fi.Size())
 			return nil
 		}
-		return fail(err)
+		fail(err)
+		return nil
 	}
 	ss.setFormat(f.Name)
 	ss.setState(StateReading, "")
 	o, err := openLog(path, &prog.doneBytes)
 	if err != nil {
-		return fail(err)
+		fail(err)
+		return nil
 	}
 	defer o.Close()
 	src := parse.Source{Path: path, ModTime: fi.ModTime(), Year: opt.Year, Location: opt.Location}
@@ -239,10 +239,12 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	fd.t.size = fi.Size()
 	if start > 0 {
 		if err := replayHeader(path, fd.dec, opt.MaxLine); err != nil {
-			return fail(err)
+			fail(err)
+			return nil
 		}
 		if _, err := io.CopyN(io.Discard, o.r, start); err != nil {
-			return fail(fmt.Errorf("skip to offset %d: %w", start, err))
+			fail(fmt.Errorf("skip to offset %d: %w", start, err))
+			return nil
 		}
 	}
 	lr := newLineReader(o.r, start, opt.MaxLine, true)
@@ -258,7 +260,8 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 		}
 		if err != nil {
 			_ = send(false)
-			return fail(fmt.Errorf("read at offset %d: %w", l.offset, err))
+			fail(fmt.Errorf("read at offset %d: %w", l.offset, err))
+			return nil
 		}
 		if err := fd.add(l); err != nil {
 			var stop *errStopFile

@@ -53,7 +53,7 @@ func TestEnrich(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ev := c.in
 			e.Enrich(&ev)
-			if got := ev.EndpointID(); got != c.endpoint && !(c.endpoint == "" && got == c.host) {
+			if got := ev.EndpointID(); got != c.endpoint && (c.endpoint != "" || got != c.host) {
 				t.Errorf("endpoint %q, want %q", got, c.endpoint)
 			}
 			if ev.Host != c.host {

@@ -232,7 +232,7 @@ func (f *Follower) followFile(ctx context.Context, path string, opt Options) err
 	}
 	defer func() {
 		if t != nil && t.f != nil {
-			t.f.Close()
+			closeReadOnly(t.f)
 		}
 	}()
 	for {
@@ -243,7 +243,7 @@ func (f *Follower) followFile(ctx context.Context, path string, opt Options) err
 			ss.setState(StateFailed, err.Error())
 			f.Log.Error("reading", "path", path, "err", err)
 			// Try to recover by reopening from the saved offset.
-			t.f.Close()
+			closeReadOnly(t.f)
 			t.f = nil
 			if !wait() {
 				return nil
@@ -289,7 +289,7 @@ func (f *Follower) resume(ctx context.Context, path string, opt Options, format 
 		}
 		fi, err := fh.Stat()
 		if err != nil {
-			fh.Close()
+			closeReadOnly(fh)
 			return nil, err
 		}
 		id := identityOf(fi)
@@ -306,7 +306,7 @@ func (f *Follower) resume(ctx context.Context, path string, opt Options, format 
 		}
 		t := &tailed{path: path, f: fh, id: id, lastGrow: time.Now()}
 		if err := f.startAt(t, start, opt, format); err != nil {
-			fh.Close()
+			closeReadOnly(fh)
 			return nil, err
 		}
 		return t, nil
@@ -432,11 +432,11 @@ func (f *Follower) checkRotation(t *tailed, opt Options, format parse.Format, ss
 	}
 	nfi, err := nf.Stat()
 	if err != nil {
-		nf.Close()
+		closeReadOnly(nf)
 		return err
 	}
 	f.Log.Info("file rotated; following the new file", "path", t.path)
-	t.f.Close()
+	closeReadOnly(t.f)
 	t.f, t.id, t.rotatedAt, t.lastGrow = nf, identityOf(nfi), time.Time{}, time.Now()
 	return f.startAt(t, 0, opt, format)
 }
@@ -474,7 +474,7 @@ func (f *Follower) catchUpRotated(ctx context.Context, path string, saved store.
 		if err != nil {
 			return err
 		}
-		defer fh.Close()
+		defer closeReadOnly(fh)
 		t := &tailed{path: path, f: fh, id: identityOf(fi)}
 		if err := f.startAt(t, saved.Offset, opt, format); err != nil {
 			return err

@@ -34,7 +34,14 @@ type opened struct {
 	compressed bool
 }
 
-func (o *opened) Close() error { return o.f.Close() }
+// Close closes the file. It was only read, so a failed close loses
+// nothing and is not reported.
+func (o *opened) Close() { closeReadOnly(o.f) }
+
+// closeReadOnly closes a file opened only for reading. Nothing was written
+// through it, so a failed close loses nothing and there is nothing to do
+// about it.
+func closeReadOnly(f *os.File) { _ = f.Close() }
 
 var gzipMagic = []byte{0x1f, 0x8b}
 
@@ -54,7 +61,7 @@ func openLog(path string, counter *atomic.Int64) (*opened, error) {
 	if bytes.Equal(head, gzipMagic) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
+			closeReadOnly(f)
 			return nil, fmt.Errorf("%s: bad gzip data: %w", path, err)
 		}
 		zr.Multistream(true)

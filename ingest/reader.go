@@ -19,7 +19,6 @@ type lineReader struct {
 	off    int64 // offset of the next unread byte
 	max    int
 	buf    []byte
-	atEOF  bool
 	noTail bool // the stream is complete: return a last line without "\n"
 }
 
