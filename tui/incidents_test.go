@@ -522,7 +522,9 @@ func TestIncidentHostileText(t *testing.T) {
 	check("checklist", view(m))
 	m = press(t, m, "l")
 	check("findings", view(m))
-	m = press(t, m, "l", "l", "l")
+	m = press(t, m, "g", "e")
+	check("editor", view(m))
+	m = press(t, m, "esc", "l", "l", "l")
 	check("audit", view(m))
 	m = press(t, m, "1")
 	m = press(t, m, toBlockPlan...)
@@ -596,25 +598,31 @@ func TestIncidentOnTheDemo(t *testing.T) {
 	}
 	a.Containment = cm
 	be := a.Console(false)
-	m := start(t, be, 80, 24, i18n.EN)
-	m = press(t, m, openIncident...)
+	// The demo's store is large for the race detector: commands get time.
+	// Init is left out (its status clock would be waited on at every
+	// tick); the alerts are loaded as Init would.
+	const wait = 20 * time.Second
+	var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = driveWithin(t, m, m.(Model).loadAlerts(), wait)
+	m = pressWithin(t, m, wait, openIncident...)
 	ctx := context.Background()
 	incs, err := a.Incidents.List(ctx)
 	if err != nil || len(incs) != 1 || len(incs[0].Alerts) < 2 {
 		t.Fatalf("incident from the top alert: %v %+v", err, incs)
 	}
 	id := incs[0].ID
-	m = press(t, m, keys([]string{"enter", "j", "j", "x"}, typed("seen"), []string{"enter", "c", "/"}, typed("blockendp"), []string{"enter", "enter"})...)
+	m = pressWithin(t, m, wait, keys([]string{"enter", "j", "j", "x"}, typed("seen"), []string{"enter", "c", "/"}, typed("blockendp"), []string{"enter", "enter"})...)
 	out := ansi.Strip(view(m))
 	target := regexp.MustCompile(`type the ip: (\S+)`).FindStringSubmatch(out)
 	if target == nil {
 		t.Fatalf("plan:\n%s", out)
 	}
-	m = press(t, m, keys([]string{"enter"}, typed(target[1]), []string{"enter"})...)
+	m = pressWithin(t, m, wait, keys([]string{"enter"}, typed(target[1]), []string{"enter"})...)
 	if out := ansi.Strip(view(m)); !strings.Contains(out, "✓ succeeded · exit 0") {
 		t.Fatalf("result:\n%s", out)
 	}
-	m = press(t, m, "esc", "R", "enter")
+	m = pressWithin(t, m, wait, "esc", "R", "enter")
 	if _, err := os.Stat(filepath.Join(dir, id+".md")); err != nil {
 		t.Fatalf("report: %v\n%s", err, ansi.Strip(view(m)))
 	}
@@ -630,5 +638,28 @@ func TestIncidentOnTheDemo(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no %q record: %v", want, seen)
 		}
+	}
+}
+
+// TestIncidentViewsFitAnySize resizes the incident view, the picker and the
+// plan: no line is wider than the terminal.
+func TestIncidentViewsFitAnySize(t *testing.T) {
+	for name, ks := range map[string][]string{
+		"checklist": keys(openIncident, []string{"enter", "o"}),
+		"findings":  keys(openIncident, []string{"l"}),
+		"actions":   keys(openIncident, []string{"1"}, toBlockPlan, confirmRun, []string{"esc", "5", "l", "l", "l", "enter"}),
+		"picker":    keys(openIncident, []string{"c"}),
+		"plan":      keys(openIncident, []string{"1"}, toBlockPlan),
+		"list":      keys(openIncident, []string{"esc"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m := start(t, fixture(t), 120, 40, i18n.JA)
+			m = press(t, m, ks...)
+			for _, sz := range []struct{ w, h int }{{60, 15}, {40, 12}, {100, 30}, {200, 60}} {
+				m, _ = m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+				checkSize(t, view(m), sz.w, sz.h)
+			}
+		})
 	}
 }

@@ -114,6 +114,13 @@ func fixture(t *testing.T) *backendtest.Fake {
 // to the model; commands that wait (ticks, the live bridge) are dropped.
 func drive(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
 	t.Helper()
+	return driveWithin(t, m, cmd, 300*time.Millisecond)
+}
+
+// driveWithin is drive with commands given up after wait: longer for a
+// backend doing real work on a large store.
+func driveWithin(t *testing.T, m tea.Model, cmd tea.Cmd, wait time.Duration) tea.Model {
+	t.Helper()
 	queue := []tea.Cmd{cmd}
 	for n := 0; len(queue) > 0 && n < 200; n++ {
 		c := queue[0]
@@ -126,7 +133,7 @@ func drive(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
 		var msg tea.Msg
 		select {
 		case msg = <-done:
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(wait):
 			continue
 		}
 		if b, ok := msg.(tea.BatchMsg); ok {
@@ -144,6 +151,12 @@ func drive(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
 }
 
 func press(t *testing.T, m tea.Model, keys ...string) tea.Model {
+	t.Helper()
+	return pressWithin(t, m, 300*time.Millisecond, keys...)
+}
+
+// pressWithin is press with commands given up after wait.
+func pressWithin(t *testing.T, m tea.Model, wait time.Duration, keys ...string) tea.Model {
 	t.Helper()
 	for _, k := range keys {
 		var msg tea.KeyPressMsg
@@ -164,7 +177,7 @@ func press(t *testing.T, m tea.Model, keys ...string) tea.Model {
 		}
 		var cmd tea.Cmd
 		m, cmd = m.Update(msg)
-		m = drive(t, m, cmd)
+		m = driveWithin(t, m, cmd, wait)
 	}
 	return m
 }

@@ -614,7 +614,7 @@ func (m Model) row(inc *incident.Incident) table.Row {
 		layout = "01-02 15:04"
 	}
 	return table.Row{Cells: []table.Cell{
-		{Text: inc.ID},
+		{Text: sanitize.Line(inc.ID)},
 		{Text: status, Style: &stSt},
 		{Text: sev, Style: &sevSt},
 		{Text: phase},

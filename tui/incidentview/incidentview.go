@@ -501,7 +501,12 @@ func (m Model) edit(finding string) (Model, tea.Cmd) {
 	ta.SetStyles(st)
 	ta.SetWidth(max(10, m.w-2))
 	ta.SetHeight(max(3, m.h-4))
-	ta.SetValue(m.data.Incident.Findings[finding].Text)
+	// What is stored is not trusted to be free of control characters.
+	lines := strings.Split(m.data.Incident.Findings[finding].Text, "\n")
+	for i := range lines {
+		lines[i] = sanitize.Line(lines[i])
+	}
+	ta.SetValue(strings.Join(lines, "\n"))
 	m.editing, m.editID = &ta, finding
 	return m, m.editing.Focus()
 }

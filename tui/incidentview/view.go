@@ -104,7 +104,7 @@ func (m Model) header() []string {
 	if !inc.IsOpen() {
 		status = m.st.Muted.Render("○ " + T("status closed"))
 	}
-	left := m.st.Title.Render(inc.ID) + "  " + m.st.Bold.Render(sanitize.Line(inc.Title))
+	left := m.st.Title.Render(sanitize.Line(inc.ID)) + "  " + m.st.Bold.Render(sanitize.Line(inc.Title))
 	line1 := table.Fit(left, max(0, m.w-ansi.StringWidth(status)-1), false) + " " + status
 
 	var reached [7]bool
@@ -634,7 +634,7 @@ func (m Model) editView() string {
 			qs = append(qs, q.In(L))
 		}
 	}
-	head := m.st.Title.Render("✎ "+m.data.Incident.ID+" · "+name) + "  " + m.st.Muted.Render(T("edit hint"))
+	head := m.st.Title.Render("✎ "+sanitize.Line(m.data.Incident.ID)+" · "+name) + "  " + m.st.Muted.Render(T("edit hint"))
 	lines := []string{table.Fit(head, m.w, false), m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w, false))}
 	lines = append(lines, strings.Split(m.editing.View(), "\n")...)
 	return fitLines(lines, m.h)
