@@ -394,7 +394,7 @@ func TestCloseAndReopen(t *testing.T) {
 	if out := ansi.Strip(view(m)); !strings.Contains(out, "No open incidents") {
 		t.Fatalf("list:\n%s", out)
 	}
-	m = press(t, m, "x", "enter", "C", "enter")
+	press(t, m, "x", "enter", "C", "enter")
 	if !listIncidents(t, be)[0].IsOpen() {
 		t.Fatal("not reopened")
 	}
@@ -468,7 +468,7 @@ func TestIncidentsReadOnly(t *testing.T) {
 	if !strings.Contains(out, "read-only: measures can be looked at, not run") || strings.Contains(out, "run…") {
 		t.Fatalf("read-only plan:\n%s", out)
 	}
-	m = press(t, m, keys([]string{"enter"}, typed("10.0.10.23"), []string{"enter"})...)
+	press(t, m, keys([]string{"enter"}, typed("10.0.10.23"), []string{"enter"})...)
 	if recs := records(t, be, audit.Filter{Kind: audit.KindContainment}); len(recs) != 0 {
 		t.Fatal("a read-only console ran a measure")
 	}

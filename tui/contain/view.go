@@ -418,14 +418,14 @@ func (m Model) planContent() string {
 	if m.undo != "" {
 		title = T("undo of") + " " + title
 	}
-	for_ := T("no incident")
+	scope := T("no incident")
 	if m.sel.Incident != "" {
-		for_ = m.sel.Incident
+		scope = m.sel.Incident
 	}
 	if m.undo != "" {
-		for_ += " · " + T("undoes run") + " " + sanitize.Line(m.undo)
+		scope += " · " + T("undoes run") + " " + sanitize.Line(m.undo)
 	}
-	d.line(table.Fit(m.st.Title.Render(title)+"  "+m.st.Muted.Render(ms.ID+" · "+for_), m.w, false))
+	d.line(table.Fit(m.st.Title.Render(title)+"  "+m.st.Muted.Render(ms.ID+" · "+scope), m.w, false))
 	p := m.plan
 	if m.planErr != "" {
 		d.mark("✗", sanitize.Line(m.planErr), m.st.Error)
