@@ -30,6 +30,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/contain"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/nav"
 	"github.com/mamori-soc/mamori/tui/style"
@@ -604,17 +605,13 @@ func (m Model) closeReopen() tea.Cmd {
 // ReportPath is where an incident's report is exported by default.
 func ReportPath(id string) string { return "./" + id + ".md" }
 
-// EvidencePath is where an incident's evidence bundle is exported by
-// default.
-func EvidencePath(id string) string { return "./" + id + "-evidence.tar.gz" }
-
 // exportPrompt asks for the file and exports the report or the evidence
 // bundle there.
 func (m Model) exportPrompt(evidence bool) tea.Cmd {
 	be, id, lang := m.be, m.id, m.lang
 	prompt, path, what := lang.T("report to"), ReportPath(id), lang.T("report")
 	if evidence {
-		prompt, path, what = lang.T("evidence to"), EvidencePath(id), lang.T("evidence bundle")
+		prompt, path, what = lang.T("evidence to"), contain.EvidencePath(id), lang.T("evidence bundle")
 	}
 	return func() tea.Msg {
 		return nav.PromptMsg{Prompt: prompt, Value: path, Done: func(p string) tea.Cmd {
