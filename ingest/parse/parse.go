@@ -77,10 +77,10 @@ const SniffLines = 32
 // ErrSkip marks a line that is not an event and not an error.
 var ErrSkip = errors.New("not an event")
 
-// ErrSkipFile, wrapped with a reason, tells ingest that the whole file is of
-// the format but holds nothing mamori uses (a Zeek x509.log): ingest stops
-// reading it and lists it as skipped with that reason, instead of counting
-// every line.
+// ErrSkipFile tells ingest that the whole file is of the format but holds
+// nothing mamori uses (a Zeek x509.log). Wrapped with a reason (SkipFile),
+// it makes ingest stop reading the file and list it as skipped with that
+// reason, instead of counting every line.
 var ErrSkipFile = errors.New("file skipped")
 
 // SkipFile returns an error wrapping ErrSkipFile with a reason.

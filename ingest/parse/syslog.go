@@ -44,7 +44,7 @@ const YearTolerance = 24 * time.Hour
 //
 // Errors are *Reject with the reasons "not syslog", "bad timestamp",
 // "bad structured data" and "truncated line".
-func ParseSyslog(line []byte, src Source) (Syslog, error) {
+func ParseSyslog(line []byte, src Source) (Syslog, error) { //nolint:revive // stutters, but Syslog names its result type; the syslog-based parsers call it
 	var h Syslog
 	if !utf8.Valid(line) {
 		line = bytes.ToValidUTF8(line, []byte("\uFFFD"))
@@ -299,7 +299,7 @@ func parseISO(s string, i int, loc *time.Location) (time.Time, int, error) {
 // T), as BIND's print-time iso8601 writes. A time without a zone is read
 // in loc. It returns the time in UTC and the length read; the error is a
 // *Reject with the reason "bad timestamp".
-func ParseISO(s string, loc *time.Location) (time.Time, int, error) {
+func ParseISO(s string, loc *time.Location) (time.Time, int, error) { //nolint:revive // named like its sibling ParseSyslog; other parser packages call it
 	if len(s) < 4 || !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[2]) || !isDigit(s[3]) {
 		return time.Time{}, 0, Rejectf("bad timestamp", "%.32q", s)
 	}
@@ -417,7 +417,7 @@ func parseBSD(s string, i int, src Source) (time.Time, int, error) {
 // A fraction of a second and a " +hhmm" zone are optional; a time without a
 // zone is read in loc. It returns the time in UTC and the length read. The
 // error is a *Reject with the reason "bad timestamp".
-func ParseDMY(s string, loc *time.Location) (time.Time, int, error) {
+func ParseDMY(s string, loc *time.Location) (time.Time, int, error) { //nolint:revive // named like its sibling ParseSyslog; other parser packages call it
 	bad := func() (time.Time, int, error) {
 		return time.Time{}, 0, Rejectf("bad timestamp", "%.32q", s)
 	}
