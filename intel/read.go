@@ -91,7 +91,9 @@ func (r *listReader) read(in io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
-		defer zr.Close()
+		// Close only repeats the decompressor's error, which the reads
+		// have already returned.
+		defer func() { _ = zr.Close() }()
 		br = bufio.NewReaderSize(io.LimitReader(zr, maxListSize), 64<<10)
 	}
 	head, _ := br.Peek(4096)

@@ -111,7 +111,7 @@ func readFile(path string, r *listReader) (stamp, error) {
 	if err != nil {
 		return stamp{}, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // only read: a failed close loses nothing
 	fi, err := f.Stat()
 	if err != nil {
 		return stamp{}, err
