@@ -171,7 +171,7 @@ func (s *Store) Offsets() ([]Offset, error) {
 	return offs, nil
 }
 
-// Record families kept as JSON documents by name.
+// Family is a family of records kept as JSON documents by name.
 type Family byte
 
 // The JSON record families other packages keep in the store.

@@ -153,7 +153,7 @@ func openError(dir string, err error) error {
 		}
 		return le
 	case errors.Is(err, syscall.ENOSPC):
-		return fmt.Errorf("store: cannot open %s: %w (%v)", dir, ErrDiskFull, err)
+		return fmt.Errorf("store: cannot open %s: %w (%w)", dir, ErrDiskFull, err)
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("store: cannot open %s: permission denied", dir)
 	}
