@@ -403,9 +403,6 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch m.focus {
 	case nav.Alerts:
-		if key.Matches(k, m.keys.Back) && !m.alerts.InDetail() && !m.alerts.Capturing() && m.prev != nav.Alerts {
-			// esc in the list goes back to where the user came from.
-		}
 		m.alerts, cmd = m.alerts.Update(k)
 	case nav.Endpoints:
 		m.endpoints, cmd = m.endpoints.Update(k)

@@ -112,7 +112,6 @@ type Model struct {
 	touched          bool // the user moved the selection: keep it on rebuilds
 	filter           textinput.Model
 	filtering        bool
-	loadedAt         time.Time
 }
 
 // New returns the pane.

@@ -108,13 +108,11 @@ type Model struct {
 	kind   event.Kind
 	source string
 
-	hist       []int
-	histFrom   time.Time
-	histStep   time.Duration
-	histReq    int
-	overlay    *viewport.Model
-	capturing  bool
-	lastReload time.Time
+	hist      []int
+	histFrom  time.Time
+	histStep  time.Duration
+	overlay   *viewport.Model
+	capturing bool
 }
 
 // New returns the pane.
