@@ -70,8 +70,14 @@ type Model struct {
 	// contain is the containment dialog while it is open.
 	contain *contain.Model
 
-	all     map[string]alert.Alert // every alert by id
-	visible []alert.Alert          // not allow-listed, for the panes
+	// list is every alert, updated in place as batches come (the panes
+	// keep pointers into it only until the next SetAlerts); pos finds an
+	// alert in it by id.
+	list []alert.Alert
+	pos  map[string]int
+	// endpointsStale: the endpoints pane has not seen the latest alerts
+	// (it is rebuilt when shown, not on every batch).
+	endpointsStale bool
 	status  backend.Status
 
 	showHelp  bool
@@ -104,7 +110,7 @@ func New(o Options) Model {
 	steady(&ti)
 	m := Model{
 		be: o.Backend, keys: DefaultKeyMap(), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
-		all: map[string]alert.Alert{}, input: ti,
+		pos: map[string]int{}, input: ti,
 	}
 	m.alerts = alerts.New(o.Backend, st, o.Lang)
 	m.endpoints = endpoints.New(o.Backend, st, o.Lang)
@@ -196,16 +202,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return m, nav.Notify("loading alerts: "+msg.err.Error(), true)
 		}
-		for _, a := range msg.alerts {
-			m.all[a.ID] = a
-		}
-		all := m.publishAlerts()
+		all := m.publishAlerts(msg.alerts)
 		return m, m.incidents.Sync(all)
 	case alertsUpdatedMsg:
-		for _, a := range msg.alerts {
-			m.all[a.ID] = a
-		}
-		all := m.publishAlerts()
+		all := m.publishAlerts(msg.alerts)
 		return m, tea.Batch(waitForAlerts(m.be.AlertUpdates()), m.incidents.Sync(all))
 	case alertsClosedMsg:
 		return m, nil
@@ -260,8 +260,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) openContain(msg nav.ContainMsg) (tea.Model, tea.Cmd) {
 	sel := containment.Selection{Incident: msg.Incident, Endpoints: msg.Endpoints}
 	for _, id := range msg.Alerts {
-		if a, ok := m.all[id]; ok {
-			sel.Alerts = append(sel.Alerts, a)
+		if i, ok := m.pos[id]; ok {
+			sel.Alerts = append(sel.Alerts, m.list[i])
 		}
 		if sel.Incident == "" {
 			sel.Incident = m.incidents.Owner(id)
@@ -308,25 +308,31 @@ func (m *Model) updateContain(msg tea.Msg) tea.Cmd {
 	return tea.Batch(cmd, func() tea.Msg { return nav.IncidentChangedMsg{ID: id} })
 }
 
-// publishAlerts gives the panes the alerts that are not allow-listed,
-// and returns every alert.
-func (m *Model) publishAlerts() []alert.Alert {
-	all := make([]alert.Alert, 0, len(m.all))
-	for _, a := range m.all {
-		all = append(all, a)
+// publishAlerts takes in new and changed alerts and gives the panes the
+// list. With 100,000 alerts a batch costs a filter and a sort in the alerts
+// pane; the endpoints pane is rebuilt only when it is shown.
+func (m *Model) publishAlerts(changed []alert.Alert) []alert.Alert {
+	if m.pos == nil {
+		m.pos = map[string]int{}
 	}
-	m.alerts.SetAlerts(all)
-	m.incidents.SetAlerts(all)
-	visible := all[:0:0]
-	for i := range all {
-		if !m.be.Hidden(&all[i]) {
-			visible = append(visible, all[i])
+	for _, a := range changed {
+		if i, ok := m.pos[a.ID]; ok {
+			m.list[i] = a
+			continue
 		}
+		m.pos[a.ID] = len(m.list)
+		m.list = append(m.list, a)
 	}
-	m.visible = visible
-	m.endpoints.SetAlerts(visible)
-	m.timeline.SetAlerts(visible)
-	return all
+	m.alerts.SetAlerts(m.list)
+	m.incidents.SetAlerts(m.list)
+	m.timeline.SetAlerts(m.list)
+	if m.focus == nav.Endpoints {
+		m.endpoints.SetAlerts(m.list)
+		m.endpointsStale = false
+	} else {
+		m.endpointsStale = true
+	}
+	return m.list
 }
 
 func (m Model) capturing() bool {
@@ -428,6 +434,10 @@ func (m *Model) focusPane(p nav.Pane) {
 		return
 	}
 	m.prev, m.focus = m.focus, p
+	if p == nav.Endpoints && m.endpointsStale {
+		m.endpoints.SetAlerts(m.list)
+		m.endpointsStale = false
+	}
 }
 
 // onFocus refreshes what the focused pane shows: the incident list is
@@ -672,7 +682,7 @@ func (m Model) headerView() string {
 func (m Model) tabsView() string {
 	T := m.lang.T
 	names := []string{
-		fmt.Sprintf("1 %s %d", T("alerts"), countVisible(m.visible)),
+		fmt.Sprintf("1 %s %d", T("alerts"), m.alerts.Unacked()),
 		fmt.Sprintf("2 %s %d", T("endpoints"), m.endpoints.Count()),
 		"3 " + T("timeline") + m.timeline.TabSuffix(),
 		"4 " + T("sources"),
@@ -687,16 +697,6 @@ func (m Model) tabsView() string {
 		}
 	}
 	return ansi.Truncate(strings.Join(parts, " "), m.width, "…")
-}
-
-func countVisible(as []alert.Alert) int {
-	n := 0
-	for i := range as {
-		if !as[i].Acked {
-			n++
-		}
-	}
-	return n
 }
 
 func (m Model) statusView() string {

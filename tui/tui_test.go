@@ -112,14 +112,14 @@ func fixture(t *testing.T) *backendtest.Fake {
 
 // drive runs a command and everything it leads to, feeding the messages
 // to the model; commands that wait (ticks, the live bridge) are dropped.
-func drive(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
+func drive(t testing.TB, m tea.Model, cmd tea.Cmd) tea.Model {
 	t.Helper()
 	return driveWithin(t, m, cmd, 300*time.Millisecond)
 }
 
 // driveWithin is drive with commands given up after wait: longer for a
 // backend doing real work on a large store.
-func driveWithin(t *testing.T, m tea.Model, cmd tea.Cmd, wait time.Duration) tea.Model {
+func driveWithin(t testing.TB, m tea.Model, cmd tea.Cmd, wait time.Duration) tea.Model {
 	t.Helper()
 	queue := []tea.Cmd{cmd}
 	for n := 0; len(queue) > 0 && n < 200; n++ {
@@ -150,13 +150,13 @@ func driveWithin(t *testing.T, m tea.Model, cmd tea.Cmd, wait time.Duration) tea
 	return m
 }
 
-func press(t *testing.T, m tea.Model, keys ...string) tea.Model {
+func press(t testing.TB, m tea.Model, keys ...string) tea.Model {
 	t.Helper()
 	return pressWithin(t, m, 300*time.Millisecond, keys...)
 }
 
 // pressWithin is press with commands given up after wait.
-func pressWithin(t *testing.T, m tea.Model, wait time.Duration, keys ...string) tea.Model {
+func pressWithin(t testing.TB, m tea.Model, wait time.Duration, keys ...string) tea.Model {
 	t.Helper()
 	for _, k := range keys {
 		var msg tea.KeyPressMsg

@@ -159,7 +159,7 @@ func (m Model) Capturing() bool { return m.filtering }
 // Count is the number of endpoints known.
 func (m Model) Count() int { return len(m.sums) }
 
-// SetAlerts gives the pane the visible alerts.
+// SetAlerts gives the pane the alerts (allow-listed ones are left out).
 func (m *Model) SetAlerts(as []alert.Alert) {
 	m.alerts = as
 	m.build()
@@ -190,7 +190,7 @@ func (m *Model) build() {
 	}
 	for i := range m.alerts {
 		a := &m.alerts[i]
-		if a.Endpoint == "" {
+		if a.Endpoint == "" || m.be.Hidden(a) {
 			continue
 		}
 		e := get(a.Endpoint)
@@ -401,8 +401,10 @@ func (m Model) View() string {
 	if wide {
 		cols = append(cols, table.Column{Title: T("role"), Width: 12, Flex: 1}, table.Column{Title: T("events"), Width: 9, Right: true})
 	}
-	rows := make([]table.Row, len(m.rows))
-	for i := range m.rows {
+	// Build only the rows on screen.
+	end := min(len(m.rows), m.offset+m.height)
+	rows := make([]table.Row, 0, max(0, end-m.offset))
+	for i := m.offset; i < end; i++ {
 		e := &m.rows[i]
 		risk, riskStyle := "-", m.st.Muted
 		if e.HasAlerts {
@@ -438,9 +440,9 @@ func (m Model) View() string {
 		if wide {
 			cells = append(cells, table.Cell{Text: sanitize.Line(e.Role)}, table.Cell{Text: fmt.Sprint(e.Events)})
 		}
-		rows[i] = table.Row{Cells: cells}
+		rows = append(rows, table.Row{Cells: cells})
 	}
-	body := table.Render(cols, rows, m.selected, m.offset, m.width, m.height-1, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
+	body := table.Render(cols, rows, m.selected-m.offset, 0, m.width, m.height-1, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
 	if len(m.rows) == 0 {
 		msg := T("no endpoints")
 		if len(m.sums) > 0 {

@@ -156,7 +156,7 @@ func (m Model) TabSuffix() string {
 	return " " + sanitize.Line(name)
 }
 
-// SetAlerts gives the pane the visible alerts.
+// SetAlerts gives the pane the alerts (allow-listed ones are left out).
 func (m *Model) SetAlerts(as []alert.Alert) {
 	m.all = as
 	m.pickAlerts()
@@ -166,7 +166,7 @@ func (m *Model) SetAlerts(as []alert.Alert) {
 func (m *Model) pickAlerts() {
 	m.alerts = m.alerts[:0]
 	for i := range m.all {
-		if m.all[i].Endpoint == m.endpoint {
+		if m.all[i].Endpoint == m.endpoint && !m.be.Hidden(&m.all[i]) {
 			m.alerts = append(m.alerts, m.all[i])
 		}
 	}
