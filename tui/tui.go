@@ -78,7 +78,7 @@ type Model struct {
 	// endpointsStale: the endpoints pane has not seen the latest alerts
 	// (it is rebuilt when shown, not on every batch).
 	endpointsStale bool
-	status  backend.Status
+	status         backend.Status
 
 	showHelp  bool
 	input     textinput.Model
