@@ -130,7 +130,7 @@ say "## Go benchmarks (latency, engine, console)"
 say ""
 say '```'
 MAMORI_BENCH_DB="$OUT/bigdb" go test -run '^$' -bench 'AppendToStored' -benchtime 200x ./ingest/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS"
-go test -run '^$' -bench 'AppendToAlert' -benchtime 50x ./app/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
+go test -run '^$' -bench 'AppendToAlert|KeyLatency' -benchtime 50x ./app/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
 MAMORI_BENCH_DB="$OUT/bigdb" go test -run '^$' -bench . -benchtime 5x ./tui/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
 go test -run '^$' -bench . -benchtime 1x ./detect/... 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
 go test -run '^$' -bench PutEvents -benchtime 2000x ./store/ 2>&1 | grep -E '^Benchmark' | tee -a "$RESULTS" || true
