@@ -132,7 +132,7 @@ func (c *Console) Status() backend.Status {
 	if p != nil {
 		s.Sources = p.Stats().Snapshot()
 		s.Written = p.Written()
-		s.Err, s.ErrAt = p.Err()
+		s.ErrAt, s.Err = p.Err()
 	}
 	if c.a.Engine != nil {
 		s.Learning, s.Learned, _, _ = c.a.Engine.Learning()

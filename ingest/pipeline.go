@@ -127,10 +127,10 @@ func (p *Pipeline) Subscribe(ctx context.Context, buf int) (Subscription, error)
 
 // Err returns the last store error and when it happened, for the status
 // bar; nil when the last write succeeded.
-func (p *Pipeline) Err() (error, time.Time) {
+func (p *Pipeline) Err() (time.Time, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.lastErr, p.lastErrT
+	return p.lastErrT, p.lastErr
 }
 
 // Written returns how many events have been stored.
