@@ -50,6 +50,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 PEAK="$(pwd)/bench/peakmem.sh"
 
+# events FILE: the top-level event count of an ingest --json summary.
+events() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$1"; }
+
 # measure CMD...: runs CMD under peakmem.sh; sets el (s), anon and file
 # (peak MB).
 measure() {
@@ -66,7 +69,7 @@ ingest_runs() {
   for _ in $(seq "$RUNS"); do
     rm -rf "$OUT/db"
     measure "$M" ingest --db "$OUT/db" --log-file "$OUT/mamori.log" ${fmt:+--format "$fmt"} --json "$@"
-    ev=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$OUT/stdout")
+    ev=$(events "$OUT/stdout")
     echo "$ev $el $anon $file" >>"$OUT/runs"
   done
   echo "$(cut -d' ' -f1 "$OUT/runs" | median) $(cut -d' ' -f2 "$OUT/runs" | median) $(cut -d' ' -f3 "$OUT/runs" | median) $(cut -d' ' -f4 "$OUT/runs" | median)"
@@ -78,6 +81,7 @@ hf() {
   python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$OUT/hf.json"
 }
 
+if [ -z "${BENCH_SKIP_FAMILIES:-}" ]; then
 say "## Batch ingest per format family ($ENDPOINTS endpoints x $DAYS days of demo data; medians of $RUNS runs)"
 say ""
 say "| file | lines | MB | rg -c . (s) | lnav -n (s) | mamori ingest (s) | events/s | peak anon / file-backed RSS (MB) | mamori / rg |"
@@ -91,6 +95,8 @@ for spec in "squid:proxy/access.log" "zeek:zeek/conn.log" "netfilter:gateway/fir
   say "| ${spec#*:} | $lines | $mb | $rg_s | $lnav_s | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $anon / $file | $(awk -v a="$el" -v b="$rg_s" 'BEGIN{printf "%.1fx", a/b}') |"
 done
 say ""
+
+fi
 
 say "## The whole data set: ingest alone, and ingest + every rule (scan)"
 say ""
@@ -117,7 +123,7 @@ if [ ! -f "$OUT/big/.done-$BIG_ENDPOINTS-$BIG_DAYS" ]; then
 fi
 rm -rf "$OUT/bigdb"
 measure "$M" ingest --db "$OUT/bigdb" --log-file "$OUT/mamori.log" --json "$OUT/big"
-ev=$(sed -E 's/.*"events":([0-9]+).*/\1/' "$OUT/stdout")
+ev=$(events "$OUT/stdout")
 say "| events | ingest (s) | events/s | peak anon / file-backed RSS (MB) | store on disk |"
 say "|---|---|---|---|---|"
 say "| $ev | $el | $(awk -v e="$ev" -v s="$el" 'BEGIN{printf "%.0f", e/s}') | $anon / $file | $(du -sh "$OUT/bigdb" | cut -f1) |"
