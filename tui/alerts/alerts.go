@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/sahilm/fuzzy"
@@ -23,6 +22,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/nav"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
@@ -46,12 +46,11 @@ type Model struct {
 	touched          bool // the user moved the selection: keep it on updates
 	unacked          int  // alerts neither acknowledged nor allow-listed
 
-	filter    textinput.Model
-	filtering bool
-	minSev    alert.Severity
-	persp     alert.Perspective // "" = all
-	phase     int               // 0 = all
-	showAll   bool
+	filter  list.Filter
+	minSev  alert.Severity
+	persp   alert.Perspective // "" = all
+	phase   int               // 0 = all
+	showAll bool
 
 	detail *alertview.Model
 	now    func() time.Time
@@ -59,10 +58,7 @@ type Model struct {
 
 // New returns the pane.
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	ti := textinput.New()
-	ti.Prompt = "/"
-	ti.CharLimit = 200
-	m := Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang, filter: ti, now: time.Now}
+	m := Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang, filter: list.NewFilter(), now: time.Now}
 	m.keys.setReadOnly(be.ReadOnly())
 	return m
 }
@@ -86,7 +82,7 @@ func (m *Model) SetLang(l i18n.Lang) {
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
-	m.filter.SetWidth(max(10, w-2))
+	m.filter.SetWidth(w - 2)
 	if m.detail != nil {
 		m.detail.SetSize(w, h)
 	}
@@ -105,7 +101,7 @@ func (m Model) KeyMap() interface {
 
 // Capturing reports whether the pane wants every key (typing a filter), so
 // the root does not treat them as global keys.
-func (m Model) Capturing() bool { return m.filtering }
+func (m Model) Capturing() bool { return m.filter.Active() }
 
 // InDetail reports whether the detail view is open.
 func (m Model) InDetail() bool { return m.detail != nil }
@@ -267,44 +263,23 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 type ackedMsg struct{ err error }
 
 func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
-	if m.filtering {
-		switch k.String() {
-		case "enter":
-			m.filtering = false
-			m.filter.Blur()
-			return m, nil
-		case "esc":
-			m.filtering = false
-			m.filter.Blur()
-			m.filter.SetValue("")
+	if m.filter.Active() {
+		changed, cmd := m.filter.Handle(k)
+		if changed {
 			m.apply()
-			return m, nil
 		}
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(k)
-		m.apply()
 		return m, cmd
 	}
-	page := max(1, m.height-3)
+	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+		m.move(d)
+		return m, nil
+	}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.move(-1)
-	case key.Matches(k, m.keys.Down):
-		m.move(1)
-	case key.Matches(k, m.keys.PageUp):
-		m.move(-page)
-	case key.Matches(k, m.keys.PageDown):
-		m.move(page)
-	case key.Matches(k, m.keys.Top):
-		m.move(-len(m.rows))
-	case key.Matches(k, m.keys.Bottom):
-		m.move(len(m.rows))
 	case key.Matches(k, m.keys.Filter):
-		m.filtering = true
-		return m, m.filter.Focus()
+		return m, m.filter.Start()
 	case key.Matches(k, m.keys.ClearFilter):
 		if m.filter.Value() != "" || m.minSev != 0 || m.persp != "" || m.phase != 0 {
-			m.filter.SetValue("")
+			m.filter.Clear()
 			m.minSev, m.persp, m.phase = 0, "", 0
 			m.apply()
 		}
@@ -580,7 +555,7 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 
 // statusLine shows the filters and counts, or the filter being typed.
 func (m Model) statusLine() string {
-	if m.filtering {
+	if m.filter.Active() {
 		return m.filter.View()
 	}
 	var parts []string

@@ -1,26 +1,25 @@
 package alerts
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/mamori-soc/mamori/tui/list"
+)
 
 // KeyMap is the alerts pane's keys.
 type KeyMap struct {
-	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Open, Timeline, Filter, ClearFilter     key.Binding
-	Severity, Perspective, Phase, ShowAll   key.Binding
-	Ack, Allow                              key.Binding
-	Incident, Contain                       key.Binding
+	list.NavKeys
+	Open, Timeline, Filter, ClearFilter   key.Binding
+	Severity, Perspective, Phase, ShowAll key.Binding
+	Ack, Allow                            key.Binding
+	Incident, Contain                     key.Binding
 }
 
 // DefaultKeyMap returns the alerts pane's keys (vi and arrows, as k9s and
 // lnav users expect).
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
-		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		NavKeys:     list.DefaultNavKeys(),
 		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
 		Timeline:    key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timeline")),
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
@@ -44,7 +43,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
+		k.NavKeys.Bindings(),
 		{k.Open, k.Timeline, k.Filter, k.ClearFilter},
 		{k.Severity, k.Perspective, k.Phase, k.ShowAll},
 		{k.Ack, k.Allow, k.Incident, k.Contain},

@@ -26,6 +26,7 @@ import (
 	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/nav"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
@@ -58,13 +59,12 @@ type Model struct {
 	err     string // loading the offer or the undo plan failed
 
 	// The picker.
-	options   []containment.Option
-	shown     []int   // options after the filter, grouped by target
-	matches   [][]int // fuzzy matches per shown option, in its search text
-	selected  int     // index into shown
-	offset    int     // first line of the list shown
-	filter    textinput.Model
-	filtering bool
+	options  []containment.Option
+	shown    []int   // options after the filter, grouped by target
+	matches  [][]int // fuzzy matches per shown option, in its search text
+	selected int     // index into shown
+	offset   int     // first line of the list shown
+	filter   list.Filter
 
 	// The plan.
 	opt     *containment.Option // nil for an undo
@@ -110,18 +110,13 @@ func NewUndo(be backend.Backend, st *style.Styles, lang i18n.Lang, incident, run
 
 func newModel(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
 	ro := be.ReadOnly() || be.Containment() == nil || !be.Containment().CanChange()
-	fi := textinput.New()
-	fi.Prompt = "/"
-	fi.CharLimit = 100
 	ci := textinput.New()
 	ci.Prompt = "> "
 	ci.CharLimit = 300
-	for _, ti := range []*textinput.Model{&fi, &ci} {
-		s := ti.Styles()
-		s.Cursor.Blink = false // no redraws twice a second over SSH
-		ti.SetStyles(s)
-	}
-	return Model{keys: keyMap(lang, ro), be: be, st: st, lang: lang, readonly: ro, filter: fi, confirm: ci, vp: viewport.New()}
+	s := ci.Styles()
+	s.Cursor.Blink = false // no redraws twice a second over SSH
+	ci.SetStyles(s)
+	return Model{keys: keyMap(lang, ro), be: be, st: st, lang: lang, readonly: ro, filter: list.NewFilter(), confirm: ci, vp: viewport.New()}
 }
 
 // Incident is the incident the dialog acts for ("" for none).
@@ -147,14 +142,14 @@ func (m *Model) SetLang(l i18n.Lang) {
 // SetSize sets the dialog's size.
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
-	m.filter.SetWidth(max(10, w-3))
+	m.filter.SetWidth(w - 3)
 	m.confirm.SetWidth(max(10, w-4))
 	m.render()
 }
 
 // Capturing reports whether the dialog is reading text (a filter, the
 // confirmation), so that no key is taken as a global one.
-func (m Model) Capturing() bool { return m.filtering || m.step == confirming }
+func (m Model) Capturing() bool { return m.filter.Active() || m.step == confirming }
 
 // KeyMap returns the keys of the current step.
 func (m Model) KeyMap() help.KeyMap {
@@ -373,44 +368,23 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 }
 
 func (m Model) pickKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
-	if m.filtering {
-		switch k.String() {
-		case "enter":
-			m.filtering = false
-			m.filter.Blur()
-			return m, nil
-		case "esc":
-			m.filtering = false
-			m.filter.Blur()
-			m.filter.SetValue("")
+	if m.filter.Active() {
+		changed, cmd := m.filter.Handle(k)
+		if changed {
 			m.applyFilter()
-			return m, nil
 		}
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(k)
-		m.applyFilter()
 		return m, cmd
 	}
-	page := max(1, m.listHeight()-1)
+	if d, ok := m.keys.nav().Delta(k, len(m.shown), m.listHeight()-1); ok {
+		m.move(d)
+		return m, nil
+	}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.move(-1)
-	case key.Matches(k, m.keys.Down):
-		m.move(1)
-	case key.Matches(k, m.keys.PageUp):
-		m.move(-page)
-	case key.Matches(k, m.keys.PageDown):
-		m.move(page)
-	case key.Matches(k, m.keys.Top):
-		m.move(-len(m.shown))
-	case key.Matches(k, m.keys.Bottom):
-		m.move(len(m.shown))
 	case key.Matches(k, m.keys.Filter):
-		m.filtering = true
-		return m, m.filter.Focus()
+		return m, m.filter.Start()
 	case key.Matches(k, m.keys.Back):
 		if m.filter.Value() != "" {
-			m.filter.SetValue("")
+			m.filter.Clear()
 			m.applyFilter()
 			return m, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"charm.land/bubbles/v2/key"
 
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/list"
 )
 
 // KeyMap is the dialog's keys, for every step.
@@ -14,6 +15,11 @@ type KeyMap struct {
 	PrevValue, NextValue, TypeValue         key.Binding
 	Run, DryRun, Export                     key.Binding
 	Confirm, Cancel, Close                  key.Binding
+}
+
+// nav is the picker's moving keys.
+func (k KeyMap) nav() list.NavKeys {
+	return list.NavKeys{Up: k.Up, Down: k.Down, Top: k.Top, Bottom: k.Bottom, PageUp: k.PageUp, PageDown: k.PageDown}
 }
 
 // DefaultKeyMap returns the dialog's keys.

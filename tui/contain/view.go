@@ -146,7 +146,7 @@ func (m Model) pickerView() string {
 	if q := m.filter.Value(); q != "" {
 		status += "  /" + sanitize.Line(q)
 	}
-	if m.filtering {
+	if m.filter.Active() {
 		status = " " + m.filter.View()
 	} else {
 		status = m.st.Muted.Render(table.Fit(status+"  "+T("legend"), m.w, false))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/sahilm/fuzzy"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/nav"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
@@ -29,20 +29,15 @@ import (
 
 // KeyMap is the pane's keys.
 type KeyMap struct {
-	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Open, Filter, Sort, Reload              key.Binding
-	Incident, Contain                       key.Binding
+	list.NavKeys
+	Open, Filter, Sort, Reload key.Binding
+	Incident, Contain          key.Binding
 }
 
 // DefaultKeyMap returns the pane's keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		NavKeys:  list.DefaultNavKeys(),
 		Open:     key.NewBinding(key.WithKeys("enter", "t"), key.WithHelp("enter", "timeline")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
@@ -59,7 +54,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}, {k.Open, k.Filter, k.Sort, k.Reload}, {k.Incident, k.Contain}}
+	return [][]key.Binding{k.NavKeys.Bindings(), {k.Open, k.Filter, k.Sort, k.Reload}, {k.Incident, k.Contain}}
 }
 
 // Endpoint is one row.
@@ -110,17 +105,14 @@ type Model struct {
 
 	selected, offset int
 	touched          bool // the user moved the selection: keep it on rebuilds
-	filter           textinput.Model
-	filtering        bool
+	filter           list.Filter
 }
 
 // New returns the pane.
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	ti := textinput.New()
-	ti.Prompt = "/"
 	keys := DefaultKeyMap()
 	keys.Incident.SetEnabled(!be.ReadOnly()) // opening an incident changes the store
-	return Model{keys: keys, be: be, st: st, lang: lang, filter: ti}
+	return Model{keys: keys, be: be, st: st, lang: lang, filter: list.NewFilter()}
 }
 
 type loadedMsg struct {
@@ -154,7 +146,7 @@ func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
 func (m Model) KeyMap() KeyMap { return m.keys }
 
 // Capturing reports whether the filter is being typed.
-func (m Model) Capturing() bool { return m.filtering }
+func (m Model) Capturing() bool { return m.filter.Active() }
 
 // Count is the number of endpoints known.
 func (m Model) Count() int { return len(m.sums) }
@@ -311,41 +303,20 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
-	if m.filtering {
-		switch k.String() {
-		case "enter":
-			m.filtering = false
-			m.filter.Blur()
-			return m, nil
-		case "esc":
-			m.filtering = false
-			m.filter.Blur()
-			m.filter.SetValue("")
+	if m.filter.Active() {
+		changed, cmd := m.filter.Handle(k)
+		if changed {
 			m.build()
-			return m, nil
 		}
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(k)
-		m.build()
 		return m, cmd
 	}
-	page := max(1, m.height-3)
+	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+		m.move(d)
+		return m, nil
+	}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.move(-1)
-	case key.Matches(k, m.keys.Down):
-		m.move(1)
-	case key.Matches(k, m.keys.PageUp):
-		m.move(-page)
-	case key.Matches(k, m.keys.PageDown):
-		m.move(page)
-	case key.Matches(k, m.keys.Top):
-		m.move(-len(m.rows))
-	case key.Matches(k, m.keys.Bottom):
-		m.move(len(m.rows))
 	case key.Matches(k, m.keys.Filter):
-		m.filtering = true
-		return m, m.filter.Focus()
+		return m, m.filter.Start()
 	case key.Matches(k, m.keys.Sort):
 		m.order = (m.order + 1) % sortOrders
 		m.build()
@@ -458,7 +429,7 @@ func (m Model) View() string {
 	if q := m.filter.Value(); q != "" {
 		status += "  /" + sanitize.Line(q)
 	}
-	if m.filtering {
+	if m.filter.Active() {
 		status = m.filter.View()
 	}
 	return body + "\n" + m.st.Muted.Render(table.Fit(status, m.width, false))

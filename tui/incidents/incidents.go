@@ -24,6 +24,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/incidentview"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/nav"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
@@ -31,19 +32,14 @@ import (
 
 // KeyMap is the pane's keys.
 type KeyMap struct {
-	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Open, Reload, ShowClosed, Back          key.Binding
+	list.NavKeys
+	Open, Reload, ShowClosed, Back key.Binding
 }
 
 // DefaultKeyMap returns the pane's keys.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:         key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:       key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		Top:        key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:     key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
-		PageUp:     key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown:   key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		NavKeys:    list.DefaultNavKeys(),
 		Open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Reload:     key.NewBinding(key.WithKeys("r", "ctrl+r"), key.WithHelp("r", "reload")),
 		ShowClosed: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "show closed")),
@@ -446,20 +442,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
-	page := max(1, m.height-3)
+	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+		m.move(d)
+		return m, nil
+	}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.move(-1)
-	case key.Matches(k, m.keys.Down):
-		m.move(1)
-	case key.Matches(k, m.keys.PageUp):
-		m.move(-page)
-	case key.Matches(k, m.keys.PageDown):
-		m.move(page)
-	case key.Matches(k, m.keys.Top):
-		m.move(-len(m.rows))
-	case key.Matches(k, m.keys.Bottom):
-		m.move(len(m.rows))
 	case key.Matches(k, m.keys.Reload):
 		return m, m.Load()
 	case key.Matches(k, m.keys.ShowClosed):
