@@ -53,9 +53,9 @@ func (s *Store) AppendAudit(rec any) (uint64, error) {
 	s.audit.mu.Lock()
 	defer s.audit.mu.Unlock()
 	seq := s.audit.next
-	err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(auditKey(seq), b) })
+	err = s.update(func(txn *badger.Txn) error { return txn.Set(auditKey(seq), b) })
 	if err == nil {
-		err = s.db.Sync()
+		err = s.sync()
 	}
 	if err != nil {
 		return 0, s.writeErr("append audit record", err)
@@ -67,7 +67,7 @@ func (s *Store) AppendAudit(rec any) (uint64, error) {
 // AuditLog calls fn with every audit record from sequence number from on,
 // in order.
 func (s *Store) AuditLog(from uint64, fn func(seq uint64, doc []byte) error) error {
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = []byte{prefixAudit}
 		it := txn.NewIterator(opt)

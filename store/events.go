@@ -71,6 +71,11 @@ func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 	if err := s.checkWritable(); err != nil {
 		return err
 	}
+	s.gate.RLock() // Close waits until the batch is handed to Badger
+	defer s.gate.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	// One buffer for every value of the batch: the transaction keeps the
 	// slices until it is written.
 	size := 0
@@ -156,7 +161,7 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	var cutoff time.Time
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		_, last, ok := span(txn)
 		if ok {
 			cutoff = last.Add(-s.opts.Retention)
@@ -181,7 +186,7 @@ func (s *Store) deleteRange(ctx context.Context, prefix, end []byte) (int, error
 	total := 0
 	for {
 		var keys [][]byte
-		err := s.db.View(func(txn *badger.Txn) error {
+		err := s.view(func(txn *badger.Txn) error {
 			opt := badger.DefaultIteratorOptions
 			opt.PrefetchValues = false
 			opt.Prefix = prefix
@@ -199,14 +204,23 @@ func (s *Store) deleteRange(ctx context.Context, prefix, end []byte) (int, error
 		if err != nil || len(keys) == 0 {
 			return total, err
 		}
-		wb := s.db.NewWriteBatch()
-		for _, k := range keys {
-			if err := wb.Delete(k); err != nil {
-				wb.Cancel()
-				return total, s.writeErr("prune", err)
-			}
+		s.gate.RLock()
+		if s.closed {
+			s.gate.RUnlock()
+			return total, ErrClosed
 		}
-		if err := wb.Flush(); err != nil {
+		err = func() error {
+			defer s.gate.RUnlock()
+			wb := s.db.NewWriteBatch()
+			for _, k := range keys {
+				if err := wb.Delete(k); err != nil {
+					wb.Cancel()
+					return err
+				}
+			}
+			return wb.Flush()
+		}()
+		if err != nil {
 			return total, s.writeErr("prune", err)
 		}
 		total += len(keys)
@@ -219,7 +233,7 @@ func (s *Store) deleteRange(ctx context.Context, prefix, end []byte) (int, error
 // Events calls fn for every event with from <= time < to, in time order. A
 // zero to means no upper bound. fn's event is its own copy.
 func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(Stored) error) error {
-	return s.db.View(func(txn *badger.Txn) error { return eventsIn(ctx, txn, from, to, fn) })
+	return s.view(func(txn *badger.Txn) error { return eventsIn(ctx, txn, from, to, fn) })
 }
 
 func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(Stored) error) error {
@@ -268,7 +282,7 @@ func decodeItem(item *badger.Item) (Stored, error) {
 // Event reads one event by key.
 func (s *Store) Event(k EventKey) (event.Event, error) {
 	var st Stored
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(eventKey(k))
 		if err != nil {
 			return err
@@ -423,7 +437,7 @@ func (s *Store) Timeline(ctx context.Context, ep Endpoint, q Query) (Page, error
 		q.Limit = 200
 	}
 	var page Page
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		first, last, ok := span(txn)
 		if !ok {
 			return nil
@@ -474,7 +488,7 @@ func (s *Store) Histogram(ctx context.Context, ep Endpoint, from, to time.Time, 
 		return nil, fmt.Errorf("store: histogram needs from < to and a positive step")
 	}
 	buckets := make([]int, int((to.Sub(from)+step-1)/step))
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		first, last, ok := span(txn)
 		if !ok {
 			return nil
@@ -506,7 +520,7 @@ func (s *Store) Histogram(ctx context.Context, ep Endpoint, from, to time.Time, 
 // CountEvents counts stored events with from <= time < to by their keys.
 func (s *Store) CountEvents(ctx context.Context, from, to time.Time) (int, error) {
 	n := 0
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.PrefetchValues = false
 		opt.Prefix = []byte{prefixEvent}
@@ -532,12 +546,13 @@ func (s *Store) CountEvents(ctx context.Context, from, to time.Time) (int, error
 // Snapshot is a consistent read-only view of the store at one moment:
 // writes after it was taken are not seen through it.
 type Snapshot struct {
+	s   *Store
 	txn *badger.Txn
 }
 
 // Snapshot opens a view of the store as it is now. Close it when done: an
 // open snapshot keeps old data from being compacted away.
-func (s *Store) Snapshot() *Snapshot { return &Snapshot{txn: s.db.NewTransaction(false)} }
+func (s *Store) Snapshot() *Snapshot { return &Snapshot{s: s, txn: s.db.NewTransaction(false)} }
 
 // Close releases the snapshot.
 func (sn *Snapshot) Close() { sn.txn.Discard() }
@@ -545,5 +560,10 @@ func (sn *Snapshot) Close() { sn.txn.Discard() }
 // Events calls fn for every event of the snapshot with from <= time < to
 // (zero to: no bound), in time order.
 func (sn *Snapshot) Events(ctx context.Context, from, to time.Time, fn func(Stored) error) error {
+	sn.s.gate.RLock()
+	defer sn.s.gate.RUnlock()
+	if sn.s.closed {
+		return ErrClosed
+	}
 	return eventsIn(ctx, sn.txn, from, to, fn)
 }

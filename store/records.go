@@ -16,7 +16,7 @@ func (s *Store) putJSON(op string, keys [][]byte, vals []any) error {
 	if err := s.checkWritable(); err != nil {
 		return err
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		for i, k := range keys {
 			b, err := json.Marshal(vals[i])
 			if err != nil {
@@ -34,7 +34,7 @@ func (s *Store) putJSON(op string, keys [][]byte, vals []any) error {
 // getJSON reads the JSON record under key into v; found is false when there
 // is none.
 func (s *Store) getJSON(key []byte, v any) (found bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func (s *Store) getJSON(key []byte, v any) (found bool, err error) {
 
 // scanJSON calls fn with the key and raw JSON of every record under prefix.
 func (s *Store) scanJSON(prefix []byte, fn func(key, val []byte) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
+	return s.view(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.Prefix = prefix
 		it := txn.NewIterator(opt)
@@ -68,7 +68,7 @@ func (s *Store) deleteKey(op string, key []byte) error {
 	if err := s.checkWritable(); err != nil {
 		return err
 	}
-	return s.writeErr(op, s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key) }))
+	return s.writeErr(op, s.update(func(txn *badger.Txn) error { return txn.Delete(key) }))
 }
 
 // AlertReader reads alerts.

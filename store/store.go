@@ -57,6 +57,43 @@ type Store struct {
 	sizeMu sync.Mutex
 	size   int64
 	sizeAt time.Time
+
+	// gate keeps Close from pulling the database out from under a read or
+	// write in flight (a console query still running when the user quits):
+	// they hold it shared, Close exclusively; after Close they get
+	// ErrClosed instead of touching unmapped memory.
+	gate   sync.RWMutex
+	closed bool
+}
+
+// ErrClosed is returned by calls on a closed store.
+var ErrClosed = errors.New("store is closed")
+
+func (s *Store) view(fn func(*badger.Txn) error) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.View(fn)
+}
+
+func (s *Store) sync() error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.Sync()
+}
+
+func (s *Store) update(fn func(*badger.Txn) error) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.Update(fn)
 }
 
 // ErrDiskFull is returned (wrapped) when a write fails for lack of space.
@@ -168,6 +205,12 @@ func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	var errs []error
 	if s.audit != nil {
 		errs = append(errs, s.audit.close())
@@ -191,8 +234,7 @@ func (s *Store) Size() int64 {
 	var total int64
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		lsm, vlog := s.db.Size()
-		return lsm + vlog
+		return 0
 	}
 	for _, e := range entries {
 		fi, err := e.Info()
@@ -221,7 +263,13 @@ func (s *Store) Maintain(ctx context.Context) {
 		badgerLogger{s.opts.Logger}.Warningf("pruning old events: %v", err)
 	}
 	for ctx.Err() == nil {
-		if err := s.db.RunValueLogGC(0.5); err != nil {
+		s.gate.RLock()
+		err := ErrClosed
+		if !s.closed {
+			err = s.db.RunValueLogGC(0.5)
+		}
+		s.gate.RUnlock()
+		if err != nil {
 			return
 		}
 	}

@@ -420,3 +420,36 @@ func TestPruneKeepsTheMostRecentRetention(t *testing.T) {
 		t.Fatal("a negative retention pruned")
 	}
 }
+
+func TestCallsAfterCloseFailCleanly(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.PutEvents(mkEvents("/a", "10.0.0.1", 10))
+	// A console query may still run when the user quits: Close waits for
+	// it, and later calls get ErrClosed instead of reading unmapped files.
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Events(context.Background(), time.Time{}, time.Time{}, func(Stored) error {
+			time.Sleep(20 * time.Millisecond)
+			return nil
+		})
+	}()
+	time.Sleep(5 * time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the read in flight failed: %v", err)
+	}
+	if _, err := s.Timeline(context.Background(), ParseEndpoint("10.0.0.1"), Query{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("timeline after close: %v", err)
+	}
+	if err := s.PutEvents(mkEvents("/a", "10.0.0.1", 1)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+}
