@@ -267,20 +267,32 @@ func (a *App) Live(ctx context.Context, sources []ingest.FollowSource, ready fun
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCanceled(p.Run(gctx)) })
-	sub, err := p.Subscribe(gctx, 64)
-	if err != nil {
-		return err
-	}
+	f := &ingest.Follower{Pipeline: p, Offsets: a.Store, Log: a.Log}
+	g.Go(func() error {
+		defer p.CloseInput()
+		return f.Run(gctx, sources)
+	})
 	if ready != nil {
 		ready(p)
 	}
 	g.Go(func() error {
-		defer p.CloseInput()
-		f := &ingest.Follower{Pipeline: p, Offsets: a.Store, Log: a.Log}
-		return f.Run(gctx, sources)
-	})
-	g.Go(func() error {
-		err := a.Engine.Replay(gctx, sub.Snapshot, a.Engine.ResumeFrom())
+		// Detection starts once the files' backlogs are stored: replaying
+		// them from the store goes in time order across all sources, so a
+		// short file that reaches the present first cannot end the
+		// baseline's learning period before the long ones are read.
+		select {
+		case <-f.CaughtUp():
+		case <-gctx.Done():
+			return nil
+		}
+		sub, err := p.Subscribe(gctx, 64)
+		if err != nil {
+			if gctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		err = a.Engine.Replay(gctx, sub.Snapshot, a.Engine.ResumeFrom())
 		sub.Snapshot.Close()
 		if err != nil {
 			return ignoreCanceled(err)

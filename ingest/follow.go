@@ -57,6 +57,27 @@ type Follower struct {
 	FromEnd bool
 
 	watch *dirWatch
+
+	initOnce sync.Once
+	initial  sync.WaitGroup // the files present at the start, until read to their end
+	caught   chan struct{}
+}
+
+func (f *Follower) init() { f.caught = make(chan struct{}) }
+
+// CaughtUp is closed once every file present when Run began has been read
+// to its end (or found empty, missing or unreadable), and all of it handed
+// to the pipeline. Live detection waits for it so that the history is
+// replayed in time order before new lines arrive one by one.
+func (f *Follower) CaughtUp() <-chan struct{} {
+	f.initOnce.Do(f.init)
+	return f.caught
+}
+
+// onceDone wraps wg.Done so that calling it more than once is harmless.
+func onceDone(wg *sync.WaitGroup) func() {
+	var once sync.Once
+	return func() { once.Do(wg.Done) }
 }
 
 func (f *Follower) defaults() {
@@ -76,9 +97,10 @@ func (f *Follower) defaults() {
 
 // Run follows every source until ctx ends. It returns nil on cancellation;
 // a file that cannot be read is reported in its stats and retried, never
-// fatal.
+// fatal. A Follower runs once.
 func (f *Follower) Run(ctx context.Context, sources []FollowSource) error {
 	f.defaults()
+	f.initOnce.Do(f.init)
 	w, err := newDirWatch(f.Log)
 	if err != nil {
 		f.Log.Warn("file notifications unavailable; polling", "err", err)
@@ -86,18 +108,26 @@ func (f *Follower) Run(ctx context.Context, sources []FollowSource) error {
 	f.watch = w
 	defer f.watch.close()
 
+	paths := make([]string, len(sources))
+	for i, src := range sources {
+		if paths[i], err = filepath.Abs(src.Pattern); err != nil {
+			return fmt.Errorf("source %s: %w", src.Pattern, err)
+		}
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	for _, src := range sources {
+	for i, src := range sources {
+		f.initial.Add(1)
+		caughtUp := onceDone(&f.initial)
 		if isGlob(src.Pattern) {
-			g.Go(func() error { return f.runGlob(ctx, g, src) })
+			g.Go(func() error { return f.runGlob(ctx, g, src, caughtUp) })
 			continue
 		}
-		path, err := filepath.Abs(src.Pattern)
-		if err != nil {
-			return err
-		}
-		g.Go(func() error { return f.followFile(ctx, path, src.Options) })
+		g.Go(func() error { return f.followFile(ctx, paths[i], src.Options, caughtUp) })
 	}
+	go func() {
+		f.initial.Wait()
+		close(f.caught)
+	}()
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -109,12 +139,15 @@ func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 
 // runGlob starts a follower for every file matching the pattern, now and as
 // they appear. Compressed matches are imported once (rotated archives).
-func (f *Follower) runGlob(ctx context.Context, g *errgroup.Group, src FollowSource) error {
+// caughtUp is called once the files of the first expansion are.
+func (f *Follower) runGlob(ctx context.Context, g *errgroup.Group, src FollowSource, caughtUp func()) error {
+	defer caughtUp()
 	pattern, err := filepath.Abs(src.Pattern)
 	if err != nil {
 		return err
 	}
 	started := map[string]bool{}
+	first := true
 	t := time.NewTicker(f.Rescan)
 	defer t.Stop()
 	for {
@@ -130,15 +163,25 @@ func (f *Follower) runGlob(ctx context.Context, g *errgroup.Group, src FollowSou
 				continue
 			}
 			started[m] = true
+			done := func() {}
+			if first {
+				f.initial.Add(1)
+				done = onceDone(&f.initial)
+			}
 			if strings.HasSuffix(m, ".gz") {
 				g.Go(func() error {
+					defer done()
 					var prog progressTracker
 					opt := ImportOptions{Options: src.Options, Resume: true}
 					return ignoreCanceled(importFile(ctx, f.Pipeline, f.Offsets, m, &opt, &prog))
 				})
 				continue
 			}
-			g.Go(func() error { return f.followFile(ctx, m, src.Options) })
+			g.Go(func() error { return f.followFile(ctx, m, src.Options, done) })
+		}
+		if first {
+			first = false
+			caughtUp()
 		}
 		select {
 		case <-ctx.Done():
@@ -177,14 +220,18 @@ type tailed struct {
 	lastGrow  time.Time
 }
 
-// followFile follows one path until ctx ends.
-func (f *Follower) followFile(ctx context.Context, path string, opt Options) error {
+// followFile follows one path until ctx ends. caughtUp is called once the
+// file has been read to its end for the first time, or as soon as the
+// follower has to wait for it.
+func (f *Follower) followFile(ctx context.Context, path string, opt Options, caughtUp func()) error {
+	defer caughtUp()
 	ss := f.Pipeline.stats.source(path)
 	wake := f.watch.subscribe(filepath.Dir(path))
 	defer f.watch.unsubscribe(filepath.Dir(path), wake)
 	poll := time.NewTicker(f.Poll)
 	defer poll.Stop()
 	wait := func() bool {
+		caughtUp()
 		select {
 		case <-ctx.Done():
 			return false
@@ -221,7 +268,7 @@ func (f *Follower) followFile(ctx context.Context, path string, opt Options) err
 	}
 	ss.setFormat(format.Name)
 
-	t, err := f.resume(ctx, path, opt, format, ss)
+	t, err := f.resume(ctx, path, opt, format, ss, caughtUp)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -248,7 +295,7 @@ func (f *Follower) followFile(ctx context.Context, path string, opt Options) err
 			if !wait() {
 				return nil
 			}
-			if t, err = f.resume(ctx, path, opt, format, ss); err != nil {
+			if t, err = f.resume(ctx, path, opt, format, ss, caughtUp); err != nil {
 				continue
 			}
 		}
@@ -264,7 +311,8 @@ func (f *Follower) followFile(ctx context.Context, path string, opt Options) err
 // resume opens path where the last run left it. If the file at path is no
 // longer the one the saved offset belongs to, the old file is looked for
 // beside it (a rotation while mamori was stopped) and its rest read first.
-func (f *Follower) resume(ctx context.Context, path string, opt Options, format parse.Format, ss *sourceStats) (*tailed, error) {
+// waiting is called before it waits for the file to reappear.
+func (f *Follower) resume(ctx context.Context, path string, opt Options, format parse.Format, ss *sourceStats, waiting func()) (*tailed, error) {
 	var saved store.Offset
 	var have bool
 	if f.Offsets != nil {
@@ -277,6 +325,7 @@ func (f *Follower) resume(ctx context.Context, path string, opt Options, format 
 		fh, err := os.Open(path)
 		if errors.Is(err, os.ErrNotExist) {
 			ss.setState(StateWaiting, "the file does not exist (yet)")
+			waiting()
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mamori-soc/mamori/store"
 )
 
 func TestFollowAppendsAndRestartsWithoutLossOrDuplicates(t *testing.T) {
@@ -152,5 +154,44 @@ func TestFollowResumeReplaysHeader(t *testing.T) {
 	ev := lastEvent(t, h)
 	if ev.Label != "#testfmt fields a b c" {
 		t.Fatalf("after resuming mid-file the decoder did not see the header: label %q", ev.Label)
+	}
+}
+
+// Live detection waits for CaughtUp and then takes a snapshot: every line
+// of the files present at the start must be in it, and a source still
+// missing must not hold it back.
+func TestFollowCaughtUpCoversTheBacklog(t *testing.T) {
+	h := newHarness(t, "")
+	dir := filepath.Join(h.dir, "zeek")
+	_ = os.MkdirAll(dir, 0o755)
+	appendLines(t, filepath.Join(h.dir, "big.log"), 0, 6000)
+	appendLines(t, filepath.Join(dir, "conn.log"), 6000, 9000)
+	appendLines(t, filepath.Join(dir, "dns.log"), 9000, 9500)
+	f := &Follower{Rescan: 100 * time.Millisecond}
+	stop := h.follow(context.Background(), f,
+		FollowSource{Pattern: filepath.Join(h.dir, "big.log"), Options: testOptions()},
+		FollowSource{Pattern: filepath.Join(dir, "*.log"), Options: testOptions()},
+		FollowSource{Pattern: filepath.Join(h.dir, "missing.log"), Options: testOptions()})
+	defer stop()
+	select {
+	case <-f.CaughtUp():
+	case <-time.After(10 * time.Second):
+		t.Fatal("CaughtUp never closed")
+	}
+	sub, err := h.p.Subscribe(context.Background(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = sub.Snapshot.Events(context.Background(), time.Time{}, time.Time{}, func(store.Stored) error {
+		n++
+		return nil
+	})
+	sub.Snapshot.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 9500 {
+		t.Fatalf("the snapshot taken after CaughtUp holds %d events, want all 9500 of the backlog", n)
 	}
 }

@@ -206,6 +206,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 		}
 	}
+	accept := func(b Batch) error {
+		pd := pending{b: b, done: make(chan error, 1)}
+		if err := p.st.PutEventsAsync(b.Events, func(err error) { pd.done <- err }); err != nil {
+			pd.done <- err
+		}
+		if len(queue) == cap(queue) { // complete the oldest before queueing more
+			if err := complete(<-queue); err != nil {
+				return err
+			}
+		}
+		queue <- pd
+		return nil
+	}
 	flush := time.NewTicker(5 * time.Second)
 	defer flush.Stop()
 	for {
@@ -214,19 +227,23 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			if !ok {
 				return drain()
 			}
-			pd := pending{b: b, done: make(chan error, 1)}
-			if err := p.st.PutEventsAsync(b.Events, func(err error) { pd.done <- err }); err != nil {
-				pd.done <- err
+			if err := accept(b); err != nil {
+				return err
 			}
-			if len(queue) == cap(queue) { // complete the oldest before queueing more
-				if err := complete(<-queue); err != nil {
+		case req := <-p.subReq:
+			// Everything sent before the request (queued, or waiting in
+			// the input) is written before the snapshot is taken, so a
+			// subscriber that waited for its sources to be read sees all
+			// of it in the snapshot; each later event comes on the channel.
+			for n := len(p.in); n > 0; n-- {
+				b, ok := <-p.in
+				if !ok {
+					break
+				}
+				if err := accept(b); err != nil {
 					return err
 				}
 			}
-			queue <- pd
-		case req := <-p.subReq:
-			// Everything queued must be written before the snapshot, so
-			// the subscriber sees each event either in it or on the channel.
 			if err := drain(); err != nil {
 				return err
 			}

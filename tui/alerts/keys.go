@@ -43,7 +43,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		k.NavKeys.Bindings(),
+		k.Bindings(),
 		{k.Open, k.Timeline, k.Filter, k.ClearFilter},
 		{k.Severity, k.Perspective, k.Phase, k.ShowAll},
 		{k.Ack, k.Allow, k.Incident, k.Contain},

@@ -54,7 +54,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{k.NavKeys.Bindings(), {k.Open, k.Filter, k.Sort, k.Reload}, {k.Incident, k.Contain}}
+	return [][]key.Binding{k.Bindings(), {k.Open, k.Filter, k.Sort, k.Reload}, {k.Incident, k.Contain}}
 }
 
 // Endpoint is one row.
