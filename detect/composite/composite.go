@@ -76,8 +76,12 @@ func phaseName(env *detect.Env, n int) (en, ja string) {
 	return "phase " + itoa(n), "フェーズ" + itoa(n)
 }
 
-// clock formats an event time for a summary, in the office's zone.
-func clock(env *detect.Env, t time.Time) string { return env.Local(t).Format("01-02 15:04") }
+// clock formats an event time for a summary in the zone the console, the
+// alert tables and the evidence show times in (the machine's local zone),
+// so that a summary's times can be found in the rows beside it. The office
+// zone (detect.Env.Location) counts hours of the working day; it is not
+// always the reader's.
+func clock(t time.Time) string { return t.Local().Format("01-02 15:04") }
 
 // who names an endpoint: "pc-023 (10.0.10.23)", or the id alone.
 func who(host, endpoint string) string {
