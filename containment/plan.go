@@ -66,8 +66,13 @@ type Impact struct {
 	Endpoints int
 	// Hosts names them (at most 20).
 	Hosts []string
-	// Scope says it in words.
-	Scope string
+	// Scope says it in words; ScopeJA in Japanese.
+	Scope, ScopeJA string
+}
+
+// ScopeIn returns the scope in the language lang names (see catalog.Text.In).
+func (i Impact) ScopeIn(lang string) string {
+	return catalog.Text{EN: i.Scope, JA: i.ScopeJA}.In(lang)
 }
 
 // confirmOrder is the order in which a measure's required parameters are
@@ -237,7 +242,10 @@ func (m *Manager) impact(ms *catalog.Measure, vals map[string]string) (Impact, e
 	}
 	switch ms.Target {
 	case catalog.TargetAccount:
-		return Impact{Scope: fmt.Sprintf("the account %s and every service, job or device that runs as it", vals["user"])}, nil
+		return Impact{
+			Scope:   fmt.Sprintf("the account %s and every service, job or device that runs as it", vals["user"]),
+			ScopeJA: fmt.Sprintf("アカウント %s と、それで動くすべてのサービス・ジョブ・機器", vals["user"]),
+		}, nil
 	case catalog.TargetEndpoint:
 		ep := vals["endpoint"]
 		if ep == "" {
@@ -250,9 +258,10 @@ func (m *Manager) impact(ms *catalog.Measure, vals map[string]string) (Impact, e
 		if a, err := netip.ParseAddr(ep); err == nil {
 			name = nameOf(a, known[a])
 		}
-		imp := Impact{Endpoints: 1, Hosts: []string{name}, Scope: "one endpoint: " + name}
+		imp := Impact{Endpoints: 1, Hosts: []string{name}, Scope: "one endpoint: " + name, ScopeJA: "エンドポイント1台: " + name}
 		if d := farSide(vals); d != "" {
 			imp.Scope += ", for " + d + " only"
+			imp.ScopeJA += "（" + d + " への通信のみ）"
 		}
 		return imp, nil
 	case catalog.TargetService:
@@ -260,12 +269,20 @@ func (m *Manager) impact(ms *catalog.Measure, vals map[string]string) (Impact, e
 		if h := vals["host"]; h != "" {
 			where = " on " + h
 		}
-		return Impact{Scope: fmt.Sprintf("everyone who uses %s%s", vals["service"], where)}, nil
+		whereJA := ""
+		if h := vals["host"]; h != "" {
+			whereJA = h + " 上の"
+		}
+		return Impact{
+			Scope:   fmt.Sprintf("everyone who uses %s%s", vals["service"], where),
+			ScopeJA: fmt.Sprintf("%s%s を使うすべての人", whereJA, vals["service"]),
+		}, nil
 	}
 	// Segment measures.
 	if seg := vals["segment"]; seg != "" {
 		imp := pick(func(a netip.Addr) bool { return m.opts.Inventory.Segment(a) == seg })
 		imp.Scope = fmt.Sprintf("every endpoint in segment %s (%d known)", seg, imp.Endpoints)
+		imp.ScopeJA = fmt.Sprintf("セグメント %s のすべてのエンドポイント（既知 %d 台）", seg, imp.Endpoints)
 		return imp, nil
 	}
 	if from, to := vals["from"], vals["to"]; from != "" && to != "" {
@@ -274,12 +291,15 @@ func (m *Manager) impact(ms *catalog.Measure, vals map[string]string) (Impact, e
 		nf, nt := pick(pf.Contains), pick(pt.Contains)
 		imp := pick(func(a netip.Addr) bool { return pf.Contains(a) || pt.Contains(a) })
 		imp.Scope = fmt.Sprintf("traffic between %s (%d known endpoints) and %s (%d)", from, nf.Endpoints, to, nt.Endpoints)
+		imp.ScopeJA = fmt.Sprintf("%s（既知 %d 台）と %s（%d 台）の間の通信", from, nf.Endpoints, to, nt.Endpoints)
 		return imp, nil
 	}
 	imp := pick(func(netip.Addr) bool { return true })
 	imp.Scope = fmt.Sprintf("every endpoint behind the gateway (%d known) loses %s", imp.Endpoints, farSide(vals))
+	imp.ScopeJA = fmt.Sprintf("ゲートウェイ配下のすべてのエンドポイント（既知 %d 台）が %s へ接続できなくなる", imp.Endpoints, farSide(vals))
 	if a, err := netip.ParseAddr(vals["ip"]); err == nil && m.opts.Networks.Contains(a) {
 		imp.Scope += "; it is an internal address: " + nameOf(a, known[a]) + " is cut off from everyone"
+		imp.ScopeJA += "。内部アドレスのため、" + nameOf(a, known[a]) + " は全員から切り離される"
 	}
 	return imp, nil
 }

@@ -1,6 +1,10 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/mamori-soc/mamori/tui/i18n"
+)
 
 // KeyMap is the keys that work in every pane.
 type KeyMap struct {
@@ -25,6 +29,16 @@ func DefaultKeyMap() KeyMap {
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
+}
+
+// In returns the key map with its help texts in l (the texts of
+// DefaultKeyMap are the keys of the translations, prefixed "key:").
+func (k KeyMap) In(l i18n.Lang) KeyMap {
+	for _, b := range []*key.Binding{&k.Next, &k.Prev, &k.Alerts, &k.Endpoints, &k.Timeline, &k.Sources, &k.Incidents, &k.Help, &k.Command, &k.Back, &k.Quit} {
+		h := b.Help()
+		b.SetHelp(h.Key, l.T("key:"+h.Desc))
+	}
+	return k
 }
 
 // ShortHelp implements help.KeyMap.

@@ -109,7 +109,7 @@ func New(o Options) Model {
 	ti.CharLimit = 300
 	steady(&ti)
 	m := Model{
-		be: o.Backend, keys: DefaultKeyMap(), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
+		be: o.Backend, keys: DefaultKeyMap().In(o.Lang), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
 		pos: map[string]int{}, input: ti,
 	}
 	m.alerts = alerts.New(o.Backend, st, o.Lang)
@@ -539,6 +539,7 @@ func (m *Model) setTheme(th *themes.Theme) {
 
 func (m *Model) setLang(l i18n.Lang) {
 	m.lang = l
+	m.keys = DefaultKeyMap().In(l)
 	m.alerts.SetLang(l)
 	m.endpoints.SetLang(l)
 	m.timeline.SetLang(l)
@@ -664,7 +665,9 @@ func (m Model) headerView() string {
 		parts = parts[:min(len(parts), 6)]
 	}
 	left := " " + strings.Join(parts, "  ")
-	right := m.now().Format("15:04:05") + "  " + m.theme.Name + " "
+	// At least one space between the two halves, also when the left one
+	// is cut (a wide character may leave no room for a padding space).
+	right := " " + m.now().Format("15:04:05") + "  " + m.theme.Name + " "
 	line := table.Fit(left, max(0, m.width-ansi.StringWidth(right)), false) + right
 	out := m.st.Header.Render(table.Fit(line, m.width, false))
 	if s.Err != nil || failed > 0 {
@@ -672,7 +675,7 @@ func (m Model) headerView() string {
 		if s.Err != nil {
 			msg = "store: " + s.Err.Error()
 		} else {
-			msg = fmt.Sprintf("%d source(s) failed: see Sources (4)", failed)
+			msg = fmt.Sprintf(T("sources failed"), failed)
 		}
 		out = m.st.Error.Render(table.Fit(" ⚠ "+sanitize.Line(msg), m.width, false))
 	}

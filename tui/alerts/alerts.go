@@ -58,8 +58,8 @@ type Model struct {
 
 // New returns the pane.
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	m := Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang, filter: list.NewFilter(), now: time.Now}
-	m.keys.setReadOnly(be.ReadOnly())
+	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), now: time.Now}
+	m.setKeys()
 	return m
 }
 
@@ -74,6 +74,7 @@ func (m *Model) SetStyles(st *style.Styles) {
 // SetLang changes the language.
 func (m *Model) SetLang(l i18n.Lang) {
 	m.lang = l
+	m.setKeys()
 	if m.detail != nil {
 		m.detail.SetLang(l)
 	}

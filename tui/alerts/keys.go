@@ -50,6 +50,14 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	}
 }
 
+// setKeys sets the keys in the pane's language, those that change
+// something hidden when the store is read-only.
+func (m *Model) setKeys() {
+	m.keys = DefaultKeyMap()
+	m.lang.Keys(&m.keys)
+	m.keys.setReadOnly(m.be.ReadOnly())
+}
+
 // setReadOnly hides the keys that change something.
 func (k *KeyMap) setReadOnly(ro bool) {
 	k.Ack.SetEnabled(!ro)

@@ -71,9 +71,9 @@ type Model struct {
 
 // New returns the detail view of a.
 func New(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	keys := DefaultKeyMap()
-	keys.Incident.SetEnabled(!be.ReadOnly()) // opening an incident changes the store
-	return Model{keys: keys, a: a, be: be, st: st, lang: lang, vp: viewport.New()}
+	m := Model{a: a, be: be, st: st, vp: viewport.New()}
+	m.setLang(lang)
+	return m
 }
 
 // ID is the shown alert's id.
@@ -92,7 +92,14 @@ func (m *Model) SetAlert(a alert.Alert) { m.a = a; m.render() }
 func (m *Model) SetStyles(st *style.Styles) { m.st = st; m.render() }
 
 // SetLang changes the language.
-func (m *Model) SetLang(l i18n.Lang) { m.lang = l; m.render() }
+func (m *Model) SetLang(l i18n.Lang) { m.setLang(l); m.render() }
+
+func (m *Model) setLang(l i18n.Lang) {
+	m.lang = l
+	m.keys = DefaultKeyMap()
+	l.Keys(&m.keys)
+	m.keys.Incident.SetEnabled(!m.be.ReadOnly()) // opening an incident changes the store
+}
 
 // SetSize sets the view's size.
 func (m *Model) SetSize(w, h int) {

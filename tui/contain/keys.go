@@ -36,33 +36,23 @@ func DefaultKeyMap() KeyMap {
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		PrevParam: key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑↓", "parameter")),
 		NextParam: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "next parameter")),
-		PrevValue: key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("←→", "change value")),
+		PrevValue: key.NewBinding(key.WithKeys("h", "left"), key.WithHelp("←→", "change")),
 		NextValue: key.NewBinding(key.WithKeys("l", "right"), key.WithHelp("→/l", "next value")),
 		TypeValue: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "type a value")),
 		Run:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run…")),
 		DryRun:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "dry run")),
-		Export:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export evidence first")),
+		Export:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export evidence")),
 		Confirm:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		Close:     key.NewBinding(key.WithKeys("esc", "enter", "q"), key.WithHelp("esc", "close")),
 	}
 }
 
-// bindings are the keymap's bindings, for translating and enabling them.
-func (k *KeyMap) bindings() []*key.Binding {
-	return []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Pick, &k.Filter, &k.Back,
-		&k.PrevParam, &k.NextParam, &k.PrevValue, &k.NextValue, &k.TypeValue, &k.Run, &k.DryRun, &k.Export,
-		&k.Confirm, &k.Cancel, &k.Close}
-}
-
 // keyMap returns the keys in lang, with the changing ones disabled when
 // readonly.
 func keyMap(lang i18n.Lang, readonly bool) KeyMap {
 	k := DefaultKeyMap()
-	for _, b := range k.bindings() {
-		h := b.Help()
-		b.SetHelp(h.Key, lang.T(h.Desc))
-	}
+	lang.Keys(&k)
 	k.Run.SetEnabled(!readonly)
 	k.Confirm.SetEnabled(!readonly)
 	return k

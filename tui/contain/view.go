@@ -470,7 +470,7 @@ func (m Model) planContent() string {
 	prot := fmt.Sprintf("C %s   I %s   A %s", m.rating(sc.Protection, p.Protects.C, m.st.OK), m.rating(sc.Protection, p.Protects.I, m.st.OK), m.rating(sc.Protection, p.Protects.A, m.st.OK))
 	d.para(T("protects"), prot, m.st.Text, m.st.Bold)
 	d.para(T("cost"), "A "+m.rating(sc.Cost, p.Cost.Availability, m.costStyle(p.Cost.Availability))+" — "+p.Cost.Affected.In(L), m.st.Text, m.st.Bold)
-	d.para(T("affects"), sanitize.Line(p.Impact.Scope), m.st.Text, m.st.Bold)
+	d.para(T("affects"), sanitize.Line(p.Impact.ScopeIn(L)), m.st.Text, m.st.Bold)
 	if n := len(p.Impact.Hosts); n > 1 {
 		hosts := strings.Join(p.Impact.Hosts, ", ")
 		if p.Impact.Endpoints > n {

@@ -110,9 +110,9 @@ type Model struct {
 
 // New returns the pane.
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	keys := DefaultKeyMap()
-	keys.Incident.SetEnabled(!be.ReadOnly()) // opening an incident changes the store
-	return Model{keys: keys, be: be, st: st, lang: lang, filter: list.NewFilter()}
+	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter()}
+	m.SetLang(lang)
+	return m
 }
 
 type loadedMsg struct {
@@ -137,7 +137,12 @@ func (m Model) Load() tea.Cmd {
 func (m *Model) SetStyles(st *style.Styles) { m.st = st }
 
 // SetLang changes the language.
-func (m *Model) SetLang(l i18n.Lang) { m.lang = l }
+func (m *Model) SetLang(l i18n.Lang) {
+	m.lang = l
+	m.keys = DefaultKeyMap()
+	l.Keys(&m.keys)
+	m.keys.Incident.SetEnabled(!m.be.ReadOnly()) // opening an incident changes the store
+}
 
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }

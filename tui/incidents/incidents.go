@@ -49,10 +49,7 @@ func DefaultKeyMap() KeyMap {
 
 func keyMap(lang i18n.Lang) KeyMap {
 	k := DefaultKeyMap()
-	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown, &k.Open, &k.Reload, &k.ShowClosed, &k.Back} {
-		h := b.Help()
-		b.SetHelp(h.Key, lang.T(h.Desc))
-	}
+	lang.Keys(&k)
 	return k
 }
 

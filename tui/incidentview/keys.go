@@ -40,33 +40,24 @@ func DefaultKeyMap() KeyMap {
 		SetPhase:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "set current phase")),
 		AutoPhase:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "automatic phase")),
 		InOut:       key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "inputs → outputs")),
-		Edit:        key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e", "edit finding")),
-		Accept:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept suggestion")),
-		AcceptAll:   key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "accept all suggestions")),
+		Edit:        key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e", "edit")),
+		Accept:      key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept")),
+		AcceptAll:   key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "accept all")),
 		Save:        key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
 		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		Undo:        key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo…")),
 		Contain:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "contain…")),
 		CloseReopen: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "close/reopen…")),
-		Report:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "export report…")),
-		Evidence:    key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export evidence…")),
+		Report:      key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "report…")),
+		Evidence:    key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "evidence…")),
 	}
-}
-
-func (k *KeyMap) bindings() []*key.Binding {
-	return []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.NextSection, &k.PrevSection,
-		&k.Open, &k.Back, &k.Reload, &k.Done, &k.Skip, &k.SetPhase, &k.AutoPhase, &k.InOut, &k.Edit, &k.Accept,
-		&k.AcceptAll, &k.Save, &k.Cancel, &k.Undo, &k.Contain, &k.CloseReopen, &k.Report, &k.Evidence}
 }
 
 // keyMap returns the keys in lang with those that change something
 // disabled when readonly.
 func keyMap(lang i18n.Lang, readonly bool) KeyMap {
 	k := DefaultKeyMap()
-	for _, b := range k.bindings() {
-		h := b.Help()
-		b.SetHelp(h.Key, lang.T(h.Desc))
-	}
+	lang.Keys(&k)
 	for _, b := range []*key.Binding{&k.Done, &k.Skip, &k.SetPhase, &k.AutoPhase, &k.Edit, &k.Accept, &k.AcceptAll, &k.Save, &k.Undo, &k.CloseReopen} {
 		b.SetEnabled(!readonly)
 	}

@@ -50,7 +50,9 @@ type Model struct {
 
 // New returns the pane.
 func New(st *style.Styles, lang i18n.Lang) Model {
-	return Model{keys: DefaultKeyMap(), st: st, lang: lang}
+	m := Model{st: st}
+	m.SetLang(lang)
+	return m
 }
 
 // SetStatus gives the pane the latest status.
@@ -65,7 +67,11 @@ func (m *Model) SetStatus(s backend.Status) {
 func (m *Model) SetStyles(st *style.Styles) { m.st = st }
 
 // SetLang changes the language.
-func (m *Model) SetLang(l i18n.Lang) { m.lang = l }
+func (m *Model) SetLang(l i18n.Lang) {
+	m.lang = l
+	m.keys = DefaultKeyMap()
+	l.Keys(&m.keys)
+}
 
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }

@@ -117,14 +117,20 @@ type Model struct {
 
 // New returns the pane.
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	return Model{keys: DefaultKeyMap(), be: be, st: st, lang: lang}
+	m := Model{be: be, st: st}
+	m.SetLang(lang)
+	return m
 }
 
 // SetStyles changes the theme.
 func (m *Model) SetStyles(st *style.Styles) { m.st = st }
 
 // SetLang changes the language.
-func (m *Model) SetLang(l i18n.Lang) { m.lang = l }
+func (m *Model) SetLang(l i18n.Lang) {
+	m.lang = l
+	m.keys = DefaultKeyMap()
+	l.Keys(&m.keys)
+}
 
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) {
