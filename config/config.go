@@ -27,7 +27,9 @@ type Config struct {
 	LogFile string `yaml:"log_file"`
 	// Retention is how long events are kept; default 180d.
 	Retention Duration `yaml:"retention"`
-	// Timezone reads timestamps that carry no zone (syslog); default local.
+	// Timezone is the office's zone: timestamps that carry no zone (syslog)
+	// are read in it, working hours are counted in it, and mamori shows
+	// times in it; default local.
 	Timezone string `yaml:"timezone"`
 	// InternalNetworks are the organisation's own addresses; default
 	// RFC 1918, 100.64.0.0/10 and fc00::/7.

@@ -219,3 +219,30 @@ func untar(t *testing.T, path string) map[string][]byte {
 		}
 	}
 }
+
+// --timezone (or the config's timezone) is the office zone: the tables show
+// times in it, whatever the machine's zone.
+func TestTimesShownInTheOfficeZone(t *testing.T) {
+	c := cli{t: t, dir: t.TempDir()}
+	db := filepath.Join(c.dir, "db")
+	c.ok("scan", "--db", db, "--timezone", "UTC", "../../testdata/crowdsec/ssh-bf.log")
+	firstTime := func(out string) time.Time {
+		t.Helper()
+		for _, line := range strings.Split(out, "\n")[1:] {
+			if f := strings.Fields(line); len(f) >= 2 {
+				tm, err := time.Parse("01-02 15:04:05", f[0]+" "+f[1])
+				if err != nil {
+					t.Fatalf("no time at the start of %q: %v", line, err)
+				}
+				return tm
+			}
+		}
+		t.Fatalf("no alert rows in:\n%s", out)
+		return time.Time{}
+	}
+	utc := firstTime(c.ok("alerts", "--db", db, "--timezone", "UTC"))
+	jst := firstTime(c.ok("alerts", "--db", db, "--timezone", "Asia/Tokyo"))
+	if d := jst.Sub(utc); d != 9*time.Hour {
+		t.Fatalf("the same alert shows at %s in UTC and %s in Asia/Tokyo: %v apart, want 9h", utc.Format("15:04"), jst.Format("15:04"), d)
+	}
+}

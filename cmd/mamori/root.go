@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +59,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 	pf.StringVar(&g.db, "db", "", "store directory (default $XDG_DATA_HOME/mamori)")
 	pf.StringSliceVar(&g.internal, "internal", nil, "internal networks, comma-separated CIDRs (default RFC 1918, 100.64.0.0/10, fc00::/7)")
 	pf.StringVar(&g.assets, "assets", "", "asset inventory file (CSV or YAML: ip or cidr, host, segment, role, owner)")
-	pf.StringVar(&g.timezone, "timezone", "", "time zone of timestamps that carry none (default: the config's, else local)")
+	pf.StringVar(&g.timezone, "timezone", "", "office time zone: read timestamps that carry none in it, and show times in it (default: the config's, else local)")
 	pf.StringVar(&g.logFile, "log-file", "", "mamori's own log (default $XDG_STATE_HOME/mamori/mamori.log)")
 	pf.BoolVar(&g.debug, "debug", false, "log debug messages")
 	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions)")
@@ -121,6 +122,17 @@ func openApp(g *globals, readonly bool) (*app.App, func(), error) {
 }
 
 func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(), error) {
+	// With an office zone configured, every time mamori shows (console,
+	// tables, reports, alert summaries) is in it, so that they agree with
+	// each other and with the office's clocks whatever the machine's zone.
+	// Set before anything runs that could read it.
+	zone := cfg.Timezone
+	if g.timezone != "" {
+		zone = g.timezone
+	}
+	if loc, err := config.ParseZone(zone); zone != "" && err == nil {
+		time.Local = loc
+	}
 	logPath := cfg.LogFile
 	if g.logFile != "" {
 		logPath = g.logFile

@@ -76,12 +76,23 @@ func phaseName(env *detect.Env, n int) (en, ja string) {
 	return "phase " + itoa(n), "フェーズ" + itoa(n)
 }
 
-// clock formats an event time for a summary in the zone the console, the
-// alert tables and the evidence show times in (the machine's local zone),
-// so that a summary's times can be found in the rows beside it. The office
-// zone (detect.Env.Location) counts hours of the working day; it is not
-// always the reader's.
-func clock(t time.Time) string { return t.Local().Format("01-02 15:04") }
+// clock formats an event time for a summary, in the office's zone (which
+// the command line and the console also show times in when one is
+// configured; see cmd/mamori).
+func clock(env *detect.Env, t time.Time) string { return env.Local(t).Format("01-02 15:04") }
+
+// clockSpan formats a period for a summary: "12-06 11:21–11:25" within a
+// day, "12-06 11:21" for an instant, both dates otherwise.
+func clockSpan(env *detect.Env, from, to time.Time) string {
+	f, t := env.Local(from), env.Local(to)
+	switch {
+	case f.Format("01-02 15:04") == t.Format("01-02 15:04"):
+		return clock(env, from)
+	case f.YearDay() == t.YearDay() && f.Year() == t.Year():
+		return clock(env, from) + "–" + t.Format("15:04")
+	}
+	return clock(env, from) + "–" + clock(env, to)
+}
 
 // who names an endpoint: "pc-023 (10.0.10.23)", or the id alone.
 func who(host, endpoint string) string {

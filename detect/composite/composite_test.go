@@ -188,7 +188,7 @@ func TestSameEP(t *testing.T) {
 		parts []string
 	}{
 		"mismatch and beacon recurring for hours": {hourly(pc1, "N-APP", "S-BEACON"), 4,
-			[]string{"pc-021 (10.0.10.21)", "4 distinct hours", "N-APP (11-16 09:01–11-16 12:01)", "S-BEACON", "both about " + c2}},
+			[]string{"pc-021 (10.0.10.21)", "4 distinct hours", "N-APP (11-16 09:01–12:01)", "S-BEACON", "both about " + c2}},
 		"different peers": {[]*event.Event{fire(0, "N-CONNECT-PORT", pc1, "odd.example:8443"), fire(2*time.Hour, "S-BEACON", pc1, c2)}, 2,
 			[]string{"N-CONNECT-PORT", "S-BEACON"}},
 		"one burst within an hour":                       {[]*event.Event{fire(0, "N-APP", pc1, c2), fire(5*time.Minute, "S-BEACON", pc1, c2), fire(20*time.Minute, "N-APP", pc1, c2)}, 0, nil},

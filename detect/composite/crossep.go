@@ -309,11 +309,11 @@ func (d *crossEP) emitChain(b netip.Addr, a *alert.Alert, c *contact, em *detect
 		hostB = d.env.HostOf(b)
 	}
 	steps := strings.Join(c.fh.steps, ", ")
-	summary := "Lateral chain: " + who(hostA, A) + " had delivery or foothold alerts (" + steps + ") from " + clock(c.fh.first) +
-		", reached " + who(hostB, b.String()) + " over " + c.how + " at " + clock(c.at) +
-		", and " + nameOf(hostB, b.String()) + " then raised " + listOf(c.reported) + " (latest " + a.Rule + " at " + clock(a.FirstSeen) + ")."
-	summaryJA := "横展開の連鎖：" + who(hostA, A) + " で " + clock(c.fh.first) + " 以降に入込み・足場固めのアラート（" + steps + "）が発生し、" +
-		clock(c.at) + " に " + c.how + " で " + who(hostB, b.String()) + " へ接続した。その後 " + nameOf(hostB, b.String()) + " で " + listOf(c.reported) + " が発生した。"
+	summary := "Lateral chain: " + who(hostA, A) + " had delivery or foothold alerts (" + steps + ") from " + clock(d.env, c.fh.first) +
+		", reached " + who(hostB, b.String()) + " over " + c.how + " at " + clock(d.env, c.at) +
+		", and " + nameOf(hostB, b.String()) + " then raised " + listOf(c.reported) + " (latest " + a.Rule + " at " + clock(d.env, a.FirstSeen) + ")."
+	summaryJA := "横展開の連鎖：" + who(hostA, A) + " で " + clock(d.env, c.fh.first) + " 以降に入込み・足場固めのアラート（" + steps + "）が発生し、" +
+		clock(d.env, c.at) + " に " + c.how + " で " + who(hostB, b.String()) + " へ接続した。その後 " + nameOf(hostB, b.String()) + " で " + listOf(c.reported) + " が発生した。"
 	var evidence []*event.Event
 	if c.fh.hasEv {
 		ev := c.fh.ev
@@ -462,7 +462,7 @@ func (d *crossEP) campaign(a *alert.Alert, em *detect.Emitter) {
 	var evidence []*event.Event
 	for _, ep := range eps {
 		e := cg.eps[ep]
-		parts = append(parts, nameOf(e.host, ep)+" ("+strings.Join(e.rules, ", ")+" from "+clock(e.first)+")")
+		parts = append(parts, nameOf(e.host, ep)+" ("+strings.Join(e.rules, ", ")+" from "+clock(d.env, e.first)+")")
 		if e.hasEv {
 			ev := e.ev
 			evidence = append(evidence, &ev)

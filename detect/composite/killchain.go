@@ -245,8 +245,8 @@ func (k *killChain) emit(endpoint, host string, chain []link, em *detect.Emitter
 	for _, l := range chain {
 		o := l.occ
 		en, ja := phaseName(k.env, o.phase)
-		steps = append(steps, phaseMark(o.phase)+" "+en+" "+o.rule+" "+clock(l.at))
-		stepsJA = append(stepsJA, phaseMark(o.phase)+" "+ja+" "+o.rule+" "+clock(l.at))
+		steps = append(steps, phaseMark(o.phase)+" "+en+" "+o.rule+" "+clock(k.env, l.at))
+		stepsJA = append(stepsJA, phaseMark(o.phase)+" "+ja+" "+o.rule+" "+clock(k.env, l.at))
 		marks = append(marks, phaseMark(o.phase))
 		rules = append(rules, o.rule)
 		details["phase_"+itoa(o.phase)] = o.rule + " at " + l.at.UTC().Format(time.RFC3339)

@@ -173,7 +173,7 @@ func (s *sameEP) emit(endpoint string, c *continuity, mism, devs []*ruleSpan, em
 	span := func(rs []*ruleSpan) (string, string) {
 		var en, ja []string
 		for _, r := range rs {
-			t := r.rule + " (" + clock(r.first) + "–" + clock(r.last) + ")"
+			t := r.rule + " (" + clockSpan(s.env, r.first, r.last) + ")"
 			en = append(en, t)
 			ja = append(ja, t)
 		}
@@ -221,9 +221,9 @@ func (s *sameEP) emit(endpoint string, c *continuity, mism, devs []*ruleSpan, em
 		}
 	}
 	n := len(c.hours)
-	summary := "Unusual behaviour recurring on " + who(c.host, endpoint) + " in " + itoa(n) + " distinct hours since " + clock(first) +
+	summary := "Unusual behaviour recurring on " + who(c.host, endpoint) + " in " + itoa(n) + " distinct hours since " + clock(s.env, first) +
 		": mismatches with normal business " + mEN + "; statistical deviations " + dEN
-	summaryJA := who(c.host, endpoint) + " で通常業務との不一致と乖離が " + clock(first) + " 以降 " + itoa(n) + " 時間帯にわたって繰り返し発生している。不一致：" + mJA + "。乖離：" + dJA
+	summaryJA := who(c.host, endpoint) + " で通常業務との不一致と乖離が " + clock(s.env, first) + " 以降 " + itoa(n) + " 時間帯にわたって繰り返し発生している。不一致：" + mJA + "。乖離：" + dJA
 	if common != "" {
 		summary += "; both about " + common
 		summaryJA += "。いずれも " + common + " に関するもの"
