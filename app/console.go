@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime/debug"
+	"sort"
 	"sync"
 	"time"
 
@@ -34,6 +35,9 @@ type Console struct {
 
 	mu       sync.Mutex
 	pipeline *ingest.Pipeline
+
+	storedOnce sync.Once
+	stored     []ingest.SourceStats
 }
 
 var _ backend.Backend = (*Console)(nil)
@@ -133,11 +137,38 @@ func (c *Console) Status() backend.Status {
 		s.Sources = p.Stats().Snapshot()
 		s.Written = p.Written()
 		s.ErrAt, s.Err = p.Err()
+	} else {
+		s.Sources = c.storedSources()
 	}
 	if c.a.Engine != nil {
 		s.Learning, s.Learned, _, _ = c.a.Engine.Learning()
 	}
 	return s
+}
+
+// storedSources lists, for a store opened for review, the files earlier
+// runs read into it and how far (their saved offsets): what a rescue team
+// wants to check it loaded. Nothing writes to the store meanwhile, so it is
+// read once.
+func (c *Console) storedSources() []ingest.SourceStats {
+	c.storedOnce.Do(func() {
+		offs, err := c.a.Store.Offsets()
+		if err != nil {
+			c.a.Log.Warn("reading the stored offsets", "err", err)
+			return
+		}
+		for _, o := range offs {
+			size := o.Size
+			if o.Done {
+				size = o.Offset
+			}
+			c.stored = append(c.stored, ingest.SourceStats{
+				Path: o.Path, State: ingest.StateStored, Offset: o.Offset, Size: size, LastRead: o.Updated,
+			})
+		}
+		sort.Slice(c.stored, func(i, j int) bool { return c.stored[i].Path < c.stored[j].Path })
+	})
+	return c.stored
 }
 
 // Incidents implements backend.Backend.

@@ -17,6 +17,7 @@ const (
 	StateDone      = "done"      // a batch import finished the file
 	StateSkipped   = "skipped"   // not a log of a known format
 	StateFailed    = "failed"
+	StateStored    = "stored" // review: read into the store by an earlier run, not followed now
 )
 
 // samplesPerReason is how many example lines are kept per reject reason.

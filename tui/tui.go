@@ -650,7 +650,7 @@ func (m Model) headerView() string {
 		}
 	}
 	parts := []string{"mamori", mode}
-	if len(s.Sources) > 0 {
+	if s.Live && len(s.Sources) > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d %s", following, len(s.Sources), T("src")))
 		parts = append(parts, fmt.Sprintf("%s %s", humanCount(rate), T("rate")))
 	}

@@ -83,6 +83,7 @@ var words = map[string][2]string{
 	"show acked/allow-listed": {"show acked/allow-listed", "確認済み・許可済みも表示"},
 	"source filter":           {"source filter", "ソースで絞込み"},
 
+	"stored source":  {"an earlier run read %s of %s (saved %s); not followed now", "以前の実行で %s / %s を読み込み済み（%s 保存）。現在は追跡していない"},
 	"sources failed": {"%d source(s) failed: see Sources (4)", "%d 件のログソースが失敗: ログソース (4) を参照"},
 
 	"alerts":        {"Alerts", "アラート"},

@@ -129,12 +129,16 @@ func (m Model) View() string {
 		if s.Rejected > 0 {
 			rejStyle = m.st.Warn
 		}
+		events, rate := fmt.Sprint(s.Events), fmt.Sprintf("%.0f", s.Rate)
+		if s.State == ingest.StateStored { // counted by the run that read it, not kept
+			events, rate, rej = "–", "–", "–"
+		}
 		rows[i] = table.Row{Cells: []table.Cell{
 			{Text: shortPath(s.Path)},
 			{Text: s.Format},
 			{Text: state, Style: &st},
-			{Text: fmt.Sprint(s.Events)},
-			{Text: fmt.Sprintf("%.0f", s.Rate)},
+			{Text: events},
+			{Text: rate},
 			{Text: rej, Style: &rejStyle},
 			{Text: humanBytes(s.Lag())},
 		}}
@@ -151,7 +155,11 @@ func (m Model) View() string {
 	if sel.Reason != "" {
 		lines = append(lines, m.st.Warn.Render(sanitize.Line(sel.Reason)))
 	}
-	lines = append(lines, fmt.Sprintf("%d lines, %d events, %d not events, %d rejected; offset %d of %d", sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size))
+	if sel.State == ingest.StateStored {
+		lines = append(lines, fmt.Sprintf(T("stored source"), humanBytes(sel.Offset), humanBytes(sel.Size), sel.LastRead.Local().Format("01-02 15:04")))
+	} else {
+		lines = append(lines, fmt.Sprintf("%d lines, %d events, %d not events, %d rejected; offset %d of %d", sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size))
+	}
 	reasons := make([]string, 0, len(sel.ByReason))
 	for r := range sel.ByReason {
 		reasons = append(reasons, r)
