@@ -321,12 +321,39 @@ func TestCrossEPCampaign(t *testing.T) {
 		for _, a := range as {
 			eps[a.Endpoint] = a
 		}
-		if len(as) != 2 || eps[pc1.String()].Key != "campaign:"+c.dest || eps[pc2.String()].Peer != c.dest {
+		if len(as) != 2 || eps[pc1.String()].Key != "campaign" || eps[pc2.String()].Peer != c.dest {
 			t.Errorf("%s: %d alerts %+v", name, len(as), as)
 			continue
 		}
 		if a := eps[pc1.String()]; a.Count != 2 || !mentions(a.Summary, "2 endpoints", c.dest, "pc-021 (", "pc-022 (", "One campaign") || a.Details["summary_ja"] == "" {
 			t.Errorf("%s: count %d summary %q", name, a.Count, a.Summary)
+		}
+	}
+}
+
+// Endpoints that share several rare destinations get one campaign row each,
+// naming every destination, not one row per destination.
+func TestCrossEPCampaignOneRowPerEndpoint(t *testing.T) {
+	const c2, drop = "kx7-update.duckdns.org", "mail-sync.hopto.org"
+	var evs []*event.Event
+	for i := range 20 {
+		ep := netip.AddrFrom4([4]byte{10, 0, 10, byte(30 + i)})
+		evs = append(evs, &event.Event{Time: t0.Add(-time.Hour), Format: "dnsmasq", Kind: event.KindDNS, SrcIP: ep, Query: "www.popular.example", Label: "query"})
+	}
+	evs = append(evs,
+		fire(0, "M-IOC-DOMAIN", pc1, c2), fire(time.Hour, "M-DDNS", pc1, drop),
+		fire(2*time.Hour, "M-IOC-DOMAIN", pc2, c2), fire(3*time.Hour, "M-DDNS", pc2, drop))
+	env := testEnv(t)
+	as := only(feed(t, env, engine(t, env, nil), evs...), RuleCrossEP)
+	if len(as) != 2 {
+		for _, a := range as {
+			t.Logf("%s %s %s", a.Endpoint, a.Key, a.Summary)
+		}
+		t.Fatalf("%d campaign alerts, want one per endpoint (2)", len(as))
+	}
+	for _, a := range as {
+		if a.Count != 2 || a.Peer != c2 || !mentions(a.Summary, "2 rare destinations", c2, drop, "pc-021 (", "pc-022 (") {
+			t.Errorf("%s: count %d peer %s summary %q", a.Endpoint, a.Count, a.Peer, a.Summary)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package composite
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -55,6 +56,9 @@ type crossEP struct {
 	footholds *detect.LRU[netip.Addr, *foothold]
 	contacts  *detect.LRU[netip.Addr, []*contact]
 	dests     *detect.LRU[string, *campaign]
+	// shared is, per endpoint, the rare destinations it was reported on
+	// with other endpoints: one campaign row per endpoint lists them all.
+	shared *detect.LRU[string, []string]
 }
 
 // foothold is an endpoint's recent delivery and foothold alerts.
@@ -83,6 +87,10 @@ type contact struct {
 type campaign struct {
 	eps      map[string]*campaignEP
 	reported map[string]int // endpoint → group size last reported to it
+	// rare is set once the destination was found rare with enough
+	// endpoints; users and total are its reach then.
+	rare         bool
+	users, total int
 }
 
 type campaignEP struct {
@@ -100,6 +108,7 @@ type campaignEP struct {
 const (
 	maxContacts    = 4
 	maxCampaignEPs = 16
+	maxSharedDests = 8
 	maxDests       = 4096
 	maxTrustedName = 50_000
 )
@@ -119,6 +128,7 @@ func newCrossEP(p detect.Params, env *detect.Env) detect.Detector {
 		footholds: detect.NewLRU[netip.Addr, *foothold](maxEndpoints),
 		contacts:  detect.NewLRU[netip.Addr, []*contact](maxEndpoints),
 		dests:     detect.NewLRU[string, *campaign](maxDests),
+		shared:    detect.NewLRU[string, []string](maxEndpoints),
 	}
 	for _, port := range lateralPorts {
 		d.ports[port] = true
@@ -447,53 +457,108 @@ func (d *crossEP) campaign(a *alert.Alert, em *detect.Emitter) {
 	if !isRare {
 		return
 	}
-	eps := make([]string, 0, n)
-	known := false
-	first, last := now, now
-	for ep, e := range cg.eps {
-		eps = append(eps, ep)
-		known = known || e.known
-		if e.first.Before(first) {
-			first = e.first
+	cg.rare, cg.users, cg.total = true, users, total
+	for ep := range cg.eps {
+		if cg.reported[ep] == n {
+			continue
 		}
+		cg.reported[ep] = n
+		d.emitCampaign(ep, dest, now, a.Phase, em)
 	}
-	slices.SortFunc(eps, func(x, y string) int { return cg.eps[x].first.Compare(cg.eps[y].first) })
-	var parts []string
-	var evidence []*event.Event
-	for _, ep := range eps {
-		e := cg.eps[ep]
-		parts = append(parts, nameOf(e.host, ep)+" ("+strings.Join(e.rules, ", ")+" from "+clock(d.env, e.first)+")")
-		if e.hasEv {
-			ev := e.ev
-			evidence = append(evidence, &ev)
+}
+
+// emitCampaign raises (or updates) ep's one campaign alert: every rare
+// destination ep alerted on together with other endpoints, dest among them.
+func (d *crossEP) emitCampaign(ep, dest string, now time.Time, phase int, em *detect.Emitter) {
+	dests, _ := d.shared.Get(ep)
+	if !slices.Contains(dests, dest) {
+		if len(dests) == maxSharedDests {
+			dests = slices.Delete(dests, 0, 1)
 		}
+		dests = append(dests, dest)
+		d.shared.Put(ep, dests)
+	}
+	var (
+		groups, groupsJA []string
+		named            []string
+		evidence         []*event.Event
+		others           = map[string]bool{}
+		known            bool
+		host             string
+		first, epFirst   = now, now
+	)
+	for _, ds := range dests {
+		cg, ok := d.dests.Peek(ds)
+		if !ok || !cg.rare || cg.eps[ep] == nil || len(cg.eps) < d.minEPs {
+			continue // the campaign on ds has expired
+		}
+		eps := slices.Collect(maps.Keys(cg.eps))
+		slices.SortFunc(eps, func(x, y string) int { return cg.eps[x].first.Compare(cg.eps[y].first) })
+		var parts []string
+		for _, o := range eps {
+			e := cg.eps[o]
+			others[o] = true
+			known = known || e.known
+			first = minTime(first, e.first)
+			parts = append(parts, nameOf(e.host, o)+" ("+strings.Join(e.rules, ", ")+" from "+clock(d.env, e.first)+")")
+			if e.hasEv && len(evidence) < 2*maxSharedDests {
+				ev := e.ev
+				evidence = append(evidence, &ev)
+			}
+		}
+		me := cg.eps[ep]
+		epFirst = minTime(epFirst, me.first)
+		if me.host != "" {
+			host = me.host
+		}
+		seen, seenJA := "", ""
+		if cg.total > 0 {
+			seen = "; reached by " + itoa(cg.users) + " of " + itoa(cg.total) + " endpoints"
+			seenJA = "（" + itoa(cg.total) + "台中" + itoa(cg.users) + "台が通信）"
+		}
+		named = append(named, ds)
+		groups = append(groups, strings.Join(parts, "; ")+seen)
+		groupsJA = append(groupsJA, strings.Join(parts, "、")+seenJA)
+	}
+	if len(named) == 0 {
+		return
 	}
 	score := 0.75
 	if known {
 		score = 0.9
 	}
-	seen := ""
-	if total > 0 {
-		seen = "; reached by " + itoa(users) + " of " + itoa(total) + " endpoints"
-	}
-	span := spanText(last.Sub(first).Round(time.Minute))
-	for _, ep := range eps {
-		if cg.reported[ep] == n {
-			continue
+	n := len(others)
+	span := spanText(now.Sub(first).Round(time.Minute))
+	var summary, summaryJA string
+	if len(named) == 1 {
+		summary = itoa(n) + " endpoints alerted on the rare destination " + named[0] + " within " + span + ": " + groups[0] + ". One campaign, several victims."
+		summaryJA = itoa(n) + "台のエンドポイントが " + span + " の間に希少な通信先 " + named[0] + " についてアラートを上げた：" + groupsJA[0] +
+			"。一つの攻撃キャンペーンで複数の端末が被害を受けている可能性がある。"
+	} else {
+		for i := range named {
+			groups[i] = named[i] + " — " + groups[i]
+			groupsJA[i] = named[i] + "：" + groupsJA[i]
 		}
-		cg.reported[ep] = n
-		e := cg.eps[ep]
-		em.Emit(detect.Finding{
-			Time: last, FirstSeen: e.first, Endpoint: ep, Host: e.host, Peer: dest, Key: "campaign:" + dest,
-			Score: score, Count: n, Absolute: true, Phase: a.Phase,
-			Summary: itoa(n) + " endpoints alerted on the rare destination " + dest + " within " + span + ": " + strings.Join(parts, "; ") +
-				seen + ". One campaign, several victims.",
-			SummaryJA: itoa(n) + "台のエンドポイントが " + span + " の間に希少な通信先 " + dest + " についてアラートを上げた：" + strings.Join(parts, "、") +
-				"。一つの攻撃キャンペーンで複数の端末が被害を受けている可能性がある。",
-			Details: map[string]string{
-				"shape": "campaign", "destination": dest, "endpoints": strings.Join(eps, " "), "reach": itoa(users) + "/" + itoa(total),
-			},
-			Evidence: evidence,
-		})
+		summary = itoa(n) + " endpoints alerted on " + itoa(len(named)) + " rare destinations within " + span + ": " +
+			strings.Join(groups, " | ") + ". One campaign, several victims."
+		summaryJA = itoa(n) + "台のエンドポイントが " + span + " の間に " + itoa(len(named)) + " 件の希少な通信先についてアラートを上げた：" +
+			strings.Join(groupsJA, "／") + "。一つの攻撃キャンペーンで複数の端末が被害を受けている可能性がある。"
 	}
+	endpoints := slices.Sorted(maps.Keys(others))
+	em.Emit(detect.Finding{
+		Time: now, FirstSeen: epFirst, Endpoint: ep, Host: host, Peer: named[0], Key: "campaign",
+		Score: score, Count: n, Absolute: true, Phase: phase,
+		Summary: summary, SummaryJA: summaryJA,
+		Details: map[string]string{
+			"shape": "campaign", "destination": named[0], "destinations": strings.Join(named, " "), "endpoints": strings.Join(endpoints, " "),
+		},
+		Evidence: evidence,
+	})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
