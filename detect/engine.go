@@ -134,6 +134,9 @@ func New(opts Options) (*Engine, error) {
 	if e.env.Prevalence == nil {
 		e.env.Prevalence = NewPrevalence(200_000)
 	}
+	if e.env.Relays == nil {
+		e.env.Relays = NewRelays(DefaultRelayRoles, e.env)
+	}
 	e.env.Now = e.watermark
 	var errs []error
 	factories := map[string]func(Params, *Env) Detector{}
@@ -286,11 +289,7 @@ func (e *Engine) Process(ev *event.Event) {
 		e.finishLearning()
 	}
 	e.tick(now)
-	if ep := endpointOf(ev); ep != "" {
-		if dest := destinationOf(ev, e.env); dest != "" {
-			e.env.Prevalence.Note(ep, dest)
-		}
-	}
+	e.notePrevalence(ev)
 	for _, rr := range e.byKind[ev.Kind] {
 		if rr.learner != nil && learning {
 			rr.learner.Learn(ev)
@@ -298,6 +297,21 @@ func (e *Engine) Process(ev *event.Event) {
 		}
 		rr.det.Observe(ev, &rr.em)
 		e.drain(rr)
+	}
+}
+
+// notePrevalence counts ev's endpoint among the users of its destination,
+// unless the endpoint relays others' traffic.
+func (e *Engine) notePrevalence(ev *event.Event) {
+	if a, ok := e.env.Relays.Learn(ev); ok {
+		e.env.Prevalence.Forget(a.String())
+	}
+	ep := endpointOf(ev)
+	if ep == "" || e.env.Relays.IsEndpoint(ep) {
+		return
+	}
+	if dest := destinationOf(ev, e.env); dest != "" {
+		e.env.Prevalence.Note(ep, dest)
 	}
 }
 
@@ -723,11 +737,7 @@ func (e *Engine) LearnFrom(ctx context.Context, src Events, from, to time.Time) 
 	err := src.Events(ctx, from, to, func(s store.Stored) error {
 		n++
 		ev := &s.Event
-		if ep := endpointOf(ev); ep != "" {
-			if dest := destinationOf(ev, e.env); dest != "" {
-				e.env.Prevalence.Note(ep, dest)
-			}
-		}
+		e.notePrevalence(ev)
 		for _, rr := range e.byKind[ev.Kind] {
 			if rr.learner != nil {
 				rr.learner.Learn(ev)

@@ -245,3 +245,33 @@ func TestSetProfile(t *testing.T) {
 		t.Error("a saturated endpoint is judged")
 	}
 }
+
+// A proxy reaches every site its users reach: prevalence leaves it out,
+// whether the inventory says so or it is learned from CONNECT requests.
+func TestPrevalenceLeavesRelaysOut(t *testing.T) {
+	proxy := netip.MustParseAddr("10.0.20.3")   // in the inventory as a proxy
+	learned := netip.MustParseAddr("10.0.20.9") // an unlisted proxy
+	inv := asset.NewInventory([]asset.Asset{{Prefix: netip.PrefixFrom(proxy, 32), Host: "proxy01", Role: "proxy"}})
+	e := newTestEngine(t, nil, nil)
+	e.env.Assets = inv
+	e.env.Relays = NewRelays(DefaultRelayRoles, e.env)
+	dns := func(at time.Duration, from netip.Addr, q string) *event.Event {
+		return &event.Event{Time: t0.Add(at), Kind: event.KindDNS, SrcIP: from, Endpoint: from, Query: q}
+	}
+	pc := netip.MustParseAddr("10.0.10.21")
+	for i, ev := range []*event.Event{
+		dns(0, pc, "rare.example"), dns(time.Second, proxy, "rare.example"),
+		dns(2*time.Second, learned, "rare.example"), dns(3*time.Second, learned, "other.example"),
+	} {
+		ev.Ref = event.Ref{File: "/dns.log", Offset: int64(i)}
+		e.Process(ev)
+	}
+	if n, total := e.env.Prevalence.Users("rare.example"); n != 2 || total != 2 {
+		t.Fatalf("before 10.0.20.9 is known as a proxy: %d users of %d, want 2 of 2 (the PC and 10.0.20.9)", n, total)
+	}
+	e.Process(&event.Event{Time: t0.Add(4 * time.Second), Kind: event.KindHTTP, Method: "CONNECT", SrcIP: pc, Endpoint: pc,
+		DstIP: learned, DstPort: 3128, Domain: "rare.example", Ref: event.Ref{File: "/fw.log", Offset: 9}})
+	if n, total := e.env.Prevalence.Users("rare.example"); n != 1 || total != 1 {
+		t.Fatalf("with both proxies known: %d users of %d, want the PC alone (1 of 1)", n, total)
+	}
+}

@@ -17,6 +17,9 @@ type Env struct {
 	Assets     *asset.Inventory
 	Catalog    *catalog.Catalog
 	Prevalence *Prevalence
+	// Relays are the machines that carry others' traffic, which
+	// prevalence leaves out; the engine sets it.
+	Relays     *Relays
 	Intel      Intel      // IOC lists; nil when none are configured
 	Geo        Geo        // country lookup; nil without a GeoIP database
 	Categories Categories // site categories; nil without a list

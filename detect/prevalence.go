@@ -64,6 +64,16 @@ func (p *Prevalence) Note(endpoint, dest string) {
 	}
 }
 
+// Forget removes endpoint from every count: a machine found to be a relay
+// after its traffic was counted (a proxy learned from CONNECT requests).
+func (p *Prevalence) Forget(endpoint string) {
+	if _, ok := p.endpoints.Peek(endpoint); !ok {
+		return
+	}
+	p.endpoints.Remove(endpoint)
+	p.dests.Each(func(_ string, u *destUsers) { delete(u.users, endpoint) })
+}
+
 // Users returns how many endpoints reach dest, and how many endpoints are
 // known in all.
 func (p *Prevalence) Users(dest string) (n, total int) {

@@ -88,9 +88,8 @@ type campaign struct {
 	eps      map[string]*campaignEP
 	reported map[string]int // endpoint → group size last reported to it
 	// rare is set once the destination was found rare with enough
-	// endpoints; users and total are its reach then.
-	rare         bool
-	users, total int
+	// endpoints.
+	rare bool
 }
 
 type campaignEP struct {
@@ -243,7 +242,7 @@ func established(ev *event.Event) bool {
 
 // noteTrusted counts endpoints per full host name under the trusted zones.
 func (d *crossEP) noteTrusted(ev *event.Event) {
-	if d.trusted == nil || (!ev.Endpoint.IsValid() && ev.Host == "") {
+	if d.trusted == nil || (!ev.Endpoint.IsValid() && ev.Host == "") || (d.env.Relays != nil && d.env.Relays.Is(ev.Endpoint)) {
 		return
 	}
 	name := ev.Domain
@@ -453,11 +452,10 @@ func (d *crossEP) campaign(a *alert.Alert, em *detect.Emitter) {
 	if n < d.minEPs {
 		return
 	}
-	isRare, users, total := d.rare(dest, n)
-	if !isRare {
+	if isRare, _, _ := d.rare(dest, n); !isRare {
 		return
 	}
-	cg.rare, cg.users, cg.total = true, users, total
+	cg.rare = true
 	for ep := range cg.eps {
 		if cg.reported[ep] == n {
 			continue
@@ -511,10 +509,14 @@ func (d *crossEP) emitCampaign(ep, dest string, now time.Time, phase int, em *de
 		if me.host != "" {
 			host = me.host
 		}
+		// The reach now; the alerting endpoints reached it, also when
+		// through a proxy (which prevalence leaves out).
+		_, users, total := d.rare(ds, len(eps))
+		users = max(users, len(eps))
 		seen, seenJA := "", ""
-		if cg.total > 0 {
-			seen = "; reached by " + itoa(cg.users) + " of " + itoa(cg.total) + " endpoints"
-			seenJA = "（" + itoa(cg.total) + "台中" + itoa(cg.users) + "台が通信）"
+		if total > 0 {
+			seen = "; reached by " + itoa(users) + " of " + itoa(total) + " endpoints"
+			seenJA = "（" + itoa(total) + "台中" + itoa(users) + "台が通信）"
 		}
 		named = append(named, ds)
 		groups = append(groups, strings.Join(parts, "; ")+seen)

@@ -527,7 +527,7 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 	if k.name != "" {
 		site = detect.Site(dest)
 	}
-	if widelyUsed(b.env.Prevalence, site, b.commonUsers, b.commonShare, b.relays.count()) {
+	if widelyUsed(b.env.Prevalence, site, b.commonUsers, b.commonShare) {
 		return detect.Finding{}, false
 	}
 	category := ""

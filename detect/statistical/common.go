@@ -18,93 +18,36 @@ import (
 // machines' traffic: what they send is their clients' doing, which the
 // proxy log, the resolver's query log or the sensor already attribute to
 // the clients.
-var defaultRelayRoles = []string{"proxy", "gateway", "nat", "resolver", "dns"}
+var defaultRelayRoles = detect.DefaultRelayRoles
 
-// maxLearnedRelays bounds the proxies learned from the traffic.
-const maxLearnedRelays = 256
-
-// relays tells which internal machines relay others' traffic: those the
-// inventory gives a relay role, and proxies seen receiving CONNECT
-// requests from other internal machines. A relay's own upstream
+// relays tells which internal machines relay others' traffic (see
+// detect.Relays), with a rule's own relay roles. A relay's own upstream
 // connections, lookups and volume are its clients', so the per-endpoint
 // statistical rules leave them out (the clients are judged instead).
-type relays struct {
-	roles   map[string]bool
-	env     *detect.Env
-	learned map[netip.Addr]struct{}
-	cache   map[netip.Addr]bool // inventory answers: Lookup scans the inventory
-	known   int                 // relays in the inventory
-}
+type relays struct{ *detect.Relays }
 
 func newRelays(roles []string, env *detect.Env) *relays {
-	r := &relays{roles: map[string]bool{}, env: env, learned: map[netip.Addr]struct{}{}, cache: map[netip.Addr]bool{}}
-	for _, role := range roles {
-		r.roles[strings.ToLower(role)] = true
-	}
-	for _, a := range env.Assets.All() {
-		if a.Prefix.IsSingleIP() && r.roles[strings.ToLower(a.Role)] {
-			r.known++
-		}
-	}
-	return r
+	return &relays{detect.NewRelays(roles, env)}
 }
 
 // note learns proxies from a request sent to an internal machine in
 // proxy form (CONNECT host:port).
-func (r *relays) note(ev *event.Event) {
-	if ev.Kind != event.KindHTTP || ev.Method != "CONNECT" || !ev.DstIP.IsValid() || ev.DstIP == ev.SrcIP ||
-		!r.env.Internal(ev.DstIP) || !r.env.Internal(ev.SrcIP) {
-		return
-	}
-	if _, ok := r.learned[ev.DstIP]; !ok && len(r.learned) < maxLearnedRelays {
-		r.learned[ev.DstIP] = struct{}{}
-	}
-}
+func (r *relays) note(ev *event.Event) { r.Learn(ev) }
 
 // is reports whether a relays others' traffic.
-func (r *relays) is(a netip.Addr) bool {
-	if !a.IsValid() {
-		return false
-	}
-	if _, ok := r.learned[a]; ok {
-		return true
-	}
-	if v, ok := r.cache[a]; ok {
-		return v
-	}
-	as, _ := r.env.Assets.Lookup(a)
-	v := as.Prefix.IsSingleIP() && r.roles[strings.ToLower(as.Role)]
-	if len(r.cache) >= 1<<14 {
-		clear(r.cache)
-	}
-	r.cache[a] = v
-	return v
-}
+func (r *relays) is(a netip.Addr) bool { return r.Is(a) }
 
-// role names what a relay is, for explanations: its inventory role, or
-// "proxy" for one learned from CONNECT requests.
-func (r *relays) role(a netip.Addr) string {
-	if _, ok := r.learned[a]; ok {
-		return "proxy"
-	}
-	if as, ok := r.env.Assets.Lookup(a); ok && as.Role != "" {
-		return strings.ToLower(as.Role)
-	}
-	return "relay"
-}
-
-// count is how many relays are known: they reach every destination on
-// their clients' behalf, so prevalence counts them out.
-func (r *relays) count() int { return r.known + len(r.learned) }
+// role names what a relay is, for explanations.
+func (r *relays) role(a netip.Addr) string { return r.Role(a) }
 
 // widelyUsed reports whether dest is normal business by prevalence: the
 // engine's Common (half of enough endpoints reach it), or at least
 // minUsers endpoints that are at least share of all endpoints (several
 // machines running the same software: the weather tile every PC fetches
-// every 30 minutes). Relays are counted out of both figures. With fewer
+// every 30 minutes). The engine leaves relays out of prevalence. With fewer
 // endpoints than the prevalence minimum nothing is widely used, so that a
 // real beacon in a one-PC capture is still found.
-func widelyUsed(p *detect.Prevalence, dest string, minUsers int, share float64, relays int) bool {
+func widelyUsed(p *detect.Prevalence, dest string, minUsers int, share float64) bool {
 	if p == nil || dest == "" {
 		return false
 	}
@@ -112,7 +55,6 @@ func widelyUsed(p *detect.Prevalence, dest string, minUsers int, share float64, 
 		return true
 	}
 	n, total := p.Users(dest)
-	n, total = max(0, n-relays), total-relays
 	return total >= p.MinEndpoints && n >= minUsers && float64(n) >= share*float64(total)
 }
 

@@ -270,7 +270,7 @@ func (s *Sinkhole) judge(k sinkKey, p *sinkPair, now time.Time) (detect.Finding,
 		return detect.Finding{}, false
 	}
 	site := detect.Site(k.name)
-	if widelyUsed(s.env.Prevalence, site, s.commonUsers, s.commonShare, s.relays.count()) {
+	if widelyUsed(s.env.Prevalence, site, s.commonUsers, s.commonShare) {
 		return detect.Finding{}, false
 	}
 	s.buf = s.buf[:0]
