@@ -479,11 +479,15 @@ func (m Model) tableStyles() table.Styles {
 // columns they fall in.
 func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	sevStyle := m.st.Sev(a.Severity)
-	when := a.LastSeen.Local().Format("15:04")
-	if wide || a.LastSeen.Local().YearDay() != m.now().YearDay() {
-		if wide {
-			when = a.LastSeen.Local().Format("01-02 15:04")
-		}
+	// Narrow: the time today, the date before (as ls -l does), so that an
+	// old alert never passes for one of today.
+	last, now := a.LastSeen.Local(), m.now().Local()
+	when := last.Format("15:04")
+	switch {
+	case wide:
+		when = last.Format("01-02 15:04")
+	case last.YearDay() != now.YearDay() || last.Year() != now.Year():
+		when = last.Format("01-02")
 	}
 	var match []int
 	if i < len(m.matches) {
