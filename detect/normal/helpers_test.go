@@ -185,6 +185,20 @@ func smbWrite(t time.Time, from, to, share, name string) *event.Event {
 		Method: "SMB::FILE_WRITE", FileName: share + `\` + name, Label: share, FileSize: 286720})
 }
 
+// zeekFile is a Zeek files.log record of a file that from sent to to over
+// a connection from opened (is_orig true: bytes out), or received from it
+// (sent false: bytes in).
+func zeekFile(t time.Time, from, to, mime string, size int64, sent bool) *event.Event {
+	ev := &event.Event{Time: t, Kind: event.KindFile, Format: "zeek.files", SrcIP: addr(from), DstIP: addr(to), Service: "http",
+		ContentType: mime, FileSize: size}
+	if sent {
+		ev.BytesOut = size
+	} else {
+		ev.BytesIn = size
+	}
+	return enrich(ev)
+}
+
 // rpc is a Zeek dce_rpc record.
 func rpc(t time.Time, from, to, endpoint, op string) *event.Event {
 	return enrich(&event.Event{Time: t, Kind: event.KindRPC, Format: "zeek.dce_rpc", SrcIP: addr(from), DstIP: addr(to), DstPort: 445,

@@ -390,6 +390,15 @@ func TestUploadType(t *testing.T) {
 			learn:   learn,
 			observe: []*event.Event{sensorHTTP(day2(0), pc1, appServer, 80, "PUT", "app01.office.lan", "/store/dump.sql", chrome124)},
 		},
+		"an archive a sensor saw the endpoint send": {
+			learn:   learn,
+			observe: []*event.Event{zeekFile(day2(0), pc5, "203.0.113.91", "application/zip", 8<<20, true)},
+			want:    &wantFinding{endpoint: pc5, peer: "203.0.113.91", key: "zip"},
+		},
+		"an archive a sensor saw the endpoint download": {
+			learn:   learn,
+			observe: []*event.Event{zeekFile(day2(0), pc5, "203.0.113.91", "application/zip", 8<<20, false)},
+		},
 		"an SMB write to the internet": {
 			learn:   learn,
 			observe: []*event.Event{smbWrite(day2(0), pc4, "203.0.113.90", `\\203.0.113.90\drop`, "mail.pst")},

@@ -22,11 +22,13 @@ import (
 //     (request_body_len in a sensor's log) counts as the type "unknown";
 //   - files a sensor saw sent in a POST or PUT (Suricata fileinfo with its
 //     HTTP context), by content type or name;
+//   - files a sensor saw the endpoint send over a connection it opened to
+//     the internet (Zeek files.log with is_orig: an HTTP upload, a mail
+//     with an attachment, an FTP STOR), by MIME type or name;
 //   - SMB writes to an internet address.
 //
 // A proxy log does not say the request's content type (Squid logs the
-// reply's), and Zeek's files.log as mamori reads it does not say which
-// side sent a file, so neither is used for the type. Archives, disk
+// reply's), so it is not used for the type. Archives, disk
 // images and databases, large bodies, and cloud storage or file-sharing
 // destinations (the shipped trusted-sites list, or the category list)
 // score higher.
@@ -102,7 +104,10 @@ func (u *uploadType) upload(ev *event.Event) (s sent, ok bool) {
 		s.name = uploadName(ev.URL, m == "PUT")
 		s.typ, s.family = fileType("", s.name)
 	case event.KindFile:
-		if ev.Method != "PUT" && ev.Method != "POST" {
+		// A POST or PUT (Suricata's HTTP context), or a file the
+		// originator sent (Zeek's is_orig, as bytes out).
+		sentOut := ev.Method == "" && ev.BytesOut > 0 && ev.BytesIn == 0
+		if ev.Method != "PUT" && ev.Method != "POST" && !sentOut {
 			return s, false
 		}
 		s.host = requestHost(ev)

@@ -238,20 +238,28 @@ func fillFiles(d *decoder, r *record, ev *event.Event) error {
 	if ev.FileSize, err = r.count(size); err != nil {
 		return err
 	}
+	// is_orig says whether the connection's originator sent the file: its
+	// size then counts as bytes out of the originator (an upload, a mail
+	// sent), else as bytes in (a download), as for a connection.
+	isOrig, known, err := r.boolean(fIsOrig)
+	if err != nil {
+		return err
+	}
+	if known && isOrig {
+		ev.BytesOut = ev.FileSize
+	} else if known {
+		ev.BytesIn = ev.FileSize
+	}
 	if ev.SrcIP.IsValid() || ev.DstIP.IsValid() {
 		return nil // Zeek 5+: the connection's id.* fields
 	}
-	// Older Zeek: the hosts that sent and received the file. is_orig says
-	// whether the sender opened the connection; Src stays the originator.
+	// Older Zeek: the hosts that sent and received the file; Src stays the
+	// originator.
 	tx, err := r.firstAddr(fTxHosts)
 	if err != nil {
 		return err
 	}
 	rx, err := r.firstAddr(fRxHosts)
-	if err != nil {
-		return err
-	}
-	isOrig, known, err := r.boolean(fIsOrig)
 	if err != nil {
 		return err
 	}

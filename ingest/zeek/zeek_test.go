@@ -156,7 +156,7 @@ func TestDecodeTSV(t *testing.T) {
 				// is_orig F: the responder sent the certificate, so the
 				// receiver is the connection's originator.
 				SrcIP: ip("147.32.83.156"), DstIP: ip("3.232.121.231"), Service: "ssl",
-				ContentType: "application/x-x509-user-cert", FileSize: 1638,
+				ContentType: "application/x-x509-user-cert", FileSize: 1638, BytesIn: 1638,
 				FileHash: "fc85d5ae673d6d3befce84844d750aff3c8d3c9f041330017ed3c47b9c26c86e",
 			},
 		},
@@ -166,7 +166,7 @@ func TestDecodeTSV(t *testing.T) {
 			want: event.Event{
 				Time: unix(1601998391, 128990000), Format: "zeek.files", Kind: event.KindFile,
 				SrcIP: ip("147.32.83.156"), DstIP: ip("3.232.121.231"), Service: "ssl",
-				ContentType: "application/ocsp-response", FileSize: 527,
+				ContentType: "application/ocsp-response", FileSize: 527, BytesIn: 527,
 				FileHash: "68b98b3cb88d58b1806dc968f22e171bde7e9491",
 			},
 		},
@@ -317,7 +317,16 @@ func TestDecodeJSON(t *testing.T) {
 			want: event.Event{
 				Time: unix(29, 869534000), Format: "zeek.files", Kind: event.KindFile,
 				SrcIP: ip("10.0.2.15"), DstIP: ip("147.32.80.7"), Service: "http",
-				ContentType: "text/plain", FileSize: 593, FileHash: "8800350f53cb7bfc883962e965461d94ab5d2616",
+				ContentType: "text/plain", FileSize: 593, BytesIn: 593, FileHash: "8800350f53cb7bfc883962e965461d94ab5d2616",
+			},
+		},
+		"files, sent by the originator (an upload)": {
+			file: "test9-mixed-zeek-dir/files.log",
+			line: `{"ts":98.561282,"fuid":"FMZ1Q24f6O2u8sbhYd","tx_hosts":["10.0.2.15"],"rx_hosts":["40.127.142.76"],"conn_uids":["CHIago37j5aBcAwAVl"],"source":"HTTP","depth":0,"analyzers":["SHA1","MD5"],"mime_type":"text/json","duration":0.0,"is_orig":true,"seen_bytes":2104,"total_bytes":2104,"missing_bytes":0,"overflow_bytes":0,"timedout":false,"md5":"c3dd8ad55681d19477213d086d4a6554","sha1":"d9c5b0c145fd38e76fbf49c27489d3059da251cd"}`,
+			want: event.Event{
+				Time: unix(98, 561282000), Format: "zeek.files", Kind: event.KindFile,
+				SrcIP: ip("10.0.2.15"), DstIP: ip("40.127.142.76"), Service: "http",
+				ContentType: "text/json", FileSize: 2104, BytesOut: 2104, FileHash: "d9c5b0c145fd38e76fbf49c27489d3059da251cd",
 			},
 		},
 		"notice without a connection": {
