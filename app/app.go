@@ -95,6 +95,12 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	if opts.Timezone != "" {
 		cfg.Timezone = opts.Timezone
 	}
+	configuredZone := cfg.Timezone
+	if z := store.Zone(cfg.DB); cfg.Timezone == "" && z != "" {
+		if _, err := config.ParseZone(z); err == nil {
+			cfg.Timezone = z // the zone the store was filled in
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -126,6 +132,9 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	}
 	if err := a.loadAllowList(); err != nil {
 		return nil, a.closeStoreAfter(err)
+	}
+	if err := a.Store.RecordZone(configuredZone); err != nil {
+		a.Log.Warn("recording the office time zone", "err", err)
 	}
 	if !opts.ReadOnly {
 		a.Engine, err = detect.New(detect.Options{

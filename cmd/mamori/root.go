@@ -13,6 +13,7 @@ import (
 
 	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/store"
 )
 
 // globals are the flags every command takes.
@@ -130,6 +131,14 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 	if g.timezone != "" {
 		zone = g.timezone
 	}
+	if zone == "" { // the zone the store was filled in, for a review elsewhere
+		dir := cfg.DB
+		if g.db != "" {
+			dir = g.db
+		}
+		zone = store.Zone(dir)
+	}
+	// (An invalid zone is reported by app.Open; a recorded one is ignored.)
 	if loc, err := config.ParseZone(zone); zone != "" && err == nil {
 		time.Local = loc
 	}
