@@ -3,7 +3,10 @@ package normal
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
@@ -20,7 +23,30 @@ type internalSvc struct {
 	rule
 	exact, class *detect.SetProfile
 	names        map[svcName]string // value strings, to keep Observe allocation-free
+	// spread is, per endpoint and port, the kinds of machine it reached
+	// outside its baseline lately: a sweep over the LAN is one alert
+	// naming them all, not one per kind.
+	spread *detect.LRU[string, *svcSpread]
 }
+
+// svcSpread is the kinds of internal machine one endpoint reached on one
+// port outside its baseline, since first.
+type svcSpread struct {
+	first time.Time
+	hits  []svcHit
+}
+
+type svcHit struct {
+	class, host string
+	dst         netip.Addr
+}
+
+// Bounds of the spread: kinds named per endpoint and port, and how long a
+// list runs before it starts again.
+const (
+	maxSpreadHits = 12
+	spreadWindow  = 24 * time.Hour
+)
 
 type svcName struct {
 	what string     // a class, or "" for an exact server
@@ -36,10 +62,11 @@ const dynamicPorts = 49152
 func newInternalSvc(p detect.Params, env *detect.Env) detect.Detector {
 	n := p.Int("max_services", 512)
 	return &internalSvc{
-		rule:  newRule(RuleInternalSvc, env),
-		exact: detect.NewSetProfile(n),
-		class: detect.NewSetProfile(n),
-		names: map[svcName]string{},
+		rule:   newRule(RuleInternalSvc, env),
+		exact:  detect.NewSetProfile(n),
+		class:  detect.NewSetProfile(n),
+		names:  map[svcName]string{},
+		spread: detect.NewLRU[string, *svcSpread](1 << 14),
 	}
 }
 
@@ -146,19 +173,52 @@ func (s *internalSvc) Observe(ev *event.Event, em *detect.Emitter) {
 	if ev.Action == event.ActionDeny || ev.Label == "S0" || ev.Label == "REJ" || ev.Label == "RSTOS0" {
 		attempt, attemptJA = ", without an answer", "（応答なし）"
 	}
+	summary := fmt.Sprintf("connected to %s on port %s%s: no %s port %s in its baseline or its segment's (%s)",
+		hostOf(d.id, d.host), port, attempt, d.class, port, why)
+	summaryJA := fmt.Sprintf("%s のポート %s に接続%s。このエンドポイントとそのセグメントのベースラインにない内部サービス（%s）",
+		hostOf(d.id, d.host), port, attemptJA, d.class)
+	sp := s.spreadOf(src.id, ev.DstPort, ev.Time)
+	if !slices.ContainsFunc(sp.hits, func(h svcHit) bool { return h.class == d.class }) && len(sp.hits) < maxSpreadHits {
+		name := d.host
+		if name == "" {
+			name = d.id
+		}
+		sp.hits = append(sp.hits, svcHit{class: d.class, host: name, dst: dst})
+	}
+	peer := dst
+	if len(sp.hits) > 1 {
+		peer = sp.hits[0].dst
+		kinds := make([]string, len(sp.hits))
+		for i, h := range sp.hits {
+			kinds[i] = h.host + " (" + h.class + ")"
+		}
+		summary = fmt.Sprintf("connected on port %s to %d kinds of internal machine outside its baseline and its segment's: %s",
+			port, len(sp.hits), strings.Join(kinds, ", "))
+		summaryJA = fmt.Sprintf("ポート %s で、このエンドポイントとそのセグメントのベースラインにない %d 種類の内部機器に接続：%s",
+			port, len(sp.hits), strings.Join(kinds, "、"))
+	}
 	s.lim.emit(em, detect.Finding{
-		Time: ev.Time, Endpoint: src.id, Host: ev.Host, Peer: dst.String(), Key: class,
-		Score: score,
-		Summary: fmt.Sprintf("connected to %s on port %s%s: no %s port %s in its baseline or its segment's (%s)",
-			hostOf(d.id, d.host), port, attempt, d.class, port, why),
-		SummaryJA: fmt.Sprintf("%s のポート %s に接続%s。このエンドポイントとそのセグメントのベースラインにない内部サービス（%s）",
-			hostOf(d.id, d.host), port, attemptJA, d.class),
+		Time: ev.Time, Endpoint: src.id, Host: ev.Host, Peer: peer.String(), Key: "port:" + strconv.Itoa(int(ev.DstPort)),
+		Score:     score,
+		Summary:   summary,
+		SummaryJA: summaryJA,
 		Details: map[string]string{
 			"dst_ip": dst.String(), "dst_port": strconv.Itoa(int(ev.DstPort)), "service": svc,
 			"class": d.class, "baseline": why, "format": ev.Format,
 		},
 		Evidence: []*event.Event{ev},
 	})
+}
+
+// spreadOf returns the spread of endpoint on port, started afresh when
+// its first kind is older than the window.
+func (s *internalSvc) spreadOf(endpoint string, port uint16, at time.Time) *svcSpread {
+	k := endpoint + "\x00" + strconv.Itoa(int(port))
+	sp := s.spread.GetOr(k, func() *svcSpread { return &svcSpread{first: at} })
+	if at.Sub(sp.first) > spreadWindow {
+		sp.first, sp.hits = at, sp.hits[:0]
+	}
+	return sp
 }
 
 // internalSvcBaseline is what N-INTERNAL-SVC saves.

@@ -112,12 +112,12 @@ func TestInternalSvc(t *testing.T) {
 		"a PC talking SMB to another PC": {
 			learn:   learn,
 			observe: []*event.Event{conn(day2(0), pc1, pc2, 445, "tcp", event.ActionNone)},
-			want:    &wantFinding{endpoint: pc1, peer: pc2, key: "pc:445", summary: []string{pc2 + " (pc-b)", "port 445 (smb)", "no pc port 445"}, minScore: 0.7},
+			want:    &wantFinding{endpoint: pc1, peer: pc2, key: "port:445", summary: []string{pc2 + " (pc-b)", "port 445 (smb)", "no pc port 445"}, minScore: 0.7},
 		},
 		"remote desktop to the file server": {
 			learn:   learn,
 			observe: []*event.Event{conn(day2(0), pc1, fileServer, 3389, "tcp", event.ActionNone)},
-			want:    &wantFinding{endpoint: pc1, peer: fileServer, key: "file-server:3389", summary: []string{"3389 (rdp)"}},
+			want:    &wantFinding{endpoint: pc1, peer: fileServer, key: "port:3389", summary: []string{"3389 (rdp)"}},
 		},
 		"the administrator looks at another PC": {
 			learn:   learn,
@@ -142,9 +142,29 @@ func TestInternalSvc(t *testing.T) {
 				ev.Label = "S0"
 				return ev
 			}()},
-			want: &wantFinding{endpoint: pc1, peer: "10.0.20.99", key: "servers:445", summary: []string{"without an answer"}},
+			want: &wantFinding{endpoint: pc1, peer: "10.0.20.99", key: "port:445", summary: []string{"without an answer"}},
 		},
 	})
+
+	// A sweep over the LAN on one port is one alert naming every kind of
+	// machine reached, not one per kind.
+	fs := run(t, newInternalSvc, testEnv(t), ruleCase{learn: learn, observe: []*event.Event{
+		conn(day2(0), pc1, pc2, 445, "tcp", event.ActionNone),
+		conn(day2(time.Second), pc1, "10.0.20.99", 445, "tcp", event.ActionNone),
+		conn(day2(2*time.Second), pc1, gateway, 445, "tcp", event.ActionNone),
+	}})
+	if len(fs) == 0 {
+		t.Fatal("a sweep raised nothing")
+	}
+	last := fs[len(fs)-1]
+	for _, f := range fs {
+		if f.Key != last.Key || f.Endpoint != pc1 {
+			t.Errorf("the sweep raised %s/%s beside %s/%s: want one alert", f.Endpoint, f.Key, last.Endpoint, last.Key)
+		}
+	}
+	if !strings.Contains(last.Summary, "3 kinds of internal machine") || !strings.Contains(last.Summary, "(gateway)") || last.Peer != pc2 {
+		t.Errorf("sweep summary %q (peer %s): want the 3 kinds named and the first server as peer", last.Summary, last.Peer)
+	}
 }
 
 func TestApp(t *testing.T) {
