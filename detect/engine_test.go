@@ -275,3 +275,20 @@ func TestPrevalenceLeavesRelaysOut(t *testing.T) {
 		t.Fatalf("with both proxies known: %d users of %d, want the PC alone (1 of 1)", n, total)
 	}
 }
+
+// What Relays learns and caches stays within its bounds.
+func TestRelaysBounded(t *testing.T) {
+	env := &Env{Networks: asset.MustNetworks(asset.DefaultInternal...), Assets: asset.NewInventory(nil)}
+	r := NewRelays(DefaultRelayRoles, env)
+	pc := netip.MustParseAddr("10.0.10.21")
+	for i := range 40_000 {
+		r.Learn(&event.Event{Kind: event.KindHTTP, Method: "CONNECT", SrcIP: pc, DstIP: netip.AddrFrom4([4]byte{10, 3, byte(i >> 8), byte(i)})})
+		r.Why(netip.AddrFrom4([4]byte{10, 4, byte(i >> 8), byte(i)}))
+	}
+	if len(r.learned) > maxRelays || len(r.cache) > 1<<14 {
+		t.Errorf("relays: %d learned, %d cached", len(r.learned), len(r.cache))
+	}
+	if !r.Is(netip.AddrFrom4([4]byte{10, 3, 0, 0})) || r.Role(netip.AddrFrom4([4]byte{10, 3, 0, 0})) != "proxy" {
+		t.Error("the first CONNECT target is not known as a proxy")
+	}
+}

@@ -124,14 +124,6 @@ func TestStateIsBounded(t *testing.T) {
 	if n := id.peers.Len(); n > maxIDSKeys {
 		t.Errorf("ids keeps %d signatures (cap %d)", n, maxIDSKeys)
 	}
-	rl := build(t, env, RuleIOCDomain).(*iocDomain).relays
-	for i := range 10_000 {
-		rl.note(&event.Event{Kind: event.KindHTTP, Method: "CONNECT", SrcIP: pc1, DstIP: netip.AddrFrom4([4]byte{10, 3, byte(i >> 8), byte(i)})})
-		rl.why(netip.AddrFrom4([4]byte{10, 4, byte(i >> 8), byte(i)}))
-	}
-	if len(rl.learned) > maxLearnedRelays || len(rl.cache) > maxRelayCache {
-		t.Errorf("relays: %d learned, %d cached", len(rl.learned), len(rl.cache))
-	}
 }
 
 // BenchmarkObserve runs every rule of the package over a mix of ordinary

@@ -72,79 +72,27 @@ const (
 // defaultRelayRoles are the inventory roles of machines that carry other
 // machines' traffic (the same as the statistical and normal-business
 // rules use).
-var defaultRelayRoles = []string{"proxy", "gateway", "nat", "resolver", "dns"}
+var defaultRelayRoles = detect.DefaultRelayRoles
 
 // relayParam documents the relay_roles parameter.
 var relayParam = detect.Param{Name: "relay_roles", Default: defaultRelayRoles,
 	Doc: "inventory roles of machines that relay others' traffic (proxies, resolvers, NAT gateways): their matches are kept at information level, as their clients' own requests raise the alerts"}
 
-// maxLearnedRelays bounds the relays learned from traffic, and
-// maxRelayCache the cached inventory answers.
-const (
-	maxLearnedRelays = 256
-	maxRelayCache    = 1 << 14
-)
-
-// relays tells which internal machines relay others' traffic.
-type relays struct {
-	env     *detect.Env
-	roles   map[string]bool
-	learned map[netip.Addr]string // → why
-	cache   map[netip.Addr]string // inventory answers (Lookup scans the inventory)
-}
+// relays tells which internal machines relay others' traffic (see
+// detect.Relays), with a rule's own relay roles.
+type relays struct{ *detect.Relays }
 
 func newRelays(env *detect.Env, roles []string) *relays {
-	r := &relays{env: env, roles: map[string]bool{}, learned: map[netip.Addr]string{}, cache: map[netip.Addr]string{}}
-	for _, role := range roles {
-		r.roles[strings.ToLower(role)] = true
-	}
-	return r
+	r := detect.NewRelays(roles, env)
+	r.Resolvers = true // matches on them are only softened
+	return &relays{r}
 }
 
-// note learns relays from one event: the internal server clients send
-// CONNECT requests to (a proxy, as a sensor's HTTP log shows) and the
-// internal server they send DNS queries to (a resolver, as a sensor's or
-// BIND's log shows).
-func (r *relays) note(ev *event.Event) {
-	var why string
-	switch {
-	case ev.Kind == event.KindHTTP && ev.Method == "CONNECT":
-		why = "other machines send it CONNECT requests"
-	case ev.Kind == event.KindDNS && ev.DstPort == 53:
-		why = "other machines send it DNS queries"
-	default:
-		return
-	}
-	a := ev.DstIP
-	if !a.IsValid() || a == ev.SrcIP || !r.env.Internal(a) || !r.env.Internal(ev.SrcIP) {
-		return
-	}
-	if _, ok := r.learned[a]; !ok && len(r.learned) < maxLearnedRelays {
-		r.learned[a] = why
-	}
-}
+// note learns relays from one event.
+func (r *relays) note(ev *event.Event) { r.Learn(ev) }
 
 // why says why endpoint relays others' traffic, or "" when it does not.
-func (r *relays) why(endpoint netip.Addr) string {
-	if !endpoint.IsValid() {
-		return ""
-	}
-	if w, ok := r.learned[endpoint]; ok {
-		return w
-	}
-	why, ok := r.cache[endpoint]
-	if !ok {
-		as, _ := r.env.Assets.Lookup(endpoint)
-		if as.Prefix.IsSingleIP() && r.roles[strings.ToLower(as.Role)] {
-			why = "inventory role " + as.Role
-		}
-		if len(r.cache) >= maxRelayCache {
-			clear(r.cache)
-		}
-		r.cache[endpoint] = why
-	}
-	return why
-}
+func (r *relays) why(endpoint netip.Addr) string { return r.Why(endpoint) }
 
 // asRelay turns a finding on a relay into an information-level one that
 // says so.
