@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -103,19 +106,65 @@ func (s *Store) Alert(id string) (alert.Alert, bool, error) {
 	return a, ok, nil
 }
 
-// Alerts reads every stored alert, in id order.
+// Alerts reads every stored alert, in id order. Decoding them is most of
+// mamori's start on a store holding many (0.6 s for 100,000 on one core),
+// so chunks of them are decoded on every core while the store is read.
 func (s *Store) Alerts() ([]alert.Alert, error) {
-	var as []alert.Alert
+	const chunk = 512
+	type part struct {
+		vals [][]byte
+		as   []alert.Alert
+		err  error
+	}
+	var (
+		parts []*part
+		jobs  = make(chan *part, runtime.GOMAXPROCS(0))
+		wg    sync.WaitGroup
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for p := range jobs { // every part is taken, so the reader never blocks
+				p.as = make([]alert.Alert, len(p.vals))
+				for i, b := range p.vals {
+					if p.err = json.Unmarshal(b, &p.as[i]); p.err != nil {
+						break
+					}
+				}
+				p.vals = nil
+			}
+		})
+	}
+	cur := &part{}
 	err := s.scanJSON([]byte{prefixAlert}, func(_, b []byte) error {
-		var a alert.Alert
-		if err := json.Unmarshal(b, &a); err != nil {
-			return err
+		cur.vals = append(cur.vals, bytes.Clone(b))
+		if len(cur.vals) == chunk {
+			parts = append(parts, cur)
+			jobs <- cur
+			cur = &part{}
 		}
-		as = append(as, a)
 		return nil
 	})
+	if len(cur.vals) > 0 {
+		parts = append(parts, cur)
+		jobs <- cur
+	}
+	close(jobs)
+	wg.Wait()
+	for _, p := range parts {
+		if err == nil {
+			err = p.err
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: read alerts: %w", err)
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p.as)
+	}
+	as := make([]alert.Alert, 0, n)
+	for _, p := range parts {
+		as = append(as, p.as...)
 	}
 	return as, nil
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
+
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/event"
 )
@@ -451,5 +453,38 @@ func TestCallsAfterCloseFailCleanly(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("second close: %v", err)
+	}
+}
+
+// Alerts are decoded in chunks on every core; they come back all, once
+// each, in id order, and a damaged record is an error, not a hang.
+func TestAlertsManyInOrder(t *testing.T) {
+	s := openTemp(t, Options{})
+	const n = 1300 // more than two chunks
+	as := make([]alert.Alert, n)
+	for i := range as {
+		as[i] = alert.Alert{ID: fmt.Sprintf("a%05d", n-i), Rule: "S-BEACON", Count: i}
+	}
+	if err := s.PutAlerts(as); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("read %d alerts, want %d", len(got), n)
+	}
+	for i := range got {
+		if want := fmt.Sprintf("a%05d", i+1); got[i].ID != want {
+			t.Fatalf("alert %d is %s, want %s", i, got[i].ID, want)
+		}
+	}
+	damage := func(txn *badger.Txn) error { return txn.Set(nameKey(prefixAlert, "a00700"), []byte(`{"id": 7`)) }
+	if err := s.update(damage); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Alerts(); err == nil {
+		t.Fatal("a damaged alert record read without an error")
 	}
 }
