@@ -580,5 +580,10 @@ func (m Model) statusLine() string {
 	if m.showAll {
 		parts = append(parts, m.lang.T("acked")+"+"+m.lang.T("hidden"))
 	}
+	// Narrow, the table has no room for the summary: the selected
+	// alert's is shown here, so the 30-second look needs no key.
+	if a, ok := m.Selected(); ok && m.width < 120 {
+		parts = append(parts, "▸ "+sanitize.Line(alertview.Summary(&a, m.lang)))
+	}
 	return m.st.Muted.Render(table.Fit(" "+strings.Join(parts, "  "), m.width, false))
 }

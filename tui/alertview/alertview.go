@@ -230,11 +230,7 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 		line(st.Muted.Render("⊘ " + T("hidden")))
 	}
 	line("")
-	summary := a.Summary
-	if lang == i18n.JA && a.Details["summary_ja"] != "" {
-		summary = a.Details["summary_ja"]
-	}
-	wrap(T("why"), summary)
+	wrap(T("why"), Summary(&a, lang))
 	if why := a.Details["severity_reason"]; why != "" {
 		wrap(T("severity"), why)
 	}
@@ -275,4 +271,13 @@ func detailText(d map[string]string) string {
 		parts[i] = k + " " + d[k]
 	}
 	return strings.Join(parts, " · ")
+}
+
+// Summary is what an alert says of itself, in lang when it has that
+// language (raw: sanitize it before showing it).
+func Summary(a *alert.Alert, lang i18n.Lang) string {
+	if lang == i18n.JA && a.Details["summary_ja"] != "" {
+		return a.Details["summary_ja"]
+	}
+	return a.Summary
 }
