@@ -742,14 +742,72 @@ func (m Model) footerView() string {
 
 // helpOverlay shows every key of the focused pane and the global ones.
 func (m Model) helpOverlay() string {
-	groups := m.keyMap().FullHelp()
-	groups = append(groups, m.keys.FullHelp()...)
 	h := m.help
-	h.SetWidth(max(20, m.width-4))
-	body := m.st.Title.Render(m.lang.T("help title")) + "\n\n" + h.FullHelpView(groups) +
-		"\n\n" + m.st.Muted.Render(":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q")
+	w := max(20, m.width-4)
+	h.SetWidth(0) // measure it whole
+	title := m.st.Title.Render(m.lang.T("help title"))
+	commands := m.st.Muted.Render(":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q")
+	keys := h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
+	if lipgloss.Width(keys) > w-2 {
+		// Too narrow for every group side by side (at 80 columns the
+		// last ones were cut off): the pane's groups go in rows, the
+		// global keys below as a line that wraps; if that is too tall,
+		// the pane's keys are cut at the width as before.
+		packed := m.packHelp(h, m.keyMap().FullHelp(), w-2) + "\n\n" + m.globalKeysLine(w-2)
+		// The box: border, title, blank, keys, blank, commands, border.
+		if lipgloss.Height(packed)+lipgloss.Height(commands)+5 <= m.bodyHeight() {
+			keys = packed
+		} else {
+			h.SetWidth(w)
+			keys = h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
+		}
+	}
+	body := title + "\n\n" + keys + "\n\n" + commands
 	box := m.st.Overlay.Width(min(m.width, max(40, lipgloss.Width(body)+4))).Render(body)
 	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, box)
+}
+
+// packHelp lays key groups side by side in rows at most width cells wide.
+func (m Model) packHelp(h help.Model, groups [][]key.Binding, width int) string {
+	const gap = "    "
+	var rows []string
+	var row []string
+	rowW := 0
+	for _, g := range groups {
+		v := h.FullHelpView([][]key.Binding{g})
+		if v == "" {
+			continue
+		}
+		gw := lipgloss.Width(v)
+		if len(row) > 0 && rowW+len(gap)+gw > width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, rowW = nil, 0
+		}
+		if len(row) > 0 {
+			row = append(row, gap)
+			rowW += len(gap)
+		}
+		row = append(row, v)
+		rowW += gw
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// globalKeysLine lists the keys that work in every pane on lines of at
+// most width cells.
+func (m Model) globalKeysLine(width int) string {
+	var parts []string
+	for _, g := range m.keys.FullHelp() {
+		for _, b := range g {
+			if b.Enabled() {
+				parts = append(parts, m.st.HelpKey.Render(b.Help().Key)+" "+m.st.HelpDesc.Render(b.Help().Desc))
+			}
+		}
+	}
+	return lipgloss.NewStyle().Width(width).Render(strings.Join(parts, m.st.HelpSep.Render(" · ")))
 }
 
 func humanBytes(n int64) string {

@@ -465,3 +465,30 @@ func waitFor(t *testing.T, tm *teatest.TestModel, ss ...string) {
 		return true
 	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 }
+
+// At 80x24 the help overlay shows every key of the pane and every global
+// key (a column of keys cut off at the edge hides what the user asked for).
+func TestHelpShowsEveryKeyAt80x24(t *testing.T) {
+	for name, keys := range map[string][]string{"alerts": nil, "endpoints": {"2"}, "timeline": {"2", "enter"}, "sources": {"4"}} {
+		m := start(t, fixture(t), 80, 24, i18n.EN)
+		m = press(t, m, keys...)
+		var want []string
+		for _, g := range m.(Model).keyMap().FullHelp() {
+			for _, b := range g {
+				if b.Enabled() {
+					want = append(want, b.Help().Desc)
+				}
+			}
+		}
+		want = append(want, "next pane", "previous pane", "command", "quit")
+		m = press(t, m, "?")
+		out := ansi.Strip(view(m))
+		checkSize(t, view(m), 80, 24)
+		flat := strings.Join(strings.Fields(strings.ReplaceAll(out, "│", " ")), " ")
+		for _, d := range want {
+			if !strings.Contains(flat, d) {
+				t.Errorf("%s: the help at 80x24 does not show %q:\n%s", name, d, out)
+			}
+		}
+	}
+}
