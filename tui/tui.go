@@ -746,20 +746,27 @@ func (m Model) helpOverlay() string {
 	w := max(20, m.width-4)
 	h.SetWidth(0) // measure it whole
 	title := m.st.Title.Render(m.lang.T("help title"))
-	commands := m.st.Muted.Render(":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q")
+	const cmds = ":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q"
+	commands := m.st.Muted.Render(cmds)
+	if lipgloss.Width(commands) > w-2 { // wrapped here, so that its height is known
+		commands = m.st.Muted.Width(w - 2).Render(cmds)
+	}
 	keys := h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
 	if lipgloss.Width(keys) > w-2 {
 		// Too narrow for every group side by side (at 80 columns the
 		// last ones were cut off): the pane's groups go in rows, the
 		// global keys below as a line that wraps; if that is too tall,
 		// the pane's keys are cut at the width as before.
-		packed := m.packHelp(h, m.keyMap().FullHelp(), w-2) + "\n\n" + m.globalKeysLine(w-2)
-		// The box: border, title, blank, keys, blank, commands, border.
-		if lipgloss.Height(packed)+lipgloss.Height(commands)+5 <= m.bodyHeight() {
-			keys = packed
-		} else {
-			h.SetWidth(w)
-			keys = h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
+		pane, global := m.packHelp(h, m.keyMap().FullHelp(), w-2), m.globalKeysLine(w-2)
+		h.SetWidth(w)
+		keys = h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
+		// The box: border, title, blank, keys, blank, commands, border;
+		// without the blank above the global keys if that makes it fit.
+		for _, sep := range []string{"\n\n", "\n"} {
+			if packed := pane + sep + global; lipgloss.Height(packed)+lipgloss.Height(commands)+5 <= m.bodyHeight() {
+				keys = packed
+				break
+			}
 		}
 	}
 	body := title + "\n\n" + keys + "\n\n" + commands

@@ -469,18 +469,26 @@ func waitFor(t *testing.T, tm *teatest.TestModel, ss ...string) {
 // At 80x24 the help overlay shows every key of the pane and every global
 // key (a column of keys cut off at the edge hides what the user asked for).
 func TestHelpShowsEveryKeyAt80x24(t *testing.T) {
-	for name, keys := range map[string][]string{"alerts": nil, "endpoints": {"2"}, "timeline": {"2", "enter"}, "sources": {"4"}} {
-		m := start(t, fixture(t), 80, 24, i18n.EN)
+	for _, lang := range []i18n.Lang{i18n.EN, i18n.JA} {
+		for name, keys := range map[string][]string{"alerts": nil, "endpoints": {"2"}, "timeline": {"2", "enter"}, "sources": {"4"}} {
+			name := string(lang) + " " + name
+			helpShowsEveryKey(t, start(t, fixture(t), 80, 24, lang), name, keys)
+		}
+	}
+}
+
+func helpShowsEveryKey(t *testing.T, m tea.Model, name string, keys []string) {
+	t.Helper()
+	{
 		m = press(t, m, keys...)
 		var want []string
-		for _, g := range m.(Model).keyMap().FullHelp() {
+		for _, g := range append(m.(Model).keyMap().FullHelp(), m.(Model).keys.FullHelp()...) {
 			for _, b := range g {
 				if b.Enabled() {
 					want = append(want, b.Help().Desc)
 				}
 			}
 		}
-		want = append(want, "next pane", "previous pane", "command", "quit")
 		m = press(t, m, "?")
 		out := ansi.Strip(view(m))
 		checkSize(t, view(m), 80, 24)
