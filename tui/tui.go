@@ -664,10 +664,13 @@ func (m Model) headerView() string {
 		// Narrow: keep the essentials.
 		parts = parts[:min(len(parts), 6)]
 	}
-	left := " " + strings.Join(parts, "  ")
 	// At least one space between the two halves, also when the left one
 	// is cut (a wide character may leave no room for a padding space).
 	right := " " + m.now().Format("15:04:05") + "  " + m.theme.Name + " "
+	left := " " + strings.Join(parts, "  ")
+	if ansi.StringWidth(left)+ansi.StringWidth(right) > m.width {
+		left = " " + strings.Join(parts, " ") // tighter before anything is cut
+	}
 	line := table.Fit(left, max(0, m.width-ansi.StringWidth(right)), false) + right
 	out := m.st.Header.Render(table.Fit(line, m.width, false))
 	if s.Err != nil || failed > 0 {
