@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,20 @@ type App struct {
 	closers     []func() error
 }
 
+// OfficeZone is the office's time zone: the one given (a flag), else the
+// configuration's, else the one the store in db (or the configuration's
+// store) was filled in, if valid; "" for the machine's local zone.
+func OfficeZone(cfg *config.Config, db, given string) string {
+	if z := cmp.Or(given, cfg.Timezone); z != "" {
+		return z
+	}
+	z := store.Zone(cmp.Or(db, cfg.DB))
+	if _, err := config.ParseZone(z); z == "" || err != nil {
+		return ""
+	}
+	return z
+}
+
 // Open applies opts over cfg and opens everything.
 func Open(cfg *config.Config, opts Options) (*App, error) {
 	if cfg == nil {
@@ -92,15 +107,8 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	if opts.Categories != "" {
 		cfg.Categories = opts.Categories
 	}
-	if opts.Timezone != "" {
-		cfg.Timezone = opts.Timezone
-	}
-	configuredZone := cfg.Timezone
-	if z := store.Zone(cfg.DB); cfg.Timezone == "" && z != "" {
-		if _, err := config.ParseZone(z); err == nil {
-			cfg.Timezone = z // the zone the store was filled in
-		}
-	}
+	configuredZone := cmp.Or(opts.Timezone, cfg.Timezone)
+	cfg.Timezone = OfficeZone(cfg, "", opts.Timezone)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

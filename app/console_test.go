@@ -10,6 +10,16 @@ import (
 	"github.com/mamori-soc/mamori/ingest"
 )
 
+// testConfig is the default configuration with everything mamori writes
+// under dir.
+func testConfig(dir string) *config.Config {
+	cfg := config.Default()
+	cfg.DB = filepath.Join(dir, "db")
+	cfg.LogFile = filepath.Join(dir, "mamori.log")
+	cfg.AuditFile = filepath.Join(dir, "audit.jsonl")
+	return cfg
+}
+
 // A store opened for review lists in its Sources pane the files earlier
 // runs read into it and how far, with nothing followed.
 func TestReviewConsoleListsStoredFiles(t *testing.T) {
@@ -20,10 +30,7 @@ func TestReviewConsoleListsStoredFiles(t *testing.T) {
 	if err := os.WriteFile(log, []byte(lines), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.DB = filepath.Join(dir, "db")
-	cfg.LogFile = filepath.Join(dir, "mamori.log")
-	cfg.AuditFile = filepath.Join(dir, "audit.jsonl")
+	cfg := testConfig(dir)
 	a, err := Open(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -31,10 +31,7 @@ func BenchmarkKeyLatencyUnderLoad(b *testing.B) {
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.DB = filepath.Join(dir, "db")
-	cfg.LogFile = filepath.Join(dir, "mamori.log")
-	cfg.AuditFile = filepath.Join(dir, "audit.jsonl")
+	cfg := testConfig(dir)
 	cfg.Sources = []config.Source{{Path: logPath, Format: "squid"}}
 	a, err := Open(cfg, Options{})
 	if err != nil {

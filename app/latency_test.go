@@ -26,10 +26,7 @@ func BenchmarkAppendToAlert(b *testing.B) {
 	if err := os.WriteFile(logPath, []byte(line("www.example.com", 0)), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.DB = filepath.Join(dir, "db")
-	cfg.LogFile = filepath.Join(dir, "mamori.log")
-	cfg.AuditFile = filepath.Join(dir, "audit.jsonl")
+	cfg := testConfig(dir)
 	cfg.Sources = []config.Source{{Path: logPath, Format: "dnsmasq"}}
 	a, err := Open(cfg, Options{})
 	if err != nil {

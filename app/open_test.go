@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -45,10 +44,7 @@ func BenchmarkOpenWithStoredAlerts(b *testing.B) {
 	if err := st.Close(); err != nil {
 		b.Fatal(err)
 	}
-	cfg := config.Default()
-	cfg.DB = filepath.Join(dir, "db")
-	cfg.LogFile = filepath.Join(dir, "mamori.log")
-	cfg.AuditFile = filepath.Join(dir, "audit.jsonl")
+	cfg := testConfig(dir)
 	b.ResetTimer()
 	for b.Loop() {
 		a, err := Open(cfg, Options{})

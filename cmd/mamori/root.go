@@ -13,7 +13,6 @@ import (
 
 	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/store"
 )
 
 // globals are the flags every command takes.
@@ -127,20 +126,11 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 	// tables, reports, alert summaries) is in it, so that they agree with
 	// each other and with the office's clocks whatever the machine's zone.
 	// Set before anything runs that could read it.
-	zone := cfg.Timezone
-	if g.timezone != "" {
-		zone = g.timezone
-	}
-	if zone == "" { // the zone the store was filled in, for a review elsewhere
-		dir := cfg.DB
-		if g.db != "" {
-			dir = g.db
+	// (An invalid configured zone is reported by app.Open.)
+	if zone := app.OfficeZone(cfg, g.db, g.timezone); zone != "" {
+		if loc, err := config.ParseZone(zone); err == nil {
+			time.Local = loc
 		}
-		zone = store.Zone(dir)
-	}
-	// (An invalid zone is reported by app.Open; a recorded one is ignored.)
-	if loc, err := config.ParseZone(zone); zone != "" && err == nil {
-		time.Local = loc
 	}
 	logPath := cfg.LogFile
 	if g.logFile != "" {
