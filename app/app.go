@@ -18,15 +18,15 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/detect"
-	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/detect/intel"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/parse"
-	"github.com/mamori-soc/mamori/intel"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -124,7 +124,7 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	a.Enricher = &ingest.Enricher{Networks: a.Networks, Inventory: a.Inventory}
-	a.Allow = detect.FromConfig(cfg)
+	a.Allow = detect.FromConfig(cfg.Allow, cfg.Rules)
 	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{})}
 	if err := a.loadOptional(); err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (a *App) closeStoreAfter(err error) error {
 // loadAllowList adds the entries made in the console (kept in the store).
 func (a *App) loadAllowList() error {
 	return a.Store.List(store.AllowList, func(_ string, doc []byte) error {
-		var e config.Allow
+		var e detect.Allow
 		if err := jsonUnmarshal(doc, &e); err != nil {
 			return err
 		}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/containment"
-	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/ingest"
-	"github.com/mamori-soc/mamori/report"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -86,7 +86,7 @@ func (c *Console) Ack(_ context.Context, id string, acked bool) error {
 
 // Allow implements backend.Backend: the entry is kept in the store and
 // applies at once, to stored alerts too.
-func (c *Console) Allow(ctx context.Context, e config.Allow) error {
+func (c *Console) Allow(ctx context.Context, e detect.Allow) error {
 	if c.ReadOnly() {
 		return errReadOnly
 	}

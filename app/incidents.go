@@ -4,11 +4,11 @@ import (
 	"fmt"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/containment"
 	"github.com/mamori-soc/mamori/detect"
-	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/store"
 )
 

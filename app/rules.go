@@ -5,14 +5,14 @@ import (
 	"fmt"
 
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/category"
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/detect/category"
 	"github.com/mamori-soc/mamori/detect/composite"
+	"github.com/mamori-soc/mamori/detect/geo"
+	"github.com/mamori-soc/mamori/detect/intel"
 	"github.com/mamori-soc/mamori/detect/matching"
 	"github.com/mamori-soc/mamori/detect/normal"
 	"github.com/mamori-soc/mamori/detect/statistical"
-	"github.com/mamori-soc/mamori/geo"
-	"github.com/mamori-soc/mamori/intel"
 )
 
 // Factories returns every rule implementation: the matching, normal-

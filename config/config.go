@@ -17,6 +17,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mamori-soc/mamori/asset"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/internal/duration"
 )
 
 // Config is the whole configuration.
@@ -26,7 +29,7 @@ type Config struct {
 	// LogFile receives mamori's own log; default $XDG_STATE_HOME/mamori/mamori.log.
 	LogFile string `yaml:"log_file"`
 	// Retention is how long events are kept; default 180d.
-	Retention Duration `yaml:"retention"`
+	Retention duration.Duration `yaml:"retention"`
 	// Timezone is the office's zone: timestamps that carry no zone (syslog)
 	// are read in it, working hours are counted in it, and mamori shows
 	// times in it; default local.
@@ -49,18 +52,18 @@ type Config struct {
 	// the list shipped with mamori.
 	DDNS []string `yaml:"ddns"`
 
-	Baseline Baseline        `yaml:"baseline"`
-	Rules    map[string]Rule `yaml:"rules"`
+	Baseline Baseline                     `yaml:"baseline"`
+	Rules    map[string]detect.RuleConfig `yaml:"rules"`
 	// Allow hides matching alerts of every rule.
-	Allow []Allow `yaml:"allow"`
+	Allow []detect.Allow `yaml:"allow"`
 
 	// Actuators run containment measures, by measure id.
-	Actuators map[string]Actuator `yaml:"actuators"`
+	Actuators map[string]containment.Actuator `yaml:"actuators"`
 	// AuditFile mirrors the audit log as JSON lines; default next to the log file.
 	AuditFile string `yaml:"audit_file"`
 	// EvidenceWindow is how much context around an incident's alerts an
 	// evidence bundle exports; default 10m.
-	EvidenceWindow Duration `yaml:"evidence_window"`
+	EvidenceWindow duration.Duration `yaml:"evidence_window"`
 
 	UI UI `yaml:"ui"`
 
@@ -82,91 +85,13 @@ type Source struct {
 type Baseline struct {
 	// Learning is the length of the learning window from the first event
 	// seen; default 72h.
-	Learning Duration `yaml:"learning"`
-}
-
-// Rule tunes one detection rule.
-type Rule struct {
-	// Enabled turns a rule off with false; default on.
-	Enabled *bool `yaml:"enabled"`
-	// Params are the rule's thresholds and windows (see `mamori rules`).
-	Params map[string]any `yaml:"params"`
-	// Allow hides this rule's alerts that match.
-	Allow []Allow `yaml:"allow"`
-}
-
-// Allow is one allow-list entry: every field given must match. A
-// destination may be a domain, a wildcard domain (*.example.com matches
-// example.com and its subdomains), an address or a CIDR.
-type Allow struct {
-	Rule        string `yaml:"rule" json:"rule,omitempty"`
-	Destination string `yaml:"destination" json:"destination,omitempty"`
-	Endpoint    string `yaml:"endpoint" json:"endpoint,omitempty"`
-	User        string `yaml:"user" json:"user,omitempty"`
-	Reason      string `yaml:"reason" json:"reason,omitempty"`
-}
-
-// Actuator is how a containment measure runs: an argv template (no shell)
-// whose {{param}} placeholders are filled with validated values.
-type Actuator struct {
-	Argv    []string `yaml:"argv"`
-	Undo    []string `yaml:"undo"`
-	Timeout Duration `yaml:"timeout"`
+	Learning duration.Duration `yaml:"learning"`
 }
 
 // UI holds console preferences.
 type UI struct {
 	Theme string `yaml:"theme"`
 	Lang  string `yaml:"lang"`
-}
-
-// Duration is a time.Duration that also reads days ("180d").
-type Duration time.Duration
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML implements yaml.Marshaler.
-func (d Duration) MarshalYAML() (any, error) { return FormatDuration(time.Duration(d)), nil }
-
-// ParseDuration reads Go durations plus a "d" (day) unit: "72h", "180d", "1d12h".
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i > 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return 0, fmt.Errorf("bad duration %q", s)
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("bad duration %q (use e.g. 30s, 72h, 180d)", s)
-	}
-	return days + v, nil
-}
-
-// FormatDuration writes whole days as "Nd".
-func FormatDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
-	}
-	return d.String()
 }
 
 // Default returns the configuration used when there is no file.
@@ -187,16 +112,16 @@ func (c *Config) fill() {
 		c.AuditFile = filepath.Join(filepath.Dir(c.LogFile), "audit.jsonl")
 	}
 	if c.Retention == 0 {
-		c.Retention = Duration(180 * 24 * time.Hour)
+		c.Retention = duration.Duration(180 * 24 * time.Hour)
 	}
 	if len(c.InternalNetworks) == 0 {
 		c.InternalNetworks = append([]string(nil), asset.DefaultInternal...)
 	}
 	if c.Baseline.Learning == 0 {
-		c.Baseline.Learning = Duration(72 * time.Hour)
+		c.Baseline.Learning = duration.Duration(72 * time.Hour)
 	}
 	if c.EvidenceWindow == 0 {
-		c.EvidenceWindow = Duration(10 * time.Minute)
+		c.EvidenceWindow = duration.Duration(10 * time.Minute)
 	}
 }
 

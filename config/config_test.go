@@ -99,23 +99,6 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	cases := map[string]time.Duration{"30s": 30 * time.Second, "72h": 72 * time.Hour, "180d": 180 * 24 * time.Hour, "1d12h": 36 * time.Hour, "": 0}
-	for s, want := range cases {
-		if got, err := ParseDuration(s); err != nil || got != want {
-			t.Errorf("%q: %v %v", s, got, err)
-		}
-	}
-	for _, s := range []string{"d", "xd", "1w", "12"} {
-		if _, err := ParseDuration(s); err == nil {
-			t.Errorf("%q accepted", s)
-		}
-	}
-	if FormatDuration(180*24*time.Hour) != "180d" || FormatDuration(90*time.Minute) != "1h30m0s" {
-		t.Error("FormatDuration")
-	}
-}
-
 func TestParseZone(t *testing.T) {
 	for name, off := range map[string]int{"+09:00": 9 * 3600, "-0500": -5 * 3600, "UTC+9": 9 * 3600, "UTC": 0} {
 		loc, err := ParseZone(name)

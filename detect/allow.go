@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/config"
 )
 
 // AllowList hides alerts that match an entry: from the config file (global
@@ -15,11 +14,11 @@ import (
 // deleted.
 type AllowList struct {
 	mu      sync.RWMutex // the console adds while alerts are shown
-	entries []config.Allow
+	entries []Allow
 }
 
 // NewAllowList builds a list from entries.
-func NewAllowList(entries ...[]config.Allow) *AllowList {
+func NewAllowList(entries ...[]Allow) *AllowList {
 	l := &AllowList{}
 	for _, es := range entries {
 		l.entries = append(l.entries, es...)
@@ -27,10 +26,32 @@ func NewAllowList(entries ...[]config.Allow) *AllowList {
 	return l
 }
 
-// FromConfig collects the global and per-rule entries of a configuration.
-func FromConfig(c *config.Config) *AllowList {
-	l := NewAllowList(c.Allow)
-	for id, r := range c.Rules {
+// Allow is one allow-list entry: every field given must match. A
+// destination may be a domain, a wildcard domain (*.example.com matches
+// example.com and its subdomains), an address or a CIDR.
+type Allow struct {
+	Rule        string `yaml:"rule" json:"rule,omitempty"`
+	Destination string `yaml:"destination" json:"destination,omitempty"`
+	Endpoint    string `yaml:"endpoint" json:"endpoint,omitempty"`
+	User        string `yaml:"user" json:"user,omitempty"`
+	Reason      string `yaml:"reason" json:"reason,omitempty"`
+}
+
+// RuleConfig tunes one detection rule.
+type RuleConfig struct {
+	// Enabled turns a rule off with false; default on.
+	Enabled *bool `yaml:"enabled"`
+	// Params are the rule's thresholds and windows (see `mamori rules`).
+	Params map[string]any `yaml:"params"`
+	// Allow hides this rule's alerts that match.
+	Allow []Allow `yaml:"allow"`
+}
+
+// FromConfig collects the global entries and those of each rule's
+// configuration.
+func FromConfig(global []Allow, rules map[string]RuleConfig) *AllowList {
+	l := NewAllowList(global)
+	for id, r := range rules {
 		for _, a := range r.Allow {
 			if a.Rule == "" {
 				a.Rule = id
@@ -42,23 +63,23 @@ func FromConfig(c *config.Config) *AllowList {
 }
 
 // Add appends entries.
-func (l *AllowList) Add(es ...config.Allow) {
+func (l *AllowList) Add(es ...Allow) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.entries = append(l.entries, es...)
 }
 
 // Entries returns the entries.
-func (l *AllowList) Entries() []config.Allow {
+func (l *AllowList) Entries() []Allow {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return append([]config.Allow(nil), l.entries...)
+	return append([]Allow(nil), l.entries...)
 }
 
 // Match returns the first entry matching a, if any.
-func (l *AllowList) Match(a *alert.Alert) (config.Allow, bool) {
+func (l *AllowList) Match(a *alert.Alert) (Allow, bool) {
 	if l == nil {
-		return config.Allow{}, false
+		return Allow{}, false
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -67,7 +88,7 @@ func (l *AllowList) Match(a *alert.Alert) (config.Allow, bool) {
 			return e, true
 		}
 	}
-	return config.Allow{}, false
+	return Allow{}, false
 }
 
 // Hidden reports whether a is allow-listed.
@@ -76,7 +97,7 @@ func (l *AllowList) Hidden(a *alert.Alert) bool {
 	return ok
 }
 
-func entryMatches(e config.Allow, a *alert.Alert) bool {
+func entryMatches(e Allow, a *alert.Alert) bool {
 	if e.Rule == "" && e.Destination == "" && e.Endpoint == "" && e.User == "" {
 		return false // an empty entry must not hide everything
 	}

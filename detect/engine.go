@@ -15,7 +15,6 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/store"
 )
@@ -46,7 +45,7 @@ type Options struct {
 	// statistical and composite packages).
 	Factories []Factory
 	Env       *Env
-	Rules     map[string]config.Rule // from the config file
+	Rules     map[string]RuleConfig // from the config file
 	// Learning is the length of the baseline learning window from the
 	// first event seen; zero means 72h.
 	Learning time.Duration

@@ -14,7 +14,6 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/store"
 )
@@ -50,7 +49,7 @@ func idsEvent(at time.Duration, sig string) *event.Event {
 		Signature: sig, Ref: event.Ref{File: "/eve.json", Offset: int64(at)}, Raw: sig}
 }
 
-func newTestEngine(t *testing.T, st Store, rules map[string]config.Rule) *Engine {
+func newTestEngine(t *testing.T, st Store, rules map[string]RuleConfig) *Engine {
 	t.Helper()
 	cat, err := catalog.Load()
 	if err != nil {
@@ -127,7 +126,7 @@ func TestEngineAggregatesLearnsAndReportsStates(t *testing.T) {
 
 func TestEngineDisabledAndBadConfig(t *testing.T) {
 	off := false
-	e := newTestEngine(t, nil, map[string]config.Rule{"M-IDS": {Enabled: &off}})
+	e := newTestEngine(t, nil, map[string]RuleConfig{"M-IDS": {Enabled: &off}})
 	e.Process(idsEvent(0, "x"))
 	_ = e.Finish()
 	for _, a := range e.Alerts() {
@@ -136,7 +135,7 @@ func TestEngineDisabledAndBadConfig(t *testing.T) {
 		}
 	}
 	cat, _ := catalog.Load()
-	for name, rules := range map[string]map[string]config.Rule{
+	for name, rules := range map[string]map[string]RuleConfig{
 		"unknown rule":  {"X-NOPE": {}},
 		"unknown param": {"M-IDS": {Params: map[string]any{"nope": 1}}},
 		"bad window":    {"M-IDS": {Params: map[string]any{"alert_window": "soon"}}},
@@ -194,27 +193,27 @@ func TestEngineRestartReplayDoesNotDoubleCount(t *testing.T) {
 func TestAllowList(t *testing.T) {
 	a := &alert.Alert{Rule: "S-BEACON", Endpoint: "10.0.10.5", Host: "pc-05", Peer: "ctldl.windowsupdate.com", Details: map[string]string{"user": "tanaka"}}
 	cases := map[string]struct {
-		e    config.Allow
+		e    Allow
 		want bool
 	}{
-		"wildcard domain":       {config.Allow{Destination: "*.windowsupdate.com"}, true},
-		"wildcard matches base": {config.Allow{Destination: "*.ctldl.windowsupdate.com"}, true},
-		"other domain":          {config.Allow{Destination: "*.example.com"}, false},
-		"suffix trick":          {config.Allow{Destination: "*.dowsupdate.com"}, false},
-		"endpoint cidr":         {config.Allow{Endpoint: "10.0.10.0/24"}, true},
-		"endpoint host":         {config.Allow{Endpoint: "PC-05"}, true},
-		"rule and endpoint":     {config.Allow{Rule: "S-BEACON", Endpoint: "10.0.10.5"}, true},
-		"other rule":            {config.Allow{Rule: "M-DDNS", Endpoint: "10.0.10.5"}, false},
-		"user":                  {config.Allow{User: "tanaka"}, true},
-		"empty entry":           {config.Allow{Reason: "oops"}, false},
+		"wildcard domain":       {Allow{Destination: "*.windowsupdate.com"}, true},
+		"wildcard matches base": {Allow{Destination: "*.ctldl.windowsupdate.com"}, true},
+		"other domain":          {Allow{Destination: "*.example.com"}, false},
+		"suffix trick":          {Allow{Destination: "*.dowsupdate.com"}, false},
+		"endpoint cidr":         {Allow{Endpoint: "10.0.10.0/24"}, true},
+		"endpoint host":         {Allow{Endpoint: "PC-05"}, true},
+		"rule and endpoint":     {Allow{Rule: "S-BEACON", Endpoint: "10.0.10.5"}, true},
+		"other rule":            {Allow{Rule: "M-DDNS", Endpoint: "10.0.10.5"}, false},
+		"user":                  {Allow{User: "tanaka"}, true},
+		"empty entry":           {Allow{Reason: "oops"}, false},
 	}
 	for name, c := range cases {
-		if got := NewAllowList([]config.Allow{c.e}).Hidden(a); got != c.want {
+		if got := NewAllowList([]Allow{c.e}).Hidden(a); got != c.want {
 			t.Errorf("%s: got %v", name, got)
 		}
 	}
 	ip := &alert.Alert{Rule: "N-IP-DIRECT", Endpoint: "10.0.10.5", Peer: "203.0.113.7"}
-	if !NewAllowList([]config.Allow{{Destination: "203.0.113.0/24"}}).Hidden(ip) {
+	if !NewAllowList([]Allow{{Destination: "203.0.113.0/24"}}).Hidden(ip) {
 		t.Error("CIDR destination")
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/internal/duration"
 )
 
 // Params are a rule's settings: the config file's values over the rule's
@@ -61,7 +61,7 @@ func (p Params) Duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	if s, ok := v.(string); ok {
-		d, err := config.ParseDuration(s)
+		d, err := duration.Parse(s)
 		if err == nil && d > 0 {
 			return d
 		}

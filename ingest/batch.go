@@ -40,7 +40,7 @@ func (o *Options) format(path string) (parse.Format, error) {
 	if o.Format != "" {
 		return LookupFormat(o.Formats, o.Format)
 	}
-	return Detect(path, o.Formats)
+	return Sniff(path, o.Formats)
 }
 
 // LookupFormat finds a format by name.

@@ -1,4 +1,4 @@
-// Package ingest turns log files into stored events. Detect recognises a
+// Package ingest turns log files into stored events. Sniff recognises a
 // file's format from its first lines (plain or gzip); Import reads
 // collected files once, and a Follower tails live ones across rotation,
 // truncation and re-creation. Lines are decoded by their format's

@@ -149,13 +149,13 @@ func sniffLines(head []byte, complete bool) [][]byte {
 	return lines
 }
 
-// ErrEmpty is returned by Detect for a file with no lines yet.
+// ErrEmpty is returned by Sniff for a file with no lines yet.
 var ErrEmpty = errors.New("empty file")
 
-// Detect recognises the format of the log file at path from its first
+// Sniff recognises the format of the log file at path from its first
 // lines. A file that is no known log comes back as a *SkipError with the
 // reason; an empty file as ErrEmpty.
-func Detect(path string, formats []parse.Format) (parse.Format, error) {
+func Sniff(path string, formats []parse.Format) (parse.Format, error) {
 	o, err := openLog(path, nil)
 	if err != nil {
 		return parse.Format{}, err

@@ -15,7 +15,7 @@ import (
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 )
 
 // manyAlerts makes n alerts over 5,000 endpoints.
@@ -131,7 +131,7 @@ func BenchmarkTimelineOnLargeStore(b *testing.B) {
 	m = drive(b, m, m.Init())
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	var cmd tea.Cmd
-	m, cmd = m.Update(nav.OpenTimelineMsg{Endpoint: busiest.ID})
+	m, cmd = m.Update(request.OpenTimelineMsg{Endpoint: busiest.ID})
 	m = drive(b, m, cmd)
 	start := time.Now()
 	_ = m.View()

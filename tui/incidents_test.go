@@ -16,11 +16,10 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/audit"
-	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/containment"
-	"github.com/mamori-soc/mamori/incident"
-	"github.com/mamori-soc/mamori/incident/incidenttest"
+	"github.com/mamori-soc/mamori/app/apptest"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -484,7 +483,7 @@ func TestIncidentHostileText(t *testing.T) {
 	be := fixture(t)
 	hostile := "ok\x1b]0;pwned\x07\x1b[2J\x1b[10;20H\x1b[31mRED\x9b31m\u202etxt.exe\r\nnext"
 	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst\x1b[2J", Location: time.Local,
-		Actuators: map[string]config.Actuator{"endpoint.block-ip": {Argv: []string{"printf", "%s", "Mozilla" + hostile, "{{ip}}"}}}}); err != nil {
+		Actuators: map[string]containment.Actuator{"endpoint.block-ip": {Argv: []string{"printf", "%s", "Mozilla" + hostile, "{{ip}}"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -589,7 +588,7 @@ func TestFlowAlertIncidentContainAudit(t *testing.T) {
 func TestIncidentOnTheDemo(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	d := incidenttest.NewDemo(t, incidenttest.Options{})
+	d := apptest.NewDemo(t, apptest.Options{})
 	a := d.App
 	cm, err := containment.New(containment.Options{Catalog: a.Catalog, Actuators: containment.DemoActuators(a.Catalog), Audit: a.Audit,
 		Networks: a.Networks, Inventory: a.Inventory, Endpoints: a.Store, Events: a.Store})

@@ -20,7 +20,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/containment"
+	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
@@ -29,7 +29,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/endpoints"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/incidents"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/sources"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
@@ -59,8 +59,8 @@ type Model struct {
 	now    func() time.Time
 
 	width, height int
-	focus         nav.Pane
-	prev          nav.Pane
+	focus         request.Pane
+	prev          request.Pane
 
 	alerts    alerts.Model
 	endpoints endpoints.Model
@@ -83,7 +83,7 @@ type Model struct {
 	showHelp  bool
 	input     textinput.Model
 	inputMode int // 0 none, 1 command, 2 prompt
-	prompt    *nav.PromptMsg
+	prompt    *request.PromptMsg
 	notice    string
 	noticeErr bool
 	noticeAt  time.Time
@@ -200,7 +200,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case alertsLoadedMsg:
 		if msg.err != nil {
-			return m, nav.Notify("loading alerts: "+msg.err.Error(), true)
+			return m, request.Notify("loading alerts: "+msg.err.Error(), true)
 		}
 		all := m.publishAlerts(msg.alerts)
 		return m, m.incidents.Sync(all)
@@ -213,40 +213,40 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.status = msg.status
 		m.sources.SetStatus(msg.status)
 		return m, m.tickStatus(time.Second)
-	case nav.NotifyMsg:
+	case request.NotifyMsg:
 		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.now()
 		return m, m.afterChange()
-	case nav.PromptMsg:
+	case request.PromptMsg:
 		m.prompt = &msg
 		m.inputMode = inputPrompt
 		m.input.Prompt = msg.Prompt
 		m.input.SetValue(msg.Value)
 		m.input.CursorEnd()
 		return m, m.input.Focus()
-	case nav.OpenTimelineMsg:
-		m.focusPane(nav.Timeline)
+	case request.OpenTimelineMsg:
+		m.focusPane(request.Timeline)
 		var cmd tea.Cmd
 		m.timeline, cmd = m.timeline.Open(msg.Endpoint, msg.AlertID)
 		return m, cmd
-	case nav.OpenAlertMsg:
-		m.focusPane(nav.Alerts)
+	case request.OpenAlertMsg:
+		m.focusPane(request.Alerts)
 		var cmd tea.Cmd
 		m.alerts, cmd = m.alerts.OpenID(msg.ID)
 		return m, cmd
-	case nav.FocusMsg:
+	case request.FocusMsg:
 		m.focusPane(msg.Pane)
 		return m, nil
-	case nav.OpenIncidentMsg:
-		m.focusPane(nav.Incidents)
+	case request.OpenIncidentMsg:
+		m.focusPane(request.Incidents)
 		var cmd tea.Cmd
 		m.incidents, cmd = m.incidents.OpenID(msg.ID)
 		return m, cmd
-	case nav.NewIncidentMsg:
-		m.focusPane(nav.Incidents)
+	case request.NewIncidentMsg:
+		m.focusPane(request.Incidents)
 		return m, m.incidents.Start(msg)
-	case nav.ContainMsg:
+	case request.ContainMsg:
 		return m.openContain(msg)
-	case nav.UndoMsg:
+	case request.UndoMsg:
 		c, cmd := contain.NewUndo(m.be, m.st, m.lang, msg.Incident, msg.RunID)
 		c.SetSize(m.width, m.bodyHeight())
 		m.contain = &c
@@ -257,7 +257,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // openContain opens the containment picker over the alerts and endpoints
 // of msg, for the incident they belong to when msg names none.
-func (m Model) openContain(msg nav.ContainMsg) (tea.Model, tea.Cmd) {
+func (m Model) openContain(msg request.ContainMsg) (tea.Model, tea.Cmd) {
 	sel := containment.Selection{Incident: msg.Incident, Endpoints: msg.Endpoints}
 	for _, id := range msg.Alerts {
 		if i, ok := m.pos[id]; ok {
@@ -305,7 +305,7 @@ func (m *Model) updateContain(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	id := c.Incident()
-	return tea.Batch(cmd, func() tea.Msg { return nav.IncidentChangedMsg{ID: id} })
+	return tea.Batch(cmd, func() tea.Msg { return request.IncidentChangedMsg{ID: id} })
 }
 
 // publishAlerts takes in new and changed alerts and gives the panes the
@@ -326,7 +326,7 @@ func (m *Model) publishAlerts(changed []alert.Alert) []alert.Alert {
 	m.alerts.SetAlerts(m.list)
 	m.incidents.SetAlerts(m.list)
 	m.timeline.SetAlerts(m.list)
-	if m.focus == nav.Endpoints {
+	if m.focus == request.Endpoints {
 		m.endpoints.SetAlerts(m.list)
 		m.endpointsStale = false
 	} else {
@@ -340,13 +340,13 @@ func (m Model) capturing() bool {
 		return m.contain.Capturing()
 	}
 	switch m.focus {
-	case nav.Alerts:
+	case request.Alerts:
 		return m.alerts.Capturing()
-	case nav.Endpoints:
+	case request.Endpoints:
 		return m.endpoints.Capturing()
-	case nav.Timeline:
+	case request.Timeline:
 		return m.timeline.Capturing()
-	case nav.Incidents:
+	case request.Incidents:
 		return m.incidents.Capturing()
 	}
 	return false
@@ -390,51 +390,51 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.focusPane((m.focus + panes - 1) % panes)
 			return m, m.onFocus()
 		case key.Matches(k, m.keys.Alerts):
-			m.focusPane(nav.Alerts)
+			m.focusPane(request.Alerts)
 			return m, nil
 		case key.Matches(k, m.keys.Endpoints):
-			m.focusPane(nav.Endpoints)
+			m.focusPane(request.Endpoints)
 			return m, nil
 		case key.Matches(k, m.keys.Timeline):
-			m.focusPane(nav.Timeline)
+			m.focusPane(request.Timeline)
 			return m, nil
 		case key.Matches(k, m.keys.Sources):
-			m.focusPane(nav.Sources)
+			m.focusPane(request.Sources)
 			return m, nil
 		case key.Matches(k, m.keys.Incidents):
-			m.focusPane(nav.Incidents)
+			m.focusPane(request.Incidents)
 			return m, m.onFocus()
 		}
 	}
 	var cmd tea.Cmd
 	switch m.focus {
-	case nav.Alerts:
+	case request.Alerts:
 		m.alerts, cmd = m.alerts.Update(k)
-	case nav.Endpoints:
+	case request.Endpoints:
 		m.endpoints, cmd = m.endpoints.Update(k)
-	case nav.Timeline:
+	case request.Timeline:
 		if key.Matches(k, m.keys.Back) && !m.timeline.Capturing() && !m.timeline.InOverlay() {
 			m.focusPane(m.prev)
 			return m, nil
 		}
 		m.timeline, cmd = m.timeline.Update(k)
-	case nav.Sources:
+	case request.Sources:
 		m.sources, cmd = m.sources.Update(k)
-	case nav.Incidents:
+	case request.Incidents:
 		m.incidents, cmd = m.incidents.Update(k)
 	}
 	return m, cmd
 }
 
 // panes is the number of panes (tabs).
-const panes = nav.Incidents + 1
+const panes = request.Incidents + 1
 
-func (m *Model) focusPane(p nav.Pane) {
+func (m *Model) focusPane(p request.Pane) {
 	if p == m.focus || p < 0 || p >= panes {
 		return
 	}
 	m.prev, m.focus = m.focus, p
-	if p == nav.Endpoints && m.endpointsStale {
+	if p == request.Endpoints && m.endpointsStale {
 		m.endpoints.SetAlerts(m.list)
 		m.endpointsStale = false
 	}
@@ -443,7 +443,7 @@ func (m *Model) focusPane(p nav.Pane) {
 // onFocus refreshes what the focused pane shows: the incident list is
 // read again whenever it is shown.
 func (m *Model) onFocus() tea.Cmd {
-	if m.focus == nav.Incidents && !m.incidents.InDetail() {
+	if m.focus == request.Incidents && !m.incidents.InDetail() {
 		return m.incidents.Load()
 	}
 	return nil
@@ -485,24 +485,24 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 	case "q", "quit", "q!":
 		return m, tea.Quit
 	case "a", "alerts", "alert":
-		m.focusPane(nav.Alerts)
+		m.focusPane(request.Alerts)
 	case "e", "ep", "endpoints", "endpoint":
-		m.focusPane(nav.Endpoints)
+		m.focusPane(request.Endpoints)
 	case "s", "src", "sources":
-		m.focusPane(nav.Sources)
+		m.focusPane(request.Sources)
 	case "i", "inc", "incident", "incidents":
 		if arg == "" {
-			m.focusPane(nav.Incidents)
+			m.focusPane(request.Incidents)
 			return m, m.onFocus()
 		}
 		id := strings.ToUpper(arg)
-		return m, func() tea.Msg { return nav.OpenIncidentMsg{ID: id} }
+		return m, func() tea.Msg { return request.OpenIncidentMsg{ID: id} }
 	case "t", "tl", "timeline":
 		if arg == "" {
-			m.focusPane(nav.Timeline)
+			m.focusPane(request.Timeline)
 			return m, nil
 		}
-		return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: arg} }
+		return m, func() tea.Msg { return request.OpenTimelineMsg{Endpoint: arg} }
 	case "theme":
 		th, ok := themes.Find(m.themes, arg)
 		if !ok {
@@ -510,7 +510,7 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 			for _, t := range m.themes {
 				names = append(names, t.Name)
 			}
-			return m, nav.Notify("themes: "+strings.Join(names, ", "), arg != "")
+			return m, request.Notify("themes: "+strings.Join(names, ", "), arg != "")
 		}
 		m.setTheme(th)
 	case "lang":
@@ -518,7 +518,7 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 	case "help", "h":
 		m.showHelp = true
 	default:
-		return m, nav.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :incidents [ID], :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
+		return m, request.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :incidents [ID], :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
 	}
 	return m, nil
 }
@@ -614,13 +614,13 @@ func (m Model) bodyView() string {
 		return m.contain.View()
 	}
 	switch m.focus {
-	case nav.Endpoints:
+	case request.Endpoints:
 		return m.endpoints.View()
-	case nav.Timeline:
+	case request.Timeline:
 		return m.timeline.View()
-	case nav.Sources:
+	case request.Sources:
 		return m.sources.View()
-	case nav.Incidents:
+	case request.Incidents:
 		return m.incidents.View()
 	}
 	return m.alerts.View()
@@ -696,7 +696,7 @@ func (m Model) tabsView() string {
 	}
 	var parts []string
 	for i, n := range names {
-		if nav.Pane(i) == m.focus {
+		if request.Pane(i) == m.focus {
 			parts = append(parts, m.st.TabActive.Render(" "+n+" "))
 		} else {
 			parts = append(parts, m.st.Tab.Render(" "+n+" "))
@@ -726,13 +726,13 @@ func (m Model) keyMap() help.KeyMap {
 		return m.contain.KeyMap()
 	}
 	switch m.focus {
-	case nav.Endpoints:
+	case request.Endpoints:
 		return m.endpoints.KeyMap()
-	case nav.Timeline:
+	case request.Timeline:
 		return m.timeline.KeyMap()
-	case nav.Sources:
+	case request.Sources:
 		return m.sources.KeyMap()
-	case nav.Incidents:
+	case request.Incidents:
 		return m.incidents.KeyMap()
 	}
 	return m.alerts.KeyMap()

@@ -13,11 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mamori-soc/mamori/app"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/containment"
-	"github.com/mamori-soc/mamori/incident"
-	"github.com/mamori-soc/mamori/report"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/sanitize"
 )
 

@@ -19,8 +19,8 @@ import (
 
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/demo"
-	"github.com/mamori-soc/mamori/incident"
-	"github.com/mamori-soc/mamori/report"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/handling/report"
 )
 
 // With MAMORI_CLI_TEST=1 the test binary is mamori itself, so the tests

@@ -18,9 +18,9 @@ import (
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/detect/composite"
+	"github.com/mamori-soc/mamori/detect/intel"
 	"github.com/mamori-soc/mamori/detect/matching"
 	"github.com/mamori-soc/mamori/ingest"
-	"github.com/mamori-soc/mamori/intel"
 	"github.com/mamori-soc/mamori/store"
 )
 

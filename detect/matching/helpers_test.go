@@ -16,10 +16,10 @@ import (
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/detect/intel"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/ingest/parse"
-	"github.com/mamori-soc/mamori/intel"
 )
 
 const testdata = "../../testdata"

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/asset"
-	"github.com/mamori-soc/mamori/category"
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/detect/category"
+	"github.com/mamori-soc/mamori/detect/geo"
 	"github.com/mamori-soc/mamori/event"
-	"github.com/mamori-soc/mamori/geo"
 )
 
 // BenchmarkRules measures all the rules of the package together on the

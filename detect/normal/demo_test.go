@@ -11,11 +11,11 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/category"
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/detect/category"
+	"github.com/mamori-soc/mamori/detect/geo"
 	"github.com/mamori-soc/mamori/event"
-	"github.com/mamori-soc/mamori/geo"
 )
 
 // runDemo writes the built-in demo, reads its files as ingest would and

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
 )
@@ -74,7 +73,7 @@ func paramsFor(t testing.TB, rule string, kv ...any) detect.Params {
 			return stub(rule)
 		}}},
 		Env:   &detect.Env{Catalog: testCatalog},
-		Rules: map[string]config.Rule{rule: {Params: values}},
+		Rules: map[string]detect.RuleConfig{rule: {Params: values}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,13 +17,13 @@ import (
 	"github.com/sahilm/fuzzy"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/config"
+	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -255,7 +255,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case ackedMsg:
 		if msg.err != nil {
-			return m, nav.Notify(msg.err.Error(), true)
+			return m, request.Notify(msg.err.Error(), true)
 		}
 	}
 	return m, nil
@@ -302,7 +302,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 	case key.Matches(k, m.keys.Timeline):
 		if a, ok := m.Selected(); ok {
-			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
+			return m, func() tea.Msg { return request.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
 		}
 	case key.Matches(k, m.keys.Ack):
 		if a, ok := m.Selected(); ok {
@@ -314,12 +314,12 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 	case key.Matches(k, m.keys.Incident):
 		if a, ok := m.Selected(); ok {
-			msg := nav.NewIncidentMsg{Alerts: []string{a.ID}}
+			msg := request.NewIncidentMsg{Alerts: []string{a.ID}}
 			return m, func() tea.Msg { return msg }
 		}
 	case key.Matches(k, m.keys.Contain):
 		if a, ok := m.Selected(); ok {
-			msg := nav.ContainMsg{Alerts: []string{a.ID}}
+			msg := request.ContainMsg{Alerts: []string{a.ID}}
 			return m, func() tea.Msg { return msg }
 		}
 	}
@@ -341,7 +341,7 @@ func (m Model) OpenID(id string) (Model, tea.Cmd) {
 			return m.Open(m.all[i])
 		}
 	}
-	return m, nav.Notify("no alert "+id, true)
+	return m, request.Notify("no alert "+id, true)
 }
 
 func (m *Model) move(n int) {
@@ -362,28 +362,28 @@ func (m Model) ack(a alert.Alert) tea.Cmd {
 		if a.Acked {
 			what = "no longer acknowledged"
 		}
-		return nav.NotifyMsg{Text: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
+		return request.NotifyMsg{Text: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
 	}
 }
 
 func (m Model) allowPrompt(a alert.Alert) tea.Cmd {
 	be := m.be
 	return func() tea.Msg {
-		return nav.PromptMsg{
+		return request.PromptMsg{
 			Prompt: m.lang.T("allow reason"),
 			Done: func(reason string) tea.Cmd {
 				reason = strings.TrimSpace(reason)
 				if reason == "" {
-					return nav.Notify("allow-list: a reason is required", true)
+					return request.Notify("allow-list: a reason is required", true)
 				}
-				e := config.Allow{Rule: a.Rule, Endpoint: a.Endpoint, Destination: a.Peer, Reason: reason}
+				e := detect.Allow{Rule: a.Rule, Endpoint: a.Endpoint, Destination: a.Peer, Reason: reason}
 				return func() tea.Msg {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 					defer cancel()
 					if err := be.Allow(ctx, e); err != nil {
-						return nav.NotifyMsg{Text: err.Error(), Error: true}
+						return request.NotifyMsg{Text: err.Error(), Error: true}
 					}
-					return nav.NotifyMsg{Text: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
+					return request.NotifyMsg{Text: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
 				}
 			},
 		}

@@ -18,7 +18,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 )
 
@@ -129,12 +129,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.vp.SetYOffset(m.evidenceLine)
 		case key.Matches(k, m.keys.Timeline):
 			a := m.a
-			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
+			return m, func() tea.Msg { return request.OpenTimelineMsg{Endpoint: a.Endpoint, AlertID: a.ID} }
 		case key.Matches(k, m.keys.Incident):
-			msg := nav.NewIncidentMsg{Alerts: []string{m.a.ID}}
+			msg := request.NewIncidentMsg{Alerts: []string{m.a.ID}}
 			return m, func() tea.Msg { return msg }
 		case key.Matches(k, m.keys.Contain):
-			msg := nav.ContainMsg{Alerts: []string{m.a.ID}}
+			msg := request.ContainMsg{Alerts: []string{m.a.ID}}
 			return m, func() tea.Msg { return msg }
 		}
 	}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/containment"
-	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/ingest"
-	"github.com/mamori-soc/mamori/report"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -40,7 +40,7 @@ type Backend interface {
 	// Ack marks an alert acknowledged (or not).
 	Ack(ctx context.Context, id string, acked bool) error
 	// Allow adds an allow-list entry (persisted).
-	Allow(ctx context.Context, e config.Allow) error
+	Allow(ctx context.Context, e detect.Allow) error
 
 	// Endpoints returns what the store knows of every endpoint.
 	Endpoints(ctx context.Context) ([]store.EndpointSummary, error)

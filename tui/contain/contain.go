@@ -23,11 +23,11 @@ import (
 	"github.com/sahilm/fuzzy"
 
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/containment"
+	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -502,7 +502,7 @@ func (m Model) typeValue() tea.Cmd {
 	req, cur := m.req, m.values[p.Name]
 	prompt := fmt.Sprintf("%s (%s): ", p.Name, p.Label.In(string(m.lang)))
 	return func() tea.Msg {
-		return nav.PromptMsg{Prompt: prompt, Value: cur, Done: func(v string) tea.Cmd {
+		return request.PromptMsg{Prompt: prompt, Value: cur, Done: func(v string) tea.Cmd {
 			return func() tea.Msg { return valueMsg{req: req, name: p.Name, value: v} }
 		}}
 	}

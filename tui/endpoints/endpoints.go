@@ -22,7 +22,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -294,7 +294,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
 		if msg.err != nil {
-			return m, tea.Batch(nav.Notify("endpoints: "+msg.err.Error(), true), tea.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
+			return m, tea.Batch(request.Notify("endpoints: "+msg.err.Error(), true), tea.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
 		}
 		m.sums = msg.sums
 		m.build()
@@ -330,17 +330,17 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Open):
 		if m.selected < len(m.rows) {
 			id := m.rows[m.selected].ID
-			return m, func() tea.Msg { return nav.OpenTimelineMsg{Endpoint: id} }
+			return m, func() tea.Msg { return request.OpenTimelineMsg{Endpoint: id} }
 		}
 	case key.Matches(k, m.keys.Incident):
 		if m.selected < len(m.rows) {
-			msg := nav.NewIncidentMsg{Endpoints: []string{m.rows[m.selected].ID}}
+			msg := request.NewIncidentMsg{Endpoints: []string{m.rows[m.selected].ID}}
 			return m, func() tea.Msg { return msg }
 		}
 	case key.Matches(k, m.keys.Contain):
 		if m.selected < len(m.rows) {
 			id := m.rows[m.selected].ID
-			msg := nav.ContainMsg{Endpoints: []string{id}}
+			msg := request.ContainMsg{Endpoints: []string{id}}
 			for i := range m.alerts {
 				if m.alerts[i].Endpoint == id && !m.alerts[i].Acked {
 					msg.Alerts = append(msg.Alerts, m.alerts[i].ID)

@@ -18,14 +18,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/audit"
-	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/incidentview"
 	"github.com/mamori-soc/mamori/tui/list"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -183,10 +183,10 @@ func (m Model) Owner(alertID string) string {
 // Start handles an alert's or an endpoint's `i`: the incident they
 // already belong to is opened; otherwise the user is asked for a title
 // (the proposed one accepted with enter) and a new incident is opened.
-func (m Model) Start(req nav.NewIncidentMsg) tea.Cmd {
+func (m Model) Start(req request.NewIncidentMsg) tea.Cmd {
 	im := m.be.Incidents()
 	if im == nil {
-		return nav.Notify(m.lang.T("no handling"), true)
+		return request.Notify(m.lang.T("no handling"), true)
 	}
 	var chosen []*alert.Alert
 	for _, id := range req.Alerts {
@@ -215,7 +215,7 @@ func (m Model) Start(req nav.NewIncidentMsg) tea.Cmd {
 
 // existing finds the incident a request's alerts belong to (open first),
 // else an open incident of its endpoints.
-func existing(incs []incident.Incident, req nav.NewIncidentMsg) string {
+func existing(incs []incident.Incident, req request.NewIncidentMsg) string {
 	for _, open := range []bool{true, false} {
 		for i := range incs {
 			if incs[i].IsOpen() != open {
@@ -367,7 +367,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			cmds = append(cmds, m.Sync(again))
 		}
 		if msg.err != nil {
-			cmds = append(cmds, nav.Notify("incidents: "+msg.err.Error(), true))
+			cmds = append(cmds, request.Notify("incidents: "+msg.err.Error(), true))
 		}
 		if len(msg.attached) > 0 {
 			cmds = append(cmds, m.Load())
@@ -377,7 +377,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 				n += len(a.Alerts)
 				ids = append(ids, a.Incident)
 			}
-			cmds = append(cmds, nav.Notify(fmt.Sprintf("%d %s → %s", n, m.lang.T("alerts attached"), strings.Join(ids, ", ")), false))
+			cmds = append(cmds, request.Notify(fmt.Sprintf("%d %s → %s", n, m.lang.T("alerts attached"), strings.Join(ids, ", ")), false))
 			if m.detail != nil && slices.Contains(ids, m.detail.ID()) {
 				d, cmd := m.detail.Reload()
 				m.detail = &d
@@ -388,14 +388,14 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case draftMsg:
 		switch {
 		case msg.err != nil:
-			return m, nav.Notify(msg.err.Error(), true)
+			return m, request.Notify(msg.err.Error(), true)
 		case msg.existing != "":
 			m, cmd := m.OpenID(msg.existing)
-			return m, tea.Batch(cmd, nav.Notify(m.lang.T("already in")+" "+msg.existing, false))
+			return m, tea.Batch(cmd, request.Notify(m.lang.T("already in")+" "+msg.existing, false))
 		}
 		proposal := msg.title
 		return m, func() tea.Msg {
-			return nav.PromptMsg{Prompt: m.lang.T("incident title"), Value: proposal, Done: func(title string) tea.Cmd {
+			return request.PromptMsg{Prompt: m.lang.T("incident title"), Value: proposal, Done: func(title string) tea.Cmd {
 				if strings.TrimSpace(title) == "" {
 					title = proposal
 				}
@@ -404,13 +404,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 	case openedMsg:
 		if msg.err != nil {
-			return m, nav.Notify(msg.err.Error(), true)
+			return m, request.Notify(msg.err.Error(), true)
 		}
 		id := msg.inc.ID
 		m, cmd := m.OpenID(id)
 		text := fmt.Sprintf("%s %s: %d %s", m.lang.T("opened"), id, len(msg.inc.Alerts), m.lang.T("alerts n"))
-		return m, tea.Batch(cmd, m.Load(), nav.Notify(text, false))
-	case nav.IncidentChangedMsg:
+		return m, tea.Batch(cmd, m.Load(), request.Notify(text, false))
+	case request.IncidentChangedMsg:
 		cmds := []tea.Cmd{m.Load()}
 		if m.detail != nil && m.detail.ID() == msg.ID {
 			d, cmd := m.detail.Reload()

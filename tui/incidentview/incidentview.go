@@ -23,16 +23,16 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/containment"
-	"github.com/mamori-soc/mamori/incident"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/contain"
 	"github.com/mamori-soc/mamori/tui/i18n"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -264,22 +264,22 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		id := m.id
-		changed := func() tea.Msg { return nav.IncidentChangedMsg{ID: id} }
+		changed := func() tea.Msg { return request.IncidentChangedMsg{ID: id} }
 		if msg.err != nil {
-			return m, tea.Batch(nav.Notify(msg.err.Error(), true), changed)
+			return m, tea.Batch(request.Notify(msg.err.Error(), true), changed)
 		}
 		m, cmd := m.Reload()
-		return m, tea.Batch(cmd, nav.Notify(msg.what, false), changed)
+		return m, tea.Batch(cmd, request.Notify(msg.what, false), changed)
 	case exportedMsg:
 		if msg.err != nil {
-			return m, nav.Notify(msg.what+": "+msg.err.Error(), true)
+			return m, request.Notify(msg.what+": "+msg.err.Error(), true)
 		}
 		text := fmt.Sprintf("%s %s %s", msg.what, m.lang.T("exported to"), msg.exp.Path)
 		if msg.exp.Warning != "" {
-			return m, nav.Notify(text+" — "+msg.exp.Warning, true)
+			return m, request.Notify(text+" — "+msg.exp.Warning, true)
 		}
 		m, cmd := m.Reload()
-		return m, tea.Batch(cmd, nav.Notify(text, false))
+		return m, tea.Batch(cmd, request.Notify(text, false))
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	}
@@ -454,7 +454,7 @@ func (m Model) mark(r row, to incident.CheckState) tea.Cmd {
 	prompt := fmt.Sprintf("%s — %s: ", m.lang.T(verb), clip(sanitize.Line(what), 40))
 	id, action, T := m.id, r.action, m.lang.T
 	return func() tea.Msg {
-		return nav.PromptMsg{Prompt: prompt, Done: func(note string) tea.Cmd {
+		return request.PromptMsg{Prompt: prompt, Done: func(note string) tea.Cmd {
 			return m.change(fmt.Sprintf("%s: %s", T(verb), action), func(ctx context.Context, im *incident.Manager) error {
 				_, err := im.Check(ctx, id, incident.Mark{Action: action, State: state, Note: note})
 				return err
@@ -474,7 +474,7 @@ func (m Model) accept(finding string, sgs []incident.Suggestion) tea.Cmd {
 		}
 	}
 	if len(add) == 0 {
-		return nav.Notify(m.lang.T("already accepted"), false)
+		return request.Notify(m.lang.T("already accepted"), false)
 	}
 	if text != "" {
 		text += "\n"
@@ -536,7 +536,7 @@ func (m Model) contain(alertIDs []string) tea.Cmd {
 	if m.data == nil {
 		return nil
 	}
-	msg := nav.ContainMsg{Incident: m.id, Alerts: alertIDs}
+	msg := request.ContainMsg{Incident: m.id, Alerts: alertIDs}
 	if alertIDs == nil {
 		msg.Endpoints = slices.Clone(m.data.Incident.Endpoints)
 		for _, a := range m.data.Alerts {
@@ -554,9 +554,9 @@ func (m Model) undo() tea.Cmd {
 	}
 	a := m.data.Actions[r.run]
 	if why := m.undoable(&a); why != "" {
-		return nav.Notify(why, true)
+		return request.Notify(why, true)
 	}
-	msg := nav.UndoMsg{Incident: m.id, RunID: a.RunID}
+	msg := request.UndoMsg{Incident: m.id, RunID: a.RunID}
 	return func() tea.Msg { return msg }
 }
 
@@ -588,7 +588,7 @@ func (m Model) closeReopen() tea.Cmd {
 	}
 	id := m.id
 	return func() tea.Msg {
-		return nav.PromptMsg{Prompt: prompt, Done: func(note string) tea.Cmd {
+		return request.PromptMsg{Prompt: prompt, Done: func(note string) tea.Cmd {
 			return m.change(what+": "+id, func(ctx context.Context, im *incident.Manager) error {
 				var err error
 				if open {
@@ -614,7 +614,7 @@ func (m Model) exportPrompt(evidence bool) tea.Cmd {
 		prompt, path, what = lang.T("evidence to"), contain.EvidencePath(id), lang.T("evidence bundle")
 	}
 	return func() tea.Msg {
-		return nav.PromptMsg{Prompt: prompt, Value: path, Done: func(p string) tea.Cmd {
+		return request.PromptMsg{Prompt: prompt, Value: path, Done: func(p string) tea.Cmd {
 			p = strings.TrimSpace(p)
 			if p == "" {
 				return nil

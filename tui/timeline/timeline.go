@@ -23,7 +23,7 @@ import (
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
-	"github.com/mamori-soc/mamori/tui/nav"
+	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -317,7 +317,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.loading = false
 		if msg.err != nil {
-			return m, nav.Notify("timeline: "+msg.err.Error(), true)
+			return m, request.Notify("timeline: "+msg.err.Error(), true)
 		}
 		m.addPage(msg)
 		return m, m.scheduleRefresh()
@@ -327,7 +327,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.loading = false
 		if msg.err != nil {
-			return m, nav.Notify("timeline: "+msg.err.Error(), true)
+			return m, request.Notify("timeline: "+msg.err.Error(), true)
 		}
 		m.events = append(msg.before.Items, msg.after.Items...)
 		m.moreOlder, m.moreNewer = msg.before.More, msg.after.More
@@ -527,7 +527,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 			r := m.rows[m.selected]
 			if r.alert != nil {
 				id := r.alert.ID
-				return m, func() tea.Msg { return nav.OpenAlertMsg{ID: id} }
+				return m, func() tea.Msg { return request.OpenAlertMsg{ID: id} }
 			}
 			m.openEvent(r.ev)
 		}
@@ -631,7 +631,7 @@ func (m Model) seekAlert(dir int) (Model, tea.Cmd) {
 		}
 	}
 	if next == nil {
-		return m, nav.Notify("no more alerts on "+m.endpoint, false)
+		return m, request.Notify("no more alerts on "+m.endpoint, false)
 	}
 	m.req++
 	m.loading = true
@@ -645,12 +645,12 @@ func (m Model) jumpPrompt() tea.Cmd {
 		newest = m.events[n-1].Event.Time
 	}
 	return func() tea.Msg {
-		return nav.PromptMsg{
+		return request.PromptMsg{
 			Prompt: m.lang.T("jump to"),
 			Done: func(v string) tea.Cmd {
 				t, err := ParseWhen(v, newest, time.Local)
 				if err != nil {
-					return nav.Notify(err.Error(), true)
+					return request.Notify(err.Error(), true)
 				}
 				return func() tea.Msg { return jumpMsg{t} }
 			},

@@ -13,12 +13,12 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
-	"github.com/mamori-soc/mamori/audit"
 	"github.com/mamori-soc/mamori/catalog"
-	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/containment"
-	"github.com/mamori-soc/mamori/incident"
-	"github.com/mamori-soc/mamori/report"
+	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -41,7 +41,7 @@ type Fake struct {
 
 	mu      sync.Mutex
 	alerts  []alert.Alert
-	allowed []config.Allow
+	allowed []detect.Allow
 	Acks    map[string]bool
 }
 
@@ -63,7 +63,7 @@ type HandlingOptions struct {
 	// User is who changes are by; "" means the OS user.
 	User string
 	// Actuators are the configured containment commands.
-	Actuators map[string]config.Actuator
+	Actuators map[string]containment.Actuator
 	// Location is the zone of incident ids and suggestions; nil means
 	// time.Local.
 	Location *time.Location
@@ -101,10 +101,10 @@ type readOnly struct{ *store.Store }
 func (readOnly) ReadOnly() bool { return true }
 
 // Allowed returns the allow-list entries added.
-func (f *Fake) Allowed() []config.Allow {
+func (f *Fake) Allowed() []detect.Allow {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]config.Allow(nil), f.allowed...)
+	return append([]detect.Allow(nil), f.allowed...)
 }
 
 // Catalog implements backend.Backend.
@@ -161,7 +161,7 @@ func (f *Fake) Ack(_ context.Context, id string, acked bool) error {
 }
 
 // Allow implements backend.Backend.
-func (f *Fake) Allow(_ context.Context, e config.Allow) error {
+func (f *Fake) Allow(_ context.Context, e detect.Allow) error {
 	if f.RO {
 		return errors.New("read-only")
 	}

@@ -1,0 +1,437 @@
+package report
+
+import (
+	"archive/tar"
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/store"
+)
+
+// DefaultWindow is how much context around each alert a bundle exports
+// when none is configured (config.EvidenceWindow).
+const DefaultWindow = 10 * time.Minute
+
+// BundleFormat is the version of the bundle layout in the manifest.
+const BundleFormat = 1
+
+// Timeliner reads an endpoint's events; *store.Store satisfies it.
+type Timeliner interface {
+	Timeline(ctx context.Context, ep store.Endpoint, q store.Query) (store.Page, error)
+}
+
+// BundleOptions tune WriteBundle.
+type BundleOptions struct {
+	// Window is the context exported before and after each alert's
+	// first and last sighting and each of its evidence lines; zero means
+	// DefaultWindow.
+	Window time.Duration
+	// Force replaces an existing output file.
+	Force bool
+	// Now is the export time; zero means time.Now().
+	Now time.Time
+	// Who exports; "" means the audit log's user (or the OS user).
+	Who string
+	// Version is mamori's version, Store the store directory, for the
+	// manifest.
+	Version string
+	Store   string
+	// Log, when set and writable, records the export.
+	Log *audit.Log
+}
+
+// Manifest describes a bundle: manifest.json in the archive. Field names
+// are stable.
+type Manifest struct {
+	Format     int          `json:"format"`
+	Incident   string       `json:"incident"`
+	Title      string       `json:"title"`
+	ExportedAt time.Time    `json:"exported_at"`
+	ExportedBy string       `json:"exported_by"`
+	Version    string       `json:"mamori_version"`
+	Store      string       `json:"store"`
+	Window     string       `json:"evidence_window"`
+	Windows    []Window     `json:"query_windows"`
+	Alerts     []string     `json:"alerts"`
+	Counts     Counts       `json:"counts"`
+	Files      []BundleFile `json:"files"`
+}
+
+// Window is one period of an endpoint's events that was exported.
+type Window struct {
+	Endpoint string    `json:"endpoint"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+}
+
+// Counts sum up a bundle.
+type Counts struct {
+	Alerts       int `json:"alerts"`
+	Endpoints    int `json:"endpoints"`
+	Lines        int `json:"lines"`         // lines in the log files
+	AlertLines   int `json:"alert_lines"`   // of them, evidence of an alert
+	ContextLines int `json:"context_lines"` // of them, only in a window
+	LogFiles     int `json:"log_files"`
+}
+
+// BundleFile is one file of the archive.
+type BundleFile struct {
+	Name   string    `json:"name"`             // path in the archive, under the bundle directory
+	Source string    `json:"source,omitempty"` // the original log file
+	Lines  int       `json:"lines,omitempty"`
+	Bytes  int64     `json:"bytes"`
+	SHA256 string    `json:"sha256"`
+	First  time.Time `json:"first,omitzero"`
+	Last   time.Time `json:"last,omitzero"`
+}
+
+// BundleResult is what WriteBundle wrote.
+type BundleResult struct {
+	Path     string
+	Manifest Manifest
+	// SHA256 is the digest of the whole archive file.
+	SHA256 string
+	Bytes  int64
+	// Warning is set when the export happened but could not be recorded
+	// in the audit log (a read-only store, the mirror file).
+	Warning string
+}
+
+// line is one original log line.
+type line struct {
+	time   time.Time
+	offset int64
+	raw    string
+	alert  bool
+}
+
+// WriteBundle exports the evidence of incident id to the file out: the
+// original lines behind the incident's alerts and every event of its
+// endpoints within the window around each alert, one archive file per
+// original log file with the lines in time order byte for byte as stored,
+// plus incident.json, alerts.json, manifest.json and SHA256SUMS. It writes
+// nothing but out, through a temporary file in the same directory renamed
+// into place; an existing out is refused unless Force.
+func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id, out string, opts BundleOptions) (BundleResult, error) {
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Who == "" {
+		if opts.Log != nil {
+			opts.Who = opts.Log.User()
+		} else {
+			opts.Who = audit.CurrentUser()
+		}
+	}
+	if !opts.Force {
+		if _, err := os.Lstat(out); err == nil {
+			return BundleResult{}, fmt.Errorf("evidence: %s exists (use --force to replace it)", out)
+		}
+	}
+	inc, err := im.Get(ctx, id)
+	if err != nil {
+		return BundleResult{}, err
+	}
+	alerts, err := im.Alerts(ctx, &inc)
+	if err != nil {
+		return BundleResult{}, err
+	}
+	files := map[string]map[int64]*line{}
+	add := func(file string, l line) {
+		if file == "" || l.raw == "" {
+			return
+		}
+		m := files[file]
+		if m == nil {
+			m = map[int64]*line{}
+			files[file] = m
+		}
+		if have := m[l.offset]; have != nil {
+			have.alert = have.alert || l.alert
+			return
+		}
+		m[l.offset] = &l
+	}
+	for _, a := range alerts {
+		for _, e := range a.Evidence {
+			add(e.File, line{time: e.Time, offset: e.Offset, raw: e.Raw, alert: true})
+		}
+	}
+	windows := evidenceWindows(&inc, alerts, opts.Window)
+	for _, w := range windows {
+		q := store.Query{From: w.From, To: w.To, Limit: 1000}
+		for {
+			p, err := events.Timeline(ctx, store.ParseEndpoint(w.Endpoint), q)
+			if err != nil {
+				return BundleResult{}, fmt.Errorf("evidence: %w", err)
+			}
+			for _, it := range p.Items {
+				ev := &it.Event
+				add(ev.Ref.File, line{time: ev.Time, offset: ev.Ref.Offset, raw: ev.Raw})
+			}
+			if !p.More || len(p.Items) == 0 {
+				break
+			}
+			last := p.Items[len(p.Items)-1].Key
+			q.After = &last
+		}
+	}
+
+	dir := inc.ID
+	man := Manifest{
+		Format: BundleFormat, Incident: inc.ID, Title: inc.Title, ExportedAt: opts.Now.UTC(), ExportedBy: opts.Who,
+		Version: opts.Version, Store: opts.Store, Window: opts.Window.String(), Windows: windows,
+		Counts: Counts{Alerts: len(alerts), Endpoints: len(inc.Endpoints), LogFiles: len(files)},
+	}
+	for _, a := range alerts {
+		man.Alerts = append(man.Alerts, a.ID)
+	}
+	var entries []entry
+	names := map[string]bool{}
+	for _, src := range slices.Sorted(maps.Keys(files)) {
+		ls := make([]*line, 0, len(files[src]))
+		for _, l := range files[src] {
+			ls = append(ls, l)
+		}
+		slices.SortFunc(ls, func(a, b *line) int {
+			if c := a.time.Compare(b.time); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.offset, b.offset)
+		})
+		var buf bytes.Buffer
+		for _, l := range ls {
+			buf.WriteString(l.raw)
+			buf.WriteByte('\n')
+			if l.alert {
+				man.Counts.AlertLines++
+			} else {
+				man.Counts.ContextLines++
+			}
+		}
+		man.Counts.Lines += len(ls)
+		name := uniqueName(names, "logs/"+archivePath(src))
+		e := entry{name: name, data: buf.Bytes()}
+		entries = append(entries, e)
+		man.Files = append(man.Files, BundleFile{Name: name, Source: src, Lines: len(ls), Bytes: int64(buf.Len()),
+			SHA256: e.sum(), First: ls[0].time, Last: ls[len(ls)-1].time})
+	}
+	for _, doc := range []struct {
+		name string
+		v    any
+	}{{"incident.json", &inc}, {"alerts.json", alerts}} {
+		b, err := json.MarshalIndent(doc.v, "", "  ")
+		if err != nil {
+			return BundleResult{}, fmt.Errorf("evidence: %w", err)
+		}
+		e := entry{name: doc.name, data: append(b, '\n')}
+		entries = append(entries, e)
+		man.Files = append(man.Files, BundleFile{Name: e.name, Bytes: int64(len(e.data)), SHA256: e.sum()})
+	}
+	mb, err := json.MarshalIndent(&man, "", "  ")
+	if err != nil {
+		return BundleResult{}, fmt.Errorf("evidence: %w", err)
+	}
+	entries = append([]entry{{name: "manifest.json", data: append(mb, '\n')}}, entries...)
+	var sums bytes.Buffer
+	for _, e := range entries {
+		fmt.Fprintf(&sums, "%s  %s\n", e.sum(), e.name)
+	}
+	entries = append(entries, entry{name: "SHA256SUMS", data: sums.Bytes()})
+
+	res := BundleResult{Path: out, Manifest: man}
+	res.SHA256, res.Bytes, err = writeArchive(out, dir, entries, opts.Now, opts.Force)
+	if err != nil {
+		return BundleResult{}, err
+	}
+	if opts.Log != nil {
+		_, aerr := opts.Log.Append(context.WithoutCancel(ctx), audit.Record{
+			Kind: audit.KindExport, Action: audit.ActionEvidenceExported, Incident: inc.ID, Subject: out, Who: opts.Who,
+			Fields: map[string]string{"sha256": res.SHA256, "lines": fmt.Sprint(man.Counts.Lines), "window": man.Window},
+		})
+		if aerr != nil {
+			res.Warning = "the export is not in the audit log: " + aerr.Error()
+		}
+	}
+	return res, nil
+}
+
+type entry struct {
+	name string
+	data []byte
+}
+
+func (e entry) sum() string {
+	s := sha256.Sum256(e.data)
+	return hex.EncodeToString(s[:])
+}
+
+// evidenceWindows returns, per endpoint, the merged periods of window
+// before and after each alert's first and last sighting and each of its
+// evidence lines.
+func evidenceWindows(inc *incident.Incident, alerts []alert.Alert, w time.Duration) []Window {
+	byEP := map[string][]Window{}
+	for _, a := range alerts {
+		ep := a.Endpoint
+		if ep == "" {
+			continue
+		}
+		ts := []time.Time{a.FirstSeen, a.LastSeen}
+		for _, e := range a.Evidence {
+			ts = append(ts, e.Time)
+		}
+		for _, t := range ts {
+			if !t.IsZero() {
+				byEP[ep] = append(byEP[ep], Window{Endpoint: ep, From: t.Add(-w).UTC(), To: t.Add(w).UTC()})
+			}
+		}
+	}
+	var out []Window
+	for _, ep := range inc.Endpoints {
+		ws := byEP[ep]
+		slices.SortFunc(ws, func(a, b Window) int { return a.From.Compare(b.From) })
+		for _, x := range ws {
+			if n := len(out); n > 0 && out[n-1].Endpoint == ep && !x.From.After(out[n-1].To) {
+				if x.To.After(out[n-1].To) {
+					out[n-1].To = x.To
+				}
+				continue
+			}
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// archivePath turns a log file's path into a relative path safe to put
+// in an archive: no leading slash or volume, no "." or ".." steps, no
+// control characters.
+func archivePath(p string) string {
+	p = filepath.ToSlash(p)
+	if v := filepath.VolumeName(p); v != "" {
+		p = strings.TrimPrefix(p, v)
+	}
+	var parts []string
+	for _, s := range strings.Split(p, "/") {
+		switch s {
+		case "", ".":
+			continue
+		case "..":
+			s = "__"
+		}
+		s = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\\' {
+				return '_'
+			}
+			return r
+		}, s)
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "unnamed.log"
+	}
+	return path.Join(parts...)
+}
+
+func uniqueName(used map[string]bool, name string) string {
+	n := name
+	for i := 2; used[n]; i++ {
+		n = fmt.Sprintf("%s~%d", name, i)
+	}
+	used[n] = true
+	return n
+}
+
+// writeArchive writes the entries as dir/name in a tar.gz at out, through a
+// temporary file in out's directory, and returns the archive's SHA-256.
+func writeArchive(out, dir string, entries []entry, now time.Time, force bool) (string, int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
+	if err != nil {
+		return "", 0, fmt.Errorf("evidence: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(tmp, h)}
+	gz := gzip.NewWriter(cw)
+	tw := tar.NewWriter(gz)
+	mtime := now.UTC().Truncate(time.Second)
+	for _, e := range entries {
+		hdr := &tar.Header{Name: dir + "/" + e.name, Mode: 0o644, Size: int64(len(e.data)), ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return "", 0, fmt.Errorf("evidence: %s: %w", e.name, err)
+		}
+		if _, err := tw.Write(e.data); err != nil {
+			return "", 0, fmt.Errorf("evidence: %s: %w", e.name, err)
+		}
+	}
+	if err := errors.Join(tw.Close(), gz.Close()); err != nil {
+		return "", 0, fmt.Errorf("evidence: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", 0, fmt.Errorf("evidence: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", 0, fmt.Errorf("evidence: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return "", 0, fmt.Errorf("evidence: %w", err)
+	}
+	if force {
+		err = os.Rename(tmp.Name(), out)
+	} else {
+		// Link refuses an existing target: another writer that created
+		// out meanwhile is not overwritten.
+		if err = os.Link(tmp.Name(), out); err == nil {
+			_ = os.Remove(tmp.Name())
+		} else if errors.Is(err, os.ErrExist) {
+			err = fmt.Errorf("%s exists (use --force to replace it)", out)
+		} else if _, serr := os.Lstat(out); errors.Is(serr, os.ErrNotExist) {
+			err = os.Rename(tmp.Name(), out) // a file system without hard links
+		}
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		done = true
+		return "", 0, fmt.Errorf("evidence: %w", err)
+	}
+	done = true
+	return hex.EncodeToString(h.Sum(nil)), cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
