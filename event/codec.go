@@ -9,8 +9,9 @@ import (
 )
 
 // codecVersion is the first byte of every encoded event. A decoder refuses
-// versions it does not know rather than misreading them.
-const codecVersion = 1
+// versions it does not know rather than misreading them. Version 2 added
+// Repeat after Raw; version 1 events (without it) still decode.
+const codecVersion = 2
 
 // ErrCorrupt is returned when stored bytes cannot be decoded as an event.
 var ErrCorrupt = errors.New("event: corrupt encoding")
@@ -64,6 +65,7 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 	b = appendString(b, e.Ref.File)
 	b = binary.AppendVarint(b, e.Ref.Offset)
 	b = appendString(b, e.Raw)
+	b = binary.AppendUvarint(b, uint64(max(e.Repeat, 0)))
 	return b, nil
 }
 
@@ -76,10 +78,11 @@ func (e *Event) MarshalBinary() ([]byte, error) {
 // keeps, so b may be reused afterwards.
 func (e *Event) UnmarshalBinary(b []byte) error {
 	d := decoder{b: b}
-	if v := d.byte(); v != codecVersion {
-		if d.err != nil {
-			return d.err
-		}
+	v := d.byte()
+	if d.err != nil {
+		return d.err
+	}
+	if v != 1 && v != codecVersion {
 		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, v)
 	}
 	*e = Event{}
@@ -125,6 +128,9 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 	e.Ref.File = d.string()
 	e.Ref.Offset = d.varint()
 	e.Raw = d.string()
+	if v >= 2 {
+		e.Repeat = int(min(d.uvarint(), 1<<31-1))
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
 	}

@@ -49,6 +49,27 @@ func sample() Event {
 		Message:     "日本語のメッセージ",
 		Ref:         Ref{File: "/var/log/squid/access.log", Offset: 1 << 33},
 		Raw:         "1521911720.123 ... raw line",
+		Repeat:      5,
+	}
+}
+
+// TestCodecReadsVersion1 keeps stores written before Repeat existed
+// readable: a version 1 encoding is a version 2 one without the trailing
+// Repeat.
+func TestCodecReadsVersion1(t *testing.T) {
+	want := sample()
+	want.Repeat = 0
+	b, err := want.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := append([]byte{1}, b[1:len(b)-1]...) // version byte 1, no Repeat
+	var got Event
+	if err := got.UnmarshalBinary(v1); err != nil {
+		t.Fatalf("decode version 1: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 1 decoded as\n got %+v\nwant %+v", got, want)
 	}
 }
 

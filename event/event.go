@@ -184,10 +184,17 @@ type Event struct {
 	Severity    int      `json:"ids_severity,omitempty"`
 	Refs        []string `json:"refs,omitempty"` // CVE ids and URLs given by the IDS rule
 	Message     string   `json:"message,omitempty"`
+	// Repeat is how many times the source says the record happened when it
+	// folded repeats into one line (rsyslog's "message repeated 5 times");
+	// 0 means once. Use Times to read it.
+	Repeat int `json:"repeat,omitempty"`
 
 	Ref Ref    `json:"ref"`
 	Raw string `json:"raw,omitempty"` // the original line, for evidence
 }
+
+// Times returns how many times the event happened: Repeat, at least 1.
+func (e *Event) Times() int { return max(e.Repeat, 1) }
 
 // Peer returns the address on the other side from the endpoint.
 func (e *Event) Peer() netip.Addr {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
-	"github.com/mamori-soc/mamori/ingest/sshd"
 )
 
 // Errors is S-ERRORS: error responses piling up for one endpoint in a
@@ -324,7 +323,7 @@ func (e *Errors) classify(ev *event.Event) (k errKey, n [3]int, value string, ok
 		if ev.Outcome == event.OutcomeSuccess {
 			return k, n, "", true
 		}
-		reps := sshd.Repeats(ev)
+		reps := ev.Times()
 		switch {
 		case ev.Outcome != event.OutcomeFailure:
 			return k, n, "", false

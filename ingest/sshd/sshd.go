@@ -30,8 +30,8 @@
 // not-allowed, max-attempts and pam-failure, and unset for the others.
 //
 // rsyslog's "message repeated 5 times: [ Failed password for ...]" becomes
-// one event with the inner message's label and Message set to the count
-// ("5"); Repeats reads it back. When sshd names the client by host name
+// one event with the inner message's label and Repeat set to the count.
+// When sshd names the client by host name
 // (UseDNS yes, PAM's rhost=) instead of address, SrcIP is unset and Message
 // holds the name. Other sshd messages and other programs are parse.ErrSkip.
 //
@@ -115,22 +115,9 @@ func DecodeMessage(h *parse.Syslog, ev *event.Event) error {
 		ev.Outcome = event.OutcomeFailure
 	}
 	if count > 0 {
-		ev.Message = strconv.Itoa(count)
+		ev.Repeat = count
 	}
 	return nil
-}
-
-// Repeats returns how many times the line an sshd event came from said its
-// message was repeated (rsyslog's "message repeated N times"), or 1.
-func Repeats(ev *event.Event) int {
-	if ev.Format != Format.Name || ev.Message == "" || !isDigits(ev.Message) {
-		return 1
-	}
-	n, err := strconv.Atoi(ev.Message)
-	if err != nil || n < 1 {
-		return 1
-	}
-	return n
 }
 
 // cutRepeat reads "5 times: [ inner]".

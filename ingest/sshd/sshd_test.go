@@ -213,7 +213,7 @@ func TestDecode(t *testing.T) {
 		"repeated": {
 			line: "Dec 10 07:13:56 LabSZ sshd[24227]: message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]",
 			want: with(auth("2025-12-10T07:13:56Z", "LabSZ", "failed", event.OutcomeFailure), func(e *event.Event) {
-				e.User, e.SrcIP, e.SrcPort, e.Message = "root", ip("5.36.59.76"), 42393, "5"
+				e.User, e.SrcIP, e.SrcPort, e.Repeat = "root", ip("5.36.59.76"), 42393, 5
 			}),
 		},
 		"ipv4-mapped address is unmapped": {
@@ -247,8 +247,8 @@ func TestRepeats(t *testing.T) {
 		if err := dec.Decode([]byte(line), &ev); err != nil {
 			t.Fatal(err)
 		}
-		if got := Repeats(&ev); got != want {
-			t.Errorf("Repeats(%q) = %d, want %d", line, got, want)
+		if got := ev.Times(); got != want {
+			t.Errorf("Times() of %q = %d, want %d", line, got, want)
 		}
 	}
 }
