@@ -250,14 +250,24 @@ func (a *App) Detect(ctx context.Context) error {
 	if err := a.Engine.Replay(ctx, a.Store, time.Time{}); err != nil {
 		return fmt.Errorf("detection: %w", err)
 	}
-	return a.Engine.Finish()
+	if err := a.Engine.Finish(); err != nil {
+		return err
+	}
+	// Alerts of an open incident's endpoints attach to it, as they do live.
+	if _, err := a.Incidents.AttachNew(ctx, a.Engine.Alerts()); err != nil {
+		return fmt.Errorf("attaching alerts to incidents: %w", err)
+	}
+	return nil
 }
 
-// Alerts returns the stored alerts, most important first; allow-listed
-// ones only when all is set.
+// Alerts returns the stored alerts, most important first, each with the
+// incident that holds it; allow-listed ones only when all is set.
 func (a *App) Alerts(all bool) ([]alert.Alert, error) {
 	as, err := a.Store.Alerts()
 	if err != nil {
+		return nil, err
+	}
+	if err := a.Incidents.Annotate(context.Background(), as); err != nil {
 		return nil, err
 	}
 	out := as[:0]
@@ -315,6 +325,11 @@ func (a *App) Live(ctx context.Context, sources []ingest.FollowSource, ready fun
 			return ignoreCanceled(err)
 		}
 		return a.Engine.Follow(gctx, sub.Events)
+	})
+	attach := a.Engine.Subscribe(gctx)
+	g.Go(func() error {
+		a.attachLive(gctx, attach)
+		return nil
 	})
 	if a.Intel != nil {
 		g.Go(func() error { return a.Intel.Watch(gctx, time.Minute) })

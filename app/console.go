@@ -31,6 +31,7 @@ import (
 type Console struct {
 	a       *App
 	updates <-chan []alert.Alert
+	changes <-chan []incident.Change
 	live    bool
 
 	mu       sync.Mutex
@@ -43,10 +44,14 @@ type Console struct {
 var _ backend.Backend = (*Console)(nil)
 
 // Console returns the backend; live says whether sources are followed.
-func (a *App) Console(live bool) *Console {
+// Its subscriptions end with ctx.
+func (a *App) Console(ctx context.Context, live bool) *Console {
 	c := &Console{a: a, live: live}
 	if a.Engine != nil && live {
-		c.updates = a.Engine.Subscribe()
+		c.updates = a.Engine.Subscribe(ctx)
+	}
+	if a.Incidents != nil {
+		c.changes = a.Incidents.Changes(ctx)
 	}
 	return c
 }
@@ -65,10 +70,13 @@ func (c *Console) Catalog() *catalog.Catalog { return c.a.Catalog }
 func (c *Console) ReadOnly() bool { return c.a.Engine == nil || c.a.Store.ReadOnly() }
 
 // Alerts implements backend.Backend.
-func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Store.Alerts() }
+func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Alerts(true) }
 
 // AlertUpdates implements backend.Backend.
 func (c *Console) AlertUpdates() <-chan []alert.Alert { return c.updates }
+
+// IncidentChanges implements backend.Backend.
+func (c *Console) IncidentChanges() <-chan []incident.Change { return c.changes }
 
 // Hidden implements backend.Backend.
 func (c *Console) Hidden(a *alert.Alert) bool { return c.a.Allow.Hidden(a) }

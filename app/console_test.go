@@ -47,7 +47,7 @@ func TestReviewConsoleListsStoredFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	st := a.Console(false).Status()
+	st := a.Console(t.Context(), false).Status()
 	if st.Live || len(st.Sources) != 1 {
 		t.Fatalf("review status: live %v, sources %+v; want one stored file", st.Live, st.Sources)
 	}

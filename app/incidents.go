@@ -1,15 +1,14 @@
 package app
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/config"
-	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/handling/incident"
-	"github.com/mamori-soc/mamori/store"
 )
 
 // openHandling opens the audit log, the incident manager and the
@@ -17,7 +16,7 @@ import (
 func (a *App) openHandling() error {
 	a.Audit = audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
 	loc := a.Config.Location(config.Source{})
-	a.Incidents = incident.New(peopleStore{Store: a.Store, engine: a.Engine}, a.Audit, a.Catalog,
+	a.Incidents = incident.New(a.Store, a.Audit, a.Catalog,
 		incident.Options{Networks: a.Networks, Inventory: a.Inventory, Location: loc})
 	cm, err := containment.New(containment.Options{
 		Catalog:   a.Catalog,
@@ -36,17 +35,17 @@ func (a *App) openHandling() error {
 	return nil
 }
 
-// peopleStore is the store as the incident manager writes alerts through
-// it: what it writes is also handed to the engine, whose next update of
-// an alert would otherwise drop the incident it belongs to.
-type peopleStore struct {
-	*store.Store
-	engine *detect.Engine
-}
-
-func (p peopleStore) PutAlerts(as []alert.Alert) error {
-	if p.engine != nil {
-		p.engine.Mark(as)
+// attachLive attaches new alerts to the open incidents of their endpoints
+// as the engine raises them, until ctx ends: the same with or without a
+// console. Only the alerts of each batch are looked at.
+func (a *App) attachLive(ctx context.Context, updates <-chan []alert.Alert) {
+	for batch := range updates {
+		att, err := a.Incidents.AttachNew(ctx, batch)
+		if err != nil && ctx.Err() == nil {
+			a.Log.Warn("attaching alerts to incidents", "err", err)
+		}
+		for _, at := range att {
+			a.Log.Info("alerts attached", "incident", at.Incident, "alerts", len(at.Alerts))
+		}
 	}
-	return p.Store.PutAlerts(as)
 }

@@ -38,7 +38,7 @@ func BenchmarkKeyLatencyUnderLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	console := a.Console(true)
+	console := a.Console(b.Context(), true)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	live := make(chan error, 1)

@@ -33,8 +33,8 @@ func BenchmarkAppendToAlert(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	updates := a.Engine.Subscribe()
 	ctx, cancel := context.WithCancel(context.Background())
+	updates := a.Engine.Subscribe(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Live(ctx, a.Sources(), nil) }()
 	defer func() { cancel(); <-done }()

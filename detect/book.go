@@ -38,6 +38,9 @@ func (b *book) load(as []alert.Alert) {
 	defer b.mu.Unlock()
 	for i := range as {
 		a := &as[i]
+		// Which incident holds an alert is the incident records' to say
+		// (stores written before that still carry it here).
+		a.Incident = ""
 		b.byID[a.ID] = a
 		b.loaded[a.ID] = true
 		k := bookKey(a.Rule, a.Endpoint, a.Key)
@@ -93,8 +96,8 @@ func (b *book) record(fresh *alert.Alert, f *Finding, window time.Duration) (*al
 	fresh.ID = alert.MakeID(fresh.Rule, fresh.Endpoint, fresh.Key, fresh.FirstSeen)
 	if old, ok := b.byID[fresh.ID]; ok {
 		// Same id as a stored alert of an earlier session (a replay that
-		// started inside it): keep the stored one's people-made state.
-		fresh.Acked, fresh.Incident = old.Acked, old.Incident
+		// started inside it): keep its acknowledgement.
+		fresh.Acked = old.Acked
 		fresh.Count = max(fresh.Count, old.Count)
 		if old.LastSeen.After(fresh.LastSeen) {
 			fresh.LastSeen = old.LastSeen
@@ -166,17 +169,4 @@ func (b *book) ack(id string, acked bool) (alert.Alert, bool) {
 	a.Acked = acked
 	b.dirty[id] = a
 	return *a, true
-}
-
-// mark copies what people decided about alerts (acknowledgement, the
-// incident they belong to) into the book, so the engine's next write of
-// an alert keeps it.
-func (b *book) mark(as []alert.Alert) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := range as {
-		if a, ok := b.byID[as[i].ID]; ok {
-			a.Acked, a.Incident = as[i].Acked, as[i].Incident
-		}
-	}
 }

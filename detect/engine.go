@@ -575,11 +575,6 @@ func (e *Engine) Ack(id string, acked bool) error {
 	return e.Flush()
 }
 
-// Mark takes what people decided about alerts (acknowledged, attached to
-// an incident) written elsewhere, so that the engine's later updates of
-// those alerts keep it. It is safe to call while the engine runs.
-func (e *Engine) Mark(as []alert.Alert) { e.book.mark(as) }
-
 // Alerts returns every alert the engine holds.
 func (e *Engine) Alerts() []alert.Alert {
 	as := e.book.all()
@@ -811,13 +806,27 @@ type alertSub struct {
 }
 
 // Subscribe returns a channel of alert updates (new and changed alerts,
-// in batches). It closes when Close is called.
-func (e *Engine) Subscribe() <-chan []alert.Alert {
+// in batches). It closes when ctx ends or Close is called.
+func (e *Engine) Subscribe(ctx context.Context) <-chan []alert.Alert {
 	s := &alertSub{ch: make(chan []alert.Alert, 1), pending: map[string]alert.Alert{}}
 	e.mu.Lock()
 	e.subs = append(e.subs, s)
 	e.mu.Unlock()
+	context.AfterFunc(ctx, func() { e.unsubscribe(s) })
 	return s.ch
+}
+
+// unsubscribe ends one subscription (once: Close may have ended it).
+func (e *Engine) unsubscribe(s *alertSub) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, x := range e.subs {
+		if x == s {
+			e.subs = append(e.subs[:i:i], e.subs[i+1:]...)
+			close(s.ch)
+			return
+		}
+	}
 }
 
 func (e *Engine) publish(changed []alert.Alert) {

@@ -1,6 +1,19 @@
 // Package store keeps events, alerts, incidents, baselines, source offsets
 // and the audit log in an embedded Badger database. See keys.go for the key
 // layout.
+//
+// Each record family has one writer; everyone else asks that writer and
+// nobody reconciles after the fact:
+//
+//	events, endpoint summaries, offsets  the ingest pipeline (ingest.Pipeline)
+//	alerts, baselines, engine state      the detection engine (detect.Engine),
+//	                                     acknowledgements included
+//	incidents (and which alerts each     incident handling (incident.Manager);
+//	holds, checklist, findings)          an alert's Incident is filled in
+//	                                     from them when alerts are shown
+//	audit records                        the audit log (audit.Log)
+//	allow-list entries                   the application (app.Console.Allow)
+//	metadata (office zone)               the application (app.Open)
 package store
 
 import (

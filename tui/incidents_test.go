@@ -403,24 +403,34 @@ func TestCloseAndReopen(t *testing.T) {
 	}
 }
 
-func TestAlertsAttachLive(t *testing.T) {
+// TestConsoleShowsAttachedAlerts: the application attaches a live alert to
+// the open incident of its endpoint (the console does not); the console
+// hears of it from the incident manager's change feed and reloads.
+func TestConsoleShowsAttachedAlerts(t *testing.T) {
 	be := fixture(t)
 	m := start(t, be, 120, 40, i18n.EN)
 	m = press(t, m, openIncident...)
-	// A new alert of pc-23 arrives from the engine.
+	changes := be.IM.Changes(t.Context())
 	a := alert.Alert{ID: "a5", Time: now, FirstSeen: now, LastSeen: now, Rule: "S-BYTES-OUT", Title: "Upload volume", Perspective: alert.Statistical,
 		Basis: alert.NormalBusiness, Phase: 6, Endpoint: "10.0.10.23", Host: "pc-23", Severity: alert.High, Score: 0.9, Count: 1, Summary: "1.2 GB out"}
 	as, _ := be.Alerts(context.Background())
 	be.SetAlerts(append(as, a))
-	var cmd tea.Cmd
-	m, cmd = m.Update(alertsUpdatedMsg{alerts: []alert.Alert{a}})
-	m = drive(t, m, cmd)
-	inc := listIncidents(t, be)[0]
-	if !inc.HasAlert("a5") {
+	// What app.attachLive does with each batch the engine publishes.
+	if _, err := be.IM.AttachNew(context.Background(), []alert.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	if inc := listIncidents(t, be)[0]; !inc.HasAlert("a5") {
 		t.Fatalf("the live alert was not attached: %v", inc.Alerts)
 	}
-	if out := ansi.Strip(view(m)); !strings.Contains(out, "Alerts 4") {
+	var cmd tea.Cmd
+	m, cmd = m.Update(incidentsMsg{changes: <-changes})
+	m = drive(t, m, cmd)
+	out := ansi.Strip(view(m))
+	if !strings.Contains(out, "Alerts 4") {
 		t.Fatalf("the incident view did not reload:\n%s", out)
+	}
+	if !strings.Contains(out, "1 alert(s) attached → "+incidentID) {
+		t.Fatalf("no notice of the attachment:\n%s", out)
 	}
 }
 
@@ -596,7 +606,7 @@ func TestIncidentOnTheDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Containment = cm
-	be := a.Console(false)
+	be := a.Console(t.Context(), false)
 	// The demo's store is large for the race detector: commands get time.
 	// Init is left out (its status clock would be waited on at every
 	// tick); the alerts are loaded as Init would.

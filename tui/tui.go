@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
@@ -131,7 +133,7 @@ func steady(ti *textinput.Model) {
 
 // Init loads the alerts, starts the live bridge and the status clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), m.tickStatus(0), m.endpoints.Load(), m.incidents.Load())
+	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), waitForIncidents(m.be.IncidentChanges()), m.tickStatus(0), m.endpoints.Load(), m.incidents.Load())
 }
 
 // Messages of the root.
@@ -142,6 +144,7 @@ type (
 	}
 	alertsUpdatedMsg struct{ alerts []alert.Alert }
 	alertsClosedMsg  struct{}
+	incidentsMsg     struct{ changes []incident.Change }
 	statusMsg        struct{ status backend.Status }
 )
 
@@ -202,20 +205,27 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			return m, request.Notify("loading alerts: "+msg.err.Error(), true)
 		}
-		all := m.publishAlerts(msg.alerts)
-		return m, m.incidents.Sync(all)
+		m.publishAlerts(msg.alerts)
+		return m, nil
 	case alertsUpdatedMsg:
-		all := m.publishAlerts(msg.alerts)
-		return m, tea.Batch(waitForAlerts(m.be.AlertUpdates()), m.incidents.Sync(all))
+		m.publishAlerts(msg.alerts)
+		return m, waitForAlerts(m.be.AlertUpdates())
 	case alertsClosedMsg:
 		return m, nil
+	case incidentsMsg:
+		return m.handleIncidentChanges(msg.changes)
 	case statusMsg:
 		m.status = msg.status
 		m.sources.SetStatus(msg.status)
 		return m, m.tickStatus(time.Second)
 	case request.NotifyMsg:
 		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.now()
-		return m, m.afterChange()
+		return m, nil
+	case request.AlertsChangedMsg:
+		if msg.Notice != "" {
+			m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Notice), false, m.now()
+		}
+		return m, m.loadAlerts()
 	case request.PromptMsg:
 		m.prompt = &msg
 		m.inputMode = inputPrompt
@@ -273,8 +283,47 @@ func (m Model) openContain(msg request.ContainMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// afterChange reloads what an ack or allow-list change affects.
-func (m Model) afterChange() tea.Cmd { return m.loadAlerts() }
+// waitForIncidents is the bridge for changes to incidents: it waits for
+// the next batch; the root re-arms it.
+func waitForIncidents(ch <-chan []incident.Change) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		changes, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return incidentsMsg{changes}
+	}
+}
+
+// handleIncidentChanges reloads the incidents that changed in the panes
+// that show them, and says which alerts the application attached.
+func (m Model) handleIncidentChanges(changes []incident.Change) (tea.Model, tea.Cmd) {
+	cmds := []tea.Cmd{waitForIncidents(m.be.IncidentChanges())}
+	seen := map[string]bool{}
+	attached, into := 0, []string{}
+	for _, c := range changes {
+		if len(c.Alerts) > 0 && c.Action == "alerts attached" {
+			attached += len(c.Alerts)
+			if !slices.Contains(into, c.Incident) {
+				into = append(into, c.Incident)
+			}
+		}
+		if seen[c.Incident] {
+			continue
+		}
+		seen[c.Incident] = true
+		var cmd tea.Cmd
+		m.incidents, cmd = m.incidents.Update(request.IncidentChangedMsg{ID: c.Incident})
+		cmds = append(cmds, cmd)
+	}
+	if attached > 0 {
+		m.notice, m.noticeErr, m.noticeAt = fmt.Sprintf("%d %s → %s", attached, m.lang.T("alerts attached"), strings.Join(into, ", ")), false, m.now()
+	}
+	return m, tea.Batch(cmds...)
+}
 
 // routeData hands other messages (results of panes' commands) to the pane
 // they belong to; each pane ignores what is not its own.

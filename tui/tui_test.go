@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -27,6 +28,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/request"
 )
 
 // The console shows local time: pin it, and the clock, so views are the
@@ -279,6 +281,36 @@ func TestQuickFiltersAndAck(t *testing.T) {
 	m = press(t, m, "x")
 	if out := ansi.Strip(view(m)); !strings.Contains(out, " 4/4") || !strings.Contains(out, "✓ critical") {
 		t.Fatalf("x does not show acknowledged alerts:\n%s", out)
+	}
+}
+
+// TestNoticesOnlyNotify: a notice shows text and loads nothing; a failed
+// load says so once instead of reloading again and again.
+func TestNoticesOnlyNotify(t *testing.T) {
+	be := fixture(t)
+	be.AlertsErr = errors.New("store unreadable")
+	m := start(t, be, 120, 30, i18n.EN)
+	if n := be.AlertLoads(); n != 1 {
+		t.Fatalf("start-up loaded the alerts %d times, want once", n)
+	}
+	if out := ansi.Strip(view(m)); !strings.Contains(out, "store unreadable") {
+		t.Fatalf("the failed load is not shown:\n%s", out)
+	}
+	var cmd tea.Cmd
+	m, cmd = m.Update(request.NotifyMsg{Text: "exported"})
+	m = drive(t, m, cmd)
+	if n := be.AlertLoads(); n != 1 {
+		t.Fatalf("a notice reloaded the alerts (%d loads)", n)
+	}
+	// A change to alerts reloads them, once.
+	be.AlertsErr = nil
+	m, cmd = m.Update(request.AlertsChangedMsg{Notice: "acknowledged"})
+	m = drive(t, m, cmd)
+	if n := be.AlertLoads(); n != 2 {
+		t.Fatalf("a change to alerts loaded them %d times in all, want 2", n)
+	}
+	if out := ansi.Strip(view(m)); !strings.Contains(out, "acknowledged") || !strings.Contains(out, "S-BEACON") {
+		t.Fatalf("after the change:\n%s", out)
 	}
 }
 

@@ -149,9 +149,9 @@ func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
 	if g.headless || !isTerminal(os.Stdout) {
 		return runHeadless(ctx, a, sources, live)
 	}
-	console := a.Console(live)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	console := a.Console(ctx, live)
 	grp, gctx := errgroup.WithContext(ctx)
 	if live {
 		grp.Go(func() error { return a.Live(gctx, sources, console.SetPipeline) })
@@ -186,7 +186,7 @@ func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource,
 		}
 		return printAlerts(os.Stdout, as, terminalWidth())
 	}
-	updates := a.Engine.Subscribe()
+	updates := a.Engine.Subscribe(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

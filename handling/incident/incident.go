@@ -131,7 +131,6 @@ type Store interface {
 	Delete(f store.Family, name string) error
 	Alert(id string) (alert.Alert, bool, error)
 	Alerts() ([]alert.Alert, error)
-	PutAlerts(as []alert.Alert) error
 	Events(ctx context.Context, from, to time.Time, fn func(store.Stored) error) error
 	Timeline(ctx context.Context, ep store.Endpoint, q store.Query) (store.Page, error)
 	ReadOnly() bool
@@ -163,6 +162,7 @@ type Manager struct {
 	cat  *catalog.Catalog
 	opts Options
 	mu   sync.Mutex
+	feed changeFeed
 }
 
 // Errors the Manager returns (wrapped).
@@ -359,9 +359,7 @@ func (m *Manager) Open(ctx context.Context, req Request) (Incident, error) {
 		_ = m.st.Delete(store.Incidents, inc.ID)
 		return Incident{}, fmt.Errorf("incident %s not opened: %w", inc.ID, warn)
 	}
-	if err := m.markAlerts(inc.ID, inc.Alerts, byID); err != nil && warn == nil {
-		warn = err
-	}
+	m.feed.publish(Change{Incident: inc.ID, Action: rec.Action})
 	return inc, warn
 }
 
@@ -439,38 +437,23 @@ func (m *Manager) plan(incs []Incident, alerts []alert.Alert) map[string][]strin
 	return out
 }
 
-// markAlerts records the incident id in the alerts that do not carry it.
-func (m *Manager) markAlerts(id string, ids []string, byID map[string]*alert.Alert) error {
-	var changed []alert.Alert
-	for _, aid := range ids {
-		if a := byID[aid]; a != nil && a.Incident != id {
-			a.Incident = id
-			changed = append(changed, *a)
-		}
-	}
-	if len(changed) == 0 {
-		return nil
-	}
-	if err := m.st.PutAlerts(changed); err != nil {
-		return fmt.Errorf("incident %s: mark alerts: %w", id, err)
-	}
-	return nil
-}
-
-// Attached is what Sync attached to one incident.
+// Attached is what AttachNew attached to one incident.
 type Attached struct {
 	Incident string
 	Alerts   []string
 }
 
-// Sync attaches the alerts given (the current alerts, as a console holds
-// them) that belong to an open incident's endpoints and are in no
-// incident yet, and records the incident in each attached alert. It also
-// restores the incident id in alerts that lost it (a detector rewriting
-// an alert). It returns what it attached.
-func (m *Manager) Sync(ctx context.Context, alerts []alert.Alert) ([]Attached, error) {
+// AttachNew attaches, of the alerts given (new and changed ones, as the
+// engine publishes them), those in no incident whose endpoint belongs to
+// an open incident, and returns what it attached. Incident records are
+// the one place that says which alerts an incident holds; alert records
+// are the engine's and are not touched.
+func (m *Manager) AttachNew(ctx context.Context, alerts []alert.Alert) ([]Attached, error) {
 	if err := m.writable(); err != nil {
 		return nil, err
+	}
+	if len(alerts) == 0 {
+		return nil, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -478,46 +461,74 @@ func (m *Manager) Sync(ctx context.Context, alerts []alert.Alert) ([]Attached, e
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]*alert.Alert, len(alerts))
-	for i := range alerts {
-		byID[alerts[i].ID] = &alerts[i]
-	}
 	attach := m.plan(incs, alerts)
 	var out []Attached
 	var errs []error
 	for i := range incs {
 		inc := &incs[i]
 		ids := attach[inc.ID]
-		if len(ids) > 0 {
-			old := inc.Clone()
-			inc.Alerts = append(inc.Alerts, ids...)
-			inc.Updated = m.log.Now().UTC()
-			rec := audit.Record{Kind: audit.KindIncident, Action: "alerts attached", Incident: inc.ID,
-				Fields: map[string]string{"alerts": strings.Join(ids, ",")}}
-			if err := m.commit(ctx, &old, inc, rec); err != nil && !audit.Stored(err) {
-				errs = append(errs, err)
+		if len(ids) == 0 {
+			continue
+		}
+		old := inc.Clone()
+		inc.Alerts = append(inc.Alerts, ids...)
+		inc.Updated = m.log.Now().UTC()
+		rec := audit.Record{Kind: audit.KindIncident, Action: "alerts attached", Incident: inc.ID,
+			Fields: map[string]string{"alerts": strings.Join(ids, ",")}}
+		if err := m.commit(ctx, &old, inc, rec); err != nil {
+			errs = append(errs, err)
+			if !audit.Stored(err) {
 				continue
-			} else if err != nil {
-				errs = append(errs, err)
-			}
-			out = append(out, Attached{Incident: inc.ID, Alerts: ids})
-		}
-		if inc.IsOpen() {
-			if err := m.markAlerts(inc.ID, inc.Alerts, byID); err != nil {
-				errs = append(errs, err)
 			}
 		}
+		out = append(out, Attached{Incident: inc.ID, Alerts: ids})
 	}
 	return out, errors.Join(errs...)
 }
 
-// SyncStore is Sync over every alert in the store.
-func (m *Manager) SyncStore(ctx context.Context) ([]Attached, error) {
+// attachedBy returns the alerts an "alerts attached" record names.
+func attachedBy(rec audit.Record) []string {
+	if rec.Action != "alerts attached" || rec.Fields["alerts"] == "" {
+		return nil
+	}
+	return strings.Split(rec.Fields["alerts"], ",")
+}
+
+// AttachStored is AttachNew over every stored alert: after a batch scan,
+// or when an incident's endpoints change.
+func (m *Manager) AttachStored(ctx context.Context) ([]Attached, error) {
 	as, err := m.st.Alerts()
 	if err != nil {
 		return nil, fmt.Errorf("incident: %w", err)
 	}
-	return m.Sync(ctx, as)
+	return m.AttachNew(ctx, as)
+}
+
+// Owners maps alert ids to the incident holding them (an open one before
+// a closed one), from the incident records.
+func (m *Manager) Owners(ctx context.Context) (map[string]string, error) {
+	incs, err := m.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for id, inc := range owners(incs) {
+		out[id] = inc.ID
+	}
+	return out, nil
+}
+
+// Annotate sets each alert's Incident from the incident records, for
+// showing and printing alerts.
+func (m *Manager) Annotate(ctx context.Context, as []alert.Alert) error {
+	own, err := m.Owners(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range as {
+		as[i].Incident = own[as[i].ID]
+	}
+	return nil
 }
 
 // commit writes inc and its audit record. When the record cannot be
@@ -530,6 +541,7 @@ func (m *Manager) commit(ctx context.Context, old, inc *Incident, rec audit.Reco
 	}
 	_, err := m.log.Append(ctx, rec)
 	if audit.Stored(err) {
+		m.feed.publish(Change{Incident: inc.ID, Action: rec.Action, Alerts: attachedBy(rec)})
 		return err
 	}
 	if perr := m.st.Put(store.Incidents, old.ID, old); perr != nil {
@@ -588,24 +600,8 @@ func (m *Manager) Reopen(ctx context.Context, id, who, note string) (Incident, e
 	})
 }
 
-// SetTitle renames an incident.
-func (m *Manager) SetTitle(ctx context.Context, id, title, who string) (Incident, error) {
-	t, err := cleanText("title", title, 200)
-	if err != nil {
-		return Incident{}, err
-	}
-	if t == "" {
-		return Incident{}, errors.New("incident: the title is empty")
-	}
-	return m.update(ctx, id, func(inc *Incident, _ time.Time) (audit.Record, error) {
-		old := inc.Title
-		inc.Title = t
-		return audit.Record{Kind: audit.KindIncident, Action: "retitled", Who: m.who(who), Fields: map[string]string{"from": old, "to": t}}, nil
-	})
-}
-
-// AddEndpoints adds endpoints to an open incident; their free alerts
-// attach at the next Sync.
+// AddEndpoints adds endpoints to an open incident and attaches their
+// free alerts.
 func (m *Manager) AddEndpoints(ctx context.Context, id string, endpoints []string, who string) (Incident, error) {
 	all, err := m.st.Alerts()
 	if err != nil {
@@ -619,7 +615,7 @@ func (m *Manager) AddEndpoints(ctx context.Context, id string, endpoints []strin
 		}
 		eps = appendNew(eps, spelled(ep, all))
 	}
-	return m.update(ctx, id, func(inc *Incident, _ time.Time) (audit.Record, error) {
+	inc, err := m.update(ctx, id, func(inc *Incident, _ time.Time) (audit.Record, error) {
 		if !inc.IsOpen() {
 			return audit.Record{}, ErrClosed
 		}
@@ -635,59 +631,14 @@ func (m *Manager) AddEndpoints(ctx context.Context, id string, endpoints []strin
 		}
 		return audit.Record{Kind: audit.KindIncident, Action: "endpoints added", Who: m.who(who), Fields: map[string]string{"endpoints": strings.Join(added, ",")}}, nil
 	})
-}
-
-// Attach attaches alerts by id to an open incident, adding their
-// endpoints. An alert in another open incident is refused.
-func (m *Manager) Attach(ctx context.Context, id string, alertIDs []string, who string) (Incident, error) {
-	if err := m.writable(); err != nil {
-		return Incident{}, err
-	}
-	all, err := m.st.Alerts()
-	if err != nil {
-		return Incident{}, fmt.Errorf("incident: %w", err)
-	}
-	byID := make(map[string]*alert.Alert, len(all))
-	for i := range all {
-		byID[all[i].ID] = &all[i]
-	}
-	inc, err := m.update(ctx, id, func(inc *Incident, _ time.Time) (audit.Record, error) {
-		if !inc.IsOpen() {
-			return audit.Record{}, ErrClosed
-		}
-		incs, err := m.List(ctx) // under the lock: no other change runs
-		if err != nil {
-			return audit.Record{}, err
-		}
-		owner := owners(incs)
-		var added []string
-		for _, aid := range alertIDs {
-			a := byID[aid]
-			if a == nil {
-				return audit.Record{}, fmt.Errorf("no alert %q", aid)
-			}
-			if o := owner[aid]; o != nil && o.ID != id && o.IsOpen() {
-				return audit.Record{}, fmt.Errorf("alert %s is already in open incident %s", aid, o.ID)
-			}
-			if inc.HasAlert(aid) {
-				continue
-			}
-			inc.Alerts = append(inc.Alerts, aid)
-			added = append(added, aid)
-			if a.Endpoint != "" {
-				inc.Endpoints = appendNew(inc.Endpoints, a.Endpoint)
-			}
-		}
-		if len(added) == 0 {
-			return audit.Record{}, errors.New("no new alert")
-		}
-		return audit.Record{Kind: audit.KindIncident, Action: "alerts attached", Who: m.who(who), Fields: map[string]string{"alerts": strings.Join(added, ",")}}, nil
-	})
 	if !audit.Stored(err) {
 		return inc, err
 	}
-	if merr := m.markAlerts(inc.ID, inc.Alerts, byID); merr != nil && err == nil {
-		err = merr
+	if _, aerr := m.AttachNew(ctx, all); aerr != nil && err == nil {
+		err = aerr
+	}
+	if got, gerr := m.Get(ctx, id); gerr == nil {
+		inc = got
 	}
 	return inc, err
 }

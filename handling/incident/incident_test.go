@@ -93,10 +93,16 @@ func TestLifecycle(t *testing.T) {
 	if !strings.Contains(inc.Title, "S-BEACON title on 10.0.10.31") {
 		t.Errorf("default title = %q", inc.Title)
 	}
+	// The incident record says which alerts it holds; alert records are
+	// the engine's and are not written (one writer per record family).
 	for _, id := range []string{beacon.ID, ddns.ID} {
-		if a, _, _ := e.st.Alert(id); a.Incident != inc.ID {
-			t.Errorf("alert %s records incident %q, want %s", id, a.Incident, inc.ID)
+		if a, _, _ := e.st.Alert(id); a.Incident != "" {
+			t.Errorf("alert %s was rewritten by incident handling (incident %q)", id, a.Incident)
 		}
+	}
+	own, err := e.m.Owners(ctx)
+	if err != nil || own[beacon.ID] != inc.ID || own[ddns.ID] != inc.ID {
+		t.Errorf("owners = %v, %v; want both alerts in %s", own, err, inc.ID)
 	}
 
 	// An alert in an open incident cannot start another one.
@@ -113,21 +119,21 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("second incident: %+v", inc2)
 	}
 
-	// A new alert of the first incident's endpoint arrives: Sync attaches it.
+	// A new alert of the first incident's endpoint arrives: AttachNew attaches it.
 	late := mkAlert("N-PROXY-BYPASS", "10.0.10.31", "198.51.100.9", t0)
 	stray := mkAlert("N-APP", "10.0.10.99", "", t0)
 	if err := e.st.PutAlerts([]alert.Alert{late, stray}); err != nil {
 		t.Fatal(err)
 	}
 	all, _ := e.st.Alerts()
-	got, err := e.m.Sync(ctx, all)
+	got, err := e.m.AttachNew(ctx, all)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, []incident.Attached{{Incident: inc.ID, Alerts: []string{late.ID}}}) {
 		t.Errorf("sync attached %+v", got)
 	}
-	if again, _ := e.m.Sync(ctx, all); len(again) != 0 {
+	if again, _ := e.m.AttachNew(ctx, all); len(again) != 0 {
 		t.Errorf("a second sync attached %+v", again)
 	}
 
@@ -211,7 +217,7 @@ func TestLifecycle(t *testing.T) {
 	if err := e.st.PutAlerts([]alert.Alert{newer}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.m.SyncStore(ctx); len(got) != 0 {
+	if got, _ := e.m.AttachStored(ctx); len(got) != 0 {
 		t.Errorf("sync attached to a closed incident: %+v", got)
 	}
 	if inc, err = e.m.Reopen(ctx, inc.ID, "", "spread found"); err != nil {
@@ -282,7 +288,7 @@ func TestReadOnly(t *testing.T) {
 			_, err := e.m.Check(ctx, inc.ID, incident.Mark{Action: "A.it-admin.triage", State: incident.Done})
 			return err
 		},
-		"sync": func() error { _, err := e.m.SyncStore(ctx); return err },
+		"sync": func() error { _, err := e.m.AttachStored(ctx); return err },
 	} {
 		if err := change(); !errors.Is(err, incident.ErrReadOnly) {
 			t.Errorf("%s: err = %v, want ErrReadOnly", name, err)
@@ -381,7 +387,7 @@ func TestConcurrentChanges(t *testing.T) {
 			a := mkAlert("N-APP", "10.0.10.31", strconv.Itoa(i), t0.Add(time.Duration(i)*time.Second))
 			err := e.st.PutAlerts([]alert.Alert{a})
 			if err == nil {
-				_, err = e.m.SyncStore(ctx)
+				_, err = e.m.AttachStored(ctx)
 			}
 			errs <- err
 		}()

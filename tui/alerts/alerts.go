@@ -362,7 +362,7 @@ func (m Model) ack(a alert.Alert) tea.Cmd {
 		if a.Acked {
 			what = "no longer acknowledged"
 		}
-		return request.NotifyMsg{Text: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
+		return request.AlertsChangedMsg{Notice: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
 	}
 }
 
@@ -383,7 +383,7 @@ func (m Model) allowPrompt(a alert.Alert) tea.Cmd {
 					if err := be.Allow(ctx, e); err != nil {
 						return request.NotifyMsg{Text: err.Error(), Error: true}
 					}
-					return request.NotifyMsg{Text: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
+					return request.AlertsChangedMsg{Notice: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
 				}
 			},
 		}

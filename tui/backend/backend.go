@@ -57,6 +57,9 @@ type Backend interface {
 	// Incidents opens, changes and reads incidents, their checklist and
 	// findings; nil when the backend has no incident handling.
 	Incidents() *incident.Manager
+	// IncidentChanges delivers changes to incidents (opened, changed,
+	// alerts attached by the application); nil when there are none.
+	IncidentChanges() <-chan []incident.Change
 	// Containment offers, plans and runs containment measures; nil when
 	// the backend has none.
 	Containment() *containment.Manager

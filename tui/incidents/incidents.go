@@ -1,15 +1,15 @@
 // Package incidents is the console's incidents pane: every incident with
 // its status, endpoints, alerts, current handling phase, checklist
 // progress and worst severity; enter opens one (incidentview). It also
-// opens incidents for the other panes (an alert's or an endpoint's `i`)
-// and keeps alerts attached as they arrive (Sync).
+// opens incidents for the other panes (an alert's or an endpoint's `i`).
+// Alerts attach to incidents in the application, not here: the pane
+// reloads when the incident manager says an incident changed.
 package incidents
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -79,9 +79,6 @@ type Model struct {
 	loaded     bool
 	err        string
 
-	syncing   bool
-	syncAgain []alert.Alert // alerts that arrived while a sync ran
-
 	detail *incidentview.Model
 }
 
@@ -96,10 +93,6 @@ type (
 		req  int
 		incs []incident.Incident
 		err  error
-	}
-	syncedMsg struct {
-		attached []incident.Attached
-		err      error
 	}
 	draftMsg struct {
 		title     string
@@ -139,27 +132,6 @@ func (m *Model) SetAlerts(as []alert.Alert) {
 	m.apply()
 }
 
-// Sync attaches the alerts given to the open incidents of their
-// endpoints (live: call it with the alerts after each batch). One sync
-// runs at a time; alerts arriving meanwhile are synced after it.
-func (m *Model) Sync(as []alert.Alert) tea.Cmd {
-	im := m.be.Incidents()
-	if im == nil || m.be.ReadOnly() || !im.CanChange() || len(as) == 0 {
-		return nil
-	}
-	if m.syncing {
-		m.syncAgain = as
-		return nil
-	}
-	m.syncing = true
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		att, err := im.Sync(ctx, as)
-		return syncedMsg{attached: att, err: err}
-	}
-}
-
 // Owner returns the incident an alert belongs to: an open one before a
 // closed one; "" for none.
 func (m Model) Owner(alertID string) string {
@@ -173,9 +145,6 @@ func (m Model) Owner(alertID string) string {
 				found = m.incs[i].ID
 			}
 		}
-	}
-	if a := m.alerts[alertID]; found == "" && a != nil {
-		found = a.Incident
 	}
 	return found
 }
@@ -359,32 +328,6 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.incs, m.err = msg.incs, ""
 		m.apply()
 		return m, nil
-	case syncedMsg:
-		m.syncing = false
-		var cmds []tea.Cmd
-		if again := m.syncAgain; again != nil {
-			m.syncAgain = nil
-			cmds = append(cmds, m.Sync(again))
-		}
-		if msg.err != nil {
-			cmds = append(cmds, request.Notify("incidents: "+msg.err.Error(), true))
-		}
-		if len(msg.attached) > 0 {
-			cmds = append(cmds, m.Load())
-			n := 0
-			var ids []string
-			for _, a := range msg.attached {
-				n += len(a.Alerts)
-				ids = append(ids, a.Incident)
-			}
-			cmds = append(cmds, request.Notify(fmt.Sprintf("%d %s → %s", n, m.lang.T("alerts attached"), strings.Join(ids, ", ")), false))
-			if m.detail != nil && slices.Contains(ids, m.detail.ID()) {
-				d, cmd := m.detail.Reload()
-				m.detail = &d
-				cmds = append(cmds, cmd)
-			}
-		}
-		return m, tea.Batch(cmds...)
 	case draftMsg:
 		switch {
 		case msg.err != nil:

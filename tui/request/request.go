@@ -41,6 +41,11 @@ func Notify(text string, isErr bool) tea.Cmd {
 	return func() tea.Msg { return NotifyMsg{Text: text, Error: isErr} }
 }
 
+// AlertsChangedMsg says the sender changed alerts in a way the panes
+// cannot see by themselves (an acknowledgement, an allow-list entry): the
+// root shows Notice and reloads the alerts. A NotifyMsg only notifies.
+type AlertsChangedMsg struct{ Notice string }
+
 // PromptMsg asks the root to read a line from the user and deliver it to
 // Done.
 type PromptMsg struct {

@@ -39,7 +39,16 @@ type Fake struct {
 	CM  *containment.Manager
 	Log *audit.Log
 
+	// Changes is what IncidentChanges returns: nil unless a test sets
+	// it (a test driver that gives up on a waiting command must not leave
+	// it reading a feed the test reads too).
+	Changes <-chan []incident.Change
+
+	// AlertsErr, when set, is what Alerts fails with.
+	AlertsErr error
+
 	mu      sync.Mutex
+	loads   int
 	alerts  []alert.Alert
 	allowed []detect.Allow
 	Acks    map[string]bool
@@ -100,6 +109,13 @@ type readOnly struct{ *store.Store }
 
 func (readOnly) ReadOnly() bool { return true }
 
+// AlertLoads returns how many times Alerts was called.
+func (f *Fake) AlertLoads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.loads
+}
+
 // Allowed returns the allow-list entries added.
 func (f *Fake) Allowed() []detect.Allow {
 	f.mu.Lock()
@@ -117,6 +133,10 @@ func (f *Fake) ReadOnly() bool { return f.RO }
 func (f *Fake) Alerts(context.Context) ([]alert.Alert, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.loads++
+	if f.AlertsErr != nil {
+		return nil, f.AlertsErr
+	}
 	return append([]alert.Alert(nil), f.alerts...), nil
 }
 
@@ -204,6 +224,9 @@ func (f *Fake) Status() backend.Status { return f.St }
 
 // Incidents implements backend.Backend.
 func (f *Fake) Incidents() *incident.Manager { return f.IM }
+
+// IncidentChanges implements backend.Backend.
+func (f *Fake) IncidentChanges() <-chan []incident.Change { return f.Changes }
 
 // Containment implements backend.Backend.
 func (f *Fake) Containment() *containment.Manager { return f.CM }
