@@ -54,6 +54,12 @@ func (s Severity) String() string {
 	return fmt.Sprintf("severity(%d)", s)
 }
 
+// Symbol is a mark per severity, so that severities differ without colour
+// (a monochrome terminal, a colour-blind reader, a pipe): · ○ ◆ ▲ ■.
+func (s Severity) Symbol() string {
+	return [...]string{"·", "○", "◆", "▲", "■"}[min(int(s), 4)]
+}
+
 // ParseSeverity reads a severity name.
 func ParseSeverity(s string) (Severity, error) {
 	for i, n := range severityNames {

@@ -649,9 +649,8 @@ func (e *Engine) Follow(ctx context.Context, ch <-chan []event.Event) error {
 // reorder holds live events and releases them in time order once events
 // slack newer than them have arrived.
 type reorder struct {
-	evs     []*event.Event
-	newest  time.Time
-	lastAdd time.Time
+	evs    []*event.Event
+	newest time.Time
 }
 
 func (r *reorder) add(evs []event.Event) {
@@ -661,7 +660,6 @@ func (r *reorder) add(evs []event.Event) {
 			r.newest = evs[i].Time
 		}
 	}
-	r.lastAdd = time.Now()
 }
 
 func (r *reorder) release(slack time.Duration, fn func(*event.Event)) {

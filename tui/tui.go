@@ -23,6 +23,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/internal/human"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
@@ -701,9 +702,9 @@ func (m Model) headerView() string {
 	parts := []string{"mamori", mode}
 	if s.Live && len(s.Sources) > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d %s", following, len(s.Sources), T("src")))
-		parts = append(parts, fmt.Sprintf("%s %s", humanCount(rate), T("rate")))
+		parts = append(parts, fmt.Sprintf("%s %s", human.Count(rate), T("rate")))
 	}
-	parts = append(parts, T("store")+" "+humanBytes(s.StoreSize))
+	parts = append(parts, T("store")+" "+human.Bytes(s.StoreSize))
 	if s.Learned {
 		parts = append(parts, T("learned"))
 	} else if s.Live || s.Learning > 0 {
@@ -867,29 +868,6 @@ func (m Model) globalKeysLine(width int) string {
 		}
 	}
 	return lipgloss.NewStyle().Width(width).Render(strings.Join(parts, m.st.HelpSep.Render(" · ")))
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-func humanCount(f float64) string {
-	switch {
-	case f >= 1e6:
-		return fmt.Sprintf("%.1fM", f/1e6)
-	case f >= 1e3:
-		return fmt.Sprintf("%.1fk", f/1e3)
-	}
-	return fmt.Sprintf("%.0f", f)
 }
 
 // Run runs the console until the user quits or ctx ends.

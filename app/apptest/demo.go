@@ -6,7 +6,6 @@ package apptest
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,21 +102,6 @@ func NewDemo(tb testing.TB, opts Options) *Demo {
 	}
 	d.Synthetic = len(made)
 	return d
-}
-
-// Reopen closes the App and opens the same store again (read-only when
-// asked), as a restarted mamori would.
-func (d *Demo) Reopen(tb testing.TB, readOnly bool) {
-	tb.Helper()
-	if err := d.App.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	a, err := app.Open(d.Config, app.Options{ReadOnly: readOnly})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d.App = a
-	tb.Cleanup(func() { closeApp(tb, a) })
 }
 
 // storyAlerts makes the alerts the scenario expects and the engine did
@@ -232,6 +216,3 @@ func closeApp(tb testing.TB, a *app.App) {
 		tb.Error(err)
 	}
 }
-
-// Victim returns the victim's address.
-func (d *Demo) Victim() netip.Addr { return d.Scenario.Victim.IP }

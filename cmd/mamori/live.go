@@ -199,7 +199,7 @@ func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource,
 					continue
 				}
 				shown[al.ID] = true
-				fmt.Printf("%s %s %-8s %-14s %-15s %s\n", al.LastSeen.Local().Format("01-02 15:04:05"), severityMark(al.Severity), al.Severity,
+				fmt.Printf("%s %s %-8s %-14s %-15s %s\n", al.LastSeen.Local().Format("01-02 15:04:05"), al.Severity.Symbol(), al.Severity,
 					al.Rule, al.Endpoint, clip(sanitize.Line(al.Summary), 100))
 			}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/human"
 	"github.com/mamori-soc/mamori/sanitize"
 )
 
@@ -51,25 +52,12 @@ func progressPrinter(enabled bool) func(ingest.Progress) {
 			cur = "…" + cur[len(cur)-29:]
 		}
 		fmt.Fprintf(os.Stderr, "\r\033[K%s %3.0f%%  %s / %s  %d/%d files  %s  %s",
-			bar, pct*100, humanBytes(p.BytesDone), humanBytes(p.Bytes), p.FilesDone, p.Files,
+			bar, pct*100, human.Bytes(p.BytesDone), human.Bytes(p.Bytes), p.FilesDone, p.Files,
 			time.Since(start).Round(time.Second), sanitize.Line(cur))
 		if p.FilesDone == p.Files {
 			fmt.Fprint(os.Stderr, "\r\033[K")
 		}
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // removeTemp removes a temporary directory the command made, warning on
@@ -194,16 +182,11 @@ func printAlerts(w io.Writer, as []alert.Alert, width int) error {
 				ep = a.Host + " " + a.Endpoint
 			}
 			t.printf("%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n",
-				a.LastSeen.Local().Format("01-02 15:04:05"), severityMark(a.Severity), a.Severity, a.Rule, a.Phase,
+				a.LastSeen.Local().Format("01-02 15:04:05"), a.Severity.Symbol(), a.Severity, a.Rule, a.Phase,
 				clip(sanitize.Line(ep), 22), a.Count, clip(sanitize.Line(a.Summary), room))
 		}
 	})
 	return p.err
-}
-
-// severityMark is a symbol per severity, so severities differ without colour.
-func severityMark(s alert.Severity) string {
-	return [...]string{"·", "○", "◆", "▲", "■"}[min(int(s), 4)]
 }
 
 func clip(s string, n int) string {

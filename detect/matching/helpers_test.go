@@ -1,10 +1,6 @@
 package matching
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -19,6 +15,7 @@ import (
 	"github.com/mamori-soc/mamori/detect/intel"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 	"github.com/mamori-soc/mamori/ingest/parse"
 )
 
@@ -128,37 +125,10 @@ func conn(at time.Duration, src netip.Addr, sport uint16, dst netip.Addr, dport 
 // does, enriching each event for env.
 func readLog(t testing.TB, env *detect.Env, f parse.Format, path string) []*event.Event {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var r io.Reader = fh
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(fh)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	}
-	name := strings.TrimSuffix(path, ".gz")
-	dec := f.New(parse.Source{Path: name, Location: time.UTC, Year: 2021})
-	var out []*event.Event
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var off int64
-	for sc.Scan() {
-		line := bytes.Clone(sc.Bytes())
-		ev := &event.Event{}
-		if err := dec.Decode(line, ev); err == nil {
-			ev.Ref = event.Ref{File: name, Offset: off}
-			ev.Raw = string(line)
-			out = append(out, enrich(env, ev))
-		}
-		off += int64(len(line)) + 1
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	evs := ingesttest.ReadLog(t, path, ingesttest.Options{Format: f.Name, Year: 2021})
+	out := make([]*event.Event, len(evs))
+	for i := range evs {
+		out[i] = enrich(env, &evs[i])
 	}
 	return out
 }

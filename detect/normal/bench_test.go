@@ -13,6 +13,7 @@ import (
 	"github.com/mamori-soc/mamori/detect/category"
 	"github.com/mamori-soc/mamori/detect/geo"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // BenchmarkRules measures all the rules of the package together on the
@@ -95,12 +96,12 @@ func loadDemo(b *testing.B) ([]event.Event, *detect.Env, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	enr := enricher(inv)
+	enr := ingesttest.Enricher(inv)
 	var evs []event.Event
 	for _, f := range m.Files {
-		evs = append(evs, readLog(b, f.Path, f.Format, m.Location, enr)...)
+		evs = append(evs, ingesttest.ReadLog(b, f.Path, ingesttest.Options{Format: f.Format, Location: m.Location, Enricher: enr})...)
 	}
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	env := &detect.Env{Catalog: testCatalog(b), Networks: enr.Networks, Assets: inv, Geo: db, Categories: cats, Prevalence: detect.NewPrevalence(200_000)}
 	return evs, env, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
 )
 
 // bypass is N-PROXY-BYPASS: web traffic going straight out (seen at the
@@ -103,8 +104,8 @@ func (b *bypass) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	if ev.BytesIn > 0 && ev.Action != event.ActionDeny {
 		score = 0.8
-		what += fmt.Sprintf(" and it received %s", bytesText(ev.BytesIn))
-		whatJA += fmt.Sprintf("、%sを受信", bytesText(ev.BytesIn))
+		what += fmt.Sprintf(" and it received %s", human.Traffic(ev.BytesIn))
+		whatJA += fmt.Sprintf("、%sを受信", human.Traffic(ev.BytesIn))
 	}
 	label := ""
 	if ev.Label != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/mamori-soc/mamori/detect/category"
 	"github.com/mamori-soc/mamori/detect/geo"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // runDemo writes the built-in demo, reads its files as ingest would and
@@ -46,12 +47,12 @@ func runDemo(t *testing.T, opts demo.Options) (demo.Scenario, []alert.Alert) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enr := enricher(inv)
+	enr := ingesttest.Enricher(inv)
 	var evs []event.Event
 	for _, f := range m.Files {
-		evs = append(evs, readLog(t, f.Path, f.Format, m.Location, enr)...)
+		evs = append(evs, ingesttest.ReadLog(t, f.Path, ingesttest.Options{Format: f.Format, Location: m.Location, Enricher: enr})...)
 	}
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	cat, err := catalog.Load()
 	if err != nil {
 		t.Fatal(err)

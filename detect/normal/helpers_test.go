@@ -11,6 +11,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // The test office: ten PCs and a newcomer in 10.0.10.0/24 (office), the
@@ -109,7 +110,7 @@ func testEnv(t testing.TB) *detect.Env {
 	}
 }
 
-var testEnricher = enricher(inventory())
+var testEnricher = ingesttest.Enricher(inventory())
 
 // enrich sets the endpoint as ingest does.
 func enrich(ev *event.Event) *event.Event {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // The real captures in the repository's testdata (see testdata/README.md
@@ -35,7 +36,7 @@ func learnObserve(t *testing.T, f func(detect.Params, *detect.Env) detect.Detect
 // (/bin.sh, /Mozi.m), and a Log4Shell probe string as a user agent, among
 // ordinary Internet Explorer browsing that is learned.
 func TestSlipsMozi(t *testing.T) {
-	evs := readLog(t, testdata+"zeek-slips/test9-mixed-zeek-dir/http.log", "zeek", time.UTC, enricher(nil))
+	evs := ingesttest.ReadLog(t, testdata+"zeek-slips/test9-mixed-zeek-dir/http.log", ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
 	env := testEnv(t)
 	odd := func(ev *event.Event) bool {
 		_, lit := ipLiteral(ev.Domain)
@@ -73,7 +74,7 @@ func TestSlipsMozi(t *testing.T) {
 // curl, appearing afterwards, is a new application on the endpoint. The
 // proxy is recognised from the CONNECTs sent to it.
 func TestRITAProxyAgents(t *testing.T) {
-	evs := readLog(t, testdata+"zeek-rita/proxy/http.log", "zeek", time.UTC, enricher(nil))
+	evs := ingesttest.ReadLog(t, testdata+"zeek-rita/proxy/http.log", ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
 	firstCurl := time.Time{}
 	for i := range evs {
 		if strings.HasPrefix(evs[i].UserAgent, "curl/") {
@@ -111,9 +112,9 @@ func TestRITAProxyAgents(t *testing.T) {
 func TestWRCCDCRemoteServices(t *testing.T) {
 	var evs []event.Event
 	for _, f := range []string{"dce_rpc.log.gz", "smb_files.log.gz", "smb_mapping.log.gz"} {
-		evs = append(evs, readLog(t, testdata+"zeek-wrccdc2018/"+f, "zeek", time.UTC, enricher(nil))...)
+		evs = append(evs, ingesttest.ReadLog(t, testdata+"zeek-wrccdc2018/"+f, ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})...)
 	}
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	creates := 0
 	for i := range evs {
 		if evs[i].Method == "CreateServiceW" {

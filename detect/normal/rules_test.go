@@ -396,7 +396,7 @@ func TestUploadType(t *testing.T) {
 				ev.BytesOut = 50 << 20
 				return ev
 			}()},
-			want: &wantFinding{endpoint: pc3, peer: "example.net", key: unknownType, summary: []string{"large upload of unknown type", "50.0 MB"}, minScore: 0.6},
+			want: &wantFinding{endpoint: pc3, peer: "example.net", key: unknownType, summary: []string{"large upload of unknown type", "52.4 MB"}, minScore: 0.6},
 		},
 		"a document like everyone": {
 			learn:   learn,
@@ -615,7 +615,7 @@ func TestProxyBypass(t *testing.T) {
 		"a sensor sees data flow": {
 			learn:   learn,
 			observe: []*event.Event{conn(day2(0), pc3, "67.43.156.14", 443, "tcp", event.ActionNone)},
-			want:    &wantFinding{endpoint: pc3, peer: "67.43.156.14", key: "67.43.156.14", summary: []string{"received 3.9 KB"}, minScore: 0.8},
+			want:    &wantFinding{endpoint: pc3, peer: "67.43.156.14", key: "67.43.156.14", summary: []string{"received 4 kB"}, minScore: 0.8},
 		},
 		"a server that never uses the proxy": {
 			learn:   learn,

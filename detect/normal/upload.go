@@ -9,6 +9,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
 )
 
 // uploadType is N-UPLOAD-TYPE: a file type sent out to the internet that
@@ -200,7 +201,7 @@ func (u *uploadType) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	size, sizeJA := "", ""
 	if s.size > 0 {
-		size, sizeJA = fmt.Sprintf(", %s", bytesText(s.size)), fmt.Sprintf("、%s", bytesText(s.size))
+		size, sizeJA = fmt.Sprintf(", %s", human.Traffic(s.size)), fmt.Sprintf("、%s", human.Traffic(s.size))
 	}
 	if s.size >= u.large {
 		score += 0.15
@@ -239,19 +240,6 @@ func (u *uploadType) Observe(ev *event.Event, em *detect.Emitter) {
 		},
 		Evidence: []*event.Event{ev},
 	})
-}
-
-// bytesText writes a size for people: "12.5 MB".
-func bytesText(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // Baseline returns the learned state.

@@ -13,6 +13,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
 )
 
 // Beacon is S-BEACON: an internal endpoint contacting one destination at a
@@ -600,7 +601,7 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 		Rare:     b.env.Prevalence != nil && b.env.Prevalence.Rare(site),
 	}
 	if s.sized {
-		f.Details["size_median"] = size(s.size.Median)
+		f.Details["size_median"] = human.Traffic(int64(s.size.Median))
 		f.Details["size_dispersion_pct"] = strconv.Itoa(int(math.Round(100 * s.size.Dispersion())))
 		f.Details["size_score"] = strconv.FormatFloat(s.ds, 'f', 2, 64)
 	}

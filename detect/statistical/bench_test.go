@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // pairEvents are n distinct endpoint → domain pairs, each contacted
@@ -76,12 +77,12 @@ func BenchmarkRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	enr := defaultEnricher(inv)
+	enr := ingesttest.Enricher(inv)
 	var evs []event.Event
 	for _, f := range m.Files {
-		evs = append(evs, readLog(b, f.Path, f.Format, m.Location, enr)...)
+		evs = append(evs, ingesttest.ReadLog(b, f.Path, ingesttest.Options{Format: f.Format, Location: m.Location, Enricher: enr})...)
 	}
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	b.ResetTimer()
 	for range b.N {
 		env := &detect.Env{Networks: enr.Networks, Assets: inv, Catalog: testCatalog, Location: demo.Location()}

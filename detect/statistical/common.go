@@ -171,20 +171,6 @@ func trimFloat(v float64) string {
 	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
 }
 
-// size formats a byte count in SI units: "950 B", "3.1 MB", "412 MB".
-func size(n float64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	i := 0
-	for n >= 1000 && i < len(units)-1 {
-		n /= 1000
-		i++
-	}
-	if n >= 100 || i == 0 {
-		return strconv.Itoa(int(math.Round(n))) + " " + units[i] //nolint:gosec // G602: the loop keeps i below len(units)
-	}
-	return trimFloat(n) + " " + units[i]
-}
-
 // hourRange writes the local hour starting at t: "02:00–03:00".
 func hourRange(t time.Time) string {
 	return t.Format("15:04") + "–" + t.Add(time.Hour).Format("15:04")

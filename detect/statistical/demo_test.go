@@ -13,6 +13,7 @@ import (
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // categoryFile is a domain<TAB>category list, as the console loads one:
@@ -75,12 +76,12 @@ func runDemo(t *testing.T, opts demo.Options) demoRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enr := defaultEnricher(inv)
+	enr := ingesttest.Enricher(inv)
 	var evs []event.Event
 	for _, f := range m.Files {
-		evs = append(evs, readLog(t, f.Path, f.Format, m.Location, enr)...)
+		evs = append(evs, ingesttest.ReadLog(t, f.Path, ingesttest.Options{Format: f.Format, Location: m.Location, Enricher: enr})...)
 	}
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	env := &detect.Env{
 		Networks:   enr.Networks,
 		Assets:     inv,

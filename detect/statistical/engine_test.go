@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -28,13 +29,13 @@ func newEngine(t *testing.T, env *detect.Env, st detect.Store, learning time.Dur
 // catalog's title and perspective, a severity with its reasons, the
 // Japanese summary and the original lines as evidence.
 func TestEngineAlerts(t *testing.T) {
-	evs := readLog(t, filepath.Join(testdata, "zeek-rita-beacon/proxy/http.log"), "zeek", time.UTC, defaultEnricher(nil))
-	spray := readLog(t, filepath.Join(testdata, "crowdsec/ssh-bf.log"), "sshd", time.UTC, defaultEnricher(nil))
+	evs := ingesttest.ReadLog(t, filepath.Join(testdata, "zeek-rita-beacon/proxy/http.log"), ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
+	spray := ingesttest.ReadLog(t, filepath.Join(testdata, "crowdsec/ssh-bf.log"), ingesttest.Options{Format: "sshd", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
 	for i := range spray { // the fixture has no year: put it inside the capture
 		spray[i].Time = time.Date(2023, 1, 4, 20, 0, i, 0, time.UTC)
 	}
 	evs = append(evs, spray...)
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	e := newEngine(t, newEnv(), nil, 0)
 	for i := range evs {
 		e.Process(&evs[i])

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/detect"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // findingsOn runs S-ERRORS over a log file and returns its findings by
 // endpoint and peer ("endpoint peer").
 func errorsOn(t *testing.T, path, format string, year int) map[string]detect.Finding {
 	t.Helper()
-	evs := readLog(t, path, format, time.UTC, defaultEnricher(nil))
+	evs := ingesttest.ReadLog(t, path, ingesttest.Options{Format: format, Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
 	if year != 0 {
 		for i := range evs {
 			evs[i].Time = evs[i].Time.AddDate(year-evs[i].Time.Year(), 0, 0)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 func TestFanout(t *testing.T) {
@@ -161,7 +162,7 @@ func TestFanoutBaselineRoundTrip(t *testing.T) {
 // (45.33.32.156), one host and many ports, most refused. A vertical scan
 // of an internet host: it fans out over ports, not hosts.
 func TestFanoutSlipsVerticalScan(t *testing.T) {
-	evs := ptrs(readLog(t, filepath.Join(testdata, "zeek-slips/port-scans-vertical/conn.log"), "zeek", time.UTC, defaultEnricher(nil)))
+	evs := ptrs(ingesttest.ReadLog(t, filepath.Join(testdata, "zeek-slips/port-scans-vertical/conn.log"), ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)}))
 	env := newEnv()
 	fs := newRun(env, NewFanout(detect.Params{}, env)).feed(evs...).finish(evs[len(evs)-1].Time)
 	if len(fs) == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // testdata is the repository's shared test data folder.
@@ -31,7 +32,7 @@ func sources(t *testing.T, slice, full string) []string {
 }
 
 func ptrs(evs []event.Event) []*event.Event {
-	byTime(evs)
+	ingesttest.ByTime(evs)
 	out := make([]*event.Event, len(evs))
 	for i := range evs {
 		out[i] = &evs[i]
@@ -46,7 +47,7 @@ func ptrs(evs []event.Event) []*event.Event {
 func TestBeaconRITAProxy(t *testing.T) {
 	for _, path := range sources(t, "zeek-rita-beacon/proxy/http.log", "zeek-rita/proxy/http.log") {
 		t.Run(filepath.Base(filepath.Dir(filepath.Dir(path))), func(t *testing.T) {
-			evs := ptrs(readLog(t, path, "zeek", time.UTC, defaultEnricher(nil)))
+			evs := ptrs(ingesttest.ReadLog(t, path, ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)}))
 			env := newEnv()
 			fs := newRun(env, NewBeacon(detect.Params{}, env)).feed(evs...).finish(evs[len(evs)-1].Time)
 			var got *detect.Finding
@@ -80,7 +81,7 @@ func TestBeaconRITAPeriodicBenign(t *testing.T) {
 	paths := sources(t, "zeek-rita-beacon/dnscat2-ja3-strobe-agent/http-periodic.log.gz", "zeek-rita/dnscat2-ja3-strobe-agent/http.log.gz")
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			evs := ptrs(readLog(t, path, "zeek", time.UTC, defaultEnricher(nil)))
+			evs := ptrs(ingesttest.ReadLog(t, path, ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)}))
 			env := newEnv()
 			fs := newRun(env, NewBeacon(detect.Params{}, env)).feed(evs...).finish(evs[len(evs)-1].Time)
 			for _, f := range fs {

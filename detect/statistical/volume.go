@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
 )
 
 // Volume is S-CONN-VOLUME (connections an endpoint makes in an hour) and
@@ -742,7 +743,7 @@ func cmpDesc(a, b float64) int {
 // format writes a value of the rule's unit.
 func (v *Volume) format(x float64) string {
 	if v.bytes {
-		return size(x)
+		return human.Traffic(int64(x))
 	}
 	return strconv.Itoa(int(math.Round(x)))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/store"
 )
@@ -348,7 +349,7 @@ func (s *suggester) exfiltration() ([]Suggestion, error) {
 		out = append(out, Suggestion{
 			Finding: catalog.FindingExfiltration, Time: t.ev.Time, Endpoint: ep, Peer: t.to, Bytes: t.sent,
 			Evidence: &alert.Evidence{Time: t.ev.Time, File: t.ev.Ref.File, Offset: t.ev.Ref.Offset, Raw: raw},
-			Text: fmt.Sprintf("%s %s sent %s to %s (%s, %s)", s.when(t.ev.Time), s.name(ep, t.ev.Host), humanBytes(t.sent),
+			Text: fmt.Sprintf("%s %s sent %s to %s (%s, %s)", s.when(t.ev.Time), s.name(ep, t.ev.Host), human.Traffic(t.sent),
 				sanitize.Line(t.dest()), t.ev.Format, transferVia(&t.ev)),
 		})
 	}
@@ -591,17 +592,4 @@ func (s *suggester) hostOf(id string) string {
 		}
 	}
 	return ""
-}
-
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

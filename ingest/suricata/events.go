@@ -1,7 +1,6 @@
 package suricata
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -360,7 +359,7 @@ func httpContext(v jsonscan.Value, ev *event.Event, full bool) error {
 		port = ev.DstPort
 	}
 	ev.Domain = host
-	ev.URL = absoluteURL(host, url, ev.DstIP, port)
+	ev.URL = parse.AbsoluteURL(host, url, ev.DstIP, port)
 	return nil
 }
 
@@ -382,28 +381,6 @@ func httpStatus(v jsonscan.Value) (int, error) {
 		return 0, parse.Rejectf("bad number", "http.status %d", n)
 	}
 	return int(n), err
-}
-
-// absoluteURL turns an origin-form request target ("/a?b") into an absolute
-// URL from the Host header (or else the server address) and the port when
-// it is not 80, as for Zeek's http.log. Other targets are kept.
-func absoluteURL(host, uri string, dst netip.Addr, port uint16) string {
-	if !strings.HasPrefix(uri, "/") {
-		return uri
-	}
-	if host == "" {
-		if !dst.IsValid() {
-			return uri
-		}
-		host = dst.String()
-		if dst.Is6() {
-			host = "[" + host + "]"
-		}
-	}
-	if port != 0 && port != 80 && !strings.Contains(host, ":") {
-		return "http://" + host + ":" + strconv.Itoa(int(port)) + uri
-	}
-	return "http://" + host + uri
 }
 
 func fillTLS(d *decoder, r *record, ev *event.Event) error {

@@ -1,12 +1,11 @@
 package zeek
 
 import (
-	"net/netip"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/parse"
 )
 
 // logType is a Zeek log mamori turns into events.
@@ -177,7 +176,7 @@ func fillDNS(d *decoder, r *record, ev *event.Event) error {
 func fillHTTP(d *decoder, r *record, ev *event.Event) error {
 	var err error
 	ev.Domain = r.str(fHost)
-	ev.URL = absoluteURL(ev.Domain, r.str(fURI), ev.DstIP, ev.DstPort)
+	ev.URL = parse.AbsoluteURL(ev.Domain, r.str(fURI), ev.DstIP, ev.DstPort)
 	ev.Method = d.method.get(r, fMethod)
 	ev.UserAgent = d.agent.get(r, fUserAgent)
 	ev.ContentType = r.first(fRespMimeTypes)
@@ -192,30 +191,6 @@ func fillHTTP(d *decoder, r *record, ev *event.Event) error {
 	}
 	ev.BytesIn, err = r.count(fResponseBodyLen)
 	return err
-}
-
-// absoluteURL turns the request target of an origin-form request ("/a?b")
-// into an absolute URL, as a proxy would log it: from the Host header (Zeek
-// logs it without the port) or else the server address, with the server
-// port when it is not 80. Absolute-form and authority-form (CONNECT)
-// targets are kept as they are.
-func absoluteURL(host, uri string, dst netip.Addr, port uint16) string {
-	if !strings.HasPrefix(uri, "/") {
-		return uri
-	}
-	if host == "" {
-		if !dst.IsValid() {
-			return uri
-		}
-		host = dst.String()
-		if dst.Is6() {
-			host = "[" + host + "]"
-		}
-	}
-	if port != 0 && port != 80 && !strings.Contains(host, ":") {
-		return "http://" + host + ":" + strconv.Itoa(int(port)) + uri
-	}
-	return "http://" + host + uri
 }
 
 func fillFiles(d *decoder, r *record, ev *event.Event) error {

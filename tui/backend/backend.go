@@ -181,6 +181,4 @@ type Status struct {
 	// Err is the last problem writing to the store (disk full, ...).
 	Err   error
 	ErrAt time.Time
-	// Watermark is the newest event time the engine has processed.
-	Watermark time.Time
 }

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/human"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -140,7 +141,7 @@ func (m Model) View() string {
 			{Text: events},
 			{Text: rate},
 			{Text: rej, Style: &rejStyle},
-			{Text: humanBytes(s.Lag())},
+			{Text: human.Compact(s.Lag())},
 		}}
 	}
 	top := min(len(srcs)+1, max(3, m.height/2))
@@ -156,7 +157,7 @@ func (m Model) View() string {
 		lines = append(lines, m.st.Warn.Render(sanitize.Line(sel.Reason)))
 	}
 	if sel.State == ingest.StateStored {
-		lines = append(lines, fmt.Sprintf(T("stored source"), humanBytes(sel.Offset), humanBytes(sel.Size), sel.LastRead.Local().Format("01-02 15:04")))
+		lines = append(lines, fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.Local().Format("01-02 15:04")))
 	} else {
 		lines = append(lines, fmt.Sprintf("%d lines, %d events, %d not events, %d rejected; offset %d of %d", sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size))
 	}
@@ -185,16 +186,4 @@ func shortPath(p string) string {
 	dir, file := filepath.Split(p)
 	parent := filepath.Base(filepath.Clean(dir))
 	return sanitize.Line(filepath.Join(parent, file))
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1fG", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1fM", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0fK", float64(n)/(1<<10))
-	}
-	return fmt.Sprint(n)
 }

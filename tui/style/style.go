@@ -97,7 +97,7 @@ func (s *Styles) Sev(sev alert.Severity) lipgloss.Style {
 // SevMark is a symbol per severity, so that severities differ without
 // colour.
 func SevMark(sev alert.Severity) string {
-	return [...]string{"·", "○", "◆", "▲", "■"}[min(int(sev), 4)]
+	return sev.Symbol()
 }
 
 // SevShort is a severity's name in four letters at most, for narrow

@@ -1,4 +1,7 @@
-package statistical
+// Package ingesttest reads real log files into events for the detectors'
+// tests, the way ingest does (the registered format, Ref and Raw set,
+// enriched), without a store.
+package ingesttest
 
 import (
 	"bufio"
@@ -18,11 +21,20 @@ import (
 	"github.com/mamori-soc/mamori/ingest/parse"
 )
 
-// readLog decodes a log file (gzipped when its name ends in .gz) with the
-// named ingest format, enriched as ingest does, in file order.
-func readLog(t testing.TB, path, format string, loc *time.Location, enr *ingest.Enricher) []event.Event {
+// Options say how a file is read.
+type Options struct {
+	Format   string         // the ingest format's name: "zeek", "squid", ...
+	Location *time.Location // of year-less and zone-less timestamps; nil means UTC
+	Year     int            // of year-less timestamps; zero infers it
+	Enricher *ingest.Enricher
+}
+
+// ReadLog decodes a log file (gzipped when its name ends in .gz) in file
+// order. Lines the format skips or rejects are left out: counting them is
+// ingest's business, not the detectors' tests'.
+func ReadLog(t testing.TB, path string, o Options) []event.Event {
 	t.Helper()
-	f, err := ingest.LookupFormat(ingest.Formats(), format)
+	f, err := ingest.LookupFormat(ingest.Formats(), o.Format)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +55,12 @@ func readLog(t testing.TB, path, format string, loc *time.Location, enr *ingest.
 		}
 		r = zr
 	}
+	loc := o.Location
+	if loc == nil {
+		loc = time.UTC
+	}
 	abs, _ := filepath.Abs(path)
-	dec := f.New(parse.Source{Path: abs, ModTime: fi.ModTime(), Location: loc})
+	dec := f.New(parse.Source{Path: abs, ModTime: fi.ModTime(), Location: loc, Year: o.Year})
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
 	var evs []event.Event
@@ -56,18 +72,16 @@ func readLog(t testing.TB, path, format string, loc *time.Location, enr *ingest.
 		var ev event.Event
 		err := dec.Decode(line, &ev)
 		switch {
-		case errors.Is(err, parse.ErrSkip):
-			continue
 		case errors.Is(err, parse.ErrSkipFile):
 			return nil
 		case err != nil:
-			continue // counted by ingest; not these tests' business
+			continue
 		}
 		ev.Time = ev.Time.UTC()
 		ev.Ref = event.Ref{File: abs, Offset: start}
 		ev.Raw = string(line)
-		if enr != nil {
-			enr.Enrich(&ev)
+		if o.Enricher != nil {
+			o.Enricher.Enrich(&ev)
 		}
 		evs = append(evs, ev)
 	}
@@ -77,13 +91,14 @@ func readLog(t testing.TB, path, format string, loc *time.Location, enr *ingest.
 	return evs
 }
 
-// defaultEnricher treats the private ranges as internal, with inv (which
-// may be nil) naming hosts.
-func defaultEnricher(inv *asset.Inventory) *ingest.Enricher {
+// Enricher treats the private ranges as internal, with inv (which may be
+// nil) naming hosts.
+func Enricher(inv *asset.Inventory) *ingest.Enricher {
 	return &ingest.Enricher{Networks: asset.MustNetworks(asset.DefaultInternal...), Inventory: inv}
 }
 
-// byTime sorts events into the time order the engine expects.
-func byTime(evs []event.Event) {
+// ByTime sorts events into the time order the engine expects, file order
+// kept for equal times.
+func ByTime(evs []event.Event) {
 	slices.SortStableFunc(evs, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
 }
