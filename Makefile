@@ -42,8 +42,9 @@ lint: ## vet, gofmt check and golangci-lint (installed on first use)
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2 run $(PKGS)
 
 .PHONY: e2e
-e2e: ## run the end-to-end test: the real binary in tmux at 80x24 (needs tmux)
+e2e: ## run the end-to-end tests: the real binary in tmux at 80x24 (needs tmux), scans of several demo offices
 	$(GO) test -tags e2e -count=1 -v ./e2e/
+	$(GO) test -tags e2e -count=1 -run 'TestScanFindsTheDemoAttack' ./cmd/mamori/
 
 .PHONY: bench
 bench: ## measure ingest, detection and console performance (see BENCHMARKS.md; takes several minutes)

@@ -20,7 +20,7 @@ func TestScanFindsTheDemoAttack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and scans four days of an office's logs")
 	}
-	for _, seed := range []int64{1, 7, 42} { // 7: random visits once read as a beacon; 42: uploads unseen while learning
+	for _, seed := range demoSeeds {
 		t.Run("seed "+itoa64(seed), func(t *testing.T) {
 			dir := t.TempDir()
 			opts := demo.Options{Seed: seed, At: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)}
