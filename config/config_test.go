@@ -115,3 +115,28 @@ func TestParseZone(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownKeysNameThePlaceAndTheNearestKey: a typo is reported where it
+// is, in the file's words, with the key that was probably meant.
+func TestUnknownKeysNameThePlaceAndTheNearestKey(t *testing.T) {
+	cases := map[string]struct{ body, want string }{
+		"in a source":    {"sources:\n  - path: /x\n    fromat: squid\n", "unknown key `fromat` in sources[0] (line 3; did you mean `format`?)"},
+		"top level":      {"retnetion: 90d\n", "unknown key `retnetion` at the top level (line 1; did you mean `retention`?)"},
+		"in a rule":      {"rules:\n  S-BEACON:\n    enabeld: false\n", "unknown key `enabeld` in rules.S-BEACON (line 3; did you mean `enabled`?)"},
+		"in an allow":    {"allow:\n  - {endpoint: 10.0.0.1, reson: x}\n", "unknown key `reson` in allow[0] (line 2; did you mean `reason`?)"},
+		"in an actuator": {"actuators:\n  endpoint.block-ip:\n    argv: [nft]\n    timout: 5s\n", "unknown key `timout` in actuators.endpoint.block-ip (line 4; did you mean `timeout`?)"},
+		"nothing near":   {"zzzzzzzz: 1\n", "unknown key `zzzzzzzz` at the top level (line 1)"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(c.body))
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+	// Free-form places take any key.
+	if _, err := Parse([]byte("rules:\n  S-BEACON:\n    params: {min_connections: 20, anything: 1}\n")); err != nil {
+		t.Fatalf("rule params: %v", err)
+	}
+}
