@@ -226,7 +226,42 @@ func (a *App) Ingest(ctx context.Context, paths []string, resume bool, progress 
 	err := g.Wait()
 	sum := ingest.Summarize(stats.Snapshot())
 	sum.Elapsed = time.Since(start)
+	if sum.Events > 0 {
+		if perr := a.notePending(sum.Events); perr != nil {
+			err = errors.Join(err, perr)
+		}
+	}
 	return sum, err
+}
+
+// Pending is what the store holds that the detectors have not seen:
+// events a `mamori ingest` stored, until a scan runs the rules over them.
+type Pending struct {
+	Events int64     `json:"events"`
+	Since  time.Time `json:"since"` // when the first of them was stored
+}
+
+const pendingKey = "unanalysed"
+
+// notePending records that n more events await analysis.
+func (a *App) notePending(n int64) error {
+	var p Pending
+	if _, err := a.Store.Get(store.Meta, pendingKey, &p); err != nil {
+		return err
+	}
+	if p.Events == 0 {
+		p.Since = time.Now().UTC()
+	}
+	p.Events += n
+	return a.Store.Put(store.Meta, pendingKey, &p)
+}
+
+// Pending returns the events stored but never run through the detectors
+// (Events is zero when every stored event was analysed).
+func (a *App) Pending() (Pending, error) {
+	var p Pending
+	_, err := a.Store.Get(store.Meta, pendingKey, &p)
+	return p, err
 }
 
 // Scan imports paths, runs every rule over the store in event-time order
@@ -252,6 +287,9 @@ func (a *App) Detect(ctx context.Context) error {
 	}
 	if err := a.Engine.Finish(); err != nil {
 		return err
+	}
+	if err := a.Store.Delete(store.Meta, pendingKey); err != nil {
+		return fmt.Errorf("recording the analysis: %w", err)
 	}
 	// Alerts of an open incident's endpoints attach to it, as they do live.
 	if _, err := a.Incidents.AttachNew(ctx, a.Engine.Alerts()); err != nil {

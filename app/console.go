@@ -151,6 +151,9 @@ func (c *Console) Status() backend.Status {
 	if c.a.Engine != nil {
 		s.Learning, s.Learned, _, _ = c.a.Engine.Learning()
 	}
+	if p, err := c.a.Pending(); err == nil {
+		s.Unanalysed = p.Events
+	}
 	return s
 }
 

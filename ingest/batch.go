@@ -204,7 +204,7 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	if opt.Resume && offs != nil {
 		if o, ok, _ := offs.Offset(path); ok && o.Dev == dev && o.Inode == ino && fi.Size() >= o.Size {
 			if o.Done && fi.Size() == o.Size {
-				ss.setState(StateDone, "already imported")
+				ss.setState(StateDone, ReasonAlreadyImported)
 				prog.doneBytes.Add(fi.Size())
 				return nil
 			}

@@ -20,6 +20,10 @@ const (
 	StateStored    = "stored" // review: read into the store by an earlier run, not followed now
 )
 
+// ReasonAlreadyImported is the reason of a file a batch import found read
+// to its end by an earlier import and unchanged since.
+const ReasonAlreadyImported = "already imported"
+
 // samplesPerReason is how many example lines are kept per reject reason.
 const samplesPerReason = 3
 
@@ -262,6 +266,9 @@ type Summary struct {
 	Notes            map[string]int64 `json:"notes,omitempty"`
 	Skipped          []SkippedFile    `json:"skipped"`
 	Failed           []SkippedFile    `json:"failed,omitempty"`
+	// Unchanged counts the files an earlier import read to their end
+	// and that have not changed since: nothing new to read.
+	Unchanged int `json:"unchanged"`
 	Sources          []SourceStats    `json:"sources,omitempty"`
 	Elapsed          time.Duration    `json:"-"`
 }
@@ -282,6 +289,10 @@ func Summarize(srcs []SourceStats) Summary {
 			continue
 		case StateFailed:
 			sum.Failed = append(sum.Failed, SkippedFile{s.Path, s.Reason})
+		case StateDone:
+			if s.Reason == ReasonAlreadyImported {
+				sum.Unchanged++
+			}
 		}
 		sum.Files++
 		sum.Events += s.Events

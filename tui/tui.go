@@ -218,6 +218,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		m.status = msg.status
 		m.sources.SetStatus(msg.status)
+		m.alerts.SetStatus(msg.status)
 		return m, m.tickStatus(time.Second)
 	case request.NotifyMsg:
 		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.now()

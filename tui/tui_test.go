@@ -314,6 +314,33 @@ func TestNoticesOnlyNotify(t *testing.T) {
 	}
 }
 
+// TestEmptyAlertsSayWhy: an empty alerts pane says whether mamori is
+// watching, found nothing, or never analysed the stored events.
+func TestEmptyAlertsSayWhy(t *testing.T) {
+	cases := map[string]struct {
+		st   backend.Status
+		want string
+	}{
+		"live":       {backend.Status{Live: true}, "mamori is watching"},
+		"reviewed":   {backend.Status{StoreDir: "/srv/case"}, "the rules found nothing in the stored events"},
+		"unanalysed": {backend.Status{StoreDir: "/srv/case", Unanalysed: 40}, "40 stored events were never analysed. Run: mamori scan --db /srv/case"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			be := fixture(t)
+			be.SetAlerts(nil)
+			be.St = c.st
+			m := start(t, be, 120, 30, i18n.EN)
+			var cmd tea.Cmd
+			m, cmd = m.Update(statusMsg{status: be.Status()})
+			_ = cmd // the next status tick
+			if out := ansi.Strip(view(m)); !strings.Contains(strings.Join(strings.Fields(out), " "), c.want) {
+				t.Fatalf("want %q in\n%s", c.want, out)
+			}
+		})
+	}
+}
+
 func TestAllowListFromTheConsole(t *testing.T) {
 	be := fixture(t)
 	m := start(t, be, 120, 30, i18n.EN)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,13 +35,23 @@ each line once.`,
 			}
 			defer done()
 			sum, err := a.Ingest(cmd.Context(), args, resume, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
-			if err != nil {
+			if err != nil && !interrupted(cmd.Context(), err) {
 				return err
 			}
 			if g.jsonOut {
-				return json.NewEncoder(os.Stdout).Encode(sum)
+				if jerr := json.NewEncoder(os.Stdout).Encode(sum); jerr != nil {
+					return jerr
+				}
+			} else if perr := printSummary(os.Stdout, sum); perr != nil {
+				return perr
 			}
-			return printSummary(os.Stdout, sum)
+			if err != nil {
+				return interruptedError(sum, true)
+			}
+			if sum.Events > 0 && !g.jsonOut {
+				fmt.Printf("stored, not analysed: run \"mamori scan --db %s\" to run the rules over them\n", a.Store.Dir())
+			}
+			return nothingReadError(sum)
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print the summary as one JSON object")
@@ -50,19 +63,27 @@ each line once.`,
 func newScanCmd(g *globals) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "scan [flags] PATH...",
+		Use:   "scan [flags] [PATH...]",
 		Short: "Import logs, run every detector to completion and print the alerts",
 		Long: `Import collected logs (like "mamori ingest"), run every detection rule
 over all stored events in event-time order, and print the alerts, most
 important first: a readable table on a terminal, one JSON object per line
-with --json. Without --db the scan uses a temporary store that is removed
-afterwards; give --db DIR to keep it for "mamori alerts" or the console.`,
-		Args: cobra.MinimumNArgs(1),
+with --json, ending with one {"summary": {...}} line. Without --db the scan
+uses a temporary store that is removed afterwards; give --db DIR to keep it
+for "mamori alerts" or the console. With --db and no PATH, the events
+already in the store are analysed (after "mamori ingest").
+
+Exit status: 0 when events were analysed (alerts or not), 3 when no event
+was read (nothing but skipped or rejected input), 130 when interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && g.db == "" {
+				return usageError("scan: give the logs to scan, or --db DIR to analyse a store filled by \"mamori ingest\"")
+			}
 			cfg, _, err := loadConfig(g)
 			if err != nil {
 				return err
 			}
+			keep := g.db != ""
 			if g.db == "" {
 				tmp, err := os.MkdirTemp("", "mamori-scan-")
 				if err != nil {
@@ -76,21 +97,41 @@ afterwards; give --db DIR to keep it for "mamori alerts" or the console.`,
 				return err
 			}
 			defer done()
-			sum, err := a.Scan(cmd.Context(), args, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
+			var sum ingest.Summary
+			if len(args) > 0 {
+				sum, err = a.Scan(cmd.Context(), args, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
+			} else {
+				err = a.Detect(cmd.Context())
+			}
+			if interrupted(cmd.Context(), err) {
+				_ = printSummary(os.Stderr, sum)
+				return interruptedError(sum, keep)
+			}
 			if err != nil {
 				return err
+			}
+			if len(args) > 0 {
+				if err := nothingReadError(sum); err != nil {
+					_ = printSummary(os.Stderr, sum)
+					return err
+				}
 			}
 			as, err := a.Alerts(all)
 			if err != nil {
 				return err
 			}
 			if g.jsonOut {
-				return printJSONLines(os.Stdout, as)
+				if err := printJSONLines(os.Stdout, as); err != nil {
+					return err
+				}
+				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as)})
 			}
 			// The summary is a side note on stderr: the alerts on stdout
 			// are the result, and whether they were written is what counts.
-			_ = printSummary(os.Stderr, sum)
-			fmt.Fprintln(os.Stderr)
+			if len(args) > 0 {
+				_ = printSummary(os.Stderr, sum)
+				fmt.Fprintln(os.Stderr)
+			}
 			return printAlerts(os.Stdout, as, terminalWidth())
 		},
 	}
@@ -117,6 +158,12 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Events the rules never saw make "no alerts" a wrong answer:
+			// say so, whatever the output format.
+			if p, err := a.Pending(); err == nil && p.Events > 0 {
+				fmt.Fprintf(os.Stderr, "mamori: %d events stored by \"mamori ingest\" since %s were never analysed: run \"mamori scan --db %s\"\n",
+					p.Events, p.Since.Local().Format(time.DateTime), a.Store.Dir())
+			}
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
 			}
@@ -126,6 +173,82 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
 	cmd.Flags().BoolVar(&all, "all", false, "include allow-listed alerts")
 	return cmd
+}
+
+// Exit statuses beyond 0, 1 (an error) and 2 (a usage error).
+const (
+	exitNothingRead = 3   // an import or scan read no event
+	exitInterrupted = 130 // interrupted (Ctrl-C), as shells report SIGINT
+)
+
+// interrupted reports whether err is the command's context ending (Ctrl-C
+// or SIGTERM) rather than a failure.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
+}
+
+// interruptedError says what an interrupted import kept.
+func interruptedError(sum ingest.Summary, kept bool) error {
+	msg := fmt.Sprintf("interrupted; %d events stored; run the same command again to resume", sum.Events)
+	if !kept {
+		msg = fmt.Sprintf("interrupted after reading %d events; nothing kept (the scan used a temporary store: give --db DIR to keep what is read)", sum.Events)
+	}
+	return &exitError{code: exitInterrupted, err: errors.New(msg)}
+}
+
+// nothingReadError is the error of an import that read no event and had
+// nothing already imported: an empty folder, unreadable or unknown files.
+func nothingReadError(sum ingest.Summary) error {
+	if sum.Events > 0 || sum.Unchanged > 0 {
+		return nil
+	}
+	var why []string
+	if n := len(sum.Skipped); n > 0 {
+		why = append(why, fmt.Sprintf("%d files skipped: %s", n, firstReasons(sum.Skipped)))
+	}
+	if n := len(sum.Failed); n > 0 {
+		why = append(why, fmt.Sprintf("%d files unreadable: %s", n, firstReasons(sum.Failed)))
+	}
+	if sum.Rejected > 0 {
+		why = append(why, fmt.Sprintf("%d lines rejected", sum.Rejected))
+	}
+	if sum.Files == 0 && len(sum.Skipped) == 0 && len(sum.Failed) == 0 {
+		why = append(why, "no files found")
+	}
+	msg := "0 events read"
+	if len(why) > 0 {
+		msg += " (" + strings.Join(why, "; ") + ")"
+	}
+	return &exitError{code: exitNothingRead, err: errors.New(msg)}
+}
+
+// firstReasons names the first few files and why.
+func firstReasons(fs []ingest.SkippedFile) string {
+	var parts []string
+	for i, f := range fs {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(fs)-3))
+			break
+		}
+		parts = append(parts, sanitize.Line(filepath.Base(f.Path))+": "+sanitize.Line(f.Reason))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// scanSummary is the last line of `scan --json`: what was read and found,
+// so a script can tell "no alerts" from "nothing analysed".
+type scanSummary struct {
+	ingest.Summary
+	Alerts int `json:"alerts"`
+}
+
+// MarshalJSON wraps the summary as {"summary": {...}}, a line no alert
+// line can be taken for.
+func (s scanSummary) MarshalJSON() ([]byte, error) {
+	type plain scanSummary
+	return json.Marshal(struct {
+		Summary plain `json:"summary"`
+	}{plain(s)})
 }
 
 func newFormatsCmd() *cobra.Command {
@@ -154,21 +277,27 @@ func newBaselineCmd(g *globals) *cobra.Command {
 		Long: `Relearn the baselines of normal business (per endpoint, per segment and
 across the organisation) from the events stored between --from and --to,
 replacing what was learned before. Times are RFC 3339 ("2026-11-01T00:00:00+09:00")
-or dates ("2026-11-01", local midnight).`,
+or dates and times in the office's zone ("2026-11-01" is midnight there,
+"2026-11-01 09:00").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := parseWhen(from)
+			cfg, _, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			loc := officeLocation(cfg, g)
+			f, err := parseWhen(from, loc)
 			if err != nil {
 				return usageError("--from: %v", err)
 			}
-			t, err := parseWhen(to)
+			t, err := parseWhen(to, loc)
 			if err != nil {
 				return usageError("--to: %v", err)
 			}
 			if !t.After(f) {
 				return usageError("--to must be after --from")
 			}
-			a, done, err := openApp(g, false)
+			a, done, err := openAppWith(g, cfg, false)
 			if err != nil {
 				return err
 			}
@@ -177,7 +306,7 @@ or dates ("2026-11-01", local midnight).`,
 			if err != nil {
 				return err
 			}
-			fmt.Printf("learned baselines from %d events between %s and %s\n", n, f.Local().Format(time.DateTime), t.Local().Format(time.DateTime))
+			fmt.Printf("learned baselines from %d events between %s and %s\n", n, f.In(loc).Format(time.DateTime+" MST"), t.In(loc).Format(time.DateTime+" MST"))
 			return nil
 		},
 	}
@@ -189,15 +318,16 @@ or dates ("2026-11-01", local midnight).`,
 	return cmd
 }
 
-func parseWhen(s string) (time.Time, error) {
+// parseWhen reads a time given on the command line; one without a zone
+// is in the office's (loc).
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, time.Local); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation(time.DateTime, s, time.Local); err == nil {
-		return t, nil
+	for _, layout := range []string{time.DateOnly, time.DateTime, "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
 	}
 	return time.Time{}, fmt.Errorf("cannot read %q as a time (use 2026-11-01 or 2026-11-01T09:00:00+09:00)", s)
 }

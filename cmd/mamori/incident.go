@@ -165,7 +165,6 @@ the parameters it needs, and whether an actuator is configured for it
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print one JSON object per measure")
-	cmd.Flags().StringVar(&g.lang, "lang", "", "language of the titles: en or ja (default from LANG)")
 	return cmd
 }
 
@@ -327,7 +326,6 @@ and the audit trail. Markdown reads as plain text; JSON has stable fields.`,
 	cmd.Flags().StringVar(&format, "format", "md", "md (Markdown) or json")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
-	cmd.Flags().StringVar(&g.lang, "lang", "", "language of the catalog texts: en or ja (default from LANG)")
 	return cmd
 }
 

@@ -105,7 +105,14 @@ func printSummary(w io.Writer, s ingest.Summary) error {
 	if s.Elapsed > 0 {
 		rate = fmt.Sprintf(" in %s (%.0f events/s)", s.Elapsed.Round(time.Millisecond), float64(s.Events)/s.Elapsed.Seconds())
 	}
-	p.printf("%d events from %d files%s\n", s.Events, s.Files, rate)
+	switch {
+	case s.Events == 0 && s.Unchanged > 0 && s.Unchanged == s.Files:
+		p.printf("nothing new: %d files already imported and unchanged\n", s.Unchanged)
+	case s.Unchanged > 0:
+		p.printf("%d events from %d files%s (%d files already imported and unchanged)\n", s.Events, s.Files-s.Unchanged, rate, s.Unchanged)
+	default:
+		p.printf("%d events from %d files%s\n", s.Events, s.Files, rate)
+	}
 	if len(s.ByFormat) > 0 {
 		p.table(func(t *printer) {
 			for _, k := range sortedKeys(s.ByFormat) {

@@ -63,7 +63,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 	pf.StringVar(&g.logFile, "log-file", "", "mamori's own log (default $XDG_STATE_HOME/mamori/mamori.log)")
 	pf.BoolVar(&g.debug, "debug", false, "log debug messages")
 	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions)")
-	root.Flags().StringVar(&g.lang, "lang", "", "language of the console: en or ja (default from LANG)")
+	pf.StringVar(&g.lang, "lang", "", "language of the console, reports and rule titles: en or ja (default from LANG)")
 	root.Flags().StringVar(&g.theme, "theme", "", "colour theme: dark, light, high-contrast, monochrome, or one of yours")
 	root.PersistentFlags().BoolVar(&g.headless, "headless", false, "no console: print alerts as they are raised (also when stdout is not a terminal)")
 
@@ -90,7 +90,7 @@ func detectFlags(cmd *cobra.Command, g *globals) {
 
 // readFlags adds the flags about reading files.
 func readFlags(cmd *cobra.Command, g *globals) {
-	cmd.Flags().StringVar(&g.format, "format", "", "read every file as this format (see `mamori formats`); default: detect each")
+	cmd.Flags().StringVar(&g.format, "format", "", "read every file as the format `NAME` (list: mamori formats); default: recognise each file's format")
 	cmd.Flags().IntVar(&g.year, "year", 0, "year of timestamps that carry none (syslog); default: inferred from the file's date")
 }
 
@@ -110,6 +110,18 @@ func loadConfig(g *globals) (*config.Config, bool, error) {
 	default:
 		return nil, false, err
 	}
+}
+
+// officeLocation is the office's zone (see app.OfficeZone), for times read
+// from the command line before the store is open; local time when none is
+// known.
+func officeLocation(cfg *config.Config, g *globals) *time.Location {
+	if zone := app.OfficeZone(cfg, g.db, g.timezone); zone != "" {
+		if loc, err := config.ParseZone(zone); err == nil {
+			return loc
+		}
+	}
+	return time.Local
 }
 
 // openApp loads the configuration and opens mamori with the flags' overrides.

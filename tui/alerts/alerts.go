@@ -54,6 +54,25 @@ type Model struct {
 
 	detail *alertview.Model
 	now    func() time.Time
+	status backend.Status // the latest, for what an empty list means
+}
+
+// SetStatus gives the pane mamori's state, so that an empty list says why:
+// watching live, nothing found, or events never analysed.
+func (m *Model) SetStatus(s backend.Status) { m.status = s }
+
+// emptyText says why there is no alert to show.
+func (m Model) emptyText() string {
+	T := m.lang.T
+	switch {
+	case len(m.all) > 0:
+		return T("no match")
+	case m.status.Unanalysed > 0:
+		return fmt.Sprintf(T("no alerts unanalysed"), m.status.Unanalysed, m.status.StoreDir)
+	case m.status.Live:
+		return T("no alerts")
+	}
+	return T("no alerts review")
 }
 
 // New returns the pane.
@@ -449,10 +468,7 @@ func (m Model) View() string {
 func (m Model) tableView(h int) string {
 	cols := m.columns()
 	if len(m.rows) == 0 {
-		msg := m.lang.T("no alerts")
-		if len(m.all) > 0 {
-			msg = m.lang.T("no match")
-		}
+		msg := m.emptyText()
 		empty := table.Render(cols, nil, -1, 0, m.width, 1, m.tableStyles())
 		return lipgloss.JoinVertical(lipgloss.Left, empty, m.st.Muted.Render(table.Fit("  "+msg, m.width, false)), strings.Repeat("\n", max(0, h-3)))
 	}

@@ -178,6 +178,9 @@ type Status struct {
 	// whether it is complete.
 	Learning float64
 	Learned  bool
+	// Unanalysed counts stored events the detectors never saw (stored by
+	// `mamori ingest`, not yet scanned).
+	Unanalysed int64
 	// Err is the last problem writing to the store (disk full, ...).
 	Err   error
 	ErrAt time.Time
