@@ -268,9 +268,9 @@ type Summary struct {
 	Failed           []SkippedFile    `json:"failed,omitempty"`
 	// Unchanged counts the files an earlier import read to their end
 	// and that have not changed since: nothing new to read.
-	Unchanged int `json:"unchanged"`
-	Sources          []SourceStats    `json:"sources,omitempty"`
-	Elapsed          time.Duration    `json:"-"`
+	Unchanged int           `json:"unchanged"`
+	Sources   []SourceStats `json:"sources,omitempty"`
+	Elapsed   time.Duration `json:"-"`
 }
 
 // SkippedFile is a file that was not read, and why.
