@@ -45,6 +45,10 @@ lint: ## vet, gofmt check and golangci-lint (installed on first use)
 e2e: ## run the end-to-end test: the real binary in tmux at 80x24 (needs tmux)
 	$(GO) test -tags e2e -count=1 -v ./e2e/
 
+.PHONY: eval
+eval: ## detection scorecard on the real data sets (see EVALUATION.md; EVALFLAGS=-v lists every alert)
+	$(GO) run ./cmd/mamori-eval $(EVALFLAGS)
+
 .PHONY: bench
 bench: ## measure ingest, detection and console performance (see BENCHMARKS.md; takes several minutes)
 	./bench/run.sh
