@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -136,3 +137,89 @@ func (p *printer) Write(b []byte) (int, error) {
 	n, p.err = p.w.Write(b)
 	return n, p.err
 }
+
+// WriteTruths writes every set's description as Markdown: a section per
+// set with its data, settings, truths and hard negatives and the sentence
+// each comes from (EVALUATION.md keeps this text).
+func WriteTruths(w io.Writer, sets []*Set) error {
+	p := &printer{w: w}
+	for _, s := range sets {
+		fmt.Fprintf(p, "### %s\n\n%s. Data: %s.", s.Name, s.Title, s.Origin)
+		if s.Unsupported != "" {
+			fmt.Fprintf(p, " **%s.**", strings.TrimSuffix(s.Unsupported, "."))
+		}
+		fmt.Fprintf(p, "\n\n")
+		for _, l := range s.Locations {
+			note := ""
+			if l.Note != "" {
+				note = " (" + l.Note + ")"
+			}
+			fmt.Fprintf(p, "- copy `%s`: %s%s\n", l.Name, code(l.Paths), note)
+		}
+		if st := settingsText(s.Settings); st != "" {
+			fmt.Fprintf(p, "- settings: %s\n", st)
+		}
+		if len(s.Truths)+len(s.Benign) == 0 {
+			fmt.Fprintf(p, "- no truths: the documentation names no attack to find in it\n")
+		}
+		fmt.Fprintln(p)
+		for _, t := range s.Truths {
+			kind := "truth"
+			if t.Optional {
+				kind = "optional truth"
+			}
+			hosts := slices.Concat(t.Endpoints, t.Peers)
+			if len(hosts) > 8 {
+				hosts = append(hosts[:8:8], fmt.Sprintf("… %d more", len(hosts)-8))
+			}
+			fmt.Fprintf(p, "- %s **%s**: %s. Hosts %s; rules %s", kind, t.ID, t.What, strings.Join(hosts, ", "), strings.Join(t.Rules, ", "))
+			if len(t.About) > 0 {
+				fmt.Fprintf(p, "; alert mentions %s", strings.Join(t.About, " or "))
+			}
+			fmt.Fprintf(p, ".\n  Source: %s", sourceText(t.Source))
+		}
+		for _, b := range s.Benign {
+			fmt.Fprintf(p, "- hard negative: %s (%s).\n  Source: %s", b.What, strings.Join(slices.Concat(b.Endpoints, b.Peers), ", "), sourceText(b.Source))
+		}
+		fmt.Fprintln(p)
+	}
+	return p.err
+}
+
+func sourceText(s Source) string {
+	out := fmt.Sprintf("%s: “%s”\n", s.File, squashSpace(s.Quote))
+	if s.Note != "" {
+		out += "  " + squashSpace(s.Note) + "\n"
+	}
+	return out
+}
+
+func settingsText(s Settings) string {
+	var parts []string
+	if len(s.InternalNetworks) > 0 {
+		parts = append(parts, "internal networks "+strings.Join(s.InternalNetworks, ", "))
+	}
+	if s.Timezone != "" {
+		parts = append(parts, "time zone "+s.Timezone)
+	}
+	if s.Year != 0 {
+		parts = append(parts, "year "+strconv.Itoa(s.Year))
+	}
+	for _, alts := range s.IOC {
+		parts = append(parts, "IOC list "+strings.Join(alts, " (else ")+strings.Repeat(")", len(alts)-1))
+	}
+	for _, a := range s.Assets {
+		parts = append(parts, fmt.Sprintf("inventory: %s is %s (%s)", a["ip"], a["host"], a["role"]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func code(paths []string) string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = "`" + p + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+func squashSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

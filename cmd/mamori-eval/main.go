@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string) error {
 	location := fs.String("location", "", `use only the copies of this name, e.g. "testdata" to measure a fresh clone`)
 	verbose := fs.Bool("v", false, "list every set's truths and alerts with their verdicts")
 	jsonOut := fs.Bool("json", false, "print the results as JSON")
+	truths := fs.Bool("truths", false, "print the sets' truths as Markdown (for EVALUATION.md) instead of scanning")
 	logFile := fs.String("log-file", "", "mamori's own log (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,6 +81,9 @@ func run(ctx context.Context, args []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if *truths {
+		return eval.WriteTruths(os.Stdout, sets)
+	}
 	if *only != "" {
 		names := strings.Split(*only, ",")
 		sets = slices.DeleteFunc(sets, func(s *eval.Set) bool { return !slices.Contains(names, s.Name) })
@@ -98,7 +102,6 @@ func run(ctx context.Context, args []string) error {
 	}
 	results := make([]eval.Result, 0, len(sets))
 	for _, s := range sets {
-		fmt.Fprintf(os.Stderr, "mamori-eval: %s…\n", s.Name)
 		r, err := eval.Run(ctx, s, opts)
 		if err != nil {
 			return err
