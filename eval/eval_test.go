@@ -289,3 +289,23 @@ func TestRunSkips(t *testing.T) {
 		t.Errorf("unsupported set: %+v, %v", r, err)
 	}
 }
+
+// TestEvaluationListsTheTruths keeps EVALUATION.md's last section in step
+// with the truth files: it is their -truths output, verbatim.
+func TestEvaluationListsTheTruths(t *testing.T) {
+	sets, err := LoadDir("sets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteTruths(&b, sets); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "EVALUATION.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), strings.TrimSpace(b.String())) {
+		t.Error("EVALUATION.md does not hold the truths as the sets give them: paste `go run ./cmd/mamori-eval -truths` into its last section")
+	}
+}
