@@ -152,6 +152,7 @@ func TestClassify(t *testing.T) {
 		"one side, endpoint":              {alert.Alert{Rule: "M-PSEXEC", Endpoint: "10.0.0.7", Peer: "10.0.0.200"}, True, "psexec"},
 		"one side, peer":                  {alert.Alert{Rule: "M-PSEXEC", Endpoint: "10.0.0.99", Peer: "10.0.0.8"}, True, "psexec"},
 		"about, mentioned":                {alert.Alert{Rule: "M-IDS", Endpoint: "192.168.1.129", Summary: "ET EXPLOIT Netgear DGN Remote Code Execution"}, True, "netgear"},
+		"about, composite":                {alert.Alert{Rule: "C-SAME-EP", Endpoint: "192.168.1.129", Summary: "continuity"}, True, "netgear"},
 		"about, not mentioned":            {alert.Alert{Rule: "M-IDS", Endpoint: "192.168.1.129", Summary: "ET SCAN Suspicious inbound to MSSQL port 1433"}, Unexplained, ""},
 		"time inside":                     {alert.Alert{Rule: "S-ERRORS", Endpoint: "10.0.0.9"}, True, "burst"},
 		"time after":                      {alert.Alert{Rule: "S-ERRORS", Endpoint: "10.0.0.9", FirstSeen: t0.Add(2 * time.Hour), LastSeen: t0.Add(3 * time.Hour)}, Unexplained, ""},

@@ -61,7 +61,7 @@ func (s *Set) Classify(a *alert.Alert) Verdict {
 
 // Matches reports whether a finds the truth:
 //   - its rule is one the truth accepts, or it is composite (C-*);
-//   - it mentions one of About, when set;
+//   - it mentions one of About, when set (composite alerts need not);
 //   - its first-to-last-seen period overlaps From–To, when set;
 //   - its endpoint (or host name) or its peer is one of the truth's hosts
 //     (Endpoints and Peers together: which side an alert calls its
@@ -76,7 +76,7 @@ func (t *Truth) Matches(a *alert.Alert) bool {
 	if !composite && !slices.ContainsFunc(t.Rules, func(r string) bool { return ruleMatches(r, a.Rule) }) {
 		return false
 	}
-	if len(t.About) > 0 && !mentions(a, t.About) {
+	if len(t.About) > 0 && !composite && !mentions(a, t.About) {
 		return false
 	}
 	if !t.From.IsZero() && a.LastSeen.Before(t.From) || !t.To.IsZero() && a.FirstSeen.After(t.To) {

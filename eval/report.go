@@ -26,16 +26,20 @@ func WriteJSON(w io.Writer, rs []Result) error {
 func WriteText(w io.Writer, rs []Result, verbose bool) error {
 	p := &printer{w: w}
 	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SET\tDATA\tEVENTS\tTRUTHS\tCRIT\tHIGH\tMED\tLOW\tINFO\tFP≥MED\tFIRST TRUE")
+	t := &printer{w: tw}
+	t.printf("SET\tDATA\tEVENTS\tTRUTHS\tCRIT\tHIGH\tMED\tLOW\tINFO\tFP≥MED\tFIRST TRUE\n")
 	for _, r := range rs {
 		truths := fmt.Sprintf("%d/%d", r.Found, r.Total)
 		if r.Status != Scanned {
-			fmt.Fprintf(tw, "%s\t%s\t-\t%s\t-\t-\t-\t-\t-\t-\t-\n", r.Set, r.Status, truths)
+			t.printf("%s\t%s\t-\t%s\t-\t-\t-\t-\t-\t-\t-\n", r.Set, r.Status, truths)
 			continue
 		}
 		c := r.Severity
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Set, r.Location, r.Events, truths,
+		t.printf("%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Set, r.Location, r.Events, truths,
 			c.Critical, c.High, c.Medium, c.Low, c.Info, r.FalsePositives, rankText(r.FirstTrue))
+	}
+	if t.err != nil {
+		return t.err
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -52,10 +56,10 @@ func WriteText(w io.Writer, rs []Result, verbose bool) error {
 		}
 	}
 	if len(missed) > 0 {
-		fmt.Fprintf(p, "\nMissed truths:\n%s\n", strings.Join(missed, "\n"))
+		p.printf("\nMissed truths:\n%s\n", strings.Join(missed, "\n"))
 	}
 	if len(notScanned) > 0 {
-		fmt.Fprintf(p, "\nNot scanned:\n%s\n", strings.Join(notScanned, "\n"))
+		p.printf("\nNot scanned:\n%s\n", strings.Join(notScanned, "\n"))
 	}
 	if verbose {
 		for _, r := range rs {
@@ -73,11 +77,11 @@ func rankText(n int) string {
 }
 
 func writeDetail(p *printer, r Result) {
-	fmt.Fprintf(p, "\n== %s — %s\n", r.Set, r.Title)
+	p.printf("\n== %s — %s\n", r.Set, r.Title)
 	if r.Status != Scanned {
-		fmt.Fprintf(p, "   %s\n", r.Reason)
+		p.printf("   %s\n", r.Reason)
 	} else {
-		fmt.Fprintf(p, "   data: %s; %d events, %d lines rejected, %d files skipped\n", r.Location, r.Events, r.Rejected, r.SkippedFiles)
+		p.printf("   data: %s; %d events, %d lines rejected, %d files skipped\n", r.Location, r.Events, r.Rejected, r.SkippedFiles)
 	}
 	for _, t := range r.Truths {
 		state := "MISSED"
@@ -93,7 +97,7 @@ func writeDetail(p *printer, r Result) {
 		if t.Optional {
 			opt = " (optional)"
 		}
-		fmt.Fprintf(p, "   truth %-26s %-12s %s%s\n", t.ID, state, t.What, opt)
+		p.printf("   truth %-26s %-12s %s%s\n", t.ID, state, t.What, opt)
 	}
 	for _, a := range r.Alerts {
 		verdict := "true: " + strings.Join(a.Truths, ",")
@@ -110,7 +114,7 @@ func writeDetail(p *printer, r Result) {
 		if a.Peer != "" {
 			who += " → " + a.Peer
 		}
-		fmt.Fprintf(p, "   %4d %-8s %-14s %-44s %-24s %s\n", a.Rank, a.Severity, a.Rule, clip(sanitize.Line(who), 44),
+		p.printf("   %4d %-8s %-14s %-44s %-24s %s\n", a.Rank, a.Severity, a.Rule, clip(sanitize.Line(who), 44),
 			clip(verdict, 24), clip(sanitize.Line(a.Summary), 100))
 	}
 }
@@ -123,10 +127,17 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// printer keeps the first write error and skips the writes after it.
+// printer keeps the first write error and skips the writes after it, so
+// that a report of many lines is checked once at the end.
 type printer struct {
 	w   io.Writer
 	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
 }
 
 func (p *printer) Write(b []byte) (int, error) {
@@ -144,25 +155,25 @@ func (p *printer) Write(b []byte) (int, error) {
 func WriteTruths(w io.Writer, sets []*Set) error {
 	p := &printer{w: w}
 	for _, s := range sets {
-		fmt.Fprintf(p, "### %s\n\n%s. Data: %s.", s.Name, s.Title, s.Origin)
+		p.printf("### %s\n\n%s. Data: %s.", s.Name, s.Title, s.Origin)
 		if s.Unsupported != "" {
-			fmt.Fprintf(p, " **%s.**", strings.TrimSuffix(s.Unsupported, "."))
+			p.printf(" **%s.**", strings.TrimSuffix(s.Unsupported, "."))
 		}
-		fmt.Fprintf(p, "\n\n")
+		p.printf("\n\n")
 		for _, l := range s.Locations {
 			note := ""
 			if l.Note != "" {
 				note = " (" + l.Note + ")"
 			}
-			fmt.Fprintf(p, "- copy `%s`: %s%s\n", l.Name, code(l.Paths), note)
+			p.printf("- copy `%s`: %s%s\n", l.Name, code(l.Paths), note)
 		}
 		if st := settingsText(s.Settings); st != "" {
-			fmt.Fprintf(p, "- settings: %s\n", st)
+			p.printf("- settings: %s\n", st)
 		}
 		if len(s.Truths)+len(s.Benign) == 0 {
-			fmt.Fprintf(p, "- no truths: the documentation names no attack to find in it\n")
+			p.printf("- no truths: the documentation names no attack to find in it\n")
 		}
-		fmt.Fprintln(p)
+		p.printf("\n")
 		for _, t := range s.Truths {
 			kind := "truth"
 			if t.Optional {
@@ -172,16 +183,16 @@ func WriteTruths(w io.Writer, sets []*Set) error {
 			if len(hosts) > 8 {
 				hosts = append(hosts[:8:8], fmt.Sprintf("… %d more", len(hosts)-8))
 			}
-			fmt.Fprintf(p, "- %s **%s**: %s. Hosts %s; rules %s", kind, t.ID, t.What, strings.Join(hosts, ", "), strings.Join(t.Rules, ", "))
+			p.printf("- %s **%s**: %s. Hosts %s; rules %s", kind, t.ID, t.What, strings.Join(hosts, ", "), strings.Join(t.Rules, ", "))
 			if len(t.About) > 0 {
-				fmt.Fprintf(p, "; alert mentions %s", strings.Join(t.About, " or "))
+				p.printf("; alert mentions %s", strings.Join(t.About, " or "))
 			}
-			fmt.Fprintf(p, ".\n  Source: %s", sourceText(t.Source))
+			p.printf(".\n  Source: %s", sourceText(t.Source))
 		}
 		for _, b := range s.Benign {
-			fmt.Fprintf(p, "- hard negative: %s (%s).\n  Source: %s", b.What, strings.Join(slices.Concat(b.Endpoints, b.Peers), ", "), sourceText(b.Source))
+			p.printf("- hard negative: %s (%s).\n  Source: %s", b.What, strings.Join(slices.Concat(b.Endpoints, b.Peers), ", "), sourceText(b.Source))
 		}
-		fmt.Fprintln(p)
+		p.printf("\n")
 	}
 	return p.err
 }
