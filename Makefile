@@ -46,6 +46,10 @@ e2e: ## run the end-to-end tests: the real binary in tmux at 80x24 (needs tmux),
 	$(GO) test -tags e2e -count=1 -v ./e2e/
 	$(GO) test -tags e2e -count=1 -run 'TestScanFindsTheDemoAttack' ./cmd/mamori/
 
+.PHONY: eval
+eval: ## detection scorecard on the real data sets (see EVALUATION.md; EVALFLAGS=-v lists every alert)
+	$(GO) run ./cmd/mamori-eval $(EVALFLAGS)
+
 .PHONY: bench
 bench: ## measure ingest, detection and console performance (see BENCHMARKS.md; takes several minutes)
 	./bench/run.sh
