@@ -12,7 +12,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -369,12 +368,4 @@ func (pt *progressTracker) run(ctx context.Context, fn func(Progress)) (stop fun
 		}
 	}()
 	return func() { close(done); wg.Wait() }
-}
-
-// fileID returns a file's device and inode: its identity across renames.
-func fileID(fi os.FileInfo) (dev, ino uint64) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev), st.Ino
-	}
-	return 0, 0
 }

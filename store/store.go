@@ -255,11 +255,7 @@ func (s *Store) Size() int64 {
 			continue
 		}
 		// Badger preallocates its files; count the blocks in use.
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			total += st.Blocks * 512
-		} else {
-			total += fi.Size()
-		}
+		total += allocated(fi)
 	}
 	s.size, s.sizeAt = total, time.Now()
 	return total
