@@ -1,0 +1,80 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Badger writes through memory-mapped files (the value log, the memtables'
+// write-ahead logs, new tables): on a full disk a write does not fail, the
+// process dies of SIGBUS. So the store keeps a reserve of free space and
+// refuses writes before the disk is full, checking the filesystem (statfs)
+// before each write.
+const (
+	// minReserve is the smallest default reserve: room for what Badger
+	// may write on its own after the last checked write (a memtable
+	// flushed to a table, a compaction's new tables before the old ones
+	// go, the next value-log file).
+	minReserve = 256 << 20
+	// reservePercent is the default reserve's share of the filesystem.
+	reservePercent = 2
+)
+
+// defaultReserve is max(256 MiB, 2 % of a filesystem of total bytes).
+func defaultReserve(total int64) int64 {
+	return max(minReserve, total/100*reservePercent)
+}
+
+// diskFullError says how much space is left and how much is kept.
+type diskFullError struct {
+	free, keep int64
+}
+
+func (e *diskFullError) Error() string {
+	return fmt.Sprintf("%v: %s free where the store is, less than the %s it keeps in reserve; free some space",
+		ErrDiskFull, mib(max(e.free, 0)), mib(e.keep))
+}
+
+func (e *diskFullError) Unwrap() error { return ErrDiskFull }
+
+// mib writes a size in MiB.
+func mib(n int64) string {
+	if n < 10<<20 && n%(1<<20) != 0 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// errNoStatfs is returned by diskSpace where free space cannot be measured.
+var errNoStatfs = errors.New("free space cannot be measured here")
+
+// checkSpace returns an error wrapping ErrDiskFull when writing about need
+// bytes would leave less than keep free on the store's filesystem. When
+// the space cannot be measured the write goes ahead (a write error is
+// still mapped to ErrDiskFull).
+func (s *Store) checkSpace(need, keep int64) error {
+	if keep <= 0 {
+		return nil
+	}
+	free, _, err := diskSpace(s.dir)
+	if err != nil {
+		return nil // unmeasurable: let the write try
+	}
+	if free-need < keep {
+		return fmt.Errorf("store %s: %w", s.dir, &diskFullError{free: free, keep: keep})
+	}
+	return nil
+}
+
+// floor is the free space below which even small writes (alerts, offsets,
+// the audit log, deleting) and opening for writing stop: a quarter of the
+// reserve, which event writes leave untouched.
+func (s *Store) floor() int64 { return s.reserve / 4 }
+
+// FreeSpace returns the free space on the store's filesystem and the
+// reserve the store keeps (0 when it keeps none); ok is false when the
+// space cannot be measured.
+func (s *Store) FreeSpace() (free, reserve int64, ok bool) {
+	free, _, err := diskSpace(s.dir)
+	return free, s.reserve, err == nil
+}
