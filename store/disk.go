@@ -25,21 +25,28 @@ func defaultReserve(total int64) int64 {
 	return max(minReserve, total/100*reservePercent)
 }
 
-// diskFullError says how much space is left and how much is kept.
+// diskFullError says how much space is left, and how much the store keeps.
 type diskFullError struct {
-	free, keep int64
+	free, need, keep, reserve int64
 }
 
 func (e *diskFullError) Error() string {
-	return fmt.Sprintf("%v: %s free where the store is, less than the %s it keeps in reserve; free some space",
-		ErrDiskFull, mib(max(e.free, 0)), mib(e.keep))
+	kept := "the " + mib(e.keep) + " kept in reserve"
+	if e.keep < e.reserve {
+		kept = "the " + mib(e.keep) + " needed to write anything (a quarter of the " + mib(e.reserve) + " reserve)"
+	}
+	if e.free >= e.keep {
+		return fmt.Sprintf("%v: %s free where the store is, and writing %s more would leave less than %s; free some space",
+			ErrDiskFull, mib(e.free), mib(e.need), kept)
+	}
+	return fmt.Sprintf("%v: %s free where the store is, less than %s; free some space", ErrDiskFull, mib(max(e.free, 0)), kept)
 }
 
 func (e *diskFullError) Unwrap() error { return ErrDiskFull }
 
-// mib writes a size in MiB.
+// mib writes a size in MiB, with a decimal below 100 MiB.
 func mib(n int64) string {
-	if n < 10<<20 && n%(1<<20) != 0 {
+	if n < 100<<20 && n%(1<<20) != 0 {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d MiB", n>>20)
@@ -61,7 +68,7 @@ func (s *Store) checkSpace(need, keep int64) error {
 		return nil // unmeasurable: let the write try
 	}
 	if free-need < keep {
-		return fmt.Errorf("store %s: %w", s.dir, &diskFullError{free: free, keep: keep})
+		return fmt.Errorf("store %s: %w", s.dir, &diskFullError{free: free, need: need, keep: keep, reserve: s.reserve})
 	}
 	return nil
 }

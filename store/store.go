@@ -192,8 +192,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.reserve = defaultReserve(total)
 	}
 	if !opts.ReadOnly {
-		if err := s.checkSpace(0, s.floor()); err != nil {
-			return nil, fmt.Errorf("store: cannot open %s for writing (it may still be opened read-only): %w", abs, err)
+		var full *diskFullError
+		if err := s.checkSpace(0, s.floor()); errors.As(err, &full) {
+			return nil, fmt.Errorf("store %s: cannot open it for writing (it can still be opened read-only): %w", abs, full)
 		}
 	}
 	bo := badgerOptions(abs, opts)
@@ -264,8 +265,9 @@ func truncateNeeded(err error) bool {
 // A process holding the store makes the read-write open fail with the
 // lock error, and nothing is changed.
 func (s *Store) recover(bo badger.Options) (*badger.DB, error) {
-	if err := s.checkSpace(0, s.floor()); err != nil {
-		return nil, fmt.Errorf("the store was not closed cleanly and must be recovered (opened for writing once) before it can be read, but: %w", err)
+	var full *diskFullError
+	if err := s.checkSpace(0, s.floor()); errors.As(err, &full) {
+		return nil, fmt.Errorf("the store was not closed cleanly and must be recovered (opened for writing once) before it can be read, but: %w", full)
 	}
 	restrictUmask()
 	db, err := badger.Open(bo.WithReadOnly(false))
