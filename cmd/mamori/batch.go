@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/store"
 )
 
 func newIngestCmd(g *globals) *cobra.Command {
@@ -33,7 +36,7 @@ each line once.`,
 			defer done()
 			sum, err := a.Ingest(cmd.Context(), args, resume, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
 			if err != nil {
-				return err
+				return importStopped(err)
 			}
 			if g.jsonOut {
 				return json.NewEncoder(os.Stdout).Encode(sum)
@@ -78,7 +81,7 @@ afterwards; give --db DIR to keep it for "mamori alerts" or the console.`,
 			defer done()
 			sum, err := a.Scan(cmd.Context(), args, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
 			if err != nil {
-				return err
+				return importStopped(err)
 			}
 			as, err := a.Alerts(all)
 			if err != nil {
@@ -98,6 +101,45 @@ afterwards; give --db DIR to keep it for "mamori alerts" or the console.`,
 	cmd.Flags().BoolVar(&all, "all", false, "include allow-listed alerts")
 	readFlags(cmd, g)
 	detectFlags(cmd, g)
+	return cmd
+}
+
+// importStopped says what a full disk means for an import: it stopped,
+// kept what it stored, and resumes.
+func importStopped(err error) error {
+	if !errors.Is(err, store.ErrDiskFull) {
+		return err
+	}
+	return &exitError{code: exitDiskFull, err: fmt.Errorf("the import stopped: %w. What it stored is kept: run the same command again once space is freed and it resumes where it stopped", err)}
+}
+
+func newPruneCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "prune [--force]",
+		Short: "Delete the events the retention no longer keeps, now",
+		Long: `Delete the events the retention no longer keeps (see "retention" in the
+README): those older than the retention by the clock, unless their day was
+stored (imported) less than the retention ago. The console does this by
+itself every ten minutes, but never deletes more than half of the store at
+once: when the clock jumped, mamori was stopped for long, or the retention
+was shortened, it logs why it refused. --force deletes them anyway.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, done, err := openApp(g, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			n, err := a.Store.Prune(cmd.Context(), force)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("pruned %d events (retention %s)\n", n, config.FormatDuration(time.Duration(a.Config.Retention)))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete them even when they are more than half of the store")
 	return cmd
 }
 
