@@ -49,13 +49,13 @@ func TestFullDiskStopsWritesAndOpensReadOnly(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	filler = tmpfs.Fill(t, mnt, 1<<20) // below a quarter of the reserve
+	filler = tmpfs.Fill(t, mnt, 0) // full: not a byte left
 	if _, err := Open(dir, opts); !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("opening for writing on a full disk: %v, want ErrDiskFull saying it opens read-only", err)
 	}
 	ro, err := Open(dir, Options{ReadOnly: true, DiskReserve: opts.DiskReserve})
 	if err != nil {
-		t.Fatalf("opening read-only on a full disk: %v", err)
+		t.Fatalf("opening read-only on a disk without a byte free: %v", err)
 	}
 	if n := countAll(t, ro); n != 100 {
 		t.Fatalf("read-only on a full disk sees %d events, want 100", n)

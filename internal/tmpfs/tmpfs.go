@@ -6,11 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
-// Fill writes a file named filler in dir until at most leave bytes are
-// free on dir's filesystem, and returns its path. Removing it frees the
+// Fill writes a file named filler in dir until at most leave bytes (zero:
+// none) are free on dir's filesystem, and returns its path. Removing it frees the
 // space again.
 func Fill(t testing.TB, dir string, leave int64) string {
 	t.Helper()
@@ -29,7 +30,9 @@ func Fill(t testing.TB, dir string, leave int64) string {
 		if need < int64(len(chunk)) {
 			chunk = chunk[:need]
 		}
-		if _, err := f.Write(chunk); err != nil {
+		if _, err := f.Write(chunk); errors.Is(err, syscall.ENOSPC) {
+			break // full to the last byte
+		} else if err != nil {
 			t.Fatalf("filling %s: %v", dir, err)
 		}
 	}
