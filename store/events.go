@@ -310,11 +310,19 @@ func walkIndex(ctx context.Context, txn *badger.Txn, ep Endpoint, lo, hi time.Ti
 		}
 	}
 	first, last := day(lo), day(hi.Add(-1))
+	days := indexDays{txn: txn, reverse: reverse}
+	defer days.close()
+	d := first
+	if reverse {
+		d = last
+	}
 	n := 0
-	for i := 0; first+int32(i) <= last; i++ {
-		d := first + int32(i)
-		if reverse {
-			d = last - int32(i)
+	for i := 0; ; i++ {
+		// Days without index entries are skipped in one seek: a line
+		// dated 2200 must not make every page walk 63,000 empty days.
+		var ok bool
+		if d, ok = days.next(d); !ok || d < first || d > last {
+			return nil
 		}
 		prefix := endpointPrefix(d, ep)
 		lower := appendTime(bytes.Clone(prefix), lo)
@@ -366,8 +374,47 @@ func walkIndex(ctx context.Context, txn *badger.Txn, ep Endpoint, lo, hi time.Ti
 		if i%64 == 63 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if reverse {
+			d--
+		} else {
+			d++
+		}
 	}
-	return nil
+}
+
+// indexDays finds the days that hold timeline index entries (of any
+// endpoint).
+type indexDays struct {
+	txn     *badger.Txn
+	reverse bool
+	it      *badger.Iterator
+}
+
+// next returns the first day from d on (back from d when reverse) that
+// holds index entries; ok is false when there is none.
+func (x *indexDays) next(d int32) (int32, bool) {
+	if x.it == nil {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = []byte{prefixEndpoint}
+		opt.Reverse = x.reverse
+		x.it = x.txn.NewIterator(opt)
+	}
+	if x.reverse {
+		x.it.Seek(appendDay([]byte{prefixEndpoint}, d+1)) // the last key before day d+1
+	} else {
+		x.it.Seek(appendDay([]byte{prefixEndpoint}, d))
+	}
+	if !x.it.Valid() || len(x.it.Item().Key()) < 5 {
+		return 0, false
+	}
+	return readDay(x.it.Item().Key()[1:5]), true
+}
+
+func (x *indexDays) close() {
+	if x.it != nil {
+		x.it.Close()
+	}
 }
 
 // Timeline returns a page of the events indexed under ep, oldest first (or

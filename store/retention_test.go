@@ -202,3 +202,53 @@ func TestQueryBoundsBeyondTheKeysAreClamped(t *testing.T) {
 		t.Fatalf("events after year 3000: %d, %v", n, err)
 	}
 }
+
+// TestTimelineSkipsEmptyDays: a line dated 2200 must not make every
+// timeline page walk the 63,000 empty days up to it. Pages across the gap
+// are right both ways; and a page needs fewer than 64 day lookups, which
+// the walk shows by not looking at its context, checked every 64 days
+// (already cancelled here).
+func TestTimelineSkipsEmptyDays(t *testing.T) {
+	s := openTemp(t, Options{})
+	ep := ParseEndpoint("10.0.10.5")
+	var evs []event.Event
+	for i := range 5 {
+		evs = append(evs, eventAt(t0.Add(time.Duration(i)*day24), "/a", i))
+	}
+	evs = append(evs, eventAt(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), "/a", 5))
+	if err := s.PutEvents(evs); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, reverse := range []bool{false, true} {
+		var got []string
+		q := Query{Reverse: reverse, Limit: 2}
+		for {
+			p, err := s.Timeline(ctx, ep, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range p.Items {
+				got = append(got, it.Event.Raw)
+			}
+			if !p.More {
+				break
+			}
+			q.After = &p.Items[len(p.Items)-1].Key
+		}
+		want := "/a line 0,/a line 1,/a line 2,/a line 3,/a line 4,/a line 5"
+		if reverse {
+			want = "/a line 5,/a line 4,/a line 3,/a line 2,/a line 1,/a line 0"
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("reverse=%v: %v", reverse, got)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, reverse := range []bool{false, true} {
+		if p, err := s.Timeline(cancelled, ep, Query{Reverse: reverse}); err != nil || len(p.Items) != 6 {
+			t.Errorf("reverse=%v: %d items, %v: the page walked the empty days", reverse, len(p.Items), err)
+		}
+	}
+}
