@@ -240,6 +240,13 @@ func badgerOptions(dir string, opts Options) badger.Options {
 		WithNumLevelZeroTablesStall(12).
 		WithBlockCacheSize(int64(opts.CacheMB) * 3 / 4 << 20).
 		WithIndexCacheSize(int64(opts.CacheMB) / 4 << 20).
+		// Value-log files are created at twice this size and memtable
+		// logs at twice MemTableSize, then written through mmap: sparse
+		// on the usual filesystems (ext4, xfs, btrfs, tmpfs), so space is
+		// taken as they fill, which the reserve checks before each write
+		// (DiskReserve); where files cannot be sparse (FAT on a USB disk)
+		// the space is taken when the file is created, and a full disk
+		// fails that with an error rather than a crash.
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
