@@ -77,11 +77,3 @@ func (s *Store) checkSpace(need, keep int64) error {
 // the audit log, deleting) and opening for writing stop: a quarter of the
 // reserve, which event writes leave untouched.
 func (s *Store) floor() int64 { return s.reserve / 4 }
-
-// FreeSpace returns the free space on the store's filesystem and the
-// reserve the store keeps (0 when it keeps none); ok is false when the
-// space cannot be measured.
-func (s *Store) FreeSpace() (free, reserve int64, ok bool) {
-	free, _, err := diskSpace(s.dir)
-	return free, s.reserve, err == nil
-}
