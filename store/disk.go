@@ -1,9 +1,6 @@
 package store
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // Badger writes through memory-mapped files (the value log, the memtables'
 // write-ahead logs, new tables): on a full disk a write does not fail, the
@@ -51,9 +48,6 @@ func mib(n int64) string {
 	}
 	return fmt.Sprintf("%d MiB", n>>20)
 }
-
-// errNoStatfs is returned by diskSpace where free space cannot be measured.
-var errNoStatfs = errors.New("free space cannot be measured here")
 
 // checkSpace returns an error wrapping ErrDiskFull when writing about need
 // bytes would leave less than keep free on the store's filesystem. When

@@ -24,7 +24,6 @@ func Fill(t testing.TB, dir string, leave int64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	chunk := make([]byte, 1<<20)
 	for need := free - leave; need > 0; need -= int64(len(chunk)) {
 		if need < int64(len(chunk)) {
@@ -33,10 +32,11 @@ func Fill(t testing.TB, dir string, leave int64) string {
 		if _, err := f.Write(chunk); errors.Is(err, syscall.ENOSPC) {
 			break // full to the last byte
 		} else if err != nil {
+			_ = f.Close()
 			t.Fatalf("filling %s: %v", dir, err)
 		}
 	}
-	if err := f.Sync(); err != nil {
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
 		t.Fatal(err)
 	}
 	return path
