@@ -130,10 +130,11 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Store, err = store.Open(cfg.DB, store.Options{
-		Retention:  time.Duration(cfg.Retention),
-		ReadOnly:   opts.ReadOnly,
-		IsInternal: a.Networks.Contains,
-		Logger:     opts.Log,
+		Retention:   time.Duration(cfg.Retention),
+		ReadOnly:    opts.ReadOnly,
+		IsInternal:  a.Networks.Contains,
+		Logger:      opts.Log,
+		DiskReserve: int64(cfg.DiskReserve),
 	})
 	if err != nil {
 		return nil, err
@@ -203,27 +204,40 @@ func (a *App) readOptions() ingest.Options {
 		Location: a.Config.Location(config.Source{}),
 		Year:     a.opts.Year,
 		Enricher: a.Enricher,
+
+		MaxFutureSkew: time.Duration(a.Config.MaxFutureSkew),
 	}
 }
 
-// Ingest imports files and folders into the store (no detection).
+// Ingest imports files and folders into the store (no detection). On a
+// disk too full to go on it stops with an error wrapping
+// store.ErrDiskFull, keeping what it stored: run again (resuming) once
+// space is freed.
 func (a *App) Ingest(ctx context.Context, paths []string, resume bool, progress func(ingest.Progress)) (ingest.Summary, error) {
 	if a.opts.ReadOnly {
 		return ingest.Summary{}, store.ErrReadOnly
 	}
 	stats := ingest.NewStats()
 	p := ingest.NewPipeline(a.Store, stats, a.Log)
+	p.StopWhenFull = true
 	if err := p.LoadEndpoints(); err != nil {
 		return ingest.Summary{}, err
 	}
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return p.Run(gctx) })
+	var runErr error
+	g.Go(func() error {
+		runErr = p.Run(gctx)
+		return runErr
+	})
 	g.Go(func() error {
 		defer p.CloseInput()
 		return ingest.Import(gctx, p, a.Store, paths, ingest.ImportOptions{Options: a.readOptions(), Resume: resume, Progress: progress})
 	})
 	err := g.Wait()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		err = runErr // why the import stopped, rather than how the readers heard of it
+	}
 	sum := ingest.Summarize(stats.Snapshot())
 	sum.Elapsed = time.Since(start)
 	if sum.Events > 0 {
@@ -419,6 +433,11 @@ func OpenLog(path string, debug bool) (*slog.Logger, func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	// The log names hosts, users and files: the owner's only, even when
+	// an earlier version or a hand made it readable.
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		_ = f.Chmod(fi.Mode().Perm() &^ 0o077)
 	}
 	level := slog.LevelInfo
 	if debug {

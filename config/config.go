@@ -29,8 +29,18 @@ type Config struct {
 	DB string `yaml:"db"`
 	// LogFile receives mamori's own log; default $XDG_STATE_HOME/mamori/mamori.log.
 	LogFile string `yaml:"log_file"`
-	// Retention is how long events are kept; default 180d.
+	// Retention is how long events are kept; default 180d. An event goes
+	// once it is older than this by the clock and its day's events were
+	// stored longer than this ago (imported evidence stays a retention
+	// after its import).
 	Retention duration.Duration `yaml:"retention"`
+	// MaxFutureSkew is how far in the future a line may be dated before
+	// its source notes it; default 24h.
+	MaxFutureSkew duration.Duration `yaml:"max_future_skew"`
+	// DiskReserve is the free space kept on the store's disk: ingest
+	// pauses (live) or stops (batch) below it; default max(256MiB, 2 %
+	// of the disk).
+	DiskReserve Size `yaml:"disk_reserve"`
 	// Timezone is the office's zone: timestamps that carry no zone (syslog)
 	// are read in it, working hours are counted in it, and mamori shows
 	// times in it; default local.
@@ -95,6 +105,38 @@ type UI struct {
 	Lang  string `yaml:"lang"`
 }
 
+// Size is a number of bytes that reads units: "256MiB", "1GiB", "512MB".
+type Size int64
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (z *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*z = Size(v)
+	return nil
+}
+
+// ParseSize reads a size: bytes, or a number with a unit (B, KB, MB, GB,
+// KiB, MiB, GiB; K, M, G are binary).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, unit := s[:i], strings.ToUpper(strings.TrimSpace(s[i:]))
+	units := map[string]float64{"": 1, "B": 1, "K": 1 << 10, "KB": 1e3, "KIB": 1 << 10, "M": 1 << 20, "MB": 1e6, "MIB": 1 << 20,
+		"G": 1 << 30, "GB": 1e9, "GIB": 1 << 30}
+	v, err := strconv.ParseFloat(num, 64)
+	mult, ok := units[unit]
+	if err != nil || !ok || v*mult > 1<<62 {
+		return 0, fmt.Errorf("bad size %q (use e.g. 256MiB, 2GiB)", s)
+	}
+	return int64(v * mult), nil
+}
+
 // Default returns the configuration used when there is no file.
 func Default() *Config {
 	c := &Config{}
@@ -114,6 +156,9 @@ func (c *Config) fill() {
 	}
 	if c.Retention == 0 {
 		c.Retention = duration.Duration(180 * 24 * time.Hour)
+	}
+	if c.MaxFutureSkew == 0 {
+		c.MaxFutureSkew = duration.Duration(24 * time.Hour)
 	}
 	if len(c.InternalNetworks) == 0 {
 		c.InternalNetworks = append([]string(nil), asset.DefaultInternal...)
@@ -247,6 +292,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention < 0 {
 		errs = append(errs, errors.New("retention must not be negative"))
+	}
+	if c.MaxFutureSkew < 0 {
+		errs = append(errs, errors.New("max_future_skew must not be negative"))
 	}
 	return errors.Join(errs...)
 }

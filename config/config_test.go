@@ -14,6 +14,8 @@ func TestParseFullFile(t *testing.T) {
 	body := `
 db: store
 retention: 90d
+max_future_skew: 6h
+disk_reserve: 1GiB
 timezone: Asia/Tokyo
 internal_networks: [10.0.0.0/8]
 assets: assets.csv
@@ -46,8 +48,11 @@ ui: {theme: light, lang: ja}
 	if c.DB != filepath.Join(dir, "store") || c.Sources[0].Path != filepath.Join(dir, "logs/access.log") || c.IOC[0] != filepath.Join(dir, "intel") {
 		t.Fatalf("relative paths not resolved: %q %q %q", c.DB, c.Sources[0].Path, c.IOC[0])
 	}
-	if time.Duration(c.Retention) != 90*24*time.Hour || time.Duration(c.Baseline.Learning) != 48*time.Hour {
-		t.Fatalf("durations: %v %v", c.Retention, c.Baseline.Learning)
+	if time.Duration(c.Retention) != 90*24*time.Hour || time.Duration(c.Baseline.Learning) != 48*time.Hour || time.Duration(c.MaxFutureSkew) != 6*time.Hour {
+		t.Fatalf("durations: %v %v %v", c.Retention, c.Baseline.Learning, c.MaxFutureSkew)
+	}
+	if c.DiskReserve != 1<<30 {
+		t.Fatalf("disk_reserve %d", c.DiskReserve)
 	}
 	if r := c.Rules["S-BEACON"]; r.Enabled == nil || *r.Enabled || r.Params["min_connections"] != 30 || r.Allow[0].Destination != "*.windowsupdate.com" {
 		t.Fatalf("rule config: %+v", r)
@@ -69,6 +74,9 @@ func TestParseRejectsMistakes(t *testing.T) {
 		"bad cidr":          "internal_networks: [10.0.0.0/40]\n",
 		"bad zone":          "timezone: Mars/Olympus\n",
 		"bad duration":      "retention: forever\n",
+		"negative skew":     "max_future_skew: -1h\n",
+		"bad size":          "disk_reserve: lots\n",
+		"size unit":         "disk_reserve: 5 parsecs\n",
 		"empty source path": "sources:\n  - format: squid\n",
 		"empty argv":        "actuators:\n  endpoint.block-ip: {timeout: 5s}\n",
 	}

@@ -20,7 +20,12 @@ var ErrCorrupt = errors.New("event: corrupt encoding")
 // encoding.BinaryAppender). The layout is a version byte followed by the
 // fields in declaration order: integers as varints, strings and byte slices
 // length-prefixed, addresses as a length byte (0, 4 or 16) and their bytes.
+// A time outside MinTime..MaxTime is an error (wrapping ErrTimeRange), and b
+// is returned unchanged: it would otherwise wrap around into another century.
 func (e *Event) AppendBinary(b []byte) ([]byte, error) {
+	if err := CheckTime(e.Time); err != nil {
+		return b, fmt.Errorf("event: encode: %w", err)
+	}
 	b = append(b, codecVersion)
 	var ns int64 // the zero time encodes as 0
 	if !e.Time.IsZero() {

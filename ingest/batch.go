@@ -33,6 +33,10 @@ type Options struct {
 	Enricher *Enricher
 	// MaxLine is the longest accepted line; zero means DefaultMaxLine.
 	MaxLine int
+	// MaxFutureSkew is how far in the future an event may be dated
+	// before its source notes it (FutureNote); zero means
+	// DefaultMaxFutureSkew.
+	MaxFutureSkew time.Duration
 }
 
 func (o *Options) format(path string) (parse.Format, error) {
@@ -234,7 +238,7 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	}
 	defer o.Close()
 	src := parse.Source{Path: path, ModTime: fi.ModTime(), Year: opt.Year, Location: opt.Location}
-	fd := newFileDecoder(path, f.New(src), opt.Enricher)
+	fd := newFileDecoder(path, f.New(src), &opt.Options)
 	fd.t.size = fi.Size()
 	if start > 0 {
 		if err := replayHeader(path, fd.dec, opt.MaxLine); err != nil {

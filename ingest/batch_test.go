@@ -19,21 +19,18 @@ func runImport(t *testing.T, h *harness, opt ImportOptions, paths ...string) Sum
 	if err := Import(context.Background(), h.p, h.st, paths, opt); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the writer to catch up with what was sent.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		done := true
-		for _, s := range h.p.Stats().Snapshot() {
-			if s.State == StateReading || s.State == StateStarting {
-				done = false
-			}
-		}
-		if done || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	// A subscription begins once everything sent before it is written
+	// and counted: what Import sent is then all in the stats. (Its events
+	// are drained so the writer never waits on it.)
+	sub, err := h.p.Subscribe(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	sub.Snapshot.Close()
+	go func() {
+		for range sub.Events {
+		}
+	}()
 	return Summarize(h.p.Stats().Snapshot())
 }
 

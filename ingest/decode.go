@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,20 +20,49 @@ const batchSize = 1024
 // connection, so small steps back are normal.
 const backwardsNote = 10 * time.Minute
 
+// DefaultMaxFutureSkew is how far in the future an event may be dated
+// before it is noted: clocks of other machines drift, and a zone
+// misconfigured by a few hours is common; a day more is not.
+const DefaultMaxFutureSkew = 24 * time.Hour
+
 // fileDecoder turns the lines of one file into events: it guards the parser
-// against lines it should never see (too long, binary), keeps the raw line
-// and its place for evidence, and counts everything in a tally.
+// against lines it should never see (too long, binary), bounds their times
+// for every format alike (parse.CheckTime, and a note for a time beyond
+// the future skew), keeps the raw line and its place for evidence, and
+// counts everything in a tally.
 type fileDecoder struct {
 	ref      string // Ref.File of the events
 	dec      parse.Decoder
 	enr      *Enricher
+	skew     time.Duration
+	future   string // the note for lines dated beyond skew
+	now      func() time.Time
 	events   []event.Event
 	t        tally
 	prevTime time.Time
 }
 
-func newFileDecoder(ref string, dec parse.Decoder, enr *Enricher) *fileDecoder {
-	return &fileDecoder{ref: ref, dec: dec, enr: enr, events: make([]event.Event, 0, batchSize)}
+func newFileDecoder(ref string, dec parse.Decoder, opt *Options) *fileDecoder {
+	skew := opt.MaxFutureSkew
+	if skew <= 0 {
+		skew = DefaultMaxFutureSkew
+	}
+	return &fileDecoder{ref: ref, dec: dec, enr: opt.Enricher, skew: skew, future: FutureNote(skew), now: time.Now,
+		events: make([]event.Event, 0, batchSize)}
+}
+
+// FutureNote is the source note counting lines dated more than skew in
+// the future: stored, but flagged, and they move nothing (not the
+// source's last event time, not retention).
+func FutureNote(skew time.Duration) string {
+	s := skew.String() // 24h0m0s: written 24h
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return "dated more than " + s + " in the future"
 }
 
 // errStopFile carries a decoder's ErrSkipFile up to the reader.
@@ -77,11 +107,21 @@ func (fd *fileDecoder) add(l line) error {
 		}
 		return nil
 	}
+	if err := parse.CheckTime(ev.Time); err != nil {
+		fd.events = fd.events[:len(fd.events)-1]
+		fd.t.reject(parse.RejectReason(err), err.Error(), l.offset, text)
+		return nil
+	}
 	ev.Ref = event.Ref{File: fd.ref, Offset: l.offset}
 	ev.Raw = raw
 	ev.Time = ev.Time.UTC()
 	if fd.enr != nil {
 		fd.enr.Enrich(ev)
+	}
+	fd.t.events++
+	if ev.Time.After(fd.now().Add(fd.skew)) {
+		fd.t.note(fd.future, l.offset, text)
+		return nil
 	}
 	if !fd.prevTime.IsZero() && ev.Time.Before(fd.prevTime.Add(-backwardsNote)) {
 		fd.t.note("time goes back more than 10m", l.offset, text)
@@ -92,7 +132,6 @@ func (fd *fileDecoder) add(l line) error {
 	if ev.Time.After(fd.t.lastTime) {
 		fd.t.lastTime = ev.Time
 	}
-	fd.t.events++
 	return nil
 }
 

@@ -374,7 +374,7 @@ func (f *Follower) startAt(t *tailed, offset int64, opt Options, format parse.Fo
 			return err
 		}
 	}
-	t.fd = newFileDecoder(t.path, dec, opt.Enricher)
+	t.fd = newFileDecoder(t.path, dec, &opt)
 	t.fd.t.offset = offset
 	t.br = bufio.NewReaderSize(t.f, 256<<10)
 	t.lr = newLineReader(t.br, offset, opt.MaxLine, false)

@@ -88,10 +88,16 @@ func testOptions() Options {
 // newHarness opens a store and runs a pipeline until the test ends.
 func newHarness(t *testing.T, dbDir string) *harness {
 	t.Helper()
+	return newHarnessWith(t, dbDir, store.Options{})
+}
+
+// newHarnessWith is newHarness with the store's options.
+func newHarnessWith(t *testing.T, dbDir string, opts store.Options) *harness {
+	t.Helper()
 	if dbDir == "" {
 		dbDir = filepath.Join(t.TempDir(), "db")
 	}
-	st, err := store.Open(dbDir, store.Options{})
+	st, err := store.Open(dbDir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -47,10 +48,17 @@ type Pipeline struct {
 	closed  bool
 	done    chan struct{}
 
+	// StopWhenFull makes Run return the error of a write refused for lack
+	// of space (store.ErrDiskFull) instead of retrying it until space is
+	// freed: a batch import stops and says so, where live following
+	// waits. Set before Run.
+	StopWhenFull bool
+
 	mu       sync.Mutex
 	lastErr  error
 	lastErrT time.Time
 	written  int64
+	runErr   error // why Run ended, for Send
 
 	endpoints map[string]*store.EndpointSummary
 	dirty     map[string]bool
@@ -96,8 +104,18 @@ func (p *Pipeline) Send(ctx context.Context, b Batch) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-p.done:
-		return errors.New("ingest pipeline stopped")
+		return p.stopped()
 	}
+}
+
+// stopped is the error of a send to a pipeline that has ended.
+func (p *Pipeline) stopped() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.runErr != nil {
+		return fmt.Errorf("ingest pipeline stopped: %w", p.runErr)
+	}
+	return errors.New("ingest pipeline stopped")
 }
 
 // CloseInput says no more batches will be sent; Run returns once the ones
@@ -120,7 +138,7 @@ func (p *Pipeline) Subscribe(ctx context.Context, buf int) (Subscription, error)
 	case <-ctx.Done():
 		return Subscription{}, ctx.Err()
 	case <-p.done:
-		return Subscription{}, errors.New("ingest pipeline stopped")
+		return Subscription{}, p.stopped()
 	}
 	return <-req.reply, nil
 }
@@ -152,10 +170,16 @@ const inFlight = 4
 // batch's offset is saved, its stats merged and its events handed to
 // subscribers only once it and every batch before it are stored. A batch
 // whose write fails (a full disk) is retried until it succeeds or ctx
-// ends; its offset is saved only after, so nothing is lost: at worst it is
-// read again after a restart.
-func (p *Pipeline) Run(ctx context.Context) error {
+// ends (or, with StopWhenFull, Run returns the disk-full error); its
+// offset is saved only after, so nothing is lost: at worst it is read
+// again after a restart or the next import.
+func (p *Pipeline) Run(ctx context.Context) (err error) {
 	defer close(p.done)
+	defer func() {
+		p.mu.Lock()
+		p.runErr = err
+		p.mu.Unlock()
+	}()
 	var subs []chan []event.Event
 	defer func() {
 		for _, s := range subs {
@@ -269,18 +293,30 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 // retry repeats a failed write (err is its first result) every retryEvery
 // until it succeeds or ctx ends, keeping the error visible for the status
-// bar meanwhile.
+// bar meanwhile. With StopWhenFull, a disk-full error is returned at once.
 func (p *Pipeline) retry(ctx context.Context, err error, again func() error) error {
 	if err == nil {
 		return nil
 	}
+	full := false
 	for err != nil {
+		full = errors.Is(err, store.ErrDiskFull)
 		p.mu.Lock()
 		if p.lastErr == nil || p.lastErr.Error() != err.Error() {
-			p.log.Error("store write failed; retrying", "err", err)
+			switch {
+			case full && p.StopWhenFull:
+				p.log.Error("ingest stopped: the disk is full", "err", err)
+			case full:
+				p.log.Error("ingest paused: the disk is full; it resumes by itself once space is freed", "err", err)
+			default:
+				p.log.Error("store write failed; retrying", "err", err)
+			}
 		}
 		p.lastErr, p.lastErrT = err, time.Now()
 		p.mu.Unlock()
+		if full && p.StopWhenFull {
+			return err
+		}
 		select {
 		case <-time.After(retryEvery):
 		case <-ctx.Done():
@@ -291,6 +327,9 @@ func (p *Pipeline) retry(ctx context.Context, err error, again func() error) err
 	p.mu.Lock()
 	p.lastErr = nil
 	p.mu.Unlock()
+	if full {
+		p.log.Info("ingest resumed: there is space again")
+	}
 	return nil
 }
 

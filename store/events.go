@@ -65,8 +65,10 @@ func (s *Store) PutEvents(evs []event.Event) error {
 
 // PutEventsAsync queues events for writing and calls done (from another
 // goroutine) once they are stored or failed; it returns an error without
-// calling done when the events cannot even be queued. The caller may
-// encode the next batch while this one is written.
+// calling done when the events cannot even be queued: an event whose time
+// cannot be stored (event.CheckTime; nothing of the batch is written), or
+// a disk below the reserve (ErrDiskFull, see Options.DiskReserve). The
+// caller may encode the next batch while this one is written.
 func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 	if err := s.checkWritable(); err != nil {
 		return err
@@ -79,9 +81,20 @@ func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 	// One buffer for every value of the batch: the transaction keeps the
 	// slices until it is written.
 	size := 0
+	days := make([]int32, 0, 2)
 	for i := range evs {
 		size += 160 + len(evs[i].Raw) + len(evs[i].URL) + len(evs[i].UserAgent)
+		if d := day(evs[i].Time); len(days) == 0 || days[len(days)-1] != d {
+			days = append(days, d)
+		}
 	}
+	// Values, keys, index entries and the log's own records: about twice
+	// the values.
+	if err := s.checkSpace(2*int64(size), s.reserve); err != nil {
+		return err
+	}
+	now := s.now().Unix()
+	stale := s.staleDays(days, now)
 	buf := make([]byte, 0, size)
 	var (
 		eps   []Endpoint
@@ -119,6 +132,12 @@ func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 			break
 		}
 	}
+	for _, d := range stale {
+		if err != nil {
+			break
+		}
+		err = set(storedKey(d), storedValue(now))
+	}
 	txns = append(txns, txn)
 	if err != nil {
 		for _, t := range txns {
@@ -143,91 +162,14 @@ func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 			e := firstEr
 			mu.Unlock()
 			if last {
+				if e == nil {
+					s.noteStored(stale, now)
+				}
 				done(e)
 			}
 		})
 	}
 	return nil
-}
-
-// Prune deletes the events (and their index entries) older than the
-// retention period before the newest stored event: the store keeps a
-// rolling window of the most recent Retention of logs. It is measured from
-// the newest event rather than the clock so that logs collected long ago
-// and imported for an investigation are kept until newer ones push them
-// out. It returns how many events it deleted.
-func (s *Store) Prune(ctx context.Context) (int, error) {
-	if s.opts.ReadOnly || s.opts.Retention < 0 {
-		return 0, nil
-	}
-	var cutoff time.Time
-	err := s.view(func(txn *badger.Txn) error {
-		_, last, ok := span(txn)
-		if ok {
-			cutoff = last.Add(-s.opts.Retention)
-		}
-		return nil
-	})
-	if err != nil || cutoff.IsZero() {
-		return 0, err
-	}
-	n, err := s.deleteRange(ctx, []byte{prefixEvent}, eventTimeBound(cutoff))
-	if err != nil {
-		return n, err
-	}
-	_, err = s.deleteRange(ctx, []byte{prefixEndpoint}, endpointPrefix(day(cutoff), Endpoint{})[:5])
-	return n, err
-}
-
-// deleteRange deletes the keys under prefix that sort before end, in
-// batches.
-func (s *Store) deleteRange(ctx context.Context, prefix, end []byte) (int, error) {
-	const batch = 10_000
-	total := 0
-	for {
-		var keys [][]byte
-		err := s.view(func(txn *badger.Txn) error {
-			opt := badger.DefaultIteratorOptions
-			opt.PrefetchValues = false
-			opt.Prefix = prefix
-			it := txn.NewIterator(opt)
-			defer it.Close()
-			for it.Rewind(); it.Valid() && len(keys) < batch; it.Next() {
-				k := it.Item().Key()
-				if bytes.Compare(k, end) >= 0 {
-					break
-				}
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			return nil
-		})
-		if err != nil || len(keys) == 0 {
-			return total, err
-		}
-		s.gate.RLock()
-		if s.closed {
-			s.gate.RUnlock()
-			return total, ErrClosed
-		}
-		err = func() error {
-			defer s.gate.RUnlock()
-			wb := s.db.NewWriteBatch()
-			for _, k := range keys {
-				if err := wb.Delete(k); err != nil {
-					wb.Cancel()
-					return err
-				}
-			}
-			return wb.Flush()
-		}()
-		if err != nil {
-			return total, s.writeErr("prune", err)
-		}
-		total += len(keys)
-		if ctx.Err() != nil {
-			return total, ctx.Err()
-		}
-	}
 }
 
 // Events calls fn for every event with from <= time < to, in time order. A
@@ -368,11 +310,19 @@ func walkIndex(ctx context.Context, txn *badger.Txn, ep Endpoint, lo, hi time.Ti
 		}
 	}
 	first, last := day(lo), day(hi.Add(-1))
+	days := indexDays{txn: txn, reverse: reverse}
+	defer days.close()
+	d := first
+	if reverse {
+		d = last
+	}
 	n := 0
-	for i := 0; first+int32(i) <= last; i++ {
-		d := first + int32(i)
-		if reverse {
-			d = last - int32(i)
+	for i := 0; ; i++ {
+		// Days without index entries are skipped in one seek: a line
+		// dated 2200 must not make every page walk 63,000 empty days.
+		var ok bool
+		if d, ok = days.next(d); !ok || d < first || d > last {
+			return nil
 		}
 		prefix := endpointPrefix(d, ep)
 		lower := appendTime(bytes.Clone(prefix), lo)
@@ -424,8 +374,47 @@ func walkIndex(ctx context.Context, txn *badger.Txn, ep Endpoint, lo, hi time.Ti
 		if i%64 == 63 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if reverse {
+			d--
+		} else {
+			d++
+		}
 	}
-	return nil
+}
+
+// indexDays finds the days that hold timeline index entries (of any
+// endpoint).
+type indexDays struct {
+	txn     *badger.Txn
+	reverse bool
+	it      *badger.Iterator
+}
+
+// next returns the first day from d on (back from d when reverse) that
+// holds index entries; ok is false when there is none.
+func (x *indexDays) next(d int32) (int32, bool) {
+	if x.it == nil {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = []byte{prefixEndpoint}
+		opt.Reverse = x.reverse
+		x.it = x.txn.NewIterator(opt)
+	}
+	if x.reverse {
+		x.it.Seek(appendDay([]byte{prefixEndpoint}, d+1)) // the last key before day d+1
+	} else {
+		x.it.Seek(appendDay([]byte{prefixEndpoint}, d))
+	}
+	if !x.it.Valid() || len(x.it.Item().Key()) < 5 {
+		return 0, false
+	}
+	return readDay(x.it.Item().Key()[1:5]), true
+}
+
+func (x *indexDays) close() {
+	if x.it != nil {
+		x.it.Close()
+	}
 }
 
 // Timeline returns a page of the events indexed under ep, oldest first (or

@@ -19,6 +19,7 @@ package store
 //	'l'     'l' len(1) entryID                           allow-list entry made in the console (JSON)
 //	'm'     'm' len(1) name                              store metadata
 //	'p'     'p' len(1) endpointID                        endpoint summary (JSON)
+//	'r'     'r' day(4)                                   when events of that day were last stored: unix seconds(8), for retention
 //
 // The timeline index is bucketed by day (days since 1970, UTC, sign bit
 // flipped): writes of one day then land in one narrow key range whatever
@@ -58,6 +59,7 @@ const (
 	prefixMeta      byte = 'm'
 
 	prefixEndpointSummary byte = 'p'
+	prefixStored          byte = 'r'
 )
 
 const (
@@ -86,13 +88,29 @@ type EventKey struct {
 	ID   uint64
 }
 
+// appendTime appends t as 8 bytes that sort in time order. Events are
+// stored only with times that fit (event.CheckTime); a bound of a query
+// beyond them is clamped to the first or last instant that does, rather
+// than wrapped around.
 func appendTime(b []byte, t time.Time) []byte {
 	ns := int64(math.MinInt64) // the zero time sorts first
-	if !t.IsZero() {
+	switch {
+	case t.IsZero():
+	case t.After(maxKeyTime):
+		ns = math.MaxInt64
+	case t.Before(minKeyTime):
+		ns = math.MinInt64 + 1
+	default:
 		ns = t.UnixNano()
 	}
 	return binary.BigEndian.AppendUint64(b, uint64(ns)^(1<<63))
 }
+
+// The times appendTime can write exactly.
+var (
+	minKeyTime = time.Unix(0, math.MinInt64+1)
+	maxKeyTime = time.Unix(0, math.MaxInt64)
+)
 
 func readTime(b []byte) time.Time {
 	ns := int64(binary.BigEndian.Uint64(b) ^ (1 << 63))
@@ -201,8 +219,7 @@ func dayStart(d int32) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 // endpointPrefix is the prefix of e's index keys on day d.
 func endpointPrefix(d int32, e Endpoint) []byte {
-	b := binary.BigEndian.AppendUint32([]byte{prefixEndpoint}, uint32(d)^(1<<31))
-	return appendEndpoint(b, e)
+	return appendEndpoint(appendDay([]byte{prefixEndpoint}, d), e)
 }
 
 func endpointKey(e Endpoint, k EventKey) []byte {
@@ -253,6 +270,22 @@ func parseOffsetKey(key []byte) (string, error) {
 		return "", fmt.Errorf("%w: offset key %x", errBadKey, key)
 	}
 	return string(key[3:]), nil
+}
+
+// appendDay appends day d so that byte order is day order.
+func appendDay(b []byte, d int32) []byte {
+	return binary.BigEndian.AppendUint32(b, uint32(d)^(1<<31))
+}
+
+func readDay(b []byte) int32 { return int32(binary.BigEndian.Uint32(b) ^ (1 << 31)) }
+
+func storedKey(d int32) []byte { return appendDay([]byte{prefixStored}, d) }
+
+func parseStoredKey(key []byte) (int32, error) {
+	if len(key) != 5 || key[0] != prefixStored {
+		return 0, fmt.Errorf("%w: stored-day key %x", errBadKey, key)
+	}
+	return readDay(key[1:]), nil
 }
 
 func auditKey(seq uint64) []byte {

@@ -39,8 +39,9 @@ const DefaultRetention = 180 * 24 * time.Hour
 
 // Options tune a store.
 type Options struct {
-	// Retention is how much history is kept: events older than this
-	// before the newest event are pruned (see Prune); zero means
+	// Retention is how much history is kept: an event is pruned once it
+	// is older than this by the wall clock and its day's events were last
+	// stored longer than this ago (see Prune); zero means
 	// DefaultRetention, a negative value keeps events forever.
 	Retention time.Duration
 	// ReadOnly opens the store for reading only; several read-only
@@ -58,6 +59,16 @@ type Options struct {
 	// SyncWrites makes every write durable before it returns (slower; a
 	// crash of the process never loses acknowledged writes either way).
 	SyncWrites bool
+	// DiskReserve is the free space kept on the store's filesystem.
+	// Badger writes through memory-mapped files and dies of SIGBUS on a
+	// full disk, so the store stops first: events are not written below
+	// the reserve (ErrDiskFull), other writes and opening for writing
+	// stop below a quarter of it. Zero means max(256 MiB, 2 % of the
+	// filesystem); a negative value keeps no reserve.
+	DiskReserve int64
+	// Now is the wall clock that retention is counted on; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // Store is an open mamori store. Its methods are safe for concurrent use.
@@ -70,6 +81,12 @@ type Store struct {
 	sizeMu sync.Mutex
 	size   int64
 	sizeAt time.Time
+
+	reserve   int64 // free space kept, in bytes (0: none)
+	recovered bool  // a read-only open replayed a crashed store's log first
+
+	storedMu sync.Mutex
+	stored   map[int32]int64 // day → when its events were last stored (unix seconds)
 
 	// gate keeps Close from pulling the database out from under a read or
 	// write in flight (a console query still running when the user quits):
@@ -106,10 +123,21 @@ func (s *Store) update(fn func(*badger.Txn) error) error {
 	if s.closed {
 		return ErrClosed
 	}
+	if err := s.checkSpace(0, s.floor()); err != nil {
+		return err
+	}
 	return s.db.Update(fn)
 }
 
-// ErrDiskFull is returned (wrapped) when a write fails for lack of space.
+func (s *Store) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
+
+// ErrDiskFull is returned (wrapped) when a write fails or is refused for
+// lack of space (see Options.DiskReserve).
 var ErrDiskFull = errors.New("disk full")
 
 // ErrReadOnly is returned by writes to a store opened read-only.
@@ -130,6 +158,14 @@ func (e *LockedError) Error() string {
 }
 
 // Open opens (creating if needed) the store in dir.
+//
+// Opened read-write, it makes the directory and its files private to the
+// owner (a warning in the log says what it changed) and narrows the
+// process's umask for good (see perm.go), and it refuses with ErrDiskFull
+// when the disk is too full to write safely. Opened read-only, a store that
+// was not closed cleanly (the process was killed) is first recovered: it
+// is opened read-write just long enough for Badger to replay its log, when
+// no other process holds it (Recovered then reports it).
 func Open(dir string, opts Options) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -141,14 +177,64 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.CacheMB <= 0 {
 		opts.CacheMB = 48
 	}
+	warn := func(msg string, args ...any) {
+		if opts.Logger != nil {
+			opts.Logger.Warn(msg, append(args, "store", abs)...)
+		}
+	}
 	if !opts.ReadOnly {
 		if err := os.MkdirAll(abs, 0o700); err != nil {
 			return nil, fmt.Errorf("store: create %s: %w", abs, err)
 		}
+		changed, err := secureDir(abs)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if len(changed) > 0 {
+			warn("the store was readable by others; made it private to its owner", "changed", strings.Join(changed, ", "))
+		}
 	} else if _, err := os.Stat(filepath.Join(abs, "MANIFEST")); err != nil {
 		return nil, fmt.Errorf("store: no mamori store in %s", abs)
+	} else if mode, open := exposedDir(abs); open {
+		warn(fmt.Sprintf("the store is readable by others (mode %04o): its files hold raw log lines; opening it read-write makes it private", mode))
 	}
-	bo := badger.DefaultOptions(abs).
+	s := &Store{dir: abs, opts: opts}
+	if opts.DiskReserve > 0 {
+		s.reserve = opts.DiskReserve
+	} else if _, total, err := diskSpace(abs); err == nil && opts.DiskReserve == 0 {
+		s.reserve = defaultReserve(total)
+	}
+	if !opts.ReadOnly {
+		var full *diskFullError
+		if err := s.checkSpace(0, s.floor()); errors.As(err, &full) {
+			return nil, fmt.Errorf("store %s: cannot open it for writing (it can still be opened read-only): %w", abs, full)
+		}
+	}
+	bo := badgerOptions(abs, opts)
+	db, err := badger.Open(bo)
+	if err != nil && opts.ReadOnly && truncateNeeded(err) {
+		db, err = s.recover(bo)
+	}
+	if err != nil {
+		return nil, openError(abs, err)
+	}
+	s.db = db
+	if !opts.ReadOnly {
+		if s.audit, err = openAuditLog(db); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("store: open audit log in %s: %w", abs, err)
+		}
+		if err := s.loadStored(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("store: read the retention records in %s: %w", abs, err)
+		}
+	}
+	return s, nil
+}
+
+// badgerOptions are the Badger options of a store in dir.
+func badgerOptions(dir string, opts Options) badger.Options {
+	return badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{opts.Logger}).
 		WithReadOnly(opts.ReadOnly).
 		WithSyncWrites(opts.SyncWrites).
@@ -167,6 +253,13 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithNumLevelZeroTablesStall(12).
 		WithBlockCacheSize(int64(opts.CacheMB) * 3 / 4 << 20).
 		WithIndexCacheSize(int64(opts.CacheMB) / 4 << 20).
+		// Value-log files are created at twice this size and memtable
+		// logs at twice MemTableSize, then written through mmap: sparse
+		// on the usual filesystems (ext4, xfs, btrfs, tmpfs), so space is
+		// taken as they fill, which the reserve checks before each write
+		// (DiskReserve); where files cannot be sparse (FAT on a USB disk)
+		// the space is taken when the file is created, and a full disk
+		// fails that with an error rather than a crash.
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
 		WithNumGoroutines(2).
@@ -178,19 +271,42 @@ func Open(dir string, opts Options) (*Store, error) {
 		// reclaimed by Maintain (value-log GC).
 		WithValueThreshold(64).
 		WithDetectConflicts(false)
-	db, err := badger.Open(bo)
-	if err != nil {
-		return nil, openError(abs, err)
-	}
-	s := &Store{db: db, dir: abs, opts: opts}
-	if !opts.ReadOnly {
-		if s.audit, err = openAuditLog(db); err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("store: open audit log in %s: %w", abs, err)
-		}
-	}
-	return s, nil
 }
+
+// truncateNeeded reports whether Badger refused a read-only open because
+// the last writer did not close the store (killed, crashed, power cut):
+// its write-ahead log must be replayed and truncated by a read-write open.
+func truncateNeeded(err error) bool {
+	return errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())
+}
+
+// recover opens a store that was not closed cleanly read-write, which
+// replays and truncates its log, closes it, and opens it read-only again.
+// A process holding the store makes the read-write open fail with the
+// lock error, and nothing is changed.
+func (s *Store) recover(bo badger.Options) (*badger.DB, error) {
+	var full *diskFullError
+	if err := s.checkSpace(0, s.floor()); errors.As(err, &full) {
+		return nil, fmt.Errorf("the store was not closed cleanly and must be recovered (opened for writing once) before it can be read, but: %w", full)
+	}
+	restrictUmask()
+	db, err := badger.Open(bo.WithReadOnly(false))
+	if err != nil {
+		return nil, fmt.Errorf("the store was not closed cleanly; recovering it: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("the store was not closed cleanly; recovering it: %w", err)
+	}
+	s.recovered = true
+	if s.opts.Logger != nil {
+		s.opts.Logger.Warn("the store was not closed cleanly (its writer was killed or crashed); recovered it (replayed its log) before opening it read-only", "store", s.dir)
+	}
+	return badger.Open(bo)
+}
+
+// Recovered reports whether opening the store read-only first had to
+// recover it from a crash of its last writer.
+func (s *Store) Recovered() bool { return s.recovered }
 
 func openError(dir string, err error) error {
 	msg := err.Error()
@@ -261,21 +377,27 @@ func (s *Store) Size() int64 {
 	return total
 }
 
-// Maintain prunes events beyond the retention period and runs value-log
-// garbage collection until there is nothing to collect or ctx ends; call
-// it now and then from a long-running process.
+// Maintain prunes events beyond the retention period (never more than half
+// of the store: a larger prune is logged and left to Prune with force) and
+// runs value-log garbage collection until there is nothing to collect, the
+// disk is too full to, or ctx ends; call it now and then from a
+// long-running process.
 func (s *Store) Maintain(ctx context.Context) {
 	if s.opts.ReadOnly {
 		return
 	}
-	if _, err := s.Prune(ctx); err != nil {
+	if _, err := s.Prune(ctx, false); err != nil {
 		badgerLogger{s.opts.Logger}.Warningf("pruning old events: %v", err)
 	}
 	for ctx.Err() == nil {
 		s.gate.RLock()
 		err := ErrClosed
 		if !s.closed {
-			err = s.db.RunValueLogGC(0.5)
+			// Collection copies a file's live values (at most half
+			// of it: it picks files half garbage) before freeing it.
+			if err = s.checkSpace(128<<20, s.floor()); err == nil {
+				err = s.db.RunValueLogGC(0.5)
+			}
 		}
 		s.gate.RUnlock()
 		if err != nil {

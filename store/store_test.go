@@ -389,40 +389,6 @@ func TestTimelineAcrossDays(t *testing.T) {
 	}
 }
 
-func TestPruneKeepsTheMostRecentRetention(t *testing.T) {
-	s := openTemp(t, Options{Retention: 3 * 24 * time.Hour})
-	ep := netip.MustParseAddr("10.0.10.5")
-	var evs []event.Event
-	for i := range 10 { // one a day for 10 days
-		evs = append(evs, event.Event{Time: t0.Add(time.Duration(i) * 24 * time.Hour), Kind: event.KindDNS, Endpoint: ep,
-			Ref: event.Ref{File: "/d", Offset: int64(i)}, Raw: fmt.Sprint("day ", i)})
-	}
-	if err := s.PutEvents(evs); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	n, err := s.Prune(ctx)
-	if err != nil || n != 6 {
-		t.Fatalf("pruned %d, %v; want the 6 events more than 3 days before the newest", n, err)
-	}
-	got := collect(t, s, time.Time{}, time.Time{})
-	if len(got) != 4 || got[0].Event.Raw != "day 6" {
-		t.Fatalf("after pruning: %d events, first %q", len(got), got[0].Event.Raw)
-	}
-	p, err := s.Timeline(ctx, ParseEndpoint("10.0.10.5"), Query{})
-	if err != nil || len(p.Items) != 4 {
-		t.Fatalf("timeline after pruning: %d, %v", len(p.Items), err)
-	}
-	if n, _ := s.Prune(ctx); n != 0 {
-		t.Fatalf("a second prune deleted %d", n)
-	}
-	keep := openTemp(t, Options{Retention: -1})
-	_ = keep.PutEvents(evs)
-	if n, _ := keep.Prune(ctx); n != 0 {
-		t.Fatal("a negative retention pruned")
-	}
-}
-
 func TestCallsAfterCloseFailCleanly(t *testing.T) {
 	s, err := Open(t.TempDir(), Options{})
 	if err != nil {

@@ -14,7 +14,9 @@ import (
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/internal/duration"
 	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/store"
 )
 
 func newIngestCmd(g *globals) *cobra.Command {
@@ -36,7 +38,7 @@ each line once.`,
 			defer done()
 			sum, err := a.Ingest(cmd.Context(), args, resume, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
 			if err != nil && !interrupted(cmd.Context(), err) {
-				return err
+				return importStopped(err)
 			}
 			if g.jsonOut {
 				if jerr := json.NewEncoder(os.Stdout).Encode(sum); jerr != nil {
@@ -108,7 +110,7 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 				return interruptedError(sum, keep)
 			}
 			if err != nil {
-				return err
+				return importStopped(err)
 			}
 			if len(args) > 0 {
 				if err := nothingReadError(sum); err != nil {
@@ -139,6 +141,45 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 	cmd.Flags().BoolVar(&all, "all", false, "include allow-listed alerts")
 	readFlags(cmd, g)
 	detectFlags(cmd, g)
+	return cmd
+}
+
+// importStopped says what a full disk means for an import: it stopped,
+// kept what it stored, and resumes.
+func importStopped(err error) error {
+	if !errors.Is(err, store.ErrDiskFull) {
+		return err
+	}
+	return &exitError{code: exitDiskFull, err: fmt.Errorf("the import stopped: %w. What it stored is kept: run the same command again once space is freed and it resumes where it stopped", err)}
+}
+
+func newPruneCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "prune [--force]",
+		Short: "Delete the events the retention no longer keeps, now",
+		Long: `Delete the events the retention no longer keeps (see "retention" in the
+README): those older than the retention by the clock, unless their day was
+stored (imported) less than the retention ago. The console does this by
+itself every ten minutes, but never deletes more than half of the store at
+once: when the clock jumped, mamori was stopped for long, or the retention
+was shortened, it logs why it refused. --force deletes them anyway.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, done, err := openApp(g, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			n, err := a.Store.Prune(cmd.Context(), force)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("pruned %d events (retention %s)\n", n, duration.Format(time.Duration(a.Config.Retention)))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete them even when they are more than half of the store")
 	return cmd
 }
 
@@ -174,12 +215,6 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&all, "all", false, "include allow-listed alerts")
 	return cmd
 }
-
-// Exit statuses beyond 0, 1 (an error) and 2 (a usage error).
-const (
-	exitNothingRead = 3   // an import or scan read no event
-	exitInterrupted = 130 // interrupted (Ctrl-C), as shells report SIGINT
-)
 
 // interrupted reports whether err is the command's context ending (Ctrl-C
 // or SIGTERM) rather than a failure.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("MAMORI_CLI_TEST") == "1" {
 		main()
 		return
+	}
+	if dir := os.Getenv("MAMORI_CRASH_CHILD"); dir != "" {
+		os.Exit(crashChild(dir))
 	}
 	os.Exit(m.Run())
 }
@@ -82,7 +86,15 @@ func TestIncidentCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A store directory made beforehand, readable by all (a package's
+	// /var/lib/mamori), and the usual umask: mamori's files must still
+	// be its owner's only (checked at the end).
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
 	db := filepath.Join(dir, "db")
+	if err := os.Mkdir(db, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"scan", "--db", db, "--assets", m.Inventory, "--ioc", m.IOCs, "--timezone", "Asia/Tokyo"}
 	for _, f := range m.Files {
 		args = append(args, f.Path)
@@ -190,6 +202,21 @@ func TestIncidentCommands(t *testing.T) {
 	c.ok("evidence", "--db", db, id, "-o", ev, "--force")
 	if _, _, code := c.run("evidence", "--db", db, id); code != 2 {
 		t.Errorf("evidence without -o: exit %d, want 2", code)
+	}
+
+	// Everything mamori wrote (the store, its log, the audit mirror, the
+	// report and the evidence) is its owner's only.
+	private := []string{db, jsonOut, ev, filepath.Join(dir, "state", "mamori", "mamori.log"), filepath.Join(dir, "state", "mamori", "audit.jsonl")}
+	stored, _ := filepath.Glob(filepath.Join(db, "*"))
+	for _, p := range append(private, stored...) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %04o: others can read it", p, fi.Mode().Perm())
+		}
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"github.com/mamori-soc/mamori/store"
 )
 
 func main() {
@@ -68,6 +70,15 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
+// Exit statuses (README, "Commands").
+const (
+	exitFailure     = 1   // anything else
+	exitUsage       = 2   // a wrong flag or argument
+	exitNothingRead = 3   // an import or scan read no event
+	exitDiskFull    = 4   // the store's disk is below its reserve: nothing lost, free space and run again
+	exitInterrupted = 130 // interrupted (Ctrl-C), as shells report SIGINT
+)
+
 func exitCode(err error) int {
 	if err == nil {
 		return 0
@@ -80,7 +91,10 @@ func exitCode(err error) int {
 		return ee.code
 	}
 	fmt.Fprintln(os.Stderr, "mamori:", err)
-	return 1
+	if errors.Is(err, store.ErrDiskFull) {
+		return exitDiskFull
+	}
+	return exitFailure
 }
 
 // writeHeapProfiles writes a heap profile to path every 5 s (for

@@ -75,6 +75,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 		newRulesCmd(g),
 		newFormatsCmd(),
 		newBaselineCmd(g),
+		newPruneCmd(g),
 		newVersionCmd(),
 	)
 	root.AddCommand(incidentCommands(g)...)
@@ -162,6 +163,9 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 		closeLog()
 		return nil, nil, err
 	}
+	if a.Store.Recovered() {
+		fmt.Fprintln(os.Stderr, "mamori: note: the store was not closed cleanly (mamori was killed or crashed); it was recovered before being opened read-only")
+	}
 	return a, func() {
 		if err := a.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "mamori:", err)
@@ -172,7 +176,7 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 
 // usageError makes an exit status 2 error.
 func usageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
 // noConfigHelp is the screen shown by `mamori` without a configuration.

@@ -108,6 +108,21 @@ func Rejectf(reason, format string, args ...any) error {
 	return &Reject{Reason: reason, Detail: fmt.Sprintf(format, args...)}
 }
 
+// CheckTime is the one bound on the time of every parsed line, applied by
+// ingest to every format's events (so no parser needs its own): a time
+// that cannot be stored (before 1970, after 2262: see event.MinTime) is a
+// *Reject, "timestamp out of range", never an event stored at a time
+// wrapped into another century; a missing time is one too.
+func CheckTime(t time.Time) error {
+	if t.IsZero() {
+		return &Reject{Reason: "missing timestamp", Detail: "the decoder found no time"}
+	}
+	if event.CheckTime(t) != nil {
+		return Rejectf("timestamp out of range", "year %d (times from %d to %d are stored)", t.Year(), event.MinTime.Year(), event.MaxTime.Year())
+	}
+	return nil
+}
+
 // RejectReason returns the reason of a *Reject inside err, or a generic one.
 func RejectReason(err error) string {
 	var r *Reject

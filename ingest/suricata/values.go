@@ -193,16 +193,13 @@ func parseTimestamp(b []byte, loc *time.Location) (time.Time, bool) {
 	default:
 		return time.Time{}, false
 	}
-	// Times before 1970 or after 2261 do not fit the event codec's Unix
-	// nanoseconds; no sensor writes them.
-	if day > daysIn(time.Month(month), year) || t.Unix() < 0 || t.Unix() >= maxUnix {
+	// Which times are stored (not before 1970, not after 2262) is decided
+	// for every format alike by ingest (parse.CheckTime).
+	if day > daysIn(time.Month(month), year) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
 }
-
-// maxUnix is in 2261, before Unix nanoseconds overflow an int64 (2262).
-const maxUnix = 9_200_000_000
 
 func daysIn(m time.Month, year int) int {
 	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()

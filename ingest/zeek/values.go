@@ -64,7 +64,7 @@ func floatSeconds(b []byte) (sec, nsec int64, ok bool) {
 		return 0, 0, false
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || f < 0 || f > maxEpochSeconds || math.IsNaN(f) {
+	if err != nil || f < 0 || f > maxSeconds || math.IsNaN(f) {
 		return 0, 0, false
 	}
 	s := math.Floor(f)

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// killedEvents is how many events the killed writer stores.
+const killedEvents = 5000
+
+// TestReadOnlyOpenAfterKill9: a writer killed with SIGKILL leaves its
+// memtable's log unreplayed, and Badger refused every read-only open
+// ("Log truncate required") until some read-write open came by. Now a
+// read-only open recovers the store first, says so, and sees every event.
+func TestReadOnlyOpenAfterKill9(t *testing.T) {
+	if dir := os.Getenv("MAMORI_STORE_KILL_CHILD"); dir != "" {
+		writeAndWait(dir)
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReadOnlyOpenAfterKill9$")
+	cmd.Env = append(os.Environ(), "MAMORI_STORE_KILL_CHILD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if strings.TrimSpace(line) != "written" {
+		t.Fatalf("child said %q", line)
+	}
+
+	var logs bytes.Buffer
+	for i := range 2 { // the second open finds a clean store
+		s, err := Open(dir, Options{ReadOnly: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatalf("read-only open %d after kill -9: %v", i+1, err)
+		}
+		if n := countAll(t, s); n != killedEvents {
+			t.Errorf("read-only open %d sees %d events, want %d", i+1, n, killedEvents)
+		}
+		if s.Recovered() != (i == 0) {
+			t.Errorf("open %d: Recovered() = %v", i+1, s.Recovered())
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(logs.String(), "not closed cleanly") {
+		t.Errorf("the recovery is not logged:\n%s", logs.String())
+	}
+}
+
+// writeAndWait stores killedEvents events in dir, says "written", and
+// waits to be killed.
+func writeAndWait(dir string) {
+	s, err := Open(dir, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for i := 0; i < killedEvents; i += 500 {
+		if err := s.PutEvents(mkEvents(fmt.Sprintf("/logs/%d.log", i), "10.0.10.23", 500)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	fmt.Println("written")
+	select {}
+}
