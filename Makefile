@@ -14,6 +14,23 @@ help: ## list the targets
 build: ## build the mamori binary into ./mamori
 	$(GO) build -o $(BIN) ./cmd/mamori
 
+# make dist: static binaries for the platforms a rescue team's laptop or an
+# office box may be, named as GoReleaser names them, with SHA256SUMS.
+DIST      ?= dist
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+PLATFORMS ?= linux/amd64 linux/arm64 windows/amd64 darwin/arm64
+
+.PHONY: dist
+dist: ## static binaries for linux/amd64, linux/arm64, windows/amd64, darwin/arm64 and SHA256SUMS in dist/
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+	  out=$(DIST)/mamori_$(VERSION)_$${os}_$${arch}$$ext; \
+	  echo "  $$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $$out ./cmd/mamori; \
+	done
+	@cd $(DIST) && sha256sum mamori_* > SHA256SUMS && cat SHA256SUMS
+
 .PHONY: demo
 demo: build ## run the console on the built-in live demo (no config or data needed)
 	$(BIN) demo
