@@ -36,7 +36,7 @@ each line once.`,
 				return err
 			}
 			defer done()
-			sum, err := a.Ingest(cmd.Context(), args, resume, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
+			sum, err := a.Ingest(cmd.Context(), args, resume, progressPrinter())
 			if err != nil && !interrupted(cmd.Context(), err) {
 				return importStopped(err)
 			}
@@ -101,7 +101,7 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 			defer done()
 			var sum ingest.Summary
 			if len(args) > 0 {
-				sum, err = a.Scan(cmd.Context(), args, progressPrinter(!g.jsonOut && isTerminal(os.Stderr)))
+				sum, err = a.Scan(cmd.Context(), args, progressPrinter())
 			} else {
 				err = a.Detect(cmd.Context())
 			}
@@ -134,7 +134,7 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 				_ = printSummary(os.Stderr, sum)
 				fmt.Fprintln(os.Stderr)
 			}
-			return printAlerts(os.Stdout, as, terminalWidth())
+			return printAlerts(os.Stdout, as, outputWidth(g))
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
@@ -208,7 +208,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
 			}
-			return printAlerts(os.Stdout, as, terminalWidth())
+			return printAlerts(os.Stdout, as, outputWidth(g))
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
@@ -402,22 +402,16 @@ func newRulesCmd(g *globals) *cobra.Command {
 				}
 				return printJSONLines(os.Stdout, rows)
 			}
-			out := &printer{w: os.Stdout}
-			out.table(func(t *printer) {
-				t.printf("RULE\tPERSPECTIVE\tBASIS\tPH\tATT&CK\tSTATE\tNEEDS\n")
-				for _, s := range states {
-					state := s.State
-					switch s.State {
-					case "learning":
-						state = fmt.Sprintf("learning %.0f%%", s.Progress*100)
-					case "disabled":
-						state = "disabled: " + s.Why
-					}
-					t.printf("%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Rule.ID, s.Rule.Perspective, s.Rule.Basis, s.Rule.Phase,
-						joinMax(s.Rule.Attack, 2), state, joinMax(sourceNames(s), 3))
+			t := newGrid("RULE", "PERSPECTIVE", "BASIS", "PH", "ATT&CK", "STATE", "WHY", "NEEDS").withDetail(6, 7)
+			for _, s := range states {
+				state := s.State
+				if s.State == "learning" {
+					state = fmt.Sprintf("learning %.0f%%", s.Progress*100)
 				}
-			})
-			return out.err
+				t.row(s.Rule.ID, string(s.Rule.Perspective), string(s.Rule.Basis), fmt.Sprint(s.Rule.Phase),
+					joinMax(s.Rule.Attack, 2), state, s.Why, "needs "+strings.Join(sourceNames(s), ", "))
+			}
+			return t.write(os.Stdout, outputWidth(g))
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print rules as JSON lines")

@@ -131,33 +131,30 @@ the parameters it needs, and whether an actuator is configured for it
 				return printJSONLines(os.Stdout, rows)
 			}
 			lang := g.lang
-			out := &printer{w: os.Stdout}
-			out.table(func(t *printer) {
-				t.printf("ID\tC/I/A\tCOST\tEVIDENCE\tUNDO\tRUNS\tPARAMETERS\tTITLE\n")
-				for i, m := range cat.Measures() {
-					r := rows[i]
-					var ps []string
-					for _, p := range m.Params {
-						s := p.Name
-						if !p.Required {
-							s = "[" + s + "]"
-						}
-						ps = append(ps, s)
+			t := newGrid("ID", "C/I/A", "COST", "EVIDENCE", "UNDO", "RUNS", "PARAMETERS", "TITLE").withDetail(7)
+			for i, m := range cat.Measures() {
+				r := rows[i]
+				var ps []string
+				for _, p := range m.Params {
+					s := p.Name
+					if !p.Required {
+						s = "[" + s + "]"
 					}
-					ev := r.Evidence
-					if r.ExportFirst {
-						ev += "!"
-					}
-					runs := "by hand"
-					if r.Configured {
-						runs = "actuator"
-					}
-					t.printf("%s\t%d/%d/%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.C, r.I, r.A, r.Cost, ev, r.Reversible, runs,
-						strings.Join(ps, " "), m.Title.In(lang))
+					ps = append(ps, s)
 				}
-			})
-			if out.err != nil {
-				return out.err
+				ev := r.Evidence
+				if r.ExportFirst {
+					ev += "!"
+				}
+				runs := "by hand"
+				if r.Configured {
+					runs = "actuator"
+				}
+				t.row(r.ID, fmt.Sprintf("%d/%d/%d", r.C, r.I, r.A), fmt.Sprint(r.Cost), ev, r.Reversible, runs,
+					strings.Join(ps, " "), m.Title.In(lang))
+			}
+			if err := t.write(os.Stdout, outputWidth(g)); err != nil {
+				return err
 			}
 			fmt.Println("\nC/I/A: protection of confidentiality, integrity, availability; COST: business cost (0 none – 3 high);")
 			fmt.Println("EVIDENCE! : export the evidence bundle first. Configure actuators in the config file (actuators:).")
@@ -264,19 +261,16 @@ func newIncidentsCmd(g *globals) *cobra.Command {
 				return nil
 			}
 			loc := h.im.Location()
-			out := &printer{w: os.Stdout}
-			out.table(func(t *printer) {
-				t.printf("ID\tSTATUS\tOPENED\tPHASE\tALERTS\tENDPOINTS\tTITLE\n")
-				for _, inc := range incs {
-					phase := h.im.Checklist(&inc).Current
-					if phase == "" {
-						phase = "done"
-					}
-					t.printf("%s\t%s\t%s\t%s\t%d\t%s\t%s\n", inc.ID, inc.Status, inc.Opened.In(loc).Format("01-02 15:04"), phase,
-						len(inc.Alerts), clip(sanitize.Line(strings.Join(inc.Endpoints, ",")), 32), clip(sanitize.Line(inc.Title), 60))
+			t := newGrid("ID", "STATUS", "OPENED", "PHASE", "ALERTS", "ENDPOINTS", "TITLE").withDetail(6)
+			for _, inc := range incs {
+				phase := h.im.Checklist(&inc).Current
+				if phase == "" {
+					phase = "done"
 				}
-			})
-			return out.err
+				t.row(inc.ID, string(inc.Status), inc.Opened.In(loc).Format("01-02 15:04"), phase,
+					fmt.Sprint(len(inc.Alerts)), strings.Join(inc.Endpoints, ","), inc.Title)
+			}
+			return t.write(os.Stdout, outputWidth(g))
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print one JSON object per incident")

@@ -147,7 +147,7 @@ func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
 	sources := a.Sources()
 	live := !g.readonly && len(sources) > 0
 	if g.headless || !isTerminal(os.Stdout) {
-		return runHeadless(ctx, a, sources, live)
+		return runHeadless(ctx, a, sources, live, outputWidth(g))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -178,13 +178,13 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // runHeadless prints alerts as they are raised (for a pipe or a log).
-func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource, live bool) error {
+func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource, live bool, width int) error {
 	if !live {
 		as, err := a.Alerts(false)
 		if err != nil {
 			return err
 		}
-		return printAlerts(os.Stdout, as, terminalWidth())
+		return printAlerts(os.Stdout, as, width)
 	}
 	updates := a.Engine.Subscribe(ctx)
 	var wg sync.WaitGroup
@@ -200,7 +200,7 @@ func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource,
 				}
 				shown[al.ID] = true
 				fmt.Printf("%s %s %-8s %-14s %-15s %s\n", al.LastSeen.Local().Format("01-02 15:04:05"), al.Severity.Symbol(), al.Severity,
-					al.Rule, al.Endpoint, clip(sanitize.Line(al.Summary), 100))
+					al.Rule, al.Endpoint, sanitize.Line(al.Summary))
 			}
 		}
 	}()

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/mamori-soc/mamori/alert"
@@ -22,42 +24,48 @@ import (
 // only go to one).
 func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
-// terminalWidth is the width of stdout, or 120 when it is not a terminal.
-func terminalWidth() int {
-	if w, _, err := term.GetSize(os.Stdout.Fd()); err == nil && w > 40 {
-		return w
-	}
-	return 120
-}
-
-// progressPrinter draws a one-line progress bar on stderr.
-func progressPrinter(enabled bool) func(ingest.Progress) {
-	if !enabled {
-		return nil
-	}
+// progressPrinter reports an import's progress on stderr: a bar redrawn
+// in place that fits the terminal, or, when stderr is a file or a pipe (a
+// cron job, a CI log), one plain line every few seconds.
+func progressPrinter() func(ingest.Progress) {
 	start := time.Now()
+	if !isTerminal(os.Stderr) {
+		var last time.Time
+		return func(p ingest.Progress) {
+			if time.Since(last) < 5*time.Second && p.FilesDone < p.Files {
+				return
+			}
+			last = time.Now()
+			fmt.Fprintf(os.Stderr, "mamori: %3.0f%%  %s of %s  %d/%d files  %s  %s\n", percent(p)*100,
+				human.Bytes(p.BytesDone), human.Bytes(p.Bytes), p.FilesDone, p.Files,
+				time.Since(start).Round(time.Second), sanitize.Line(p.Current))
+		}
+	}
 	return func(p ingest.Progress) {
-		pct := 0.0
-		if p.Bytes > 0 {
-			pct = float64(p.BytesDone) / float64(p.Bytes)
+		width := 80
+		if w, _, err := term.GetSize(os.Stderr.Fd()); err == nil && w > 0 {
+			width = w
 		}
-		const width = 24
-		filled := int(pct * width)
-		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
-		cur := p.Current
-		if i := strings.LastIndexByte(cur, '/'); i >= 0 {
-			cur = cur[i+1:]
-		}
-		if len(cur) > 30 {
-			cur = "…" + cur[len(cur)-29:]
-		}
-		fmt.Fprintf(os.Stderr, "\r\033[K%s %3.0f%%  %s / %s  %d/%d files  %s  %s",
-			bar, pct*100, human.Bytes(p.BytesDone), human.Bytes(p.Bytes), p.FilesDone, p.Files,
-			time.Since(start).Round(time.Second), sanitize.Line(cur))
+		pct := percent(p)
+		text := fmt.Sprintf(" %3.0f%%  %s / %s  %d/%d files  %s  %s", pct*100, human.Bytes(p.BytesDone), human.Bytes(p.Bytes),
+			p.FilesDone, p.Files, time.Since(start).Round(time.Second), sanitize.Line(filepath.Base(p.Current)))
+		// The bar takes what the text leaves, 10 to 24 cells; the text is
+		// cut to the terminal: a line that wraps cannot be redrawn in place.
+		barW := max(10, min(24, width-1-ansi.StringWidth(text)))
+		filled := int(pct * float64(barW))
+		line := ansi.Truncate(strings.Repeat("█", filled)+strings.Repeat("░", barW-filled)+text, width-1, "…")
+		fmt.Fprint(os.Stderr, "\r\033[K"+line)
 		if p.FilesDone == p.Files {
 			fmt.Fprint(os.Stderr, "\r\033[K")
 		}
 	}
+}
+
+func percent(p ingest.Progress) float64 {
+	if p.Bytes <= 0 {
+		return 0
+	}
+	return min(1, float64(p.BytesDone)/float64(p.Bytes))
 }
 
 // removeTemp removes a temporary directory the command made, warning on
@@ -172,34 +180,21 @@ func printJSONLines[T any](w io.Writer, vs []T) error {
 	return nil
 }
 
-// printAlerts writes alerts as a table that fits the terminal.
+// printAlerts writes alerts as a table fitted to width (0: whole lines);
+// on a narrow terminal each summary goes, whole, under its alert.
 func printAlerts(w io.Writer, as []alert.Alert, width int) error {
-	p := &printer{w: w}
 	if len(as) == 0 {
-		p.printf("no alerts\n")
-		return p.err
+		_, err := fmt.Fprintln(w, "no alerts")
+		return err
 	}
-	p.table(func(t *printer) {
-		t.printf("LAST SEEN\tSEVERITY\tRULE\tPH\tENDPOINT\tCOUNT\tSUMMARY\n")
-		fixed := 16 + 10 + 15 + 3 + 22 + 6 + 12
-		room := max(20, width-fixed)
-		for _, a := range as {
-			ep := a.Endpoint
-			if a.Host != "" && a.Host != a.Endpoint {
-				ep = a.Host + " " + a.Endpoint
-			}
-			t.printf("%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n",
-				a.LastSeen.Local().Format("01-02 15:04:05"), a.Severity.Symbol(), a.Severity, a.Rule, a.Phase,
-				clip(sanitize.Line(ep), 22), a.Count, clip(sanitize.Line(a.Summary), room))
+	t := newGrid("LAST SEEN", "SEVERITY", "RULE", "PH", "ENDPOINT", "COUNT", "SUMMARY").withDetail(6)
+	for _, a := range as {
+		ep := a.Endpoint
+		if a.Host != "" && a.Host != a.Endpoint {
+			ep = a.Host + " " + a.Endpoint
 		}
-	})
-	return p.err
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+		t.row(a.LastSeen.Local().Format("01-02 15:04:05"), a.Severity.Symbol()+" "+a.Severity.String(), a.Rule,
+			fmt.Sprint(a.Phase), ep, fmt.Sprint(a.Count), a.Summary)
 	}
-	return string(r[:n-1]) + "…"
+	return t.write(w, width)
 }

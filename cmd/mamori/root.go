@@ -34,6 +34,7 @@ type globals struct {
 	theme      string
 	jsonOut    bool
 	headless   bool
+	wide       bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -62,6 +63,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 	pf.StringVar(&g.timezone, "timezone", "", "office time zone: read timestamps that carry none in it, and show times in it (default: the config's, else local)")
 	pf.StringVar(&g.logFile, "log-file", "", "mamori's own log (default $XDG_STATE_HOME/mamori/mamori.log)")
 	pf.BoolVar(&g.debug, "debug", false, "log debug messages")
+	pf.BoolVar(&g.wide, "wide", false, "tables: whole lines even on a narrow terminal (they are whole when written to a file or a pipe)")
 	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions)")
 	pf.StringVar(&g.lang, "lang", "", "language of the console, reports and rule titles: en or ja (default from LANG)")
 	root.Flags().StringVar(&g.theme, "theme", "", "colour theme: dark, light, high-contrast, monochrome, or one of yours")
