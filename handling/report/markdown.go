@@ -226,6 +226,8 @@ func outcomeText(o string) string {
 	switch o {
 	case "unfinished":
 		return "UNFINISHED (mamori stopped while it ran: check by hand whether it took effect)"
+	case "interrupted":
+		return "INTERRUPTED (mamori was stopped while it ran: check by hand whether it took effect)"
 	case "done-by-hand":
 		return "done by hand"
 	}
