@@ -184,8 +184,12 @@ func (a *App) loadAllowList() error {
 	})
 }
 
-// Close closes the store.
+// Close stops the containment commands still running (killing their
+// process groups; their runs record it) and closes the store.
 func (a *App) Close() error {
+	if a.Containment != nil {
+		a.Containment.Close()
+	}
 	if a.Engine != nil {
 		a.Engine.Close()
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/mamori-soc/mamori/alert"
@@ -33,6 +34,20 @@ func (a *App) openHandling() error {
 		return fmt.Errorf("actuators: %w", err)
 	}
 	a.Containment = cm
+	for _, n := range containment.Interpreters(a.Config.Actuators) {
+		a.Log.Warn(n)
+	}
+	if !a.Store.ReadOnly() {
+		// No command can be running now: a store has one writer. A run
+		// that started and never finished is one mamori was stopped in.
+		marked, err := a.Audit.MarkInterrupted(context.Background())
+		for _, r := range marked {
+			a.Log.Warn("containment run interrupted: mamori stopped while its command ran", "run", r.Run.ID, "measure", r.Run.Measure, "incident", r.Incident)
+		}
+		if err != nil {
+			a.Log.Error("marking interrupted containment runs", "err", err)
+		}
+	}
 	return nil
 }
 
