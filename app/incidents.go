@@ -14,8 +14,12 @@ import (
 )
 
 // openHandling opens the audit log, the incident manager and the
-// containment manager over the store.
+// containment manager over the store. The audit log's mirror is the
+// configured file, else the store's own (config.DefaultAuditFile).
 func (a *App) openHandling() error {
+	if a.Config.AuditFile == "" {
+		a.Config.AuditFile = config.DefaultAuditFile(a.Store.Dir())
+	}
 	a.Audit = audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
 	loc := a.Config.Location(config.Source{})
 	a.Incidents = incident.New(peopleStore{Store: a.Store, engine: a.Engine}, a.Audit, a.Catalog,
