@@ -85,6 +85,9 @@ the parameters it needs, and whether an actuator is configured for it
 			if err := containment.CheckActuators(cat, cfg.Actuators); err != nil {
 				fmt.Fprintln(os.Stderr, "mamori: warning:", err)
 			}
+			for _, n := range containment.Interpreters(cfg.Actuators) {
+				fmt.Fprintln(os.Stderr, "mamori: note:", n)
+			}
 			type param struct {
 				Name     string `json:"name"`
 				Kind     string `json:"kind"`
