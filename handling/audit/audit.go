@@ -431,6 +431,12 @@ func ReadMirror(path string) (recs []Record, bad int, err error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: read mirror: %w", err)
 	}
+	recs, bad = parseMirror(b)
+	return recs, bad, nil
+}
+
+// parseMirror reads the lines of a mirror file.
+func parseMirror(b []byte) (recs []Record, bad int) {
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -442,7 +448,7 @@ func ReadMirror(path string) (recs []Record, bad int, err error) {
 		}
 		recs = append(recs, r)
 	}
-	return recs, bad, nil
+	return recs, bad
 }
 
 // Unfinished returns the started records of containment runs that have no
