@@ -101,7 +101,7 @@ func RuleStates(cfg *config.Config, opts Options) (states []detect.RuleState, no
 			note = fmt.Sprintf("learning progress not shown: %v", err)
 			break
 		}
-		defer s.Close()
+		defer func() { _ = s.Close() }() // read-only: closing loses nothing
 		st = s
 	}
 	eng, err := detect.New(detect.Options{

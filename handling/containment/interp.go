@@ -199,7 +199,7 @@ func findInterpreter(argv []string) (interpreted, bool) {
 	pending, operands := false, false
 	for i := at + 1; i < len(argv); i++ {
 		a := argv[i]
-		if operands || len(a) < 2 || (a[0] != '-' && !(fam.shell && a[0] == '+')) {
+		if operands || len(a) < 2 || (a[0] != '-' && (!fam.shell || a[0] != '+')) {
 			switch {
 			case pending:
 				code, pending = max(code, i), false
