@@ -83,8 +83,10 @@ func OfficeZone(cfg *config.Config, db, given string) string {
 	return z
 }
 
-// Open applies opts over cfg and opens everything.
-func Open(cfg *config.Config, opts Options) (*App, error) {
+// prepare applies opts over cfg and loads everything but the store: the
+// catalog, the inventory, the optional databases. It returns the zone the
+// configuration or the flags named ("" for none).
+func prepare(cfg *config.Config, opts Options) (*App, string, error) {
 	if cfg == nil {
 		cfg = config.Default()
 	}
@@ -110,25 +112,35 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	configuredZone := cmp.Or(opts.Timezone, cfg.Timezone)
 	cfg.Timezone = OfficeZone(cfg, "", opts.Timezone)
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	a := &App{Config: cfg, Log: opts.Log, opts: opts, Formats: ingest.Formats()}
 	var err error
 	if a.Catalog, err = catalog.Load(); err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
+		return nil, "", fmt.Errorf("catalog: %w", err)
 	}
 	a.Networks = cfg.Networks()
 	if cfg.Assets != "" {
 		if a.Inventory, err = asset.Load(cfg.Assets); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	a.Enricher = &ingest.Enricher{Networks: a.Networks, Inventory: a.Inventory}
 	a.Allow = detect.FromConfig(cfg.Allow, cfg.Rules)
 	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{})}
 	if err := a.loadOptional(); err != nil {
+		return nil, "", err
+	}
+	return a, configuredZone, nil
+}
+
+// Open applies opts over cfg and opens everything.
+func Open(cfg *config.Config, opts Options) (*App, error) {
+	a, configuredZone, err := prepare(cfg, opts)
+	if err != nil {
 		return nil, err
 	}
+	cfg, opts = a.Config, a.opts
 	a.Store, err = store.Open(cfg.DB, store.Options{
 		Retention:   time.Duration(cfg.Retention),
 		ReadOnly:    opts.ReadOnly,
@@ -185,15 +197,24 @@ func (a *App) loadAllowList() error {
 	})
 }
 
-// Close closes the store.
+// Close stops the containment commands still running (killing their
+// process groups; their runs record it), closes the audit mirror and
+// closes the store.
 func (a *App) Close() error {
+	if a.Containment != nil {
+		a.Containment.Close()
+	}
 	if a.Engine != nil {
 		a.Engine.Close()
 	}
 	for _, c := range a.closers {
 		_ = c()
 	}
-	return a.Store.Close()
+	var errs []error
+	if a.Audit != nil {
+		errs = append(errs, a.Audit.Close())
+	}
+	return errors.Join(append(errs, a.Store.Close())...)
 }
 
 // readOptions are how files are read, from the configuration and options.

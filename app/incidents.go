@@ -12,8 +12,12 @@ import (
 )
 
 // openHandling opens the audit log, the incident manager and the
-// containment manager over the store.
+// containment manager over the store. The audit log's mirror is the
+// configured file, else the store's own (config.DefaultAuditFile).
 func (a *App) openHandling() error {
+	if a.Config.AuditFile == "" {
+		a.Config.AuditFile = config.DefaultAuditFile(a.Store.Dir())
+	}
 	a.Audit = audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
 	loc := a.Config.Location(config.Source{})
 	a.Incidents = incident.New(a.Store, a.Audit, a.Catalog,
@@ -32,6 +36,20 @@ func (a *App) openHandling() error {
 		return fmt.Errorf("actuators: %w", err)
 	}
 	a.Containment = cm
+	for _, n := range containment.Interpreters(a.Config.Actuators) {
+		a.Log.Warn(n)
+	}
+	if !a.Store.ReadOnly() {
+		// No command can be running now: a store has one writer. A run
+		// that started and never finished is one mamori was stopped in.
+		marked, err := a.Audit.MarkInterrupted(context.Background())
+		for _, r := range marked {
+			a.Log.Warn("containment run interrupted: mamori stopped while its command ran", "run", r.Run.ID, "measure", r.Run.Measure, "incident", r.Incident)
+		}
+		if err != nil {
+			a.Log.Error("marking interrupted containment runs", "err", err)
+		}
+	}
 	return nil
 }
 

@@ -3,8 +3,10 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/detect/category"
 	"github.com/mamori-soc/mamori/detect/composite"
@@ -13,6 +15,7 @@ import (
 	"github.com/mamori-soc/mamori/detect/matching"
 	"github.com/mamori-soc/mamori/detect/normal"
 	"github.com/mamori-soc/mamori/detect/statistical"
+	"github.com/mamori-soc/mamori/store"
 )
 
 // Factories returns every rule implementation: the matching, normal-
@@ -70,4 +73,44 @@ func (a *App) loadOptional() error {
 		a.Env.Categories = l
 	}
 	return nil
+}
+
+// RuleStates describes every detection rule as `mamori rules` lists it:
+// active, disabled (and why) or learning, with the learning progress kept
+// in the store cfg.DB (or opts.DB) names. It only reads: it never creates
+// a store, and without one (or with one it cannot read now: in use by a
+// running mamori) the learning rules show no progress, and note says why.
+func RuleStates(cfg *config.Config, opts Options) (states []detect.RuleState, note string, err error) {
+	opts.ReadOnly = true
+	a, _, err := prepare(cfg, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() {
+		for _, c := range a.closers {
+			_ = c()
+		}
+	}()
+	var st detect.Store // nil: nothing learned to show
+	switch {
+	case !store.Exists(a.Config.DB):
+		note = fmt.Sprintf("no store at %s yet: learning progress shows once logs are read", a.Config.DB)
+	default:
+		s, err := store.Open(a.Config.DB, store.Options{ReadOnly: true, Logger: a.Log})
+		if err != nil {
+			note = fmt.Sprintf("learning progress not shown: %v", err)
+			break
+		}
+		defer func() { _ = s.Close() }() // read-only: closing loses nothing
+		st = s
+	}
+	eng, err := detect.New(detect.Options{
+		Factories: Factories(), Env: a.Env, Rules: a.Config.Rules,
+		Learning: time.Duration(a.Config.Baseline.Learning), Store: st, Log: a.Log,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("detection rules: %w", err)
+	}
+	defer eng.Close()
+	return eng.States(), note, nil
 }

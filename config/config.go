@@ -5,6 +5,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -70,7 +73,8 @@ type Config struct {
 
 	// Actuators run containment measures, by measure id.
 	Actuators map[string]containment.Actuator `yaml:"actuators"`
-	// AuditFile mirrors the audit log as JSON lines; default next to the log file.
+	// AuditFile mirrors the audit log as JSON lines; default one file per
+	// store in the state directory (DefaultAuditFile).
 	AuditFile string `yaml:"audit_file"`
 	// EvidenceWindow is how much context around an incident's alerts an
 	// evidence bundle exports; default 10m.
@@ -151,9 +155,6 @@ func (c *Config) fill() {
 	if c.LogFile == "" {
 		c.LogFile = filepath.Join(xdg("XDG_STATE_HOME", ".local/state"), "mamori", "mamori.log")
 	}
-	if c.AuditFile == "" {
-		c.AuditFile = filepath.Join(filepath.Dir(c.LogFile), "audit.jsonl")
-	}
 	if c.Retention == 0 {
 		c.Retention = duration.Duration(180 * 24 * time.Hour)
 	}
@@ -169,6 +170,33 @@ func (c *Config) fill() {
 	if c.EvidenceWindow == 0 {
 		c.EvidenceWindow = duration.Duration(10 * time.Minute)
 	}
+}
+
+// DefaultAuditFile is the audit mirror of the store in db when the
+// configuration names none: one file per store,
+// $XDG_STATE_HOME/mamori/audit/NAME-HASH.jsonl, NAME the store
+// directory's name and HASH the first 12 hex digits of the SHA-256 of its
+// absolute path. Each store's sequence numbers are then alone in their
+// file; the mirror outlives the store's directory (the copy to read when
+// the store is damaged or deleted), is kept out of the directory Badger
+// and the retention manage, and does not move with --log-file. A store
+// moved to another path starts a new mirror.
+func DefaultAuditFile(db string) string {
+	abs, err := filepath.Abs(db)
+	if err != nil {
+		abs = filepath.Clean(db)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	name := strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '-' || r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return '_'
+	}, filepath.Base(abs))
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return filepath.Join(xdg("XDG_STATE_HOME", ".local/state"), "mamori", "audit", name+"-"+hex.EncodeToString(sum[:6])+".jsonl")
 }
 
 func xdg(env, fallback string) string {
@@ -258,6 +286,13 @@ func (c *Config) resolve(dir string) {
 	}
 	for i := range c.DDNS {
 		c.DDNS[i] = abs(c.DDNS[i])
+	}
+	for id, a := range c.Actuators {
+		for name, sc := range a.Secrets {
+			sc.File = abs(sc.File)
+			a.Secrets[name] = sc
+		}
+		c.Actuators[id] = a
 	}
 }
 

@@ -36,6 +36,11 @@ allow:
   - {endpoint: 10.0.30.5, reason: admin PC}
 actuators:
   endpoint.block-ip: {argv: [nft, add, element, inet, mamori, blocked, "{ {{ip}} }"], timeout: 10s}
+  segment.block-url:
+    argv: [sh, -c, 'gw-block --key "$GW_KEY" "$1"', sh, "{{url}}"]
+    allow_interpreter: true
+    env: {GW_KEY: "{{secret:gw}}", HTTPS_PROXY: "http://proxy:3128"}
+    secrets: {gw: {file: secrets/gw.key}, token: {env: GW_TOKEN}}
 ui: {theme: light, lang: ja}
 `
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -59,6 +64,10 @@ ui: {theme: light, lang: ja}
 	}
 	if a := c.Actuators["endpoint.block-ip"]; len(a.Argv) != 7 || time.Duration(a.Timeout) != 10*time.Second {
 		t.Fatalf("actuator: %+v", a)
+	}
+	if a := c.Actuators["segment.block-url"]; !a.AllowInterpreter || a.Env["GW_KEY"] != "{{secret:gw}}" ||
+		a.Secrets["gw"].File != filepath.Join(dir, "secrets/gw.key") || a.Secrets["token"].Env != "GW_TOKEN" {
+		t.Fatalf("actuator with secrets: %+v", a)
 	}
 	if loc := c.Location(c.Sources[1]); loc.String() != "UTC" {
 		t.Fatalf("source zone: %v", loc)
@@ -93,8 +102,17 @@ func TestDefaults(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "/data")
 	t.Setenv("XDG_STATE_HOME", "/state")
 	c := Default()
-	if c.DB != "/data/mamori" || c.LogFile != "/state/mamori/mamori.log" || c.AuditFile != "/state/mamori/audit.jsonl" {
+	if c.DB != "/data/mamori" || c.LogFile != "/state/mamori/mamori.log" || c.AuditFile != "" {
 		t.Fatalf("paths: %q %q %q", c.DB, c.LogFile, c.AuditFile)
+	}
+	// One audit mirror per store, in the state directory.
+	a, b := DefaultAuditFile("/data/mamori"), DefaultAuditFile("/srv/office b/mamori")
+	if !strings.HasPrefix(a, "/state/mamori/audit/mamori-") || !strings.HasSuffix(a, ".jsonl") || a == b ||
+		DefaultAuditFile("/data/../data/mamori/") != a || !strings.HasPrefix(b, "/state/mamori/audit/mamori-") {
+		t.Fatalf("audit mirrors: %q %q", a, b)
+	}
+	if c := DefaultAuditFile("/srv/office a/../we;ird $(name)"); strings.ContainsAny(filepath.Base(c), " ;$()") {
+		t.Fatalf("audit mirror name %q", c)
 	}
 	if !strings.Contains(strings.Join(c.InternalNetworks, ","), "10.0.0.0/8") {
 		t.Fatalf("internal networks: %v", c.InternalNetworks)

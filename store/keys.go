@@ -191,6 +191,11 @@ func readEndpoint(b []byte) (Endpoint, []byte, error) {
 	switch {
 	case tag == tagIPv4 && n == 4, tag == tagIPv6 && n == 16:
 		a, _ := netip.AddrFromSlice(body)
+		if a.Is4In6() {
+			// Never written (appendEndpoint stores it as IPv4): reading it
+			// would name an endpoint no index key of it can be found under.
+			return Endpoint{}, nil, fmt.Errorf("%w: IPv4-mapped address under the IPv6 tag", errBadKey)
+		}
 		return Endpoint{Addr: a}, rest, nil
 	case tag == tagHost:
 		return Endpoint{Host: string(body)}, rest, nil

@@ -14,9 +14,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mamori-soc/mamori/sanitize"
 )
 
 //go:embed data/*.yaml
@@ -51,15 +56,21 @@ const Default = "dark"
 
 var colorRE = regexp.MustCompile(`^(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}|[0-9]{1,3})$`)
 
-// Validate checks the theme's colours.
+// Validate checks the theme's name (shown in the console: printable, at
+// most 64 characters) and colours.
 func (t *Theme) Validate() error {
 	if t.Name == "" {
 		return errors.New("theme has no name")
 	}
+	if len(t.Name) > 64 || strings.TrimSpace(t.Name) != t.Name || strings.IndexFunc(t.Name, func(r rune) bool {
+		return !unicode.IsPrint(r) || r == utf8.RuneError
+	}) >= 0 {
+		return fmt.Errorf("theme name %q: give a name of printable characters, at most 64", sanitize.Line(t.Name))
+	}
 	var bad []string
 	for k, v := range t.Colors {
-		if !colorRE.MatchString(v) {
-			bad = append(bad, fmt.Sprintf("%s: %q is not #rrggbb or 0-255", k, v))
+		if n, err := strconv.Atoi(v); !colorRE.MatchString(v) || (err == nil && n > 255) {
+			bad = append(bad, fmt.Sprintf("%s: %q is not #rrggbb or 0-255", sanitize.Line(k), sanitize.Line(v)))
 		}
 	}
 	sort.Strings(bad)

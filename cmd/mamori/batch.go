@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/internal/duration"
@@ -371,18 +372,25 @@ func newRulesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List every detection rule with its state (active, learning, disabled)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long: `List every detection rule with its state: active, disabled (and why: a
+database it needs is not configured, or the config turns it off) or
+learning, with the learning progress of the store. Only reads: without a
+store, none is created and the learning rules show no progress.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
 			cfg, _, err := loadConfig(g)
 			if err != nil {
 				return err
 			}
-			a, done, err := openAppWith(g, cfg, false)
+			log, closeLog := openLog(g, cfg)
+			defer closeLog()
+			states, note, err := app.RuleStates(cfg, appOptions(g, true, log))
 			if err != nil {
 				return err
 			}
-			defer done()
-			states := a.Engine.States()
+			if note != "" {
+				fmt.Fprintln(os.Stderr, "mamori:", note)
+			}
 			if g.jsonOut {
 				type row struct {
 					ID          string   `json:"id"`

@@ -45,14 +45,7 @@ func openHandling(g *globals, readonly bool) (*handling, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	log := audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
-	im := incident.New(a.Store, log, a.Catalog, incident.Options{Networks: a.Networks, Inventory: a.Inventory, Location: a.Env.Location})
-	return &handling{app: a, log: log, im: im}, func() {
-		if err := log.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "mamori:", err)
-		}
-		done()
-	}, nil
+	return &handling{app: a, log: a.Audit, im: a.Incidents}, done, nil
 }
 
 // warnAudit reports on stderr a change that happened but whose audit
@@ -91,6 +84,9 @@ the parameters it needs, and whether an actuator is configured for it
 			}
 			if err := containment.CheckActuators(cat, cfg.Actuators); err != nil {
 				fmt.Fprintln(os.Stderr, "mamori: warning:", err)
+			}
+			for _, n := range containment.Interpreters(cfg.Actuators) {
+				fmt.Fprintln(os.Stderr, "mamori: note:", n)
 			}
 			type param struct {
 				Name     string `json:"name"`

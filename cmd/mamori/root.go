@@ -147,20 +147,8 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 			time.Local = loc
 		}
 	}
-	logPath := cfg.LogFile
-	if g.logFile != "" {
-		logPath = g.logFile
-	}
-	log, closeLog, err := app.OpenLog(logPath, g.debug)
-	if err != nil {
-		log, closeLog = slog.New(slog.DiscardHandler), func() {}
-		fmt.Fprintf(os.Stderr, "mamori: %v (logging disabled)\n", err)
-	}
-	a, err := app.Open(cfg, app.Options{
-		DB: g.db, ReadOnly: readonly, Internal: g.internal, Assets: g.assets,
-		IOC: g.ioc, GeoIP: g.geoip, Categories: g.categories, Timezone: g.timezone,
-		Year: g.year, Format: g.format, Log: log,
-	})
+	log, closeLog := openLog(g, cfg)
+	a, err := app.Open(cfg, appOptions(g, readonly, log))
 	if err != nil {
 		closeLog()
 		return nil, nil, err
@@ -174,6 +162,30 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 		}
 		closeLog()
 	}, nil
+}
+
+// openLog opens mamori's own log: --log-file, else the configuration's.
+// A log that cannot be opened is reported and discarded.
+func openLog(g *globals, cfg *config.Config) (*slog.Logger, func()) {
+	logPath := cfg.LogFile
+	if g.logFile != "" {
+		logPath = g.logFile
+	}
+	log, closeLog, err := app.OpenLog(logPath, g.debug)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mamori: %v (logging disabled)\n", err)
+		return slog.New(slog.DiscardHandler), func() {}
+	}
+	return log, closeLog
+}
+
+// appOptions are the flags' overrides of the configuration.
+func appOptions(g *globals, readonly bool, log *slog.Logger) app.Options {
+	return app.Options{
+		DB: g.db, ReadOnly: readonly, Internal: g.internal, Assets: g.assets,
+		IOC: g.ioc, GeoIP: g.geoip, Categories: g.categories, Timezone: g.timezone,
+		Year: g.year, Format: g.format, Log: log,
+	}
 }
 
 // usageError makes an exit status 2 error.

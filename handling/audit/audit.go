@@ -12,7 +12,8 @@
 //
 // A containment run writes a "started" record before its command runs and
 // a "finished" record after: a process killed in between leaves a started
-// record without its finish, which Unfinished lists after a restart.
+// record without its finish, which Unfinished lists, and which the next
+// read-write opening closes with an "interrupted" record (MarkInterrupted).
 package audit
 
 import (
@@ -49,6 +50,12 @@ const (
 	ActionStarted  = "started"  // the command is about to run; written durably first
 	ActionFinished = "finished" // the command ended: Run holds its outcome
 	ActionManual   = "manual"   // someone did the measure (or its undo) by hand
+	// ActionInterrupted closes a started run that has no finished
+	// record: mamori stopped (killed, crashed, the machine went down)
+	// while the command ran. It is written once, when the store is next
+	// opened read-write (MarkInterrupted). Whether the command took
+	// effect is unknown.
+	ActionInterrupted = "interrupted"
 )
 
 // The actions of KindAllowList records.
@@ -100,9 +107,13 @@ type Run struct {
 	ID      string            `json:"id"`
 	Measure string            `json:"measure"`
 	Params  map[string]string `json:"params,omitempty"`
-	// Argv is the command exactly as run; empty when done by hand.
-	Argv   []string `json:"argv,omitempty"`
-	Manual bool     `json:"manual,omitempty"`
+	// Argv is the command as run, each secret shown as "***"; empty when
+	// done by hand.
+	Argv []string `json:"argv,omitempty"`
+	// Env are the variables the actuator's configuration added to the
+	// command's minimal environment, secrets shown as "***".
+	Env    map[string]string `json:"env,omitempty"`
+	Manual bool              `json:"manual,omitempty"`
 	// UndoOf is the ID of the run this one undoes.
 	UndoOf string `json:"undo_of,omitempty"`
 	// Ratings are the measure's catalog ratings when it was decided on.
@@ -142,6 +153,9 @@ const (
 	Canceled   Outcome = "canceled"     // killed because mamori was quitting
 	NotStarted Outcome = "not-started"  // the program could not be started
 	ByHand     Outcome = "done-by-hand" // a person did it and recorded it
+	// Interrupted: mamori stopped while the command ran and could not
+	// record its end (see ActionInterrupted).
+	Interrupted Outcome = "interrupted"
 )
 
 // Store is the part of the store the audit log uses; *store.Store
@@ -225,15 +239,22 @@ func (e *MirrorError) Error() string {
 
 func (e *MirrorError) Unwrap() error { return e.Err }
 
-// StoreError reports that a record could not be written to the store.
-// Mirrored says whether the mirror file has it.
+// StoreError reports that a record could not be written durably to the
+// store. Mirrored says whether the mirror file has it. Seq is not zero
+// when the record was set in the store under that number but could not be
+// synced to disk (see store.ErrNotDurable): it is readable and its number
+// is spent, but a power loss could lose it.
 type StoreError struct {
 	Err      error
 	Mirrored bool
 	Path     string
+	Seq      uint64
 }
 
 func (e *StoreError) Error() string {
+	if e.Seq != 0 {
+		return fmt.Sprintf("audit: record %d written to the store but not made durable: %v", e.Seq, e.Err)
+	}
 	if e.Mirrored {
 		return fmt.Sprintf("audit: record not stored (%v); it is only in the mirror file %s", e.Err, e.Path)
 	}
@@ -278,13 +299,11 @@ func (l *Log) Append(ctx context.Context, rec Record) (Record, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	seq, serr := l.st.AppendAudit(&rec)
-	if serr == nil {
-		rec.Seq = seq
-	}
+	rec.Seq = seq // zero when the store does not have it
 	merr := l.writeMirror(&rec)
 	switch {
 	case serr != nil:
-		return rec, &StoreError{Err: serr, Mirrored: merr == nil && l.mirror != "", Path: l.mirror}
+		return rec, &StoreError{Err: serr, Mirrored: merr == nil && l.mirror != "", Path: l.mirror, Seq: seq}
 	case merr != nil:
 		return rec, &MirrorError{Path: l.mirror, Err: merr}
 	}
@@ -412,6 +431,12 @@ func ReadMirror(path string) (recs []Record, bad int, err error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit: read mirror: %w", err)
 	}
+	recs, bad = parseMirror(b)
+	return recs, bad, nil
+}
+
+// parseMirror reads the lines of a mirror file.
+func parseMirror(b []byte) (recs []Record, bad int) {
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -423,15 +448,16 @@ func ReadMirror(path string) (recs []Record, bad int, err error) {
 		}
 		recs = append(recs, r)
 	}
-	return recs, bad, nil
+	return recs, bad
 }
 
 // Unfinished returns the started records of containment runs that have no
-// finished record: runs in progress, or runs whose process was killed.
+// finished or interrupted record: runs in progress, or runs whose process
+// was killed and that no read-write opening has marked yet.
 func Unfinished(records []Record) []Record {
 	done := map[string]bool{}
 	for i := range records {
-		if r := &records[i]; r.Kind == KindContainment && r.Action == ActionFinished && r.Run != nil {
+		if r := &records[i]; r.Kind == KindContainment && (r.Action == ActionFinished || r.Action == ActionInterrupted) && r.Run != nil {
 			done[r.Run.ID] = true
 		}
 	}
@@ -452,4 +478,39 @@ func (l *Log) Unfinished(ctx context.Context, incident string) ([]Record, error)
 		return nil, err
 	}
 	return Unfinished(rs), nil
+}
+
+// MarkInterrupted appends an interrupted record for every containment run
+// that started and never finished, and returns them. Call it when the
+// store is opened read-write, before anything runs: no command can be
+// running then (a store has one writer), so such a run is one mamori was
+// stopped in. Each run is marked once: its interrupted record closes it.
+func (l *Log) MarkInterrupted(ctx context.Context) ([]Record, error) {
+	if l.st.ReadOnly() {
+		return nil, nil
+	}
+	un, err := l.Unfinished(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	var errs []error
+	for _, s := range un {
+		rec := Record{
+			Kind: KindContainment, Action: ActionInterrupted, Incident: s.Incident, Subject: s.Subject,
+			Note: fmt.Sprintf("run started %s by %s", s.Time.Format(time.RFC3339), s.Who),
+			Run: &Run{ID: s.Run.ID, Measure: s.Run.Measure, UndoOf: s.Run.UndoOf, Outcome: Interrupted,
+				Error: "mamori stopped while the command ran (killed, crashed or the machine went down); whether it took effect is unknown: check by hand"},
+		}
+		r, err := l.Append(ctx, rec)
+		if !Stored(err) {
+			errs = append(errs, fmt.Errorf("run %s: %w", s.Run.ID, err))
+			continue
+		}
+		out = append(out, r)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("audit: mark interrupted runs: %w", err)
+	}
+	return out, nil
 }

@@ -160,6 +160,26 @@ func TestStoreFailureIsMirroredAndReported(t *testing.T) {
 	}
 }
 
+// unsyncedStore sets records but cannot sync them, as store.Store
+// reports it: the sequence number with an error wrapping ErrNotDurable.
+type unsyncedStore struct{ failingStore }
+
+func (unsyncedStore) AppendAudit(any) (uint64, error) { return 7, store.ErrNotDurable }
+
+func TestUnsyncedRecordKeepsItsSequenceNumber(t *testing.T) {
+	mirror := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := Open(unsyncedStore{}, Options{Mirror: mirror, Now: clock(), User: "u"})
+	defer l.Close()
+	rec, err := l.Append(context.Background(), Record{Kind: KindContainment, Action: ActionStarted})
+	var se *StoreError
+	if !errors.As(err, &se) || se.Seq != 7 || rec.Seq != 7 || Stored(err) || !errors.Is(err, store.ErrNotDurable) {
+		t.Fatalf("rec.Seq %d, err = %v; want a StoreError with Seq 7, not counted as stored", rec.Seq, err)
+	}
+	if m, _, _ := ReadMirror(mirror); len(m) != 1 || m[0].Seq != 7 {
+		t.Errorf("mirror = %+v, want the record with its sequence number", m)
+	}
+}
+
 func TestReadOnlyRecordsNothing(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "db")

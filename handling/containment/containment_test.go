@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -16,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/internal/duration"
@@ -466,7 +469,12 @@ func TestUndo(t *testing.T) {
 	}
 }
 
-func TestKilledRunIsUnfinished(t *testing.T) {
+// TestKilledMamoriLeavesNoActuator kills (SIGKILL) a process in the
+// middle of a containment run: the kernel kills its actuator with it
+// (parent-death signal) instead of leaving it to run past its limit under
+// init; the run shows as unfinished to a read-only review, and the next
+// read-write opening of the store marks it interrupted, once.
+func TestKilledMamoriLeavesNoActuator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
@@ -482,53 +490,184 @@ func TestKilledRunIsUnfinished(t *testing.T) {
 	}
 	// The actuator writes its pid once it runs: the started record is
 	// stored by then.
-	var actPID int
-	deadline := time.Now().Add(30 * time.Second)
-	for actPID == 0 {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("the actuator never started; runner: %s", stderr.String())
-		}
-		if b, err := os.ReadFile(marker); err == nil && len(b) > 0 {
-			actPID, _ = strconv.Atoi(string(b))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	actPID := waitPID(t, marker, func() string { _ = cmd.Process.Kill(); return "runner: " + stderr.String() })
+	t.Cleanup(func() { _ = syscall.Kill(actPID, syscall.SIGKILL) }) // should the test fail
 	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	_ = syscall.Kill(actPID, syscall.SIGKILL) // its own process group: not killed with the runner
+	waitGone(t, actPID, "the actuator outlived the process that ran it")
 
-	st, err := store.Open(db, store.Options{})
+	ctx := context.Background()
+	cat, _ := catalog.Load()
+	func() { // the store alone (after a kill, Badger can only open it read-write): started, never finished
+		st, err := store.Open(db, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		log := audit.Open(st, audit.Options{})
+		un, err := log.Unfinished(ctx, incID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(un) != 1 || un[0].Run.Measure != "segment.block-ip" || un[0].Run.Params["ip"] != "203.0.113.7" || un[0].Who != "runner" {
+			t.Fatalf("unfinished = %+v", un)
+		}
+		m, err := containment.New(containment.Options{Catalog: cat, Audit: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts, err := m.History(ctx, incID)
+		if err != nil || len(acts) != 1 || acts[0].State != containment.Unfinished || !acts[0].Finished.IsZero() {
+			t.Errorf("history after the kill = %+v %v", acts, err)
+		}
+	}()
+
+	// Opened read-write, twice: one interrupted record.
+	mirror := filepath.Join(dir, "audit.jsonl")
+	for range 2 {
+		cfg := config.Default()
+		cfg.DB, cfg.LogFile, cfg.AuditFile = db, filepath.Join(dir, "mamori.log"), mirror
+		a, err := app.Open(cfg, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := a.Audit.Records(ctx, audit.Filter{Kind: audit.KindContainment})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var interrupted []audit.Record
+		for _, r := range recs {
+			if r.Action == audit.ActionInterrupted {
+				interrupted = append(interrupted, r)
+			}
+		}
+		if len(interrupted) != 1 || interrupted[0].Run.ID != recs[0].Run.ID || interrupted[0].Run.Outcome != audit.Interrupted || interrupted[0].Incident != incID {
+			t.Errorf("interrupted records = %+v, want one for the run", interrupted)
+		}
+		acts, err := a.Containment.History(ctx, incID)
+		if err != nil || len(acts) != 1 || acts[0].State != containment.State(audit.Interrupted) || acts[0].Error == "" {
+			t.Errorf("history after reopening = %+v %v", acts, err)
+		}
+		if _, err := a.Containment.UndoPlan(ctx, acts[0].RunID); err == nil {
+			t.Error("an interrupted run could be undone")
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, _, err := audit.ReadMirror(mirror)
+	if err != nil || len(recs) != 2 || recs[0].Action != audit.ActionStarted || recs[1].Action != audit.ActionInterrupted {
+		t.Errorf("mirror = %+v %v", recs, err)
+	}
+	// A read-only opening records nothing.
+	st, err := store.Open(db, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	log := audit.Open(st, audit.Options{})
-	ctx := context.Background()
-	un, err := log.Unfinished(ctx, incID)
+	if n, err := audit.Open(st, audit.Options{}).MarkInterrupted(ctx); err != nil || len(n) != 0 {
+		t.Errorf("MarkInterrupted on a read-only store = %v, %v", n, err)
+	}
+}
+
+// waitPID waits for an actuator to write its pid to file.
+func waitPID(t *testing.T, file string, why func() string) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(file); err == nil && len(b) > 0 {
+			if pid, err := strconv.Atoi(string(b)); err == nil {
+				return pid
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the actuator never started; %s", why())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitGone waits for a process to be gone: no such process, or a zombie
+// waiting for init to reap it.
+func waitGone(t *testing.T, pid int, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: process %d still runs", msg, pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		t.Fatal(err)
+		return !os.IsNotExist(err)
 	}
-	if len(un) != 1 || un[0].Run.Measure != "segment.block-ip" || un[0].Run.Params["ip"] != "203.0.113.7" || un[0].Who != "runner" {
-		t.Fatalf("unfinished = %+v", un)
-	}
-	cat, _ := catalog.Load()
-	m, err := containment.New(containment.Options{Catalog: cat, Audit: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acts, err := m.History(ctx, incID)
-	if err != nil || len(acts) != 1 || acts[0].State != containment.Unfinished || !acts[0].Finished.IsZero() {
-		t.Errorf("history after the kill = %+v %v", acts, err)
-	}
-	if _, err := m.UndoPlan(ctx, acts[0].RunID); err == nil {
-		t.Error("an unfinished run could be undone")
-	}
-	mirror, _, err := audit.ReadMirror(filepath.Join(dir, "audit.jsonl"))
-	if err != nil || len(mirror) != 1 || mirror[0].Action != audit.ActionStarted {
-		t.Errorf("mirror = %+v %v", mirror, err)
+	// pid (comm) state ...: comm may hold spaces and parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// TestCloseAndCancelKillTheProcessGroup: closing the Manager (mamori
+// exiting) and canceling a run's context kill the command and what it
+// started, and the run records that it was canceled.
+func TestCloseAndCancelKillTheProcessGroup(t *testing.T) {
+	for _, how := range []string{"close", "cancel"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t)
+			parent, child := filepath.Join(e.dir, "parent.pid"), filepath.Join(e.dir, "child.pid")
+			m := e.manager(t, map[string]containment.Actuator{"segment.block-ip": {
+				Argv: []string{os.Args[0], "spawn", parent, child, "{{ip}}"}, Timeout: duration.Duration(time.Hour)}})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p, err := m.Plan(ctx, incID, "segment.block-ip", map[string]string{"ip": "203.0.113.7"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				res containment.Result
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				res, err := m.Run(ctx, p, containment.Confirmation{Text: "203.0.113.7"})
+				done <- result{res, err}
+			}()
+			pids := []int{waitPID(t, parent, func() string { return "" }), waitPID(t, child, func() string { return "" })}
+			t.Cleanup(func() {
+				for _, pid := range pids {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
+			if how == "close" {
+				m.Close()
+			} else {
+				cancel()
+			}
+			r := <-done
+			if r.err != nil || r.res.Outcome != audit.Canceled {
+				t.Errorf("run = %+v, %v; want canceled", r.res, r.err)
+			}
+			for _, pid := range pids {
+				waitGone(t, pid, "a process of the canceled command")
+			}
+			if how == "close" {
+				if _, err := m.Run(context.Background(), p, containment.Confirmation{Text: "203.0.113.7"}); !errors.Is(err, containment.ErrClosed) {
+					t.Errorf("run after Close: %v, want ErrClosed", err)
+				}
+			}
+			rs := e.records(t)
+			if len(rs) != 2 || rs[1].Action != audit.ActionFinished || rs[1].Run.Outcome != audit.Canceled {
+				t.Errorf("audit = %+v", rs)
+			}
+		})
 	}
 }
 
@@ -636,5 +775,51 @@ func BenchmarkRun(b *testing.B) {
 		if res, err := m.Run(ctx, p, containment.Confirmation{Text: "203.0.113.7"}); err != nil || res.Outcome != audit.Succeeded {
 			b.Fatal(res, err)
 		}
+	}
+}
+
+// unsyncedOnce is a store whose next audit append is set but not synced.
+type unsyncedOnce struct {
+	*store.Store
+	fail bool
+}
+
+func (s *unsyncedOnce) AppendAudit(rec any) (uint64, error) {
+	seq, err := s.Store.AppendAudit(rec)
+	if s.fail && err == nil {
+		s.fail = false
+		return seq, fmt.Errorf("%w: injected", store.ErrNotDurable)
+	}
+	return seq, err
+}
+
+// TestDecisionNotDurableRunsNothing: a started record that is in the
+// store but could not be synced stops the run, and is closed as not
+// started, so that it is never taken for a run mamori was killed in.
+func TestDecisionNotDurableRunsNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	st := &unsyncedOnce{Store: e.st, fail: true}
+	log := audit.Open(st, audit.Options{User: "yamada"})
+	rec := filepath.Join(e.dir, "argv.json")
+	m, err := containment.New(containment.Options{Catalog: e.cat, Audit: log,
+		Actuators: map[string]containment.Actuator{"segment.block-ip": {Argv: recorder(rec, "{{ip}}")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(ctx, incID, "segment.block-ip", map[string]string{"ip": "203.0.113.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run(ctx, p, containment.Confirmation{Text: "203.0.113.7"}); err == nil || !strings.Contains(err.Error(), "not run") {
+		t.Fatalf("run with an unsynced decision: %v", err)
+	}
+	assertNotRun(t, rec)
+	rs := e.records(t)
+	if len(rs) != 2 || rs[0].Seq != 1 || rs[1].Seq != 2 || rs[1].Action != audit.ActionFinished || rs[1].Run.Outcome != audit.NotStarted {
+		t.Fatalf("audit = %+v", rs)
+	}
+	if marked, err := log.MarkInterrupted(ctx); err != nil || len(marked) != 0 {
+		t.Errorf("MarkInterrupted = %+v %v, want nothing", marked, err)
 	}
 }

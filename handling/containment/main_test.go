@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,23 +20,26 @@ import (
 )
 
 // The test binary doubles as the actuator the tests configure: run with
-// MAMORI_TEST_ACTUATOR=1 (set for every child of the test process) it
-// acts out its first argument instead of running tests.
-const actuatorEnv = "MAMORI_TEST_ACTUATOR"
-
+// one of the modes below as its first argument it acts it out instead of
+// running tests. (An environment variable cannot say so: actuators get a
+// minimal environment.)
 func TestMain(m *testing.M) {
-	// Fuzzing workers are children too: they start with -test flags.
-	if os.Getenv(actuatorEnv) == "1" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
+	if len(os.Args) > 1 && actuatorModes[os.Args[1]] {
 		os.Exit(actuator(os.Args[1:]))
 	}
-	os.Setenv(actuatorEnv, "1")
 	os.Exit(m.Run())
 }
+
+var actuatorModes = map[string]bool{"record": true, "sleep": true, "fail": true, "flood": true, "runner": true, "env": true, "echo": true, "spawn": true}
 
 // actuator modes:
 //
 //	record FILE ARG...   write the ARGs as a JSON array to FILE, print "recorded"
 //	sleep FILE ARG...    write the pid to FILE, then block for an hour
+//	spawn FILE CHILD     start "sleep CHILD" (same process group), then
+//	                     sleep FILE
+//	env FILE             write the environment as a JSON array to FILE
+//	echo ARG...          print the ARGs, one a line, to stdout and stderr
 //	fail ARG...          print to stderr, exit 3
 //	flood ARG...         print 1 MB to stdout
 //	runner DB MARKER     open the store in DB and run segment.block-ip with a
@@ -59,6 +63,25 @@ func actuator(args []string) int {
 			return 1
 		}
 		time.Sleep(time.Hour)
+		return 0
+	case "spawn":
+		child := exec.Command(os.Args[0], "sleep", args[2])
+		if err := child.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return actuator([]string{"sleep", args[1]})
+	case "env":
+		b, _ := json.Marshal(os.Environ())
+		if err := os.WriteFile(args[1], b, 0o600); err != nil {
+			return 1
+		}
+		return 0
+	case "echo":
+		for _, a := range args[1:] {
+			fmt.Println(a)
+			fmt.Fprintln(os.Stderr, a)
+		}
 		return 0
 	case "fail":
 		fmt.Fprintln(os.Stderr, "nft: Operation not permitted")

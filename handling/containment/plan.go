@@ -30,8 +30,12 @@ type Plan struct {
 	Confirm      string
 	ConfirmParam string
 
-	// Argv is the command that runs; empty when Manual.
-	Argv    []string
+	// Argv is the command that runs, with every secret shown as Masked;
+	// empty when Manual.
+	Argv []string
+	// Env are the variables the actuator adds to the environment its
+	// command runs in (see BaseEnv), secrets shown as Masked.
+	Env     map[string]string
 	Timeout time.Duration
 	// Manual says no actuator is configured: Steps are the catalog's
 	// instructions (for an undo, its undo text) and running the plan
@@ -133,13 +137,19 @@ func (m *Manager) Plan(ctx context.Context, incident, measure string, params map
 	p.Manual = !configured
 	if configured {
 		var err error
-		if p.Argv, err = expand(ms.ID, "argv", act.Argv, vals); err != nil {
+		if p.Argv, err = expand(ms.ID, "argv", act.Argv, vals, masked); err != nil {
 			return Plan{}, err
 		}
 		if len(act.Undo) > 0 {
-			if p.UndoArgv, err = expand(ms.ID, "undo", act.Undo, vals); err != nil {
+			if p.UndoArgv, err = expand(ms.ID, "undo", act.Undo, vals, masked); err != nil {
 				return Plan{}, err
 			}
+		}
+		for k, v := range act.Env {
+			if p.Env == nil {
+				p.Env = map[string]string{}
+			}
+			p.Env[k] = placeholderRE.ReplaceAllString(v, Masked)
 		}
 		p.Timeout = time.Duration(act.Timeout)
 		if p.Timeout <= 0 {
@@ -163,12 +173,21 @@ func (m *Manager) Plan(ctx context.Context, incident, measure string, params map
 
 // expand replaces the placeholders of argv with values, each within the
 // argument it is in: a value never becomes more than one argument.
-func expand(id, field string, argv []string, vals map[string]string) ([]string, error) {
+// {{secret:name}} placeholders take secret(name).
+func expand(id, field string, argv []string, vals map[string]string, secret func(string) (string, error)) ([]string, error) {
 	out := make([]string, len(argv))
 	var missing string
+	var serr error
 	for i, a := range argv {
 		out[i] = placeholderRE.ReplaceAllStringFunc(a, func(ph string) string {
 			name := ph[2 : len(ph)-2]
+			if s, ok := strings.CutPrefix(name, secretPrefix); ok {
+				v, err := secret(s)
+				if err != nil && serr == nil {
+					serr = err
+				}
+				return v
+			}
 			v, ok := vals[name]
 			if !ok && missing == "" {
 				missing = name
@@ -176,11 +195,17 @@ func expand(id, field string, argv []string, vals map[string]string) ([]string, 
 			return v
 		})
 	}
+	if serr != nil {
+		return nil, serr
+	}
 	if missing != "" {
 		return nil, fmt.Errorf("containment: %s: the configured %s needs parameter %s", id, field, missing)
 	}
 	return out, nil
 }
+
+// masked is the secret of a command shown: Masked.
+func masked(string) (string, error) { return Masked, nil }
 
 // exported reports whether an evidence export of the incident is in the
 // audit log.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,15 @@ func (m *Manager) Run(ctx context.Context, p Plan, c Confirmation) (Result, erro
 	if m.opts.ReadOnly {
 		return Result{}, fmt.Errorf("containment: %w", ErrReadOnly)
 	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return Result{}, fmt.Errorf("containment: %w", ErrClosed)
+	}
+	m.runs.Add(1)
+	m.mu.Unlock()
+	defer m.runs.Done()
+
 	fresh, err := m.replan(ctx, p)
 	if err != nil {
 		return Result{}, err
@@ -60,9 +70,20 @@ func (m *Manager) Run(ctx context.Context, p Plan, c Confirmation) (Result, erro
 	if got := strings.TrimSpace(c.Text); got != fresh.Confirm {
 		return Result{}, fmt.Errorf("containment: %s: %w: type %s %q to run it", fresh.Measure, ErrConfirmation, fresh.ConfirmParam, fresh.Confirm)
 	}
+	var cmd command
+	if !fresh.Manual {
+		act := m.opts.Actuators[fresh.Measure]
+		tmpl := act.Argv
+		if fresh.UndoOf != "" {
+			tmpl = act.Undo
+		}
+		if cmd, err = m.command(fresh.Measure, act, tmpl, fresh.Params); err != nil {
+			return Result{}, fmt.Errorf("%w: nothing ran", err)
+		}
+	}
 	ms, _ := m.opts.Catalog.Measure(fresh.Measure)
 	run := &audit.Run{
-		ID: newRunID(), Measure: fresh.Measure, Params: fresh.Params, Argv: fresh.Argv, Manual: fresh.Manual,
+		ID: newRunID(), Measure: fresh.Measure, Params: fresh.Params, Argv: fresh.Argv, Env: fresh.Env, Manual: fresh.Manual,
 		UndoOf: fresh.UndoOf, Ratings: ratings(ms), TimeoutMS: fresh.Timeout.Milliseconds(),
 	}
 	rec := audit.Record{Kind: audit.KindContainment, Incident: fresh.Incident, Subject: fresh.Measure, Who: c.Who, Note: c.Note, Run: run}
@@ -82,16 +103,28 @@ func (m *Manager) Run(ctx context.Context, p Plan, c Confirmation) (Result, erro
 	}
 
 	rec.Action = audit.ActionStarted
-	_, err = m.opts.Audit.Append(ctxAudit, rec)
+	started, err := m.opts.Audit.Append(ctxAudit, rec)
 	if !audit.Stored(err) {
+		if started.Seq != 0 {
+			// The decision is in the store but not durable: close it, so
+			// that it is not taken for a run mamori was killed in.
+			fin := audit.Run{ID: run.ID, Measure: run.Measure, UndoOf: run.UndoOf, Outcome: audit.NotStarted,
+				Error: "not run: the decision could not be made durable in the audit log"}
+			_, _ = m.opts.Audit.Append(ctxAudit, audit.Record{Kind: audit.KindContainment, Action: audit.ActionFinished,
+				Incident: fresh.Incident, Subject: fresh.Measure, Who: c.Who, Run: &fin})
+		}
 		return Result{}, fmt.Errorf("containment: %s not run: the decision could not be recorded: %w", fresh.Measure, err)
 	}
 	res.Warnings = warnings(err)
 
+	// The command is stopped when ctx ends or the manager closes.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(m.closing, stop)()
 	m.mu.Lock()
 	m.running[run.ID] = true
 	m.mu.Unlock()
-	out := m.exec(ctx, fresh.Argv, fresh.Timeout)
+	out := m.exec(runCtx, cmd, fresh.Timeout)
 	m.mu.Lock()
 	delete(m.running, run.ID)
 	m.mu.Unlock()
@@ -99,7 +132,7 @@ func (m *Manager) Run(ctx context.Context, p Plan, c Confirmation) (Result, erro
 	res.Outcome, res.Exit, res.Stdout, res.Stderr = out.outcome, out.exit, out.stdout, out.stderr
 	res.Duration, res.Truncated, res.Error = out.duration, out.truncated, out.err
 	fin := *run
-	fin.Params, fin.Argv, fin.Ratings = nil, nil, nil // in the started record
+	fin.Params, fin.Argv, fin.Env, fin.Ratings = nil, nil, nil, nil // in the started record
 	fin.Outcome, fin.Exit, fin.Stdout, fin.Stderr = out.outcome, out.exit, out.stdout, out.stderr
 	fin.Truncated, fin.DurationMS, fin.Error = out.truncated, out.duration.Milliseconds(), out.err
 	frec := audit.Record{Kind: audit.KindContainment, Action: audit.ActionFinished, Incident: fresh.Incident, Subject: fresh.Measure, Who: c.Who, Run: &fin}
@@ -109,6 +142,18 @@ func (m *Manager) Run(ctx context.Context, p Plan, c Confirmation) (Result, erro
 	}
 	res.Warnings = append(res.Warnings, warnings(err)...)
 	return res, nil
+}
+
+// Close stops the commands running now (their whole process groups are
+// killed), waits for their runs to record how they ended, and refuses
+// runs from then on. The owner of a Manager calls it before it closes the
+// store.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.stop()
+	m.runs.Wait()
 }
 
 func warnings(err error) []string {
@@ -141,21 +186,32 @@ type output struct {
 	err            string
 }
 
-// exec runs argv directly (never through a shell) with no input, under a
-// time limit, capturing bounded output. The command runs in its own
-// process group, which is killed at the limit or when ctx ends.
-func (m *Manager) exec(ctx context.Context, argv []string, timeout time.Duration) output {
+// exec runs a command directly (never through a shell) with no input, in
+// the minimal environment, under a time limit, capturing bounded output
+// with the secrets masked. The command runs in a process group of its
+// own, which is killed at the limit or when ctx ends; on Linux the kernel
+// also kills the command if mamori dies (see ownGroup).
+func (m *Manager) exec(ctx context.Context, c command, timeout time.Duration) output {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(rctx, c.argv[0], c.argv[1:]...)
+	cmd.Env = c.env
 	stdout := &capped{max: m.opts.MaxOutput}
 	stderr := &capped{max: m.opts.MaxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 2 * time.Second
 	ownGroup(cmd)
+	// The parent-death signal is sent when the thread that started the
+	// command ends, not the process: keep this goroutine on its thread
+	// until the command is reaped, so no other goroutine's exit can end
+	// that thread while the command runs.
+	runtime.LockOSThread()
 	start := time.Now()
 	err := cmd.Run()
-	o := output{duration: time.Since(start), stdout: stdout.String(), stderr: stderr.String(), truncated: stdout.cut || stderr.cut}
+	runtime.UnlockOSThread()
+	o := output{duration: time.Since(start), truncated: stdout.cut || stderr.cut}
+	o.stdout = maskSecrets(stdout.String(), c.secrets, stdout.cut)
+	o.stderr = maskSecrets(stderr.String(), c.secrets, stderr.cut)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -174,6 +230,7 @@ func (m *Manager) exec(ctx context.Context, argv []string, timeout time.Duration
 	default:
 		o.outcome, o.err = audit.Failed, err.Error()
 	}
+	o.err = maskSecrets(o.err, c.secrets, false)
 	return o
 }
 
@@ -213,7 +270,8 @@ type Action struct {
 	Note     string
 	Started  time.Time
 	Finished time.Time // zero while running or when the run was interrupted
-	// State is the outcome, or Running / Unfinished without one.
+	// State is the outcome (audit.Interrupted for a run mamori was
+	// stopped in), or Running / Unfinished without one.
 	State   State
 	Exit    *int
 	Stdout  string
@@ -242,7 +300,8 @@ func (a *Action) Done() bool {
 }
 
 // BuildHistory turns containment audit records into actions, in the
-// order they started. An action without a finished record is Unfinished.
+// order they started. An action without a finished record is Unfinished,
+// or Interrupted once a read-write opening has marked it so.
 func BuildHistory(cat *catalog.Catalog, recs []audit.Record) []Action {
 	var out []Action
 	idx := map[string]int{}
@@ -273,6 +332,10 @@ func BuildHistory(cat *catalog.Catalog, recs []audit.Record) []Action {
 			a := &out[i]
 			a.Finished, a.State, a.Exit = r.Time, State(r.Run.Outcome), r.Run.Exit
 			a.Stdout, a.Stderr, a.Error = r.Run.Stdout, r.Run.Stderr, r.Run.Error
+		case audit.ActionInterrupted:
+			if i, ok := idx[r.Run.ID]; ok && out[i].State == Unfinished {
+				out[i].State, out[i].Error = State(audit.Interrupted), r.Run.Error
+			}
 		}
 	}
 	for i := range out {

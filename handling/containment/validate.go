@@ -185,7 +185,31 @@ func checkDomain(value string, zone bool) (string, string) {
 	return d, ""
 }
 
+// urlShellChars are characters refused in a URL although RFC 3986 allows
+// some of them: each starts or ends something in a shell ($( and ${,
+// ;, ', and the characters RFC 3986 does not allow at all, checked
+// below). A URL that holds one must give it percent-encoded (%24, %3B,
+// %27). & ( ) * ! + , = ~ stay: queries and paths need them.
+const urlShellChars = "$;'"
+
+// urlChars reports whether c may stand in a URL as RFC 3986 has it.
+func urlChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
+}
+
 func (v *validator) checkURL(value string, fail func(string, ...any) (string, error)) (string, error) {
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case strings.IndexByte(urlShellChars, c) >= 0:
+			return fail("holds %q, which a shell would act on: give it percent-encoded (%%%02X)", c, c)
+		case !urlChar(c):
+			return fail("holds %q, which a URL cannot hold as it is (RFC 3986): give it percent-encoded (%%%02X)", c, c)
+		}
+	}
 	u, err := url.Parse(value)
 	if err != nil {
 		return fail("is not a URL")

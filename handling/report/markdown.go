@@ -23,26 +23,28 @@ func (r *Report) JSON(w io.Writer) error {
 }
 
 // Markdown writes the report as Markdown that reads as plain text too.
-// Everything from logs and people is made safe for a terminal, and for a
-// Markdown viewer: raw lines go in code blocks, other text has the
-// characters that would make HTML or links escaped.
+// Every text it did not write itself (from logs, people, stored records)
+// is made safe for a terminal and for a Markdown viewer: raw lines go in
+// code blocks, other text loses its line breaks and control characters
+// and has the characters that would make HTML, links or code escaped, so
+// nothing can add a heading, a list item or a tag (FuzzMarkdown).
 func (r *Report) Markdown(w io.Writer) error {
 	b := bufio.NewWriter(w)
 	p := func(format string, args ...any) { _, _ = fmt.Fprintf(b, format, args...) } // errors show at Flush
 	inc := r.Incident
 
 	p("# Incident %s: %s\n\n", md(inc.ID), md(inc.Title))
-	status := inc.Status
+	status := md(inc.Status)
 	if inc.Status == "closed" {
 		status += fmt.Sprintf(" (%s by %s)", r.local(inc.Closed), md(inc.ClosedBy))
 	}
 	p("- Status: %s\n", status)
 	p("- Opened: %s by %s\n", r.local(inc.Opened), md(inc.OpenedBy))
-	p("- Report: generated %s by %s with mamori %s; times are %s\n\n", r.local(r.Generated), md(r.GeneratedBy), or(r.Version, "(unknown version)"), r.TimeZone)
+	p("- Report: generated %s by %s with mamori %s; times are %s\n\n", r.local(r.Generated), md(r.GeneratedBy), md(or(r.Version, "(unknown version)")), md(r.TimeZone))
 
 	s := r.Summary
 	p("## Summary\n\n")
-	p("- Alerts: %d, highest severity %s\n", s.Alerts, or(s.HighestSeverity, "—"))
+	p("- Alerts: %d, highest severity %s\n", s.Alerts, md(or(s.HighestSeverity, "—")))
 	p("- First seen: %s; last seen: %s\n", r.local(s.FirstSeen), r.local(s.LastSeen))
 	if len(s.Phases) > 0 {
 		var ps []string
@@ -60,7 +62,7 @@ func (r *Report) Markdown(w io.Writer) error {
 				name = " — " + md(ph.Name)
 			}
 		}
-		p("- Handling phase now: %s%s\n", s.HandlingPhase, name)
+		p("- Handling phase now: %s%s\n", md(s.HandlingPhase), name)
 	} else {
 		p("- Handling phase now: every checklist item is done or skipped\n")
 	}
@@ -87,7 +89,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	for _, e := range r.Timeline {
 		switch e.Kind {
 		case "alert":
-			p("- %s  ALERT %s %s on %s: %s\n", r.local(e.Time), e.Severity, e.Rule, md(e.Endpoint), md(e.Text))
+			p("- %s  ALERT %s %s on %s: %s\n", r.local(e.Time), md(e.Severity), md(e.Rule), md(e.Endpoint), md(e.Text))
 		case "event":
 			p("- %s  log line (%s):\n\n%s\n", r.local(e.Time), md(e.File), codeBlock(e.Text, "      "))
 		default:
@@ -127,13 +129,13 @@ func (r *Report) Markdown(w io.Writer) error {
 		if ph.Current {
 			cur = " (current)"
 		}
-		p("### %s. %s — %d/%d%s\n\n", ph.ID, md(ph.Name), ph.Done, ph.Total, cur)
+		p("### %s. %s — %d/%d%s\n\n", md(ph.ID), md(ph.Name), ph.Done, ph.Total, cur)
 		for _, it := range ph.Items {
 			box := map[string]string{"done": "[x]", "skipped": "[-]"}[it.State]
 			if box == "" {
 				box = "[ ]"
 			}
-			p("- %s %s (%s): %s\n", box, it.ID, md(it.Role), md(it.Do))
+			p("- %s %s (%s): %s\n", box, md(it.ID), md(it.Role), md(it.Do))
 			if it.State != "open" || it.Note != "" {
 				by := ""
 				if it.Who != "" {
@@ -143,7 +145,7 @@ func (r *Report) Markdown(w io.Writer) error {
 				if it.Note != "" {
 					note = ": " + md(strings.ReplaceAll(it.Note, "\n", " / "))
 				}
-				p("  - %s%s%s\n", it.State, by, note)
+				p("  - %s%s%s\n", md(it.State), by, note)
 			}
 		}
 		p("\n")
@@ -156,10 +158,10 @@ func (r *Report) Markdown(w io.Writer) error {
 	for i, a := range r.Containment {
 		what := ""
 		if a.UndoOf != "" {
-			what = ", undoing run " + a.UndoOf
+			what = ", undoing run " + md(a.UndoOf)
 		}
-		p("### %d. %s (%s) — %s\n\n", i+1, md(a.Title), a.Measure, outcomeText(a.Outcome))
-		p("- Run %s%s: decided by %s at %s", a.RunID, what, md(a.Who), r.local(a.Started))
+		p("### %d. %s (%s) — %s\n\n", i+1, md(a.Title), md(a.Measure), md(outcomeText(a.Outcome)))
+		p("- Run %s%s: decided by %s at %s", md(a.RunID), what, md(a.Who), r.local(a.Started))
 		if !a.Finished.IsZero() && a.Outcome != "done-by-hand" {
 			p("; finished %s", r.local(a.Finished))
 		}
@@ -181,7 +183,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		}
 		pr := r.scales.Protection
 		p("- Protects confidentiality %s, integrity %s, availability %s\n", r.level(pr, a.C), r.level(pr, a.I), r.level(pr, a.A))
-		p("- Business cost: %s; evidence: %s; %s\n", r.level(r.scales.Cost, a.Cost), r.evidenceName(a.Evidence), r.reversibleName(a.Reversible))
+		p("- Business cost: %s; evidence: %s; %s\n", r.level(r.scales.Cost, a.Cost), md(r.evidenceName(a.Evidence)), md(r.reversibleName(a.Reversible)))
 		if a.Rationale != "" {
 			p("- Why these ratings: %s\n", md(a.Rationale))
 		}
@@ -189,7 +191,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			p("- Note: %s\n", md(strings.ReplaceAll(a.Note, "\n", " / ")))
 		}
 		if a.UndoneBy != "" {
-			p("- Undone later by run %s\n", a.UndoneBy)
+			p("- Undone later by run %s\n", md(a.UndoneBy))
 		}
 		if a.Error != "" {
 			p("- Error: %s\n", md(a.Error))
@@ -210,7 +212,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		if t.Note != "" {
 			note = ": " + md(clip(strings.ReplaceAll(t.Note, "\n", " / "), 200))
 		}
-		p("- #%d %s %s: %s %s%s%s\n", t.Seq, r.local(t.Time), md(t.Who), t.Kind, t.Action, subj, note)
+		p("- #%d %s %s: %s %s%s%s\n", t.Seq, r.local(t.Time), md(t.Who), md(t.Kind), md(t.Action), subj, note)
 	}
 	return b.Flush()
 }
@@ -226,6 +228,8 @@ func outcomeText(o string) string {
 	switch o {
 	case "unfinished":
 		return "UNFINISHED (mamori stopped while it ran: check by hand whether it took effect)"
+	case "interrupted":
+		return "INTERRUPTED (mamori was stopped while it ran: check by hand whether it took effect)"
 	case "done-by-hand":
 		return "done by hand"
 	}

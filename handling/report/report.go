@@ -143,7 +143,7 @@ type ActionReport struct {
 	Note       string            `json:"note,omitempty"`
 	Started    time.Time         `json:"started"`
 	Finished   time.Time         `json:"finished,omitzero"`
-	Outcome    string            `json:"outcome"` // an audit outcome, "unfinished" or "running"
+	Outcome    string            `json:"outcome"` // an audit outcome ("interrupted" among them), "unfinished" or "running"
 	Exit       *int              `json:"exit,omitempty"`
 	Output     string            `json:"output,omitempty"`
 	Error      string            `json:"error,omitempty"`
@@ -350,6 +350,8 @@ func (r *Report) timeline(alerts []alert.Alert, recs []audit.Record, cat *catalo
 				text = "containment " + string(rec.Run.Outcome) + ": " + title
 			case audit.ActionManual:
 				text = "containment done by hand: " + title
+			case audit.ActionInterrupted:
+				text = "containment interrupted (mamori stopped while it ran): " + title
 			}
 			if rec.Run.UndoOf != "" {
 				text = strings.Replace(text, "containment", "undo", 1)

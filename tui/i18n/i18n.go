@@ -233,6 +233,7 @@ var words = map[string][2]string{
 	"outcome done-by-hand":    {"done by hand", "手作業で実施"},
 	"outcome running":         {"running", "実行中"},
 	"outcome unfinished":      {"unfinished", "未完了"},
+	"outcome interrupted":     {"interrupted: check by hand", "異常終了（要手動確認）"},
 	"containment":             {"Containment", "暫定対処"},
 	"measure":                 {"Measure", "対処"},
 	"measures n":              {"measures", "件の対処"},

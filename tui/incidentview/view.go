@@ -470,7 +470,7 @@ func (m Model) stateText(a *containment.Action) (string, lipgloss.Style) {
 		return "✓ " + T("outcome "+s), m.st.OK
 	case a.State == containment.Running:
 		return "⏳ " + T("outcome "+s), m.st.Warn
-	case a.State == containment.Unfinished:
+	case a.State == containment.Unfinished, a.State == containment.State(audit.Interrupted):
 		return "⚠ " + T("outcome "+s), m.st.Error
 	}
 	return "✗ " + T("outcome "+s), m.st.Error
@@ -604,6 +604,9 @@ func (m Model) trailRows() []row {
 				}
 			case audit.ActionManual:
 				what = fmt.Sprintf("%s: %s · %s", rec.Action, T("outcome "+string(run.Outcome)), rec.Subject)
+			case audit.ActionInterrupted:
+				what = "⚠ " + T("outcome interrupted") + " · " + rec.Subject
+				st = m.st.Error
 			}
 			if run.UndoOf != "" {
 				what += " (" + T("undo of run") + " " + run.UndoOf + ")"
