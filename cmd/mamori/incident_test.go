@@ -206,8 +206,13 @@ func TestIncidentCommands(t *testing.T) {
 
 	// Everything mamori wrote (the store, its log, the audit mirror, the
 	// report and the evidence) is its owner's only.
-	private := []string{db, jsonOut, ev, filepath.Join(dir, "state", "mamori", "mamori.log"), filepath.Join(dir, "state", "mamori", "audit.jsonl")}
+	private := []string{db, jsonOut, ev, filepath.Join(dir, "state", "mamori", "mamori.log")}
 	stored, _ := filepath.Glob(filepath.Join(db, "*"))
+	mirrors, _ := filepath.Glob(filepath.Join(dir, "state", "mamori", "audit", "*.jsonl"))
+	if len(mirrors) != 1 {
+		t.Errorf("audit mirrors: %v, want the store's one", mirrors)
+	}
+	stored = append(stored, mirrors...)
 	for _, p := range append(private, stored...) {
 		fi, err := os.Stat(p)
 		if err != nil {

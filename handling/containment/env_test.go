@@ -140,6 +140,10 @@ func TestSecretProblems(t *testing.T) {
 	if err := os.WriteFile(open, []byte("s3cr3t\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Explicitly: a store opened in this process narrows the umask.
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	argv := []string{"nft", "--key={{secret:k}}", "{{ip}}"}
 	for name, tc := range map[string]struct {
 		act  containment.Actuator
