@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -39,7 +41,10 @@ defence model) into a temporary directory, keep appending live lines, and
 follow it like a real deployment. No configuration or data needed.
 
 With --write DIR, only write the complete demo data set (history, attack and
-the minute after) into DIR and exit: "mamori scan DIR" then analyses it.`,
+the minute after) into DIR, with DIR/mamori.yaml (the office's time zone,
+inventory, IOC list, GeoIP database and site categories, as a rescue team
+would write them for collected logs), and print the command that scans it
+with the demo's results.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -52,7 +57,12 @@ the minute after) into DIR and exit: "mamori scan DIR" then analyses it.`,
 				for _, f := range m.Files {
 					lines += f.Lines
 				}
-				fmt.Printf("wrote %d lines in %d files to %s\n", lines, len(m.Files), m.Dir)
+				cfg, err := writeDemoConfig(m)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("wrote %d lines in %d files to %s\nscan them with:\n  mamori scan --config %s %s\n",
+					lines, len(m.Files), m.Dir, shellQuote(cfg), shellQuote(m.Dir))
 				return nil
 			}
 			if dir == "" {
@@ -76,7 +86,50 @@ the minute after) into DIR and exit: "mamori scan DIR" then analyses it.`,
 	f.StringVar(&dir, "dir", "", "directory for the demo's logs and store (default: a temporary one)")
 	f.BoolVar(&keep, "keep", false, "keep the temporary directory afterwards")
 	f.StringVar(&write, "write", "", "only write the complete demo data set into this directory and exit")
+	f.TimeVar(&opts.At, "at", time.Time{}, []string{time.RFC3339}, "end the demo's history at this time, e.g. 2026-11-20T11:00:00Z (default: now); with the same --seed, the same logs")
 	return cmd
+}
+
+// writeDemoConfig writes DIR/mamori.yaml beside a written demo data set:
+// the settings its logs need to be analysed as the demo office's own
+// console does (zone of the syslog files, inventory, lists). It returns
+// the file's path.
+func writeDemoConfig(m demo.Manifest) (string, error) {
+	rel := func(p string) string {
+		if r, err := filepath.Rel(m.Dir, p); err == nil {
+			return r
+		}
+		return p
+	}
+	zone := ""
+	if m.Location != nil {
+		_, off := m.End.In(m.Location).Zone()
+		zone = fmt.Sprintf("%+03d:%02d", off/3600, (off%3600)/60)
+	}
+	body := fmt.Sprintf(`# mamori configuration for the demo data set in this folder, written by
+# "mamori demo --write". Paths are relative to this file.
+#   mamori scan --config mamori.yaml .
+timezone: %q            # the office's zone: the syslog files carry none
+assets: %s
+ioc: [%s]
+geoip: %s
+categories: %s
+`, zone, rel(m.Inventory), rel(m.IOCs), rel(m.GeoIP), rel(m.Categories))
+	path := filepath.Join(m.Dir, "mamori.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	return path, nil
+}
+
+// shellQuote quotes a path for a command to copy into a shell.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // runDemo writes the demo's history, then follows it live with the

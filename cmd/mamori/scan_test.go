@@ -24,19 +24,24 @@ func TestScanFindsTheDemoAttack(t *testing.T) {
 		t.Run("seed "+itoa64(seed), func(t *testing.T) {
 			dir := t.TempDir()
 			opts := demo.Options{Seed: seed, At: time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC)}
-			m, err := demo.Write(t.Context(), filepath.Join(dir, "logs"), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			story, err := demo.Story(opts)
 			if err != nil {
 				t.Fatal(err)
 			}
+			// As a user would: write the data set, then run the command
+			// it prints (its configuration gives the office's zone and
+			// lists; without them the syslog files land hours off).
 			c := cli{t: t, dir: dir}
-			out, stderr, code := c.run("scan", "--json", "--assets", m.Inventory, "--ioc", m.IOCs,
-				"--geoip", m.GeoIP, "--categories", m.Categories, "--timezone", "+09:00", m.Dir)
+			logs := filepath.Join(dir, "logs")
+			printed := c.ok("demo", "--write", logs, "--seed", itoa64(seed), "--at", opts.At.Format(time.RFC3339))
+			_, command, ok := strings.Cut(printed, "mamori scan ")
+			if !ok {
+				t.Fatalf("demo --write printed no scan command:\n%s", printed)
+			}
+			args := append([]string{"scan", "--json"}, strings.Fields(command)...)
+			out, stderr, code := c.run(args...)
 			if code != 0 {
-				t.Fatalf("scan exited %d: %s", code, stderr)
+				t.Fatalf("%v exited %d: %s", args, code, stderr)
 			}
 			var as []alert.Alert
 			sc := bufio.NewScanner(strings.NewReader(out))
