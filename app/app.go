@@ -67,6 +67,7 @@ type App struct {
 	Log         *slog.Logger
 	opts        Options
 	closers     []func() error
+	clock       func() time.Time // nil: time.Now
 }
 
 // OfficeZone is the office's time zone: the one given (a flag), else the
@@ -183,18 +184,6 @@ func (a *App) closeStoreAfter(err error) error {
 		return errors.Join(err, cerr)
 	}
 	return err
-}
-
-// loadAllowList adds the entries made in the console (kept in the store).
-func (a *App) loadAllowList() error {
-	return a.Store.List(store.AllowList, func(_ string, doc []byte) error {
-		var e detect.Allow
-		if err := jsonUnmarshal(doc, &e); err != nil {
-			return err
-		}
-		a.Allow.Add(e)
-		return nil
-	})
 }
 
 // Close stops the containment commands still running (killing their

@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/netip"
 	"runtime/debug"
 	"sort"
@@ -92,23 +89,14 @@ func (c *Console) Ack(_ context.Context, id string, acked bool) error {
 	return c.a.Engine.Ack(id, acked)
 }
 
-// Allow implements backend.Backend: the entry is kept in the store and
-// applies at once, to stored alerts too.
+// Allow implements backend.Backend: the application stores the entry,
+// applies it at once (to stored alerts too) and audits it.
 func (c *Console) Allow(ctx context.Context, e detect.Allow) error {
 	if c.ReadOnly() {
 		return errReadOnly
 	}
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%s|%d", e.Rule, e.Endpoint, e.Destination, e.User, time.Now().UnixNano())))
-	id := hex.EncodeToString(h[:8])
-	if err := c.a.Store.Put(store.AllowList, id, e); err != nil {
-		return err
-	}
-	c.a.Allow.Add(e)
-	if _, err := c.a.Audit.Append(ctx, audit.AllowListChange(audit.ActionAllowAdded, e, c.a.Audit.User(), e.Reason)); err != nil && !audit.Stored(err) {
-		return fmt.Errorf("allow-list entry added, but not audited: %w", err)
-	}
-	c.a.Log.Info("allow-list entry added", "rule", e.Rule, "endpoint", e.Endpoint, "destination", e.Destination, "reason", e.Reason)
-	return nil
+	_, err := c.a.AddAllow(ctx, e)
+	return err
 }
 
 // Endpoints implements backend.Backend.
