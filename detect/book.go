@@ -78,7 +78,11 @@ func (b *book) record(fresh *alert.Alert, f *Finding, window time.Duration) (*al
 		if fresh.Phase != 0 {
 			cur.Phase = fresh.Phase
 		}
+		// The summary is the latest finding's: so is the peer it names.
 		cur.Summary, cur.Title = fresh.Summary, fresh.Title
+		if fresh.Peer != "" {
+			cur.Peer = fresh.Peer
+		}
 		if fresh.Details != nil {
 			cur.Details = fresh.Details
 		}

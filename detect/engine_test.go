@@ -315,3 +315,23 @@ func TestSortAlertsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestAggregatedAlertNamesThePeerItsSummaryNames: an alert updated by a
+// later finding about another peer shows that peer beside its summary
+// (C-SAME-EP once showed one destination and named another).
+func TestAggregatedAlertNamesThePeerItsSummaryNames(t *testing.T) {
+	e := newTestEngine(t, nil, nil)
+	first := idsEvent(0, "ET SCAN a")
+	second := idsEvent(time.Minute, "ET SCAN a")
+	second.SrcIP = netip.MustParseAddr("203.0.113.50")
+	e.Process(first)
+	e.Process(second)
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.Alerts() {
+		if a.Rule == "M-IDS" && (a.Count != 2 || a.Peer != "203.0.113.50") {
+			t.Fatalf("aggregated alert: count %d, peer %s; want 2 and the latest finding's peer", a.Count, a.Peer)
+		}
+	}
+}
