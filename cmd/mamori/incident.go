@@ -223,10 +223,19 @@ whenever the console syncs. The new id is printed on stdout.`,
 		c.Flags().StringVar(&note, "note", "", "note for the audit log (why)")
 		return c
 	}
-	cmd.AddCommand(open,
-		change("close", "Close an incident", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
-			return h.im.Close(cmd.Context(), id, "", note)
-		}),
+	var force bool
+	closeCmd := change("close", "Close an incident (asks for --force while its checklist is untouched)", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
+		inc, err := h.im.Get(cmd.Context(), id)
+		if err != nil {
+			return incident.Incident{}, err
+		}
+		if done, total := h.im.Checklist(&inc).Progress(); done == 0 && !force && inc.IsOpen() {
+			return incident.Incident{}, usageError("%s: 0 of %d checklist items are done or skipped: closing it now closes an incident nobody handled. Mark what was done (the console's checklist), or give --force with a --note saying why", id, total)
+		}
+		return h.im.Close(cmd.Context(), id, "", note)
+	})
+	closeCmd.Flags().BoolVar(&force, "force", false, "close even though no checklist item is done")
+	cmd.AddCommand(open, closeCmd,
 		change("reopen", "Reopen a closed incident", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
 			return h.im.Reopen(cmd.Context(), id, "", note)
 		}),

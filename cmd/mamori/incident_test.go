@@ -134,7 +134,11 @@ func TestIncidentCommands(t *testing.T) {
 	if !regexp.MustCompile(`^INC-\d{8}-01$`).MatchString(id) {
 		t.Fatalf("incident open printed %q, want the new id", id)
 	}
-	if out := c.ok("incident", "close", "--db", db, id, "--note", "contained"); out != id+" closed\n" {
+	// Nobody marked a checklist item: closing asks for --force.
+	if _, errs, code := c.run("incident", "close", "--db", db, id, "--note", "contained"); code != 2 || !strings.Contains(errs, "0 of ") || !strings.Contains(errs, "--force") {
+		t.Errorf("closing an untouched incident: exit %d, %s", code, errs)
+	}
+	if out := c.ok("incident", "close", "--db", db, id, "--force", "--note", "contained"); out != id+" closed\n" {
 		t.Errorf("close printed %q", out)
 	}
 	if _, errs, code := c.run("incident", "close", "--db", db, id); code == 0 || !strings.Contains(errs, "already closed") {
