@@ -27,6 +27,7 @@ import (
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/contain"
 	"github.com/mamori-soc/mamori/tui/endpoints"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -45,8 +46,9 @@ type Options struct {
 	Theme   string
 	NoColor bool
 	Lang    i18n.Lang
-	// Now is the clock (tests pin it).
-	Now func() time.Time
+	// Clock tells the time and sets the console's timers; nil means the
+	// wall clock (tests hold it still).
+	Clock clock.Clock
 }
 
 // Model is the root model.
@@ -58,7 +60,7 @@ type Model struct {
 	theme  *themes.Theme
 	st     *style.Styles
 	lang   i18n.Lang
-	now    func() time.Time
+	clock  clock.Clock
 
 	width, height int
 	focus         request.Pane
@@ -99,9 +101,7 @@ const (
 
 // New returns the root model.
 func New(o Options) Model {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = clock.Or(o.Clock)
 	if len(o.Themes) == 0 {
 		o.Themes, _ = themes.Load("")
 	}
@@ -111,12 +111,12 @@ func New(o Options) Model {
 	ti.CharLimit = 300
 	steady(&ti)
 	m := Model{
-		be: o.Backend, keys: DefaultKeyMap().In(o.Lang), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
+		be: o.Backend, keys: DefaultKeyMap().In(o.Lang), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, clock: o.Clock,
 		pos: map[string]int{}, input: ti,
 	}
-	m.alerts = alerts.New(o.Backend, st, o.Lang)
-	m.endpoints = endpoints.New(o.Backend, st, o.Lang)
-	m.timeline = timeline.New(o.Backend, st, o.Lang)
+	m.alerts = alerts.New(o.Backend, st, o.Lang, o.Clock)
+	m.endpoints = endpoints.New(o.Backend, st, o.Lang, o.Clock)
+	m.timeline = timeline.New(o.Backend, st, o.Lang, o.Clock)
 	m.sources = sources.New(st, o.Lang)
 	m.incidents = incidents.New(o.Backend, st, o.Lang)
 	m.applyHelpStyles()
@@ -131,9 +131,9 @@ func steady(ti *textinput.Model) {
 	ti.SetStyles(s)
 }
 
-// Init loads the alerts, starts the live bridge and the status clock.
+// Init loads the alerts and the status, and starts the live bridges.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), waitForIncidents(m.be.IncidentChanges()), m.tickStatus(0), m.endpoints.Load(), m.incidents.Load())
+	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), waitForIncidents(m.be.IncidentChanges()), m.loadStatus(), m.endpoints.Load(), m.incidents.Load())
 }
 
 // Messages of the root.
@@ -187,9 +187,15 @@ func waitForAlerts(ch <-chan []alert.Alert) tea.Cmd {
 	}
 }
 
-func (m Model) tickStatus(d time.Duration) tea.Cmd {
+// loadStatus reads the status now; tickStatus in a second.
+func (m Model) loadStatus() tea.Cmd {
 	be := m.be
-	return tea.Tick(d, func(time.Time) tea.Msg { return statusMsg{be.Status()} })
+	return func() tea.Msg { return statusMsg{be.Status()} }
+}
+
+func (m Model) tickStatus() tea.Cmd {
+	be := m.be
+	return m.clock.Tick(time.Second, func(time.Time) tea.Msg { return statusMsg{be.Status()} })
 }
 
 // Update routes a message.
@@ -217,13 +223,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case statusMsg:
 		m.status = msg.status
 		m.sources.SetStatus(msg.status)
-		return m, m.tickStatus(time.Second)
+		return m, m.tickStatus()
 	case request.NotifyMsg:
-		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.now()
+		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.clock.Now()
 		return m, nil
 	case request.AlertsChangedMsg:
 		if msg.Notice != "" {
-			m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Notice), false, m.now()
+			m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Notice), false, m.clock.Now()
 		}
 		return m, m.loadAlerts()
 	case request.PromptMsg:
@@ -320,7 +326,7 @@ func (m Model) handleIncidentChanges(changes []incident.Change) (tea.Model, tea.
 		cmds = append(cmds, cmd)
 	}
 	if attached > 0 {
-		m.notice, m.noticeErr, m.noticeAt = fmt.Sprintf("%d %s → %s", attached, m.lang.T("alerts attached"), strings.Join(into, ", ")), false, m.now()
+		m.notice, m.noticeErr, m.noticeAt = fmt.Sprintf("%d %s → %s", attached, m.lang.T("alerts attached"), strings.Join(into, ", ")), false, m.clock.Now()
 	}
 	return m, tea.Batch(cmds...)
 }
@@ -715,7 +721,7 @@ func (m Model) headerView() string {
 	}
 	// At least one space between the two halves, also when the left one
 	// is cut (a wide character may leave no room for a padding space).
-	right := " " + m.now().Format("15:04:05") + "  " + m.theme.Name + " "
+	right := " " + m.clock.Now().Format("15:04:05") + "  " + m.theme.Name + " "
 	left := " " + strings.Join(parts, "  ")
 	if ansi.StringWidth(left)+ansi.StringWidth(right) > m.width {
 		left = " " + strings.Join(parts, " ") // tighter before anything is cut
@@ -758,7 +764,7 @@ func (m Model) statusView() string {
 	if m.inputMode != inputNone {
 		return table.Fit(m.input.View(), m.width, false)
 	}
-	if m.notice != "" && m.now().Sub(m.noticeAt) < 8*time.Second {
+	if m.notice != "" && m.clock.Now().Sub(m.noticeAt) < 8*time.Second {
 		st := m.st.Accent
 		if m.noticeErr {
 			st = m.st.Error

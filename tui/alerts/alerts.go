@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
@@ -53,12 +54,13 @@ type Model struct {
 	showAll bool
 
 	detail *alertview.Model
-	now    func() time.Time
+	clock  clock.Clock
 }
 
-// New returns the pane.
-func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), now: time.Now}
+// New returns the pane; clk (nil: the wall clock) says which alerts are
+// of today.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
+	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), clock: clock.Or(clk)}
 	m.setKeys()
 	return m
 }
@@ -481,7 +483,7 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	sevStyle := m.st.Sev(a.Severity)
 	// Narrow: the time today, the date before (as ls -l does), so that an
 	// old alert never passes for one of today.
-	last, now := a.LastSeen.Local(), m.now().Local()
+	last, now := a.LastSeen.Local(), m.clock.Now().Local()
 	when := last.Format("15:04")
 	switch {
 	case wide:

@@ -20,6 +20,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
@@ -106,11 +107,12 @@ type Model struct {
 	selected, offset int
 	touched          bool // the user moved the selection: keep it on rebuilds
 	filter           list.Filter
+	clock            clock.Clock
 }
 
-// New returns the pane.
-func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter()}
+// New returns the pane; clk (nil: the wall clock) times its reloads.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
+	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), clock: clock.Or(clk)}
 	m.SetLang(lang)
 	return m
 }
@@ -294,11 +296,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
 		if msg.err != nil {
-			return m, tea.Batch(request.Notify("endpoints: "+msg.err.Error(), true), tea.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
+			return m, tea.Batch(request.Notify("endpoints: "+msg.err.Error(), true), m.clock.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
 		}
 		m.sums = msg.sums
 		m.build()
-		return m, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return reloadMsg{} })
+		return m, m.clock.Tick(5*time.Second, func(time.Time) tea.Msg { return reloadMsg{} })
 	case reloadMsg:
 		return m, m.Load()
 	case tea.KeyPressMsg:

@@ -22,6 +22,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
@@ -113,11 +114,13 @@ type Model struct {
 	histStep  time.Duration
 	overlay   *viewport.Model
 	capturing bool
+	clock     clock.Clock
 }
 
-// New returns the pane.
-func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	m := Model{be: be, st: st}
+// New returns the pane; clk (nil: the wall clock) times its live
+// refresh.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
+	m := Model{be: be, st: st, clock: clock.Or(clk)}
 	m.SetLang(lang)
 	return m
 }
@@ -365,7 +368,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 
 func (m Model) scheduleRefresh() tea.Cmd {
 	req := m.req
-	return tea.Tick(2*time.Second, func(time.Time) tea.Msg { return refreshMsg{req: req} })
+	return m.clock.Tick(2*time.Second, func(time.Time) tea.Msg { return refreshMsg{req: req} })
 }
 
 // addPage adds a loaded page at the right end and keeps the selection on
@@ -640,7 +643,7 @@ func (m Model) seekAlert(dir int) (Model, tea.Cmd) {
 }
 
 func (m Model) jumpPrompt() tea.Cmd {
-	newest := time.Now()
+	newest := m.clock.Now()
 	if n := len(m.events); n > 0 {
 		newest = m.events[n-1].Event.Time
 	}
