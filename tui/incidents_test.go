@@ -43,18 +43,6 @@ var (
 	confirmRun   = keys([]string{"enter"}, typed("10.0.10.23"), []string{"enter"})
 )
 
-// masked replaces what differs between runs in a result view (the run id
-// and the command's duration) and trims the padding after them.
-func masked(out string) string {
-	out = regexp.MustCompile(`[0-9a-f]{16}`).ReplaceAllString(out, "RUNID")
-	out = regexp.MustCompile(`· [0-9.]+(ns|µs|ms|s)\b`).ReplaceAllString(out, "· DURATION")
-	lines := strings.Split(out, "\n")
-	for i := range lines {
-		lines[i] = strings.TrimRight(lines[i], " ")
-	}
-	return strings.Join(lines, "\n")
-}
-
 func TestGoldenIncidents(t *testing.T) {
 	sizes := []struct{ w, h int }{{80, 24}, {160, 48}}
 	views := map[string][]string{
@@ -78,7 +66,7 @@ func TestGoldenIncidents(t *testing.T) {
 				m = press(t, m, ks...)
 				out := view(m)
 				checkSize(t, out, sz.w, sz.h)
-				golden.RequireEqual(t, []byte(masked(out)))
+				golden.RequireEqual(t, []byte(tuitest.Masked(out)))
 			})
 		}
 	}

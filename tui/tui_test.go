@@ -430,3 +430,43 @@ func TestLiveBatchReachesThePanes(t *testing.T) {
 		t.Fatalf("the live alert is not listed:\n%s", out)
 	}
 }
+
+// TestGoldenConsole keeps the whole console at 80x24 in both languages:
+// every pane, the help overlay over each, the command line, the prompts
+// and a notice.
+func TestGoldenConsole(t *testing.T) {
+	views := map[string][]string{
+		"alerts":          nil,
+		"alert-detail":    {"enter"},
+		"endpoints":       {"2"},
+		"timeline":        {"2", "enter"},
+		"timeline-event":  {"2", "enter", "k", "enter"},
+		"sources":         {"4"},
+		"sources-waiting": {"4", "j"},
+		"incidents":       {"5"},
+		"help-alerts":     {"?"},
+		"help-detail":     {"enter", "?"},
+		"help-endpoints":  {"2", "?"},
+		"help-timeline":   {"2", "enter", "?"},
+		"help-sources":    {"4", "?"},
+		"help-incidents":  {"5", "?"},
+		"help-incident":   tuitest.Keys(openIncident, []string{"?"}),
+		"help-picker":     {"c", "?"},
+		"help-plan":       tuitest.Keys([]string{"c"}, toBlockPlan, []string{"?"}),
+		"command":         tuitest.Keys([]string{":"}, typed("timeline 10.0.10.23")),
+		"unknown-command": tuitest.Keys([]string{":"}, typed("frobnicate"), []string{"enter"}),
+		"allow-prompt":    {"j", "A"},
+		"title-prompt":    {"i"},
+		"jump-prompt":     {"2", "enter", "T"},
+		"tabs-timeline":   {"2", "enter", "1"},
+	}
+	for name, keys := range views {
+		for _, lang := range tuitest.Langs {
+			t.Run(fmt.Sprintf("%s-%s", name, lang), func(t *testing.T) {
+				t.Parallel()
+				m := press(t, start(t, fixture(t), 80, 24, lang), keys...)
+				tuitest.Golden(t, view(m), 80, 24)
+			})
+		}
+	}
+}

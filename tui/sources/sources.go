@@ -5,7 +5,9 @@ package sources
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,7 +103,7 @@ func (m Model) View() string {
 	T := m.lang.T
 	srcs := m.status.Sources
 	if len(srcs) == 0 {
-		return m.st.Muted.Render("  " + T("no sources"))
+		return table.FitLines([]string{m.st.Muted.Render("  " + T("no sources"))}, m.height)
 	}
 	cols := []table.Column{
 		{Title: T("path"), Width: 14, Flex: 1},
@@ -168,8 +170,8 @@ func (m Model) View() string {
 	for _, r := range reasons {
 		lines = append(lines, m.st.Warn.Render(fmt.Sprintf("%6d  %s", sel.ByReason[r], sanitize.Line(r))))
 	}
-	for n, c := range sel.Notes {
-		lines = append(lines, m.st.Muted.Render(fmt.Sprintf("%6d  %s", c, sanitize.Line(n))))
+	for _, n := range slices.Sorted(maps.Keys(sel.Notes)) {
+		lines = append(lines, m.st.Muted.Render(fmt.Sprintf("%6d  %s", sel.Notes[n], sanitize.Line(n))))
 	}
 	for _, smp := range sel.Samples {
 		lines = append(lines, m.st.Muted.Render(fmt.Sprintf("  @%d %s: ", smp.Offset, sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line))
@@ -178,7 +180,7 @@ func (m Model) View() string {
 		b.WriteString("\n")
 		b.WriteString(table.Fit(l, m.width, false))
 	}
-	return b.String()
+	return table.FitLines(strings.Split(b.String(), "\n"), m.height)
 }
 
 func shortPath(p string) string {

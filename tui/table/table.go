@@ -97,6 +97,18 @@ func Fit(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", pad)
 }
 
+// FitLines joins lines, cut or padded with empty lines to exactly h: a
+// pane's view is exactly its height.
+func FitLines(lines []string, h int) string {
+	if len(lines) > h {
+		lines = lines[:max(h, 0)]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Highlight styles the runes of s at positions idx with match and the rest
 // with base; s is first truncated to w cells.
 func Highlight(s string, idx []int, w int, base, match lipgloss.Style) string {

@@ -744,7 +744,7 @@ func (m Model) View() string {
 	}
 	T := m.lang.T
 	if m.endpoint == "" {
-		return m.st.Muted.Render("  " + T("pick endpoint"))
+		return table.FitLines([]string{m.st.Muted.Render("  " + T("pick endpoint"))}, m.height)
 	}
 	var b strings.Builder
 	b.WriteString(m.headerLine())

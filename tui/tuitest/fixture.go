@@ -1,6 +1,7 @@
 package tuitest
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
@@ -93,4 +95,68 @@ func Fixture(t testing.TB) *backendtest.Fake {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// Incident opens the fixture's incident on the kill chain (with the
+// victim's three alerts) and works on it: the first item of phase A done
+// with a note, the second skipped, the intrusion route written, the
+// victim's address blocked with the demo's actuator. It returns the
+// incident's id.
+func Incident(t testing.TB, be *backendtest.Fake) string {
+	t.Helper()
+	ctx := context.Background()
+	inc, err := be.IM.Open(ctx, incident.Request{Alerts: []string{"a3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := be.IM.Checklist(&inc)
+	var items []string
+	for _, r := range cl.Phases[0].Roles {
+		for _, it := range r.Items {
+			items = append(items, it.Action.ID)
+		}
+	}
+	for i, mk := range []incident.Mark{{State: incident.Done, Note: "told tanaka"}, {State: incident.Skipped, Note: "no vendor"}} {
+		mk.Action = items[i]
+		if _, err := be.IM.Check(ctx, inc.ID, mk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := be.IM.SetFinding(ctx, inc.ID, "intrusion-route", "invoice_0423.doc.exe from files.example-share.net, opened on pc-23", ""); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := be.CM.Offer(ctx, containment.Selection{Incident: inc.ID, Alerts: []alert.Alert{alertOf(t, be, "a3")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range opts {
+		if opts[i].Measure.ID != "endpoint.block-ip" {
+			continue
+		}
+		p, err := be.CM.Plan(ctx, inc.ID, opts[i].Measure.ID, opts[i].Values())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := be.CM.Run(ctx, p, containment.Confirmation{Text: p.Confirm}); err != nil {
+			t.Fatal(err)
+		}
+		return inc.ID
+	}
+	t.Fatal("the block measure is not offered")
+	return ""
+}
+
+func alertOf(t testing.TB, be *backendtest.Fake, id string) alert.Alert {
+	t.Helper()
+	as, err := be.Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.ID == id {
+			return a
+		}
+	}
+	t.Fatalf("no alert %s", id)
+	return alert.Alert{}
 }

@@ -8,6 +8,7 @@ package tuitest
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,11 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/clock/clocktest"
+	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/style"
 )
 
@@ -175,3 +178,35 @@ func CheckSize(t testing.TB, out string, w, h int) {
 		}
 	}
 }
+
+// Langs are the console's languages: golden views are kept in each.
+var Langs = []i18n.Lang{i18n.EN, i18n.JA}
+
+// Golden checks that out fills w×h exactly and is what
+// testdata/<test name>.golden holds (go test -update writes it; look at
+// a new one with cat before committing it: it is what the user sees).
+func Golden(t testing.TB, out string, w, h int) {
+	t.Helper()
+	CheckSize(t, out, w, h)
+	golden.RequireEqual(t, out)
+}
+
+// Masked replaces what differs between runs in a containment result (the
+// run id, whole or cut, and the command's duration) and trims the padding
+// after them.
+func Masked(out string) string {
+	out = runID.ReplaceAllString(out, "RUNID")
+	out = cutRunID.ReplaceAllString(out, "${1}RUNID…")
+	out = duration.ReplaceAllString(out, "· DURATION")
+	lines := strings.Split(out, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+var (
+	runID    = regexp.MustCompile(`[0-9a-f]{16}`)
+	cutRunID = regexp.MustCompile(`((?:undoes run|取り消す実行) )[0-9a-f]{1,15}…`)
+	duration = regexp.MustCompile(`· [0-9.]+(ns|µs|ms|s)\b`)
+)
