@@ -32,6 +32,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/endpoints"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/incidents"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/sources"
 	"github.com/mamori-soc/mamori/tui/style"
@@ -236,6 +237,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.prompt = &msg
 		m.inputMode = inputPrompt
 		m.input.Prompt = msg.Prompt
+		list.FitInput(&m.input, m.width)
 		m.input.SetValue(msg.Value)
 		m.input.CursorEnd()
 		return m, m.input.Focus()
@@ -436,6 +438,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(k, m.keys.Command):
 			m.inputMode = inputCommand
 			m.input.Prompt = ":"
+			list.FitInput(&m.input, m.width)
 			m.input.SetValue("")
 			return m, m.input.Focus()
 		case key.Matches(k, m.keys.Next):
@@ -613,9 +616,21 @@ func (m *Model) applyHelpStyles() {
 	m.help.Styles = s
 }
 
+// The console's fixed lines: the header and the tabs above the pane, the
+// status line (notices, the command line, prompts) and the footer (the
+// keys) under it.
+const (
+	headerHeight = 1
+	tabsHeight   = 1
+	statusHeight = 1
+	footerHeight = 1
+)
+
 // bodyHeight is the rows the panes get: all but header, tabs, status and
-// help lines.
-func (m Model) bodyHeight() int { return max(1, m.height-4) }
+// footer.
+func (m Model) bodyHeight() int {
+	return max(1, m.height-headerHeight-tabsHeight-statusHeight-footerHeight)
+}
 
 func (m *Model) layout() {
 	h := m.bodyHeight()
@@ -628,6 +643,7 @@ func (m *Model) layout() {
 		m.contain.SetSize(m.width, h)
 	}
 	m.help.SetWidth(m.width)
+	list.FitInput(&m.input, m.width)
 }
 
 // View draws the console.
@@ -798,38 +814,49 @@ func (m Model) footerView() string {
 	return ansi.Truncate(m.help.ShortHelpView(bindings), m.width, "…")
 }
 
+// The help overlay keeps a column free on either side of its box, is at
+// least minHelpBox wide (its frame included) when the terminal allows, and
+// its text at least minHelpText.
+const (
+	helpMargin  = 1
+	minHelpBox  = 40
+	minHelpText = 18
+)
+
 // helpOverlay shows every key of the focused pane and the global ones.
 func (m Model) helpOverlay() string {
 	h := m.help
-	w := max(20, m.width-4)
-	h.SetWidth(0) // measure it whole
+	box := m.st.Overlay
+	w := max(minHelpText, m.width-2*helpMargin-box.GetHorizontalFrameSize()) // the text's width
+	h.SetWidth(0)                                                            // measure it whole
 	title := m.st.Title.Render(m.lang.T("help title"))
 	const cmds = ":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q"
 	commands := m.st.Muted.Render(cmds)
-	if lipgloss.Width(commands) > w-2 { // wrapped here, so that its height is known
-		commands = m.st.Muted.Width(w - 2).Render(cmds)
+	if lipgloss.Width(commands) > w { // wrapped here, so that its height is known
+		commands = m.st.Muted.Width(w).Render(cmds)
 	}
 	keys := h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
-	if lipgloss.Width(keys) > w-2 {
+	if lipgloss.Width(keys) > w {
 		// Too narrow for every group side by side (at 80 columns the
 		// last ones were cut off): the pane's groups go in rows, the
 		// global keys below as a line that wraps; if that is too tall,
 		// the pane's keys are cut at the width as before.
-		pane, global := m.packHelp(h, m.keyMap().FullHelp(), w-2), m.globalKeysLine(w-2)
+		pane, global := m.packHelp(h, m.keyMap().FullHelp(), w), m.globalKeysLine(w)
 		h.SetWidth(w)
 		keys = h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
 		// The box: border, title, blank, keys, blank, commands, border;
 		// without the blank above the global keys if that makes it fit.
+		fixed := box.GetVerticalFrameSize() + lipgloss.Height(title) + 2 // the blank lines after the title and before the commands
 		for _, sep := range []string{"\n\n", "\n"} {
-			if packed := pane + sep + global; lipgloss.Height(packed)+lipgloss.Height(commands)+5 <= m.bodyHeight() {
+			if packed := pane + sep + global; lipgloss.Height(packed)+lipgloss.Height(commands)+fixed <= m.bodyHeight() {
 				keys = packed
 				break
 			}
 		}
 	}
 	body := title + "\n\n" + keys + "\n\n" + commands
-	box := m.st.Overlay.Width(min(m.width, max(40, lipgloss.Width(body)+4))).Render(body)
-	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, box)
+	out := box.Width(min(m.width, max(minHelpBox, lipgloss.Width(body)+box.GetHorizontalFrameSize()))).Render(body)
+	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, out)
 }
 
 // packHelp lays key groups side by side in rows at most width cells wide.

@@ -470,3 +470,25 @@ func TestGoldenConsole(t *testing.T) {
 		}
 	}
 }
+
+// TestLongInputScrolls: text typed past the width of the status line
+// scrolls, so that what is being typed stays in view (in a prompt, the
+// command line and a filter).
+func TestLongInputScrolls(t *testing.T) {
+	long := strings.Repeat("reason ", 15) + "END"
+	for name, keys := range map[string][]string{
+		"prompt":           tuitest.Keys([]string{"j", "A"}, typed(long)),
+		"command":          tuitest.Keys([]string{":"}, typed(long)),
+		"alerts filter":    tuitest.Keys([]string{"/"}, typed(long)),
+		"endpoints filter": tuitest.Keys([]string{"2", "/"}, typed(long)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := press(t, start(t, fixture(t), 80, 24, i18n.EN), keys...)
+			out := ansi.Strip(view(m))
+			checkSize(t, view(m), 80, 24)
+			if !strings.Contains(out, "reason END") {
+				t.Fatalf("the end of what is typed is not in view:\n%s", out)
+			}
+		})
+	}
+}

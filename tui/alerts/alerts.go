@@ -85,7 +85,7 @@ func (m *Model) SetLang(l i18n.Lang) {
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
-	m.filter.SetWidth(w - 2)
+	m.filter.SetWidth(w)
 	if m.detail != nil {
 		m.detail.SetSize(w, h)
 	}
@@ -238,8 +238,17 @@ func (m *Model) apply() {
 			break
 		}
 	}
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
+
+// statusHeight is the status line under the table.
+const statusHeight = 1
+
+// tableHeight is the lines of the table, its header included.
+func (m Model) tableHeight() int { return m.height - statusHeight }
+
+// shown is how many alerts the table shows.
+func (m Model) shown() int { return table.Rows(m.tableHeight()) }
 
 // Update handles a message.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
@@ -273,7 +282,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, cmd
 	}
-	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+	if d, ok := m.keys.Delta(k, len(m.rows), m.shown()); ok {
 		m.move(d)
 		return m, nil
 	}
@@ -349,7 +358,7 @@ func (m Model) OpenID(id string) (Model, tea.Cmd) {
 func (m *Model) move(n int) {
 	m.touched = true
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
 
 func (m Model) ack(a alert.Alert) tea.Cmd {
@@ -444,7 +453,7 @@ func (m Model) View() string {
 		return ""
 	}
 	status := m.statusLine()
-	body := m.tableView(m.height - 1)
+	body := m.tableView(m.tableHeight())
 	return lipgloss.JoinVertical(lipgloss.Left, body, status)
 }
 
@@ -455,8 +464,8 @@ func (m Model) tableView(h int) string {
 		if len(m.all) > 0 {
 			msg = m.lang.T("no match")
 		}
-		empty := table.Render(cols, nil, -1, 0, m.width, 1, m.tableStyles())
-		return lipgloss.JoinVertical(lipgloss.Left, empty, m.st.Muted.Render(table.Fit("  "+msg, m.width, false)), strings.Repeat("\n", max(0, h-3)))
+		empty := table.Render(cols, nil, -1, 0, m.width, table.HeaderHeight, m.tableStyles())
+		return table.FitLines([]string{empty, m.st.Muted.Render(table.Fit("  "+msg, m.width, false))}, h)
 	}
 	// Build only the rows on screen: a frame costs the same with 100,000
 	// alerts as with ten.

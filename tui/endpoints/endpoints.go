@@ -147,7 +147,10 @@ func (m *Model) SetLang(l i18n.Lang) {
 }
 
 // SetSize sets the pane's size.
-func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.filter.SetWidth(w)
+}
 
 // KeyMap returns the pane's keys.
 func (m Model) KeyMap() KeyMap { return m.keys }
@@ -241,8 +244,17 @@ func (m *Model) build() {
 			m.selected = i
 		}
 	}
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
+
+// statusHeight is the status line under the table.
+const statusHeight = 1
+
+// tableHeight is the lines of the table, its header included.
+func (m Model) tableHeight() int { return m.height - statusHeight }
+
+// shown is how many endpoints the table shows.
+func (m Model) shown() int { return table.Rows(m.tableHeight()) }
 
 func (m Model) sortRows(rows []Endpoint) {
 	sort.SliceStable(rows, func(i, j int) bool {
@@ -317,7 +329,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, cmd
 	}
-	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+	if d, ok := m.keys.Delta(k, len(m.rows), m.shown()); ok {
 		m.move(d)
 		return m, nil
 	}
@@ -357,7 +369,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m *Model) move(n int) {
 	m.touched = true
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
 
 // View renders the pane.
@@ -380,7 +392,7 @@ func (m Model) View() string {
 		cols = append(cols, table.Column{Title: T("role"), Width: 12, Flex: 1}, table.Column{Title: T("events"), Width: 9, Right: true})
 	}
 	// Build only the rows on screen.
-	end := min(len(m.rows), m.offset+m.height)
+	end := min(len(m.rows), m.offset+m.shown())
 	rows := make([]table.Row, 0, max(0, end-m.offset))
 	for i := m.offset; i < end; i++ {
 		e := &m.rows[i]
@@ -420,7 +432,7 @@ func (m Model) View() string {
 		}
 		rows = append(rows, table.Row{Cells: cells})
 	}
-	body := table.Render(cols, rows, m.selected-m.offset, 0, m.width, m.height-1, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
+	body := table.Render(cols, rows, m.selected-m.offset, 0, m.width, m.tableHeight(), table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
 	if len(m.rows) == 0 {
 		msg := T("no endpoints")
 		if len(m.sums) > 0 {
@@ -428,10 +440,7 @@ func (m Model) View() string {
 		}
 		body += "\n" + m.st.Muted.Render("  "+msg)
 	}
-	n := strings.Count(body, "\n") + 1
-	if n < m.height-1 {
-		body += strings.Repeat("\n", m.height-1-n)
-	}
+	body = table.FitLines(strings.Split(body, "\n"), m.tableHeight())
 	status := fmt.Sprintf(" %d/%d  %s: %s", len(m.rows), len(m.sums), T("sort"), sortNames[m.order])
 	if q := m.filter.Value(); q != "" {
 		status += "  /" + sanitize.Line(q)

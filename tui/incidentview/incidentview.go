@@ -158,7 +158,7 @@ func (m *Model) SetSize(w, h int) {
 	}
 	if m.overlay != nil {
 		m.overlay.SetWidth(w)
-		m.overlay.SetHeight(max(1, h-1))
+		m.overlay.SetHeight(max(1, h-hintHeight))
 	}
 	if m.editing != nil {
 		m.editing.SetWidth(max(10, w-2))
@@ -330,7 +330,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	rows := m.rows()
-	page := max(1, m.bodyHeight()-1)
+	page := max(1, m.bodyHeight()-pageOverlap)
 	switch {
 	case key.Matches(k, m.keys.Up):
 		m.move(rows, -1)
@@ -425,7 +425,7 @@ func (m Model) rowKey(k tea.KeyPressMsg, r row) (Model, tea.Cmd) {
 		case key.Matches(k, m.keys.Open) && r.run >= 0:
 			vp := viewport.New()
 			vp.SetWidth(m.w)
-			vp.SetHeight(max(1, m.h-1))
+			vp.SetHeight(max(1, m.h-hintHeight))
 			vp.SetContent(m.actionDetail(&m.data.Actions[r.run]))
 			m.overlay = &vp
 		case key.Matches(k, m.keys.Undo):

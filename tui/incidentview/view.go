@@ -33,9 +33,23 @@ type row struct {
 
 func newRow(line string) row { return row{line: line, sugg: -1, alert: -1, run: -1} }
 
-// bodyHeight is the lines a section gets: all but the header, the
-// section tabs and the hint line.
-func (m Model) bodyHeight() int { return max(1, m.h-3) }
+// The view's fixed lines: the incident at a glance (header), the section
+// tabs above a section; the hint under an action's details.
+const (
+	headerHeight = 2
+	tabsHeight   = 1
+	hintHeight   = 1
+)
+
+// bodyHeight is the lines a section gets: all but the header and the
+// section tabs.
+func (m Model) bodyHeight() int { return max(1, m.h-headerHeight-tabsHeight) }
+
+// pageOverlap is the rows a page up or down keeps in view.
+const pageOverlap = 1
+
+// indent is what a line under a heading starts with.
+const indent = "  "
 
 // local formats a time in the local zone.
 func local(t time.Time, layout string) string {
@@ -59,7 +73,7 @@ func (m Model) View() string {
 		if m.err != "" {
 			msg, st = "✗ "+sanitize.Line(m.err), m.st.Error
 		}
-		return fitLines([]string{m.st.Title.Render(m.id), st.Render(table.Fit(msg, m.w, false))}, m.h)
+		return table.FitLines([]string{m.st.Title.Render(m.id), st.Render(table.Fit(msg, m.w, false))}, m.h)
 	}
 	if m.overlay != nil {
 		hint := m.st.Muted.Render(table.Fit(" esc "+T("back")+"  u "+T("undo…"), m.w, false))
@@ -80,18 +94,7 @@ func (m Model) View() string {
 		}
 		lines = append(lines, table.Fit(rows[i].line, m.w, false))
 	}
-	return fitLines(lines, m.h)
-}
-
-// fitLines joins lines, cut or padded to exactly h.
-func fitLines(lines []string, h int) string {
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
+	return table.FitLines(lines, m.h)
 }
 
 // header is the incident at a glance: id, title and status; endpoints,
@@ -105,7 +108,7 @@ func (m Model) header() []string {
 		status = m.st.Muted.Render("○ " + T("status closed"))
 	}
 	left := m.st.Title.Render(sanitize.Line(inc.ID)) + "  " + m.st.Bold.Render(sanitize.Line(inc.Title))
-	line1 := table.Fit(left, max(0, m.w-ansi.StringWidth(status)-1), false) + " " + status
+	line1 := rightAligned(left, status, m.w)
 
 	var reached [7]bool
 	worst, any := alert.Info, false
@@ -196,10 +199,11 @@ func bar(done, total, width int) string {
 	return strings.Repeat("█", n) + strings.Repeat("░", width-n)
 }
 
-// rightAligned fits left and puts right at the end of a line of width w.
+// rightAligned fits left and puts right at the end of a line of width w,
+// a space at least between them.
 func rightAligned(left, right string, w int) string {
-	rw := ansi.StringWidth(right)
-	return table.Fit(left, max(0, w-rw-1), false) + " " + right
+	const gap = " "
+	return table.Fit(left, max(0, w-ansi.StringWidth(right)-len(gap)), false) + gap + right
 }
 
 func (m Model) checklistRows() []row {
@@ -347,7 +351,7 @@ func (m Model) findingRows() []row {
 			qs = append(qs, q.In(L))
 		}
 		if len(qs) > 0 {
-			q := newRow("  " + m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w-2, false)))
+			q := newRow(indent + m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w-len(indent), false)))
 			q.finding = f.ID
 			out = append(out, q)
 		}
@@ -558,8 +562,8 @@ func (m Model) actionDetail(a *containment.Action) string {
 		}
 		b.WriteString(m.st.Bold.Render(T(o.label)) + "\n")
 		for _, l := range strings.Split(strings.TrimRight(o.text, "\n"), "\n") {
-			for _, wl := range strings.Split(ansi.Wrap(sanitize.Line(l), max(10, w-2), ""), "\n") {
-				b.WriteString("  " + wl + "\n")
+			for _, wl := range strings.Split(ansi.Wrap(sanitize.Line(l), max(10, w-len(indent)), ""), "\n") {
+				b.WriteString(indent + wl + "\n")
 			}
 		}
 	}
@@ -637,5 +641,5 @@ func (m Model) editView() string {
 	head := m.st.Title.Render("✎ "+sanitize.Line(m.data.Incident.ID)+" · "+name) + "  " + m.st.Muted.Render(T("edit hint"))
 	lines := []string{table.Fit(head, m.w, false), m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w, false))}
 	lines = append(lines, strings.Split(m.editing.View(), "\n")...)
-	return fitLines(lines, m.h)
+	return table.FitLines(lines, m.h)
 }

@@ -147,6 +147,13 @@ func Highlight(s string, idx []int, w int, base, match lipgloss.Style) string {
 	return b.String()
 }
 
+// HeaderHeight is the lines of a table's column header.
+const HeaderHeight = 1
+
+// Rows is how many rows a table of height lines (its header included)
+// shows.
+func Rows(height int) int { return max(0, height-HeaderHeight) }
+
 // Window returns the first row to show so that selected is visible in a
 // window of height rows, moving the previous offset as little as possible.
 func Window(offset, selected, height, total int) int {
@@ -178,7 +185,7 @@ func Render(cols []Column, rows []Row, selected, offset, width, height int, st S
 		hdr = append(hdr, Fit(c.Title, ws[i], c.Right))
 	}
 	b.WriteString(st.Header.Render(Fit(strings.Join(hdr, " "), width, false)))
-	for r := offset; r < len(rows) && r < offset+height-1; r++ {
+	for r := offset; r < len(rows) && r < offset+Rows(height); r++ {
 		b.WriteByte('\n')
 		row := rows[r]
 		var parts []string

@@ -16,6 +16,9 @@ import (
 	"github.com/mamori-soc/mamori/tui/table"
 )
 
+// pageOverlap is the rows a page up or down keeps in view.
+const pageOverlap = 1
+
 // KeyMap is the pane's keys.
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown  key.Binding
@@ -71,7 +74,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	if m.endpoint == "" {
 		return m, nil
 	}
-	page := max(1, m.listHeight()-1)
+	page := max(1, m.listHeight()-pageOverlap)
 	switch {
 	case key.Matches(k, m.keys.Up):
 		return m.move(-1)

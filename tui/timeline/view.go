@@ -56,9 +56,24 @@ func (m *Model) openEvent(st *store.Stored) {
 	m.overlay = &vp
 }
 
+// The pane's fixed lines: the endpoint's header, the sparkline (activity
+// and the alerts' marks under it) above the list, the status line under
+// it. The sparkline keeps a column free on either side.
+const (
+	headerHeight = 1
+	sparkHeight  = 2
+	statusHeight = 1
+	sparkMargin  = 1
+)
+
 // listHeight is the rows available for the event list: the pane less the
-// header, two sparkline lines, the column header and the status line.
-func (m Model) listHeight() int { return max(1, m.height-5) }
+// header, the sparkline, the column header and the status line.
+func (m Model) listHeight() int {
+	return max(1, table.Rows(m.height-headerHeight-sparkHeight-statusHeight))
+}
+
+// sparkWidth is the buckets the sparkline has room for.
+func (m Model) sparkWidth() int { return max(10, m.width-2*sparkMargin) }
 
 // View renders the pane.
 func (m Model) View() string {
@@ -118,7 +133,7 @@ func (m Model) headerLine() string {
 // sparkline draws activity over the endpoint's history (one cell per
 // bucket) and, below it, the alerts as severity marks.
 func (m Model) sparkline() string {
-	w := max(10, m.width-2)
+	w := m.sparkWidth()
 	if len(m.hist) == 0 {
 		return m.st.Muted.Render(table.Fit(" "+m.lang.T("loading"), m.width, false)) + "\n"
 	}
@@ -162,10 +177,11 @@ func (m Model) sparkline() string {
 	to := m.histFrom.Add(m.histStep * time.Duration(n)).Local().Format("01-02 15:04")
 	scale := fmt.Sprintf(" %s/%s ", durationLabel(m.histStep), "▏")
 	label := m.st.Muted.Render(from) + m.st.Subtle.Render(scale) + m.st.Muted.Render(to)
-	line1 := " " + m.st.Spark.Render(spark.String())
-	line2 := " " + mk.String()
-	if ansi.StringWidth(ansi.Strip(mk.String())) == 0 || strings.TrimSpace(ansi.Strip(mk.String())) == "" {
-		line2 = " " + label
+	margin := strings.Repeat(" ", sparkMargin)
+	line1 := margin + m.st.Spark.Render(spark.String())
+	line2 := margin + mk.String()
+	if strings.TrimSpace(ansi.Strip(mk.String())) == "" {
+		line2 = margin + label
 	}
 	return line1 + "\n" + lipgloss.NewStyle().MaxWidth(m.width).Render(line2)
 }
@@ -203,7 +219,7 @@ func (m Model) list() string {
 		ev := &r.ev.Event
 		rows[i] = table.Row{Cells: []table.Cell{{Text: when}, {Text: sourceLabel(ev.Format)}, {Text: Describe(ev, m.endpoint)}}}
 	}
-	h := m.listHeight() + 1
+	h := m.listHeight() + table.HeaderHeight
 	out := table.Render(cols, rows, m.selected, m.offset, m.width, h, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
 	if len(m.rows) == 0 {
 		msg := T("no events")
