@@ -492,3 +492,28 @@ func TestLongInputScrolls(t *testing.T) {
 		})
 	}
 }
+
+// TestJapaneseSeverities: under :lang ja the severities are Japanese in
+// every pane that shows them.
+func TestJapaneseSeverities(t *testing.T) {
+	for name, keys := range map[string][]string{
+		"alerts":    nil,
+		"detail":    {"enter"},
+		"endpoints": {"2"},
+		"timeline":  {"2", "enter"},
+		"incidents": tuitest.Keys(openIncident, []string{"esc"}),
+		"incident":  tuitest.Keys(openIncident, []string{"l", "l"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := ansi.Strip(view(press(t, start(t, fixture(t), 80, 24, i18n.JA), keys...)))
+			if !strings.Contains(out, "緊急") {
+				t.Errorf("no Japanese severity:\n%s", out)
+			}
+			for _, en := range []string{"crit ", "critical", "CRITICAL"} {
+				if strings.Contains(out, en) {
+					t.Errorf("%q in Japanese:\n%s", en, out)
+				}
+			}
+		})
+	}
+}

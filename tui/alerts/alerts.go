@@ -529,9 +529,9 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	if r, ok := m.be.Catalog().Rule(a.Rule); ok {
 		title = r.Title.In(string(m.lang))
 	}
-	name := a.Severity.String()
+	name := style.SevName(a.Severity, m.lang)
 	if !wide {
-		name = style.SevShort(a.Severity)
+		name = style.SevShort(a.Severity, m.lang)
 	}
 	sev := style.SevMark(a.Severity) + " " + name
 	if a.Acked {
@@ -580,7 +580,7 @@ func (m Model) statusLine() string {
 		parts = append(parts, "/"+sanitize.Line(q))
 	}
 	if m.minSev > 0 {
-		parts = append(parts, "≥"+m.minSev.String())
+		parts = append(parts, "≥"+style.SevName(m.minSev, m.lang))
 	}
 	if m.persp != "" {
 		parts = append(parts, string(m.persp))

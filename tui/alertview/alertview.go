@@ -187,7 +187,7 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 			}
 		}
 	}
-	sev := st.Sev(a.Severity).Render(style.SevMark(a.Severity) + " " + strings.ToUpper(a.Severity.String()))
+	sev := st.Sev(a.Severity).Render(style.SevMark(a.Severity) + " " + strings.ToUpper(style.SevName(a.Severity, lang)))
 	line(ansi.Truncate(sev+"  "+st.Title.Render(a.Rule)+"  "+st.Title.Render(sanitize.Line(title)), w, "…"))
 
 	ep := a.Endpoint

@@ -398,7 +398,7 @@ func (m Model) View() string {
 		e := &m.rows[i]
 		risk, riskStyle := "-", m.st.Muted
 		if e.HasAlerts {
-			risk, riskStyle = style.SevMark(e.Worst)+" "+style.SevShort(e.Worst), m.st.Sev(e.Worst)
+			risk, riskStyle = style.SevMark(e.Worst)+" "+style.SevShort(e.Worst, m.lang), m.st.Sev(e.Worst)
 		}
 		var match []int
 		if i < len(m.matches) {

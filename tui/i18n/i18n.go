@@ -86,6 +86,17 @@ var words = map[string][2]string{
 	"stored source":  {"an earlier run read %s of %s (saved %s); not followed now", "以前の実行で %s / %s を読み込み済み（%s 保存）。現在は追跡していない"},
 	"sources failed": {"%d source(s) failed: see Sources (4)", "%d 件のログソースが失敗: ログソース (4) を参照"},
 
+	"sev info":           {"info", "情報"},
+	"sev low":            {"low", "低"},
+	"sev medium":         {"medium", "中"},
+	"sev high":           {"high", "高"},
+	"sev critical":       {"critical", "緊急"},
+	"sev short info":     {"info", "情報"},
+	"sev short low":      {"low", "低"},
+	"sev short medium":   {"med", "中"},
+	"sev short high":     {"high", "高"},
+	"sev short critical": {"crit", "緊急"},
+
 	"alerts":        {"Alerts", "アラート"},
 	"endpoints":     {"Endpoints", "端末"},
 	"timeline":      {"Timeline", "タイムライン"},

@@ -534,9 +534,9 @@ func (m Model) row(inc *incident.Incident) table.Row {
 	}
 	sev, sevSt := "", m.st.Muted
 	if any {
-		name := style.SevShort(worst)
+		name := style.SevShort(worst, m.lang)
 		if wide {
-			name = worst.String()
+			name = style.SevName(worst, m.lang)
 		}
 		sev, sevSt = style.SevMark(worst)+" "+name, m.st.Sev(worst)
 	}

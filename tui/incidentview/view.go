@@ -123,7 +123,7 @@ func (m Model) header() []string {
 	}
 	parts := []string{sanitize.Line(Hosts(m.be, inc.Endpoints, d.Alerts))}
 	if any {
-		parts = append(parts, m.st.Sev(worst).Render(style.SevMark(worst)+" "+worst.String()))
+		parts = append(parts, m.st.Sev(worst).Render(style.SevMark(worst)+" "+style.SevName(worst, m.lang)))
 	}
 	parts = append(parts, T("phases")+" "+m.st.Phases(reached))
 	done, total := Progress(d.Checklist)
@@ -427,7 +427,7 @@ func (m Model) alertRows() []row {
 		}
 		r := newRow(join(
 			cell{local(a.FirstSeen, "01-02 15:04"), m.st.Text},
-			cell{style.SevMark(a.Severity) + " " + style.SevShort(a.Severity), m.st.Sev(a.Severity)},
+			cell{style.SevMark(a.Severity) + " " + style.SevShort(a.Severity, m.lang), m.st.Sev(a.Severity)},
 			cell{a.Rule, m.st.Text},
 			cell{fmt.Sprint(a.Phase), m.st.Text},
 			cell{sanitize.Line(ep), m.st.Text},

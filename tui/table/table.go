@@ -44,8 +44,20 @@ type Styles struct {
 
 // Widths fits columns into width: fixed columns keep their width (the
 // last ones are dropped when even they do not fit), flexible ones share
-// the rest in proportion to Flex. One space separates columns.
+// the rest in proportion to Flex. One space separates columns. When every
+// column fits, a column is at least as wide as its title (a Japanese title
+// is often wider than the figures under it).
 func Widths(cols []Column, width int) []int {
+	titled := make([]Column, len(cols))
+	need := -1
+	for i, c := range cols {
+		c.Width = max(c.Width, ansi.StringWidth(c.Title))
+		titled[i] = c
+		need += c.Width + 1
+	}
+	if need <= width {
+		cols = titled
+	}
 	ws := make([]int, len(cols))
 	used, flex := 0, 0
 	for i, c := range cols {

@@ -120,7 +120,7 @@ func (m Model) headerLine() string {
 	}
 	right := ""
 	if any {
-		right = m.st.Sev(worst).Render(style.SevMark(worst)+" "+worst.String()) + fmt.Sprintf("  %d %s  ", len(m.alerts), m.lang.T("alerts")) + m.st.Phases(reached)
+		right = m.st.Sev(worst).Render(style.SevMark(worst)+" "+style.SevName(worst, m.lang)) + fmt.Sprintf("  %d %s  ", len(m.alerts), m.lang.T("alerts")) + m.st.Phases(reached)
 	}
 	left := m.st.Title.Render(sanitize.Line(ep))
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
