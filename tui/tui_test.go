@@ -17,6 +17,7 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -515,5 +516,40 @@ func TestJapaneseSeverities(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// office is what the demo follows: eleven files, the first with rejected
+// lines (as the sources pane's own tests have it).
+func office() []ingest.SourceStats {
+	var srcs []ingest.SourceStats
+	for i, p := range []string{"proxy/access.log", "gateway/dnsmasq.log", "gateway/firewall.log", "servers/auth.log", "zeek/conn.log", "zeek/dns.log",
+		"zeek/http.log", "zeek/files.log", "zeek/smb_files.log", "suricata/eve.json", "bind/query.log"} {
+		srcs = append(srcs, ingest.SourceStats{Path: "/var/log/" + p, Format: "zeek", State: ingest.StateFollowing, Lines: int64(1000 * (i + 1)), Events: int64(990 * (i + 1))})
+	}
+	srcs[0].Rejected, srcs[0].ByReason = 12, map[string]int64{"bad timestamp": 10, "too few fields": 2}
+	srcs[0].Samples = []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, Line: "garbage line"}}
+	return srcs
+}
+
+// TestSourcesFitAt80x24 (issue #12): at 80x24 the Sources pane lists the
+// eleven files of the demo, and the selected one is always on screen.
+func TestSourcesFitAt80x24(t *testing.T) {
+	for _, lang := range tuitest.Langs {
+		be := fixture(t)
+		be.St.Sources = office()
+		m := press(t, start(t, be, 80, 24, lang), "4")
+		for i, s := range be.St.Sources {
+			out := ansi.Strip(view(m))
+			for _, o := range be.St.Sources {
+				if name := o.Path[len("/var/log/"):]; !strings.Contains(out, name+" ") {
+					t.Fatalf("%s: with file %d selected, %s has no row:\n%s", lang, i, name, out)
+				}
+			}
+			if sel := selectedLine(view(m)); !strings.Contains(sel, s.Path[len("/var/log/"):]) {
+				t.Fatalf("%s: file %d is selected and not shown selected (%q):\n%s", lang, i, sel, out)
+			}
+			m = press(t, m, "j")
+		}
 	}
 }
