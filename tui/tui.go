@@ -756,24 +756,54 @@ func (m Model) headerView() string {
 	return out
 }
 
+// tabsView is the tab bar. When the tabs do not fit (Japanese labels at
+// 80 columns) it tightens step by step: no space between the tabs, then
+// no endpoint after Timeline (the timeline's header names it), then the
+// tabs not shown lose their label (their number and count stay); only
+// then is the bar cut.
 func (m Model) tabsView() string {
 	T := m.lang.T
-	names := []string{
-		fmt.Sprintf("1 %s %d", T("alerts"), m.alerts.Unacked()),
-		fmt.Sprintf("2 %s %d", T("endpoints"), m.endpoints.Count()),
-		"3 " + T("timeline") + m.timeline.TabSuffix(),
-		"4 " + T("sources"),
-		fmt.Sprintf("5 %s %d", T("incidents"), m.incidents.Count()),
+	type tab struct{ label, count string }
+	tabs := []tab{
+		{T("alerts"), fmt.Sprint(m.alerts.Unacked())},
+		{T("endpoints"), fmt.Sprint(m.endpoints.Count())},
+		{T("timeline"), ""},
+		{T("sources"), ""},
+		{T("incidents"), fmt.Sprint(m.incidents.Count())},
 	}
-	var parts []string
-	for i, n := range names {
-		if request.Pane(i) == m.focus {
-			parts = append(parts, m.st.TabActive.Render(" "+n+" "))
-		} else {
-			parts = append(parts, m.st.Tab.Render(" "+n+" "))
+	bar := func(sep string, suffix, inactiveLabels bool) string {
+		parts := make([]string, len(tabs))
+		for i, t := range tabs {
+			active := request.Pane(i) == m.focus
+			words := []string{fmt.Sprint(i + 1)}
+			if active || inactiveLabels {
+				label := t.label
+				if request.Pane(i) == request.Timeline && suffix {
+					label += m.timeline.TabSuffix()
+				}
+				words = append(words, label)
+			}
+			if t.count != "" {
+				words = append(words, t.count)
+			}
+			st := m.st.Tab
+			if active {
+				st = m.st.TabActive
+			}
+			parts[i] = st.Render(" " + strings.Join(words, " ") + " ")
+		}
+		return strings.Join(parts, sep)
+	}
+	var out string
+	for _, step := range []struct {
+		sep                    string
+		suffix, inactiveLabels bool
+	}{{" ", true, true}, {"", true, true}, {"", false, true}, {"", false, false}} {
+		if out = bar(step.sep, step.suffix, step.inactiveLabels); ansi.StringWidth(out) <= m.width {
+			return out
 		}
 	}
-	return ansi.Truncate(strings.Join(parts, " "), m.width, "…")
+	return ansi.Truncate(out, m.width, "…")
 }
 
 func (m Model) statusView() string {

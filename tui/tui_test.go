@@ -553,3 +553,18 @@ func TestSourcesFitAt80x24(t *testing.T) {
 		}
 	}
 }
+
+// TestTabsFitAt80 (issue #12): in Japanese at 80 columns every tab keeps
+// its label and count, also with a timeline open (the fifth was cut to
+// "5 インシデ…").
+func TestTabsFitAt80(t *testing.T) {
+	for name, keys := range map[string][]string{"alerts": {"2", "enter", "1"}, "timeline": {"2", "enter"}} {
+		m := press(t, start(t, fixture(t), 80, 24, i18n.JA), keys...)
+		tabs := ansi.Strip(strings.Split(view(m), "\n")[1])
+		for _, want := range []string{"1 アラート 4", "2 端末 3", "3 タイムライン", "4 ログソース", "5 インシデント 0"} {
+			if !strings.Contains(tabs, want) {
+				t.Errorf("%s: the tabs %q do not show %q", name, tabs, want)
+			}
+		}
+	}
+}
