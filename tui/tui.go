@@ -737,7 +737,7 @@ func (m Model) headerView() string {
 	}
 	// At least one space between the two halves, also when the left one
 	// is cut (a wide character may leave no room for a padding space).
-	right := " " + m.clock.Now().Format("15:04:05") + "  " + m.theme.Name + " "
+	right := " " + m.clock.Now().Local().Format("15:04:05") + "  " + m.theme.Name + " "
 	left := " " + strings.Join(parts, "  ")
 	if ansi.StringWidth(left)+ansi.StringWidth(right) > m.width {
 		left = " " + strings.Join(parts, " ") // tighter before anything is cut
