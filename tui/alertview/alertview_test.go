@@ -1,9 +1,13 @@
 package alertview_test
 
 import (
+	"strings"
+
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/tui/alertview"
@@ -52,6 +56,32 @@ func TestGolden(t *testing.T) {
 				m = tuitest.Press(t, m, v.keys...)
 				tuitest.Golden(t, m.View(), 80, 24)
 			})
+		}
+	}
+}
+
+// TestNoTextIsLost: the rule's description and what to check first are
+// shown whole in both languages (Japanese has no spaces to wrap at: a
+// word wrap that only breaks at spaces left lines wider than the view,
+// and the view cut them at its edge).
+func TestNoTextIsLost(t *testing.T) {
+	be := tuitest.Fixture(t)
+	squeeze := func(s string) string { return strings.Join(strings.Fields(ansi.Strip(s)), "") }
+	for _, id := range []string{"a1", "a2", "a3"} {
+		a := alertByID(t, be, id)
+		r, ok := be.Cat.Rule(a.Rule)
+		if !ok {
+			t.Fatalf("no rule %s", a.Rule)
+		}
+		for _, lang := range tuitest.Langs {
+			m := alertview.New(a, be, tuitest.Styles(t), lang)
+			m.SetSize(80, 200) // all of it on screen
+			out := squeeze(m.View())
+			for _, want := range []string{r.Description.In(string(lang)), r.Check.In(string(lang))} {
+				if !strings.Contains(out, squeeze(want)) {
+					t.Errorf("%s %s: the text is not shown whole: %q", id, lang, want)
+				}
+			}
 		}
 	}
 }
