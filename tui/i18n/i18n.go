@@ -162,6 +162,7 @@ var words = map[string][2]string{
 	"allow reason":  {"Allow-list this (hides matching alerts). Reason: ", "許可リストに追加（一致するアラートを非表示）。理由: "},
 	"sort":          {"sort", "並び順"},
 	"loading":       {"loading…", "読み込み中…"},
+	"no activity":   {"no events to chart", "グラフにするイベントはありません"},
 	"more above":    {"more above", "さらに前あり"},
 	"more below":    {"more below", "さらに後あり"},
 	"quit?":         {"Quit mamori? (y/n)", "mamoriを終了しますか? (y/n)"},

@@ -51,7 +51,7 @@ func (m Model) loadAround(at time.Time) tea.Cmd {
 
 // histogram counts the endpoint's events over its whole history.
 func (m Model) histogram() tea.Cmd {
-	be, ep, req, w := m.be, m.endpoint, m.req, m.sparkWidth()
+	be, ep, req, w := m.be, m.endpoint, m.histReq, m.sparkWidth()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

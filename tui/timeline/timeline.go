@@ -63,6 +63,8 @@ type Model struct {
 	source string
 
 	hist      []int
+	histDone  bool // the histogram of the shown endpoint was read (it may be empty)
+	histReq   int  // id of the latest histogram (a page's reload does not make it stale)
 	histFrom  time.Time
 	histStep  time.Duration
 	overlay   *viewport.Model
@@ -169,6 +171,8 @@ func (m Model) Open(endpoint, alertID string) (Model, tea.Cmd) {
 	m.overlay = nil
 	m.focus = alertID
 	m.pickAlerts()
+	m.hist, m.histDone = nil, false
+	m.histReq++
 	m.req++
 	m.loading = true
 	var at time.Time
@@ -213,8 +217,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.selectFocus()
 		return m, m.scheduleRefresh()
 	case histMsg:
-		if msg.req != m.req || msg.err != nil {
+		if msg.req != m.histReq {
 			return m, nil
+		}
+		m.histDone = true
+		if msg.err != nil {
+			return m, request.Notify("timeline: "+msg.err.Error(), true)
 		}
 		m.hist, m.histFrom, m.histStep = msg.count, msg.from, msg.step
 		return m, nil

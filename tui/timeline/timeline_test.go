@@ -51,7 +51,7 @@ func TestGolden(t *testing.T) {
 		"at-alert":   {victim, "a2", nil},
 		"next-alert": {victim, "", []string{"g", "n", "n"}},
 		"event":      {victim, "", []string{"enter"}},
-		"dns-event":  {victim, "", []string{"s", "enter"}},
+		"http-event": {victim, "", []string{"k", "enter"}},
 		"kind-dns":   {victim, "", []string{"f", "f", "f"}},
 		"source-dns": {victim, "", []string{"s"}},
 		"no-events":  {"10.0.10.5", "", nil},
@@ -96,5 +96,53 @@ func TestRefreshesLive(t *testing.T) {
 	m = tuitest.Drive(t, m, cmd)
 	if out := ansi.Strip(m.View()); !strings.Contains(out, "exfil.example.net NXDOMAIN") {
 		t.Fatalf("the new event is not shown after the refresh:\n%s", out)
+	}
+}
+
+// TestNothingLoadsForever: an endpoint with no events (only an alert, or
+// nothing) says so; its sparkline does not stay "loading…".
+func TestNothingLoadsForever(t *testing.T) {
+	for _, ep := range []string{"10.0.10.5", "10.0.20.10"} {
+		m := open(t, tuitest.Fixture(t), i18n.EN, tuitest.Clock(), 80, 24, ep, "")
+		if out := ansi.Strip(m.View()); strings.Contains(out, "loading") {
+			t.Errorf("%s: still loading after every load finished:\n%s", ep, out)
+		}
+	}
+}
+
+// TestEventDetailShowsWhatTheEventHas: the detail of a DNS answer has no
+// destination it does not have (no "invalid IP", no port 0, no zero
+// bytes, no empty action), and its labels line up in Japanese too.
+func TestEventDetailShowsWhatTheEventHas(t *testing.T) {
+	for _, lang := range tuitest.Langs {
+		m := open(t, tuitest.Fixture(t), lang, tuitest.Clock(), 80, 24, tuitest.Victim.String(), "")
+		out := ansi.Strip(tuitest.Press(t, m, "enter").View()) // the newest event is a DNS answer
+		for _, bad := range []string{"invalid IP", ":0\n", ":0 ", "out 0 in 0", "action"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: %q in the detail:\n%s", lang, bad, out)
+			}
+		}
+		col := -1
+		for _, l := range strings.Split(out, "\n") {
+			if i := strings.Index(l, "10.0.10.23"); i >= 0 && col < 0 {
+				col = ansi.StringWidth(l[:i])
+			} else if i := strings.Index(l, "www.nhk.or.jp"); i >= 0 && ansi.StringWidth(l[:i]) != col {
+				t.Errorf("%s: the values do not line up (%d, %d):\n%s", lang, col, ansi.StringWidth(l[:i]), out)
+			}
+		}
+	}
+}
+
+// TestSparklineSurvivesAnEarlyFilter: a filter pressed before the
+// endpoint's activity arrived reloads the events, and the sparkline still
+// comes (it stayed "loading…": the filter made its answer look stale).
+func TestSparklineSurvivesAnEarlyFilter(t *testing.T) {
+	be := tuitest.Fixture(t)
+	m := open(t, be, i18n.EN, tuitest.Clock(), 80, 24, "", "")
+	m, open := m.Open(tuitest.Victim.String(), "")
+	m, filter := m.Update(tuitest.Key("f"))
+	m = tuitest.Drive(t, m, tea.Batch(open, filter))
+	if out := ansi.Strip(m.View()); strings.Contains(out, "loading") || !strings.Contains(out, "█") {
+		t.Fatalf("no sparkline:\n%s", out)
 	}
 }

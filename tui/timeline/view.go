@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -27,14 +28,15 @@ func (m *Model) openEvent(st *store.Stored) {
 	var b strings.Builder
 	T := m.lang.T
 	fmt.Fprintf(&b, "%s\n\n", m.st.Title.Render(ev.Time.Local().Format("2006-01-02 15:04:05.000")+"  "+ev.Format+"  "+ev.Kind.String()))
+	const labelWidth = 12
 	field := func(k, v string) {
-		if v != "" && v != "0" {
-			fmt.Fprintf(&b, "%s %s\n", m.st.Muted.Render(fmt.Sprintf("%-12s", k)), sanitize.Line(v))
+		if v = strings.TrimSpace(v); v != "" && v != "0" {
+			fmt.Fprintf(&b, "%s %s\n", m.st.Muted.Render(table.Fit(k, labelWidth, false)), sanitize.Line(v))
 		}
 	}
 	field(T("endpoint"), ev.EndpointID()+" "+ev.Host)
-	field("src", fmt.Sprintf("%v:%d", ev.SrcIP, ev.SrcPort))
-	field("dst", fmt.Sprintf("%v:%d", ev.DstIP, ev.DstPort))
+	field("src", hostPort(ev.SrcIP, ev.SrcPort))
+	field("dst", hostPort(ev.DstIP, ev.DstPort))
 	field("user", ev.User)
 	field("domain", ev.Domain)
 	field("url", ev.URL)
@@ -43,7 +45,9 @@ func (m *Model) openEvent(st *store.Stored) {
 	field("user agent", ev.UserAgent)
 	field("dns", strings.TrimSpace(ev.Query+" "+ev.QType+" "+ev.RCode+" "+strings.Join(ev.Answers, ",")))
 	field("file", strings.TrimSpace(ev.FileName+" "+ev.FileHash))
-	field("bytes", fmt.Sprintf("out %d in %d", ev.BytesOut, ev.BytesIn))
+	if ev.BytesOut != 0 || ev.BytesIn != 0 {
+		field("bytes", fmt.Sprintf("out %d in %d", ev.BytesOut, ev.BytesIn))
+	}
 	field("action", ev.Action.String()+" "+ev.Outcome.String())
 	field("label", ev.Label)
 	field("signature", ev.Signature)
@@ -54,6 +58,18 @@ func (m *Model) openEvent(st *store.Stored) {
 	vp.SetHeight(m.height)
 	vp.SetContent(b.String())
 	m.overlay = &vp
+}
+
+// hostPort is an address with its port, the address alone without a
+// port, nothing without an address.
+func hostPort(ip netip.Addr, port uint16) string {
+	switch {
+	case !ip.IsValid():
+		return ""
+	case port == 0:
+		return ip.String()
+	}
+	return netip.AddrPortFrom(ip, port).String()
 }
 
 // The pane's fixed lines: the endpoint's header, the sparkline (activity
@@ -135,7 +151,11 @@ func (m Model) headerLine() string {
 func (m Model) sparkline() string {
 	w := m.sparkWidth()
 	if len(m.hist) == 0 {
-		return m.st.Muted.Render(table.Fit(" "+m.lang.T("loading"), m.width, false)) + "\n"
+		msg := m.lang.T("loading")
+		if m.histDone {
+			msg = m.lang.T("no activity")
+		}
+		return m.st.Muted.Render(table.Fit(strings.Repeat(" ", sparkMargin)+msg, m.width, false)) + "\n"
 	}
 	levels := []rune(" ▁▂▃▄▅▆▇█")
 	peak := 1
