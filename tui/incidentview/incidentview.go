@@ -161,8 +161,7 @@ func (m *Model) SetSize(w, h int) {
 		m.overlay.SetHeight(max(1, h-hintHeight))
 	}
 	if m.editing != nil {
-		m.editing.SetWidth(max(10, w-2))
-		m.editing.SetHeight(max(3, h-4))
+		m.sizeEditor(m.editing)
 	}
 }
 
@@ -500,8 +499,7 @@ func (m Model) edit(finding string) (Model, tea.Cmd) {
 	st := ta.Styles()
 	st.Cursor.Blink = false // no redraws twice a second over SSH
 	ta.SetStyles(st)
-	ta.SetWidth(max(10, m.w-2))
-	ta.SetHeight(max(3, m.h-4))
+	m.sizeEditor(&ta)
 	// What is stored is not trusted to be free of control characters.
 	lines := strings.Split(m.data.Incident.Findings[finding].Text, "\n")
 	for i := range lines {
@@ -510,6 +508,13 @@ func (m Model) edit(finding string) (Model, tea.Cmd) {
 	ta.SetValue(strings.Join(lines, "\n"))
 	m.editing, m.editID = &ta, finding
 	return m, m.editing.Focus()
+}
+
+// sizeEditor gives the finding's editor the pane under its heading (the
+// finding's name and its questions); the editor fits its prompt in.
+func (m Model) sizeEditor(ta *textarea.Model) {
+	ta.SetWidth(max(10, m.w))
+	ta.SetHeight(max(3, m.h-editHeadHeight))
 }
 
 func (m Model) editKey(k tea.KeyPressMsg) (Model, tea.Cmd) {

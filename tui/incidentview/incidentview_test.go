@@ -1,8 +1,12 @@
 package incidentview_test
 
 import (
+	"strings"
+
 	"fmt"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -54,5 +58,32 @@ func TestGolden(t *testing.T) {
 			m.SetSize(80, 24)
 			tuitest.Golden(t, m.View(), 80, 24)
 		})
+	}
+}
+
+// TestInputsAndOutputsRepeatOnlyWhatWasCut: with inputs and outputs shown,
+// an item's text is repeated whole under it only when its row cut it.
+func TestInputsAndOutputsRepeatOnlyWhatWasCut(t *testing.T) {
+	be := tuitest.Fixture(t)
+	m := tuitest.Press(t, view(t, be, i18n.EN, tuitest.Incident(t, be)), "j", "j", "enter", "j", "o") // phase C, all inputs and outputs
+	m.SetSize(80, 200)
+	out := ansi.Strip(m.View())
+	if n := strings.Count(out, "Change your passwords when told, from a clean machine."); n != 1 {
+		t.Errorf("an item that fits its row is shown %d times:\n%s", n, out)
+	}
+	cut := "Stop using the affected PC but leave it on; use another machine if given one"
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), cut) {
+		t.Errorf("an item cut on its row is not shown whole:\n%s", out)
+	}
+}
+
+// TestEditorTakesThePane: the finding's editor has every line under its
+// two heading lines.
+func TestEditorTakesThePane(t *testing.T) {
+	be := tuitest.Fixture(t)
+	m := tuitest.Press(t, view(t, be, i18n.EN, tuitest.Incident(t, be)), "l", "e")
+	lines := strings.Split(ansi.Strip(m.View()), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "│") {
+		t.Fatalf("the editor ends above the pane's last line:\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -41,6 +41,10 @@ const (
 	hintHeight   = 1
 )
 
+// editHeadHeight is the lines above the finding's editor: the finding's
+// name and its questions.
+const editHeadHeight = 2
+
 // bodyHeight is the lines a section gets: all but the header and the
 // section tabs.
 func (m Model) bodyHeight() int { return max(1, m.h-headerHeight-tabsHeight) }
@@ -279,9 +283,12 @@ func (m Model) itemRows(phase string, it incident.Item) []row {
 	if c.Who != "" {
 		right = m.st.Muted.Render(sanitize.Line(clip(c.Who, 16)) + " " + local(c.When, "01-02 15:04"))
 	}
-	r := newRow(rightAligned("    "+mark+" "+st.Render(it.Action.Do.In(L)), right, m.w))
-	if right == "" {
-		r.line = "    " + mark + " " + st.Render(it.Action.Do.In(L))
+	left := "    " + mark + " " + st.Render(it.Action.Do.In(L))
+	room := m.w // what the row has for left: the width, less who marked it when
+	r := newRow(left)
+	if right != "" {
+		r.line = rightAligned(left, right, m.w)
+		room = m.w - ansi.StringWidth(right) - 1
 	}
 	r.sel, r.phase, r.action = true, phase, it.Action.ID
 	out := []row{r}
@@ -293,7 +300,7 @@ func (m Model) itemRows(phase string, it incident.Item) []row {
 		out = append(out, m.wrapped("        ", note, m.st.Muted)...)
 	}
 	if m.allIO || m.io[it.Action.ID] {
-		if ansi.StringWidth(it.Action.Do.In(L)) > m.w-30 {
+		if ansi.StringWidth(left) > room { // the row cut it: here it is whole
 			out = append(out, m.wrapped("        ", it.Action.Do.In(L), m.st.Text)...)
 		}
 		var ins, outs []string
