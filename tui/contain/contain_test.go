@@ -1,10 +1,14 @@
 package contain_test
 
 import (
+	"strings"
+
 	"context"
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/handling/containment"
@@ -120,5 +124,45 @@ func TestGoldenUndo(t *testing.T) {
 			m = tuitest.Drive(t, m, cmd)
 			tuitest.Golden(t, tuitest.Masked(m.View()), 80, 24)
 		})
+	}
+}
+
+// TestRefusalIsReadWhole: the line under the plan that says why a
+// confirmation was refused wraps instead of being cut (in Japanese it
+// lost its end at 80 columns).
+func TestRefusalIsReadWhole(t *testing.T) {
+	for _, lang := range tuitest.Langs {
+		be := tuitest.Fixture(t)
+		m := picker(t, be, lang, tuitest.Incident(t, be))
+		m = tuitest.Press(t, m, tuitest.Keys(toBlockPlan, []string{"enter"}, tuitest.Typed("10.0.10.2"), []string{"enter"})...)
+		out := strings.Join(strings.Fields(ansi.Strip(m.View())), "")
+		want := strings.Join(strings.Fields(fmt.Sprintf(lang.T("not the target"), "ip", "10.0.10.23")), "")
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: the refusal is not shown whole (%q):\n%s", lang, want, ansi.Strip(m.View()))
+		}
+	}
+}
+
+// TestPlanHelpNamesEachKeyOnce: ↑↓ and ←→ are one entry each in the
+// plan's help, not one for both and another for one half ("↓/j next
+// parameter", "→/l next value").
+func TestPlanHelpNamesEachKeyOnce(t *testing.T) {
+	be := tuitest.Fixture(t)
+	m := tuitest.Press(t, picker(t, be, i18n.EN, ""), toBlockPlan...)
+	seen := map[rune]string{}
+	for _, g := range m.KeyMap().FullHelp() {
+		for _, b := range g {
+			if !b.Enabled() {
+				continue
+			}
+			for _, r := range b.Help().Key {
+				if strings.ContainsRune("↑↓←→", r) {
+					if other, ok := seen[r]; ok {
+						t.Errorf("%c is in the plan's help twice: %q and %q", r, other, b.Help().Key)
+					}
+					seen[r] = b.Help().Key
+				}
+			}
+		}
 	}
 }

@@ -114,9 +114,18 @@ func (m Model) View() string {
 	case running:
 		bottom = append(bottom, m.st.Warn.Render(" ⏳ "+T("running")+" "+m.commandText(m.plan)))
 	}
-	for i := range bottom {
-		bottom[i] = table.Fit(bottom[i], m.w, false)
+	// What is said under the plan wraps (a refusal in Japanese is longer
+	// than the width); the input line scrolls in itself.
+	var lines []string
+	for _, b := range bottom {
+		for i, l := range strings.Split(ansi.Wrap(b, m.w-len(bottomIndent), " ,;/"), "\n") {
+			if i > 0 {
+				l = bottomIndent + l
+			}
+			lines = append(lines, table.Fit(l, m.w, false))
+		}
 	}
+	bottom = lines
 	vp := m.vp
 	vp.SetHeight(max(1, m.h-len(bottom)))
 	out := vp.View()

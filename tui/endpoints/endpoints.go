@@ -88,7 +88,8 @@ const (
 	sortOrders
 )
 
-var sortNames = [...]string{"risk", "alerts", "last seen", "address"}
+// sortNames are the orders' names, keys of their translations.
+var sortNames = [...]string{"sort risk", "sort alerts", "sort last seen", "sort address"}
 
 // Model is the pane.
 type Model struct {
@@ -441,7 +442,7 @@ func (m Model) View() string {
 		body += "\n" + m.st.Muted.Render("  "+msg)
 	}
 	body = table.FitLines(strings.Split(body, "\n"), m.tableHeight())
-	status := fmt.Sprintf(" %d/%d  %s: %s", len(m.rows), len(m.sums), T("sort"), sortNames[m.order])
+	status := fmt.Sprintf(" %d/%d  %s: %s", len(m.rows), len(m.sums), T("sort"), T(sortNames[m.order]))
 	if q := m.filter.Value(); q != "" {
 		status += "  /" + sanitize.Line(q)
 	}
