@@ -3,6 +3,7 @@ package timeline_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/clock/clocktest"
@@ -144,5 +146,32 @@ func TestSparklineSurvivesAnEarlyFilter(t *testing.T) {
 	m = tuitest.Drive(t, m, tea.Batch(open, filter))
 	if out := ansi.Strip(m.View()); strings.Contains(out, "loading") || !strings.Contains(out, "█") {
 		t.Fatalf("no sparkline:\n%s", out)
+	}
+}
+
+// TestHeaderKeepsTheAlerts: a long description of the endpoint gives way
+// to its severity, alert count and phases, which were cut instead.
+func TestHeaderKeepsTheAlerts(t *testing.T) {
+	be := tuitest.Fixture(t)
+	be.Inventory = asset.NewInventory([]asset.Asset{{Prefix: netip.MustParsePrefix("10.0.10.23/32"), Host: "pc-23", Segment: "office", Role: "PC",
+		Owner: "tanaka (Engineering, second floor)"}})
+	m := open(t, be, i18n.EN, tuitest.Clock(), 80, 24, tuitest.Victim.String(), "")
+	if head := ansi.Strip(strings.Split(m.View(), "\n")[0]); !strings.HasSuffix(strings.TrimRight(head, " "), "■ critical  3 Alerts  ·2··56") {
+		t.Fatalf("the header lost the alerts: %q", head)
+	}
+}
+
+// TestSourceNamesAreWhole: a source label longer than the column's usual
+// six cells (zeek's smb_mapping) widens it.
+func TestSourceNamesAreWhole(t *testing.T) {
+	be := tuitest.Fixture(t)
+	ev := event.Event{Time: tuitest.Now.Add(time.Second), Format: "zeek.smb_mapping", Kind: event.KindSMB, Endpoint: tuitest.Victim, SrcIP: tuitest.Victim,
+		DstIP: netip.MustParseAddr("10.0.20.10"), DstPort: 445, Method: "map", Label: `\\fs01\share`, Ref: event.Ref{File: "/var/log/zeek/smb_mapping.log", Offset: 1}, Raw: "smb line"}
+	if err := be.Store.PutEvents([]event.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	m := open(t, be, i18n.EN, tuitest.Clock(), 80, 24, tuitest.Victim.String(), "")
+	if out := ansi.Strip(m.View()); !strings.Contains(out, " smb_mapping SMB map → 10.0.20.10:445") {
+		t.Fatalf("the source label is cut:\n%s", out)
 	}
 }

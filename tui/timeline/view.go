@@ -138,9 +138,14 @@ func (m Model) headerLine() string {
 	if any {
 		right = m.st.Sev(worst).Render(style.SevMark(worst)+" "+style.SevName(worst, m.lang)) + fmt.Sprintf("  %d %s  ", len(m.alerts), m.lang.T("alerts")) + m.st.Phases(reached)
 	}
+	// The endpoint's description gives way to its alerts (severity,
+	// count, phases reached) when the line is too short for both.
 	left := m.st.Title.Render(sanitize.Line(ep))
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
+		if rw := ansi.StringWidth(right); rw < m.width {
+			return table.Fit(left, m.width-rw-1, false) + " " + right
+		}
 		return ansi.Truncate(left+" "+right, m.width, "…")
 	}
 	return left + strings.Repeat(" ", gap) + right
@@ -216,11 +221,24 @@ func durationLabel(d time.Duration) string {
 	return fmt.Sprintf("%dm", int(d/time.Minute))
 }
 
+// srcWidth is the source column's width: the widest source label loaded
+// (zeek's smb_mapping, dce_rpc...), within bounds.
+func (m Model) srcWidth() int {
+	const minSrc, maxSrc = 6, 11
+	w := minSrc
+	for _, r := range m.rows {
+		if r.ev != nil {
+			w = max(w, ansi.StringWidth(sourceLabel(r.ev.Event.Format)))
+		}
+	}
+	return min(w, maxSrc)
+}
+
 func (m Model) list() string {
 	T := m.lang.T
 	cols := []table.Column{
 		{Title: T("time"), Width: 14},
-		{Title: "src", Width: 6},
+		{Title: "src", Width: m.srcWidth()},
 		{Title: T("events"), Width: 20, Flex: 1},
 	}
 	rows := make([]table.Row, len(m.rows))
