@@ -368,7 +368,7 @@ func (m *Model) updateContain(msg tea.Msg) tea.Cmd {
 // publishAlerts takes in new and changed alerts and gives the panes the
 // list. With 100,000 alerts a batch costs a filter and a sort in the alerts
 // pane; the endpoints pane is rebuilt only when it is shown.
-func (m *Model) publishAlerts(changed []alert.Alert) []alert.Alert {
+func (m *Model) publishAlerts(changed []alert.Alert) {
 	if m.pos == nil {
 		m.pos = map[string]int{}
 	}
@@ -389,7 +389,6 @@ func (m *Model) publishAlerts(changed []alert.Alert) []alert.Alert {
 	} else {
 		m.endpointsStale = true
 	}
-	return m.list
 }
 
 func (m Model) capturing() bool {
