@@ -87,7 +87,7 @@ type record struct {
 	proto, appProto, host            jsonscan.Value
 	// The event-type objects and the context objects alerts carry.
 	alert, flow, dns, http, tls, fileinfo, smb, dcerpc, anomaly jsonscan.Value
-	tcp                                                          jsonscan.Value // a flow's TCP flags
+	tcp                                                         jsonscan.Value // a flow's TCP flags
 }
 
 // eventType is an EVE event type mamori turns into events.
