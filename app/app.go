@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -125,7 +127,7 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.Enricher = &ingest.Enricher{Networks: a.Networks, Inventory: a.Inventory}
 	a.Allow = detect.FromConfig(cfg.Allow, cfg.Rules)
-	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{})}
+	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{}), Self: selfAddrs(opts.Log)}
 	if err := a.loadOptional(); err != nil {
 		return nil, err
 	}
@@ -161,6 +163,28 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 		return nil, a.closeStoreAfter(err)
 	}
 	return a, nil
+}
+
+// selfAddrs are the global addresses of the machine mamori runs on: its
+// own, never an IOC hit's other party. A machine whose interfaces cannot be
+// listed has none (logged).
+func selfAddrs(log *slog.Logger) []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		log.Warn("listing this machine's addresses", "err", err)
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		if ip := p.Addr().Unmap(); ip.IsGlobalUnicast() {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
 
 // closeStoreAfter closes the store when Open fails after opening it: err
