@@ -115,7 +115,7 @@ func TestIOCRules(t *testing.T) {
 		"ip: refused connection to a C2 entry is an attempt, still high": {RuleIOCIP, []*event.Event{state(conn(0, pc1, 50000, ip("203.0.113.80"), 80), "REJ")},
 			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"tried to reach 203.0.113.80 on 80/tcp; it was refused (reset)"}, score: 0.6}},
 		"ip: the office's public server is never an ioc peer": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, www, 443)}, want{}},
-		"ip: a url entry for an address is no address entry": {RuleIOCIP, []*event.Event{squid(0, pc1, "GET", "http://www.vendor.example/connecttest.txt", "www.vendor.example", ip("192.0.2.80"), 80, "text/plain")}, want{}},
+		"ip: a url entry for an address is no address entry":  {RuleIOCIP, []*event.Event{squid(0, pc1, "GET", "http://www.vendor.example/connecttest.txt", "www.vendor.example", ip("192.0.2.80"), 80, "text/plain")}, want{}},
 		"ip: the proxy's upstream connection is its client's": {RuleIOCIP, []*event.Event{
 			{Time: t0, Format: "netfilter", Kind: event.KindConnection, SrcIP: proxy, SrcPort: 40000, DstIP: ip("203.0.113.80"), DstPort: 80, Action: event.ActionAllow}},
 			want{endpoint: proxy.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"proxy01 relays"}, severity: sevp(alert.Info)}},
