@@ -157,7 +157,8 @@ type pair struct {
 	events, failed int
 	// svc is the service of the latest contact for explanations
 	// ("443/tcp (tunnel)"): a name's port is in its events, not its key.
-	svc string
+	svc     string
+	svcRank uint8 // how well svc's event named it (serviceRank)
 	// Evidence, kept once the pair has half the contacts it needs (most
 	// pairs never do): the event that got it there, and the latest.
 	ev *[2]evidence
@@ -278,8 +279,14 @@ func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 	if x.Failed() {
 		p.failed++
 	}
-	if svc := beaconService(ev, k); svc != p.svc {
-		p.svc = strings.Clone(svc)
+	// A name's service comes best from the request itself (a CONNECT
+	// names its port); a TLS handshake seen on the way to the proxy
+	// names the proxy's.
+	if rank := serviceRank(ev, b.env); rank >= p.svcRank {
+		if svc := beaconService(ev, k); svc != p.svc {
+			p.svc = strings.Clone(svc)
+		}
+		p.svcRank = rank
 	}
 	if p.total*2 >= b.minContacts {
 		if p.ev == nil {
@@ -384,6 +391,19 @@ func beaconService(ev *event.Event, k pairKey) string {
 		svc += " (" + app + ")"
 	}
 	return svc
+}
+
+// serviceRank says how well an event names the service of its
+// destination: a request does (2), a TLS handshake or connection to an
+// internal machine (the proxy) names only the way there (0).
+func serviceRank(ev *event.Event, env *detect.Env) uint8 {
+	switch {
+	case ev.Kind == event.KindHTTP:
+		return 2
+	case ev.DstIP.IsValid() && env.Internal(ev.DstIP):
+		return 0
+	}
+	return 1
 }
 
 // authorityPort returns the port of "host:port[/...]" (a CONNECT target,
