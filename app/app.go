@@ -66,9 +66,12 @@ type App struct {
 	Incidents   *incident.Manager
 	Containment *containment.Manager
 	Formats     []parse.Format
-	Log         *slog.Logger
-	opts        Options
-	closers     []func() error
+	// Topology is what the last Detect saw of the office's side: whether
+	// any event had an internal address (see Topology.Warning).
+	Topology Topology
+	Log      *slog.Logger
+	opts     Options
+	closers  []func() error
 }
 
 // OfficeZone is the office's time zone: the one given (a flag), else the
@@ -306,9 +309,11 @@ func (a *App) Detect(ctx context.Context) error {
 	if a.Engine == nil {
 		return store.ErrReadOnly
 	}
-	if err := a.Engine.Replay(ctx, a.Store, time.Time{}); err != nil {
+	count := &topologyCount{src: a.Store, networks: a.Networks, addrs: map[netip.Addr]*addrCount{}}
+	if err := a.Engine.Replay(ctx, count, time.Time{}); err != nil {
 		return fmt.Errorf("detection: %w", err)
 	}
+	a.Topology = count.result()
 	if err := a.Engine.Finish(); err != nil {
 		return err
 	}
