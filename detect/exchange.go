@@ -183,7 +183,8 @@ func ICMPErrorType(ev *event.Event) (string, bool) {
 
 // ServiceName names what an event's traffic was for explanations: the
 // responder's port and transport ("443/tcp"), with the application
-// protocol when the source names it ("443/tcp (ssl)"); ICMP by its type
+// protocol when the source names it ("443/tcp (ssl)"), the protocol alone
+// when the log gives no port (a resolver's "dns"); ICMP by its type
 // ("icmp type 3"), never as a port.
 func ServiceName(ev *event.Event) string {
 	proto := strings.ToLower(ev.Transport)
@@ -208,8 +209,6 @@ func ServiceName(ev *event.Event) string {
 		s = strconv.Itoa(int(port)) + "/" + proto
 	case port != 0:
 		s = strconv.Itoa(int(port))
-	default:
-		s = proto
 	}
 	app := strings.ToLower(ev.Service)
 	if app == "" {

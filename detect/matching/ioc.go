@@ -105,8 +105,7 @@ func (d *iocDomain) Observe(ev *event.Event, em *detect.Emitter) {
 		Evidence:  []*event.Event{ev},
 	}
 	f.Details["domain"] = shown
-	if ev.Kind != event.KindDNS {
-		svc := detect.ServiceName(ev)
+	if svc := detect.ServiceName(ev); svc != "" {
 		f.Summary = strings.TrimSuffix(f.Summary, ".") + " (" + svc + ")."
 		f.Details["service"] = svc
 	}

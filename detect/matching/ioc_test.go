@@ -68,11 +68,11 @@ func TestIOCRules(t *testing.T) {
 		want want
 	}{
 		"domain: lookup of the C2 name": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, c2)},
-			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"pc-021 (10.0.10.21)", "looked up " + c2, "iocs.txt", "apt-report"}, score: 0.8}},
+			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"pc-021 (10.0.10.21)", "looked up " + c2, "iocs.txt", "apt-report", "(dns)."}, score: 0.8}},
 		"domain: subdomain of a listed domain, upper case": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "CDN.Evil.Example.")},
 			want{endpoint: pc1.String(), peer: "CDN.Evil.Example", key: "evil.example", summary: []string{"CDN.Evil.Example", "listed as evil.example"}, score: 0.8}},
 		"domain: CONNECT through the proxy": {RuleIOCDomain, []*event.Event{squid(0, pc1, "CONNECT", c2+":8443", c2, ip("203.0.113.7"), 8443, "")},
-			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"tunnel (CONNECT)", c2}, score: 0.8}},
+			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"tunnel (CONNECT)", c2, "(8443/tcp (tunnel))."}, score: 0.8}},
 		"domain: CNAME to a listed name": {RuleIOCDomain, []*event.Event{zeekDNS("innocent.example.com", "cdn.evil.example", "203.0.113.9")},
 			want{endpoint: pc1.String(), peer: "cdn.evil.example", key: "evil.example", summary: []string{"innocent.example.com", "alias of", "cdn.evil.example"}}},
 		"domain: executable fetched from a listed name is a foothold": {RuleIOCDomain, []*event.Event{squid(0, pc1, "GET", "http://evil.example/a/upd.bin", "evil.example", ip("203.0.113.9"), 80, "application/x-dosexec")},
