@@ -3,6 +3,7 @@ package normal
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/detect"
@@ -130,10 +131,13 @@ func (d *ipDirect) payloadFinding(ev *event.Event, in *endpointInfo, a netip.Add
 	}
 }
 
-// pageExts are the extensions of web pages and what pages load: fetching
-// them by address is a web page (a router's, a printer's, a test server's),
+// pageExts are the extensions of web pages and what pages load, and of
+// proxy auto-configuration (a .pac, WPAD's wpad.dat, which DHCP often
+// points at by address): fetching them by address is a web page (a
+// router's, a printer's, a test server's) or a browser finding its proxy,
 // not a payload.
 var pageExts = map[string]bool{
+	"pac":  true,
 	"html": true, "htm": true, "shtml": true, "xhtml": true, "php": true, "asp": true, "aspx": true, "jsp": true,
 	"cgi": true, "do": true, "action": true, "css": true, "js": true, "mjs": true, "json": true, "xml": true,
 	"txt": true, "ico": true, "png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
@@ -153,7 +157,7 @@ func payload(ev *event.Event) (string, bool) {
 	}
 	name, _ := fileNameOf(ev)
 	e := ext(name)
-	if e == "" || pageExts[e] {
+	if e == "" || pageExts[e] || strings.EqualFold(name, "wpad.dat") {
 		return "", false
 	}
 	return clip(name, 80), true

@@ -472,6 +472,9 @@ func TestIPDirect(t *testing.T) {
 			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://203.0.113.8/Mozi.a", "203.0.113.8", "", "application/octet-stream", 200)}),
 			want:  &wantFinding{endpoint: pc2, peer: "203.0.113.8", key: "203.0.113.8", summary: []string{"fetched Mozi.a from the bare address"}, minScore: 0.7},
 		},
+		"a browser finding its proxy by address (WPAD)": {
+			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://198.51.100.3/wpad.dat", "198.51.100.3", chrome124, "application/x-ns-proxy-autoconfig", 200)}),
+		},
 		"a page from a bare address while learning": {
 			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://203.0.113.7/index.html", "203.0.113.7", chrome124, "text/html", 200)}),
 		},
