@@ -196,10 +196,10 @@ func ServiceName(ev *event.Event) string {
 	}
 	port := ev.DstPort
 	if proto == "" {
-		switch {
-		case ev.Kind == event.KindHTTP || ev.Kind == event.KindTLS:
+		switch ev.Kind {
+		case event.KindHTTP, event.KindTLS:
 			proto = "tcp"
-		case ev.Kind == event.KindDNS:
+		case event.KindDNS:
 			proto = "udp"
 		}
 	}

@@ -309,10 +309,10 @@ func requestHost(ev *event.Event) string {
 
 // ipVerb says how an event reached an address.
 func ipVerb(ev *event.Event) (en, ja string) {
-	switch {
-	case ev.Kind == event.KindDNS:
+	switch ev.Kind {
+	case event.KindDNS:
 		return "sent a DNS query to", "にDNS問い合わせを送った"
-	case ev.Kind == event.KindHTTP || ev.Kind == event.KindTLS:
+	case event.KindHTTP, event.KindTLS:
 		return contactVerb(ev)
 	}
 	return "connected to", "に接続した"
