@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -64,10 +66,13 @@ type App struct {
 	Incidents   *incident.Manager
 	Containment *containment.Manager
 	Formats     []parse.Format
-	Log         *slog.Logger
-	opts        Options
-	closers     []func() error
-	clock       func() time.Time // nil: time.Now
+	// Topology is what the last Detect saw of the office's side: whether
+	// any event had an internal address (see Topology.Warning).
+	Topology Topology
+	Log      *slog.Logger
+	opts     Options
+	closers  []func() error
+	clock    func() time.Time // nil: time.Now
 }
 
 // OfficeZone is the office's time zone: the one given (a flag), else the
@@ -128,7 +133,7 @@ func prepare(cfg *config.Config, opts Options) (*App, string, error) {
 	}
 	a.Enricher = &ingest.Enricher{Networks: a.Networks, Inventory: a.Inventory}
 	a.Allow = detect.FromConfig(cfg.Allow, cfg.Rules)
-	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{})}
+	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{}), Self: selfAddrs(opts.Log)}
 	if err := a.loadOptional(); err != nil {
 		return nil, "", err
 	}
@@ -175,6 +180,28 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 		return nil, a.closeStoreAfter(err)
 	}
 	return a, nil
+}
+
+// selfAddrs are the global addresses of the machine mamori runs on: its
+// own, never an IOC hit's other party. A machine whose interfaces cannot be
+// listed has none (logged).
+func selfAddrs(log *slog.Logger) []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		log.Warn("listing this machine's addresses", "err", err)
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		if ip := p.Addr().Unmap(); ip.IsGlobalUnicast() {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
 
 // closeStoreAfter closes the store when Open fails after opening it: err
@@ -306,9 +333,11 @@ func (a *App) Detect(ctx context.Context) error {
 	if a.Engine == nil {
 		return store.ErrReadOnly
 	}
-	if err := a.Engine.Replay(ctx, a.Store, time.Time{}); err != nil {
+	count := &topologyCount{src: a.Store, networks: a.Networks, addrs: map[netip.Addr]*addrCount{}}
+	if err := a.Engine.Replay(ctx, count, time.Time{}); err != nil {
 		return fmt.Errorf("detection: %w", err)
 	}
+	a.Topology = count.result()
 	if err := a.Engine.Finish(); err != nil {
 		return err
 	}

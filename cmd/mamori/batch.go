@@ -123,16 +123,24 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 			if err != nil {
 				return err
 			}
+			var warnings []string
+			if w := a.Topology.Warning(); w != "" {
+				warnings = append(warnings, w)
+			}
 			if g.jsonOut {
 				if err := printJSONLines(os.Stdout, as); err != nil {
 					return err
 				}
-				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as)})
+				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as), Warnings: warnings})
 			}
 			// The summary is a side note on stderr: the alerts on stdout
 			// are the result, and whether they were written is what counts.
 			if len(args) > 0 {
 				_ = printSummary(os.Stderr, sum)
+				fmt.Fprintln(os.Stderr)
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(os.Stderr, "warning: "+w)
 				fmt.Fprintln(os.Stderr)
 			}
 			return printAlerts(os.Stdout, as, outputWidth(g))
@@ -276,6 +284,9 @@ func firstReasons(fs []ingest.SkippedFile) string {
 type scanSummary struct {
 	ingest.Summary
 	Alerts int `json:"alerts"`
+	// Warnings say why the alerts may be incomplete (no event had an
+	// internal address).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // MarshalJSON wraps the summary as {"summary": {...}}, a line no alert

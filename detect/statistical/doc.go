@@ -7,6 +7,8 @@
 //	S-ERRORS       error bursts: brute force and spraying, HTTP errors,
 //	               NXDOMAIN, firewall denies
 //	S-SINKHOLE     recurring lookups answered 0.0.0.0, 127.0.0.1 or NXDOMAIN
+//	S-REFUSED      storms of refused or unanswered connections to one
+//	               address and port (a C2 retried while down or blocked)
 //	S-CONN-VOLUME  connections per hour above the endpoint's baseline
 //	S-BYTES-OUT    bytes sent per hour above the endpoint's baseline
 //
