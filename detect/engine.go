@@ -505,8 +505,11 @@ func (e *Engine) severity(rr *ruleRun, f *Finding) (alert.Severity, string) {
 		s++
 		why = append(why, fmt.Sprintf("endpoint has alerts of %s +1", Plural(n, "other rule")))
 	}
+	// Only composite rules reach critical by weighing; a detector that
+	// knows a finding is critical (a login let in after a brute force) says
+	// so with Severity.
 	ceiling := int(alert.High)
-	if rr.rule.Perspective == alert.Composite {
+	if rr.rule.Perspective == alert.Composite || (f.Severity != nil && *f.Severity == alert.Critical) {
 		ceiling = int(alert.Critical)
 	}
 	s = min(max(s, int(alert.Info)), ceiling)
