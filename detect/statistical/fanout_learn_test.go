@@ -86,6 +86,8 @@ func TestFanoutOutsideScannerByMinimums(t *testing.T) {
 			return
 		}
 	}
-	for _, f := range fs { t.Log(f.Key, f.Summary) }
+	for _, f := range fs {
+		t.Log(f.Key, f.Summary)
+	}
 	t.Errorf("an outside scan of 25 ports was judged against the server's own learned fan-out: %d findings", len(fs))
 }
