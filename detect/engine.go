@@ -302,13 +302,19 @@ func (e *Engine) Process(ev *event.Event) {
 }
 
 // notePrevalence counts ev's endpoint among the users of its destination,
-// unless the endpoint relays others' traffic.
+// unless the endpoint relays others' traffic. Only what the endpoint
+// itself reached counts: an outside source that connects to many
+// endpoints (a scanner, a brute forcer) must not make its address common,
+// which would excuse a later beacon to it as normal business.
 func (e *Engine) notePrevalence(ev *event.Event) {
 	if a, ok := e.env.Relays.Learn(ev); ok {
 		e.env.Prevalence.Forget(a.String())
 	}
+	if !ev.Endpoint.IsValid() || ev.Endpoint != ev.SrcIP {
+		return
+	}
 	ep := endpointOf(ev)
-	if ep == "" || e.env.Relays.IsEndpoint(ep) {
+	if e.env.Relays.IsEndpoint(ep) {
 		return
 	}
 	if dest := destinationOf(ev, e.env); dest != "" {
