@@ -110,7 +110,10 @@ type ruleRun struct {
 	params     []Param
 }
 
-// Rule states shown by `mamori rules` and the console.
+// Rule states shown by `mamori rules` and the console. A learning rule
+// judges nothing until its baseline is learned; a known-attack rule that
+// learns a baseline (S-ERRORS, S-FANOUT) is active meanwhile, judging by
+// its minimums, with Learns set.
 const (
 	StateActive   = "active"
 	StateLearning = "learning"
@@ -122,6 +125,7 @@ type RuleState struct {
 	Rule     *catalog.Rule
 	State    string  // active, learning or disabled
 	Why      string  // why disabled
+	Learns   bool    // the rule is learning a baseline (while active or not)
 	Progress float64 // learning progress, 0 to 1
 	Params   []Param
 }
@@ -762,8 +766,10 @@ func (e *Engine) States() []RuleState {
 		case rr.disabled != "":
 			st.State, st.Why = StateDisabled, rr.disabled
 		case rr.learner != nil && !meta.Learned:
-			st.State = StateLearning
-			st.Progress = learnProgress(meta)
+			st.Learns, st.Progress = true, learnProgress(meta)
+			if rr.rule.Basis != alert.KnownAttack {
+				st.State = StateLearning
+			}
 		}
 		out = append(out, st)
 	}
