@@ -142,13 +142,24 @@ func TestErrorsInternalSourceLearnedPerSource(t *testing.T) {
 	after := learn72.Add(3 * time.Hour)
 	test := failures(env, after, 30*time.Second, 12, "fs01", "10.0.30.7", "backup", "failed")
 	test = append(test, failures(env, after.Add(time.Hour), 30*time.Second, 12, "fs01", "10.0.30.8", "backup", "failed")...)
+	test = append(test, failures(env, after.Add(2*time.Hour), 10*time.Second, 30, "fs01", "10.0.30.7", "backup", "failed")...)
 	rn := newRun(env, NewErrors(detect.Params{}, env))
 	rn.learnEnd = learn72
 	fs := rn.feed(append(learn, test...)...).finish(test[len(test)-1].Time)
+	script := 0
 	for _, f := range fs {
-		if f.Endpoint == "10.0.30.7" {
-			t.Errorf("the script's usual failures reported: %s", f.Summary)
+		if f.Endpoint != "10.0.30.7" {
+			continue
 		}
+		script++
+		if f.FirstSeen.Before(after.Add(2 * time.Hour)) {
+			t.Errorf("the script's usual failures reported: %s", f.Summary)
+		} else if !strings.Contains(f.Summary, "this source usually has up to 6 in 10 min, so from 18 it is reported") {
+			t.Errorf("30 failures of the script: %s", f.Summary)
+		}
+	}
+	if script == 0 {
+		t.Error("30 failures of the script, five times its usual, not reported")
 	}
 	got := 0
 	for _, f := range fs {
