@@ -815,8 +815,12 @@ func (e *Errors) finding(k errKey, st *errState, v winCount, need int, base uint
 				actorJA, target, svc, pre, durJA(d))
 			break
 		}
-		en = fmt.Sprintf("%d failed %s logins for %s%s in %s from %s to %s (%s)", errs, svc, plural("user"), listed(vs, more), dur(d), actor, target, pattern)
-		ja = fmt.Sprintf("%sから%sへの%sログイン失敗が%sで%d回（%s個のユーザー名、%s）", actorJA, target, svc, durJA(d), errs, nvals, patternJA)
+		users, usersJA := " for "+plural("user")+listed(vs, more), nvals+"個のユーザー名、"
+		if len(vs) == 0 { // PAM without user= (an unknown account)
+			users, usersJA = "", ""
+		}
+		en = fmt.Sprintf("%d failed %s logins%s in %s from %s to %s (%s)", errs, svc, users, dur(d), actor, target, pattern)
+		ja = fmt.Sprintf("%sから%sへの%sログイン失敗が%sで%d回（%s%s）", actorJA, target, svc, durJA(d), errs, usersJA, patternJA)
 		if s := st.success; s != nil {
 			en += fmt.Sprintf(", then a success for %s: the account may be in the attacker's hands", s.user)
 			ja += fmt.Sprintf("。その後 %s でログインに成功（アカウントが攻撃者に渡った可能性）", s.user)

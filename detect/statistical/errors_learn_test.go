@@ -306,3 +306,17 @@ func TestErrorsRetriesAndBrokenParts(t *testing.T) {
 		}
 	}
 }
+
+// PAM's failures for an unknown account name none: the summary does not
+// count "0 users".
+func TestErrorsNoUserNamed(t *testing.T) {
+	env := newEnv()
+	evs := failures(env, t0.Add(3*time.Hour), time.Second, 10, "combo", "198.51.100.4", "", "pam-failure")
+	fs := newRun(env, NewErrors(detect.Params{}, env)).feed(evs...).finish(evs[len(evs)-1].Time)
+	if len(fs) == 0 {
+		t.Fatal("no finding")
+	}
+	if s := fs[len(fs)-1].Summary; !strings.HasPrefix(s, "10 failed SSH logins in 9 s from 198.51.100.4 to combo (brute force)") {
+		t.Errorf("summary: %s", s)
+	}
+}
