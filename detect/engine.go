@@ -830,7 +830,8 @@ func (e *Engine) LearnFrom(ctx context.Context, src Events, from, to time.Time) 
 		}
 		e.notePrevalence(ev)
 		for _, rr := range e.byKind[ev.Kind] {
-			if rr.learner != nil && !((rr.deferLearn || rr.guardLearn) && g.tainted(ev, e.env)) {
+			guarded := rr.deferLearn || rr.guardLearn
+			if rr.learner != nil && (!guarded || !g.tainted(ev, e.env)) {
 				rr.learner.Learn(ev)
 			}
 		}

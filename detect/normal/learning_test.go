@@ -109,7 +109,7 @@ func TestAttackWhileLearningIsNotLearned(t *testing.T) {
 					learn = append(learn, idsAlert(during.Add(2*time.Minute), pc1, c.peer))
 				}
 				sortEvents(learn)
-				e := engineWithIDS(t)
+				e := engineWithSensor(t)
 				for _, ev := range concat(learn, c.attack(after)) {
 					e.Process(ev)
 				}
@@ -133,9 +133,9 @@ func TestAttackWhileLearningIsNotLearned(t *testing.T) {
 	}
 }
 
-// engineWithIDS is a real engine with the normal-business rules and M-IDS,
+// engineWithSensor is a real engine with the normal-business rules and M-IDS,
 // learning for a day.
-func engineWithIDS(t *testing.T) *detect.Engine {
+func engineWithSensor(t *testing.T) *detect.Engine {
 	t.Helper()
 	fs := Factories()
 	for _, f := range matching.Factories() {

@@ -451,7 +451,7 @@ func (e *Errors) learnWindow(k errKey, st *errState, t time.Time) {
 		return
 	}
 	v := e.measure(k, st, t)
-	if fire, _, _, _ := e.verdict(k, st, v, e.floor(k)); fire {
+	if fire, _, _ := e.verdict(k, st, v, e.floor(k)); fire {
 		st.lfired = true
 		return
 	}
@@ -680,9 +680,10 @@ func (st *errState) failuresBefore() int {
 }
 
 // verdict says whether a window fires with need errors, and why: spray (many
-// accounts), preauth (many connections ended before authentication), in
-// (a success after enough failures).
-func (e *Errors) verdict(k errKey, st *errState, v winCount, need int) (fire, spray, preauth, in bool) {
+// accounts), preauth (many connections ended before authentication); a
+// success after enough failures fires too.
+func (e *Errors) verdict(k errKey, st *errState, v winCount, need int) (fire, spray, preauth bool) {
+	in := false
 	if k.class == clsAuth {
 		spray = v.values >= e.minUsers
 		preauth = v.preauth >= e.minPreauth
@@ -695,7 +696,7 @@ func (e *Errors) verdict(k errKey, st *errState, v winCount, need int) (fire, sp
 		// scanner gets mostly errors.
 		over = over && 2*v.errs >= v.all
 	}
-	return over || spray || preauth || in || (st.reported && v.errs+v.preauth > 0), spray, preauth, in
+	return over || spray || preauth || in || (st.reported && v.errs+v.preauth > 0), spray, preauth
 }
 
 // values returns the distinct values of the burst.
@@ -748,7 +749,7 @@ func (e *Errors) judge(k errKey, st *errState, now time.Time) (detect.Finding, b
 		return detect.Finding{}, false
 	}
 	need, base := e.threshold(k)
-	fire, spray, preauth, _ := e.verdict(k, st, v, need)
+	fire, spray, preauth := e.verdict(k, st, v, need)
 	if !fire {
 		return detect.Finding{}, false
 	}
