@@ -78,7 +78,9 @@ func TestAttackWhileLearningIsNotLearned(t *testing.T) {
 			return []*event.Event{proxied(b, pc1, "PUT", "http://storage.example.org/put/backup_2026.7z", "81.2.69.170", chrome124, "application/json", 200)}
 		}},
 		"bare address": {rule: RuleIPDirect, peer: "198.51.100.77", attack: func(b time.Time) []*event.Event {
-			return []*event.Event{proxied(b, pc1, "GET", "http://198.51.100.77/update.exe", "198.51.100.77", "Mozilla/4.0", "application/x-msdownload", 200)}
+			// A page: a file fetched by bare address is reported even
+			// while learning (and never learned), so it cannot show the guard.
+			return []*event.Event{proxied(b, pc1, "GET", "http://198.51.100.77/status", "198.51.100.77", "Mozilla/4.0", "text/html", 200)}
 		}},
 		"query shape": {rule: RuleQuery, peer: "81.2.69.180", extra: searches(), attack: func(b time.Time) []*event.Event {
 			q := func(d time.Duration) *event.Event { // the implant sends twice: one odd query alone is never learned
