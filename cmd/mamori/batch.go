@@ -384,7 +384,7 @@ store, none is created and the learning rules show no progress.`,
 			}
 			log, closeLog := openLog(g, cfg)
 			defer closeLog()
-			states, note, err := app.RuleStates(cfg, appOptions(g, true, log))
+			states, note, err := app.RuleStates(cfg, appOptions(g, true, log), nil)
 			if err != nil {
 				return err
 			}
