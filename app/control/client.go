@@ -333,12 +333,9 @@ func (c *Client) Alert(id string) (alert.Alert, bool, error) {
 func (c *Client) Alerts() ([]alert.Alert, error) {
 	ctx, cancel := c.bounded()
 	defer cancel()
-	var as []alert.Alert
+	as := []alert.Alert{} // none is an empty list, as from the store
 	if err := c.get(ctx, "/v1/alerts", nil, &as); err != nil {
 		return nil, err
-	}
-	if len(as) == 0 {
-		return nil, nil
 	}
 	return as, nil
 }
@@ -456,17 +453,21 @@ func (c *Client) EndpointSummaries() ([]store.EndpointSummary, error) {
 	ctx, cancel := c.bounded()
 	defer cancel()
 	var es []store.EndpointSummary
-	err := c.get(ctx, "/v1/endpoints", nil, &es)
-	return es, err
+	if err := c.get(ctx, "/v1/endpoints", nil, &es); err != nil || len(es) == 0 {
+		return nil, err // none is nil, as from the store
+	}
+	return es, nil
 }
 
 // Offsets implements app.Reader.
 func (c *Client) Offsets() ([]store.Offset, error) {
 	ctx, cancel := c.bounded()
 	defer cancel()
-	var os []store.Offset
-	err := c.get(ctx, "/v1/offsets", nil, &os)
-	return os, err
+	var offs []store.Offset
+	if err := c.get(ctx, "/v1/offsets", nil, &offs); err != nil || len(offs) == 0 {
+		return nil, err // none is nil, as from the store
+	}
+	return offs, nil
 }
 
 // What only the running mamori knows or does.

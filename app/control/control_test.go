@@ -387,8 +387,15 @@ func TestDeadSocketIsReplaced(t *testing.T) {
 		t.Errorf("Dial on a dead socket: %v, want ErrNotRunning", err)
 	}
 	s := serve(t, a) // Listen replaces it
-	if _, err := s.client.Alerts(); err != nil {
-		t.Errorf("through the new socket: %v", err)
+	// An empty store reads the same through the socket: nothing is nil.
+	ga, err1 := s.client.Alerts()
+	ge, err2 := s.client.EndpointSummaries()
+	gof, err3 := s.client.Offsets()
+	wa, _ := a.Store.Alerts()
+	we, _ := a.Store.EndpointSummaries()
+	wof, _ := a.Store.Offsets()
+	if err := errors.Join(err1, err2, err3); err != nil || !reflect.DeepEqual(ga, wa) || !reflect.DeepEqual(ge, we) || !reflect.DeepEqual(gof, wof) {
+		t.Errorf("an empty store through the new socket: %v; %#v %#v %#v, want %#v %#v %#v", err, ga, ge, gof, wa, we, wof)
 	}
 	s.stop()
 	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
@@ -530,4 +537,69 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// The backend of a --readonly console beside a running mamori: its status
+// is the running one's, read-only; exports are the running one's; its
+// live feeds end with its context.
+func TestRemoteBackend(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	inc, err := a.Incidents.Open(ctx, incident.Request{Endpoints: []string{"10.0.0.5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, a)
+	cfg := *a.Config
+	ra, err := app.OpenReader(&cfg, app.Options{}, s.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ra.Close()
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b := NewBackend(bctx, ra, s.client)
+	if st := b.Status(); !st.ReadOnly || !st.Live || st.StoreDir != a.StoreDir() || st.Err != nil {
+		t.Errorf("status %+v: want the running mamori's, read-only", st)
+	}
+	if !b.ReadOnly() || b.Incidents().CanChange() || b.Containment().CanChange() {
+		t.Error("the console beside a running mamori can change things")
+	}
+	if err := b.Ack(ctx, "x", true); err == nil {
+		t.Error("an acknowledgement went through")
+	}
+	got, err := b.Incidents().List(ctx)
+	if err != nil || len(got) != 1 || got[0].ID != inc.ID {
+		t.Errorf("incidents: %+v, %v", got, err)
+	}
+	out := filepath.Join(t.TempDir(), "r.md")
+	if ex, err := b.ExportReport(ctx, inc.ID, out, "en"); err != nil || ex.Path != out {
+		t.Fatalf("export: %+v, %v", ex, err)
+	}
+	recs, err := a.Audit.Records(ctx, audit.Filter{Incident: inc.ID})
+	if err != nil || recs[len(recs)-1].Action != audit.ActionReportWritten {
+		t.Errorf("the export is not in the running mamori's audit log: %+v %v", recs, err)
+	}
+	cancel()
+	for name, closed := range map[string]func() bool{
+		"alert updates":    func() bool { _, ok := <-b.AlertUpdates(); return !ok },
+		"incident changes": func() bool { _, ok := <-b.IncidentChanges(); return !ok },
+	} {
+		done := make(chan struct{})
+		go func() {
+			for !closed() {
+			}
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the %s feed did not end with the console", name)
+		}
+	}
+	// The running mamori stopping shows in the status.
+	s.stop()
+	if st := b.Status(); st.Err == nil || !strings.Contains(st.Err.Error(), "does not answer") {
+		t.Errorf("status after the running mamori stopped: %+v", st)
+	}
 }

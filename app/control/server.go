@@ -80,6 +80,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ConnContext:       withPeer,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.opts.Log.Handler(), slog.LevelWarn),
 	}
 	s.opts.Log.Info("control socket: serving read commands", "path", s.path)
@@ -179,7 +180,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/timeline", func(w http.ResponseWriter, r *http.Request) {
 		var q timelineRequest
-		if err := decode(r, &q); err != nil {
+		if err := decode(w, r, &q); err != nil {
 			fail(w, err)
 			return
 		}
@@ -205,7 +206,7 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/histogram", func(w http.ResponseWriter, r *http.Request) {
 		var q histogramRequest
-		if err := decode(r, &q); err != nil {
+		if err := decode(w, r, &q); err != nil {
 			fail(w, err)
 			return
 		}
@@ -240,12 +241,12 @@ func (s *Server) routes() http.Handler {
 		reply(w, orEmpty(es))
 	})
 	mux.HandleFunc("GET /v1/offsets", func(w http.ResponseWriter, _ *http.Request) {
-		os, err := rd.Offsets()
+		offs, err := rd.Offsets()
 		if err != nil {
 			fail(w, err)
 			return
 		}
-		reply(w, orEmpty(os))
+		reply(w, orEmpty(offs))
 	})
 	mux.HandleFunc("GET /v1/size", func(w http.ResponseWriter, _ *http.Request) { reply(w, rd.Size()) })
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
@@ -274,7 +275,7 @@ func (s *Server) routes() http.Handler {
 // with the app's report options), recorded in the audit log.
 func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 	var q ReportRequest
-	if err := decode(r, &q); err != nil {
+	if err := decode(w, r, &q); err != nil {
 		fail(w, err)
 		return
 	}
@@ -301,7 +302,7 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 // app's evidence options), recorded in the audit log.
 func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) {
 	var q EvidenceRequest
-	if err := decode(r, &q); err != nil {
+	if err := decode(w, r, &q); err != nil {
 		fail(w, err)
 		return
 	}
@@ -374,8 +375,8 @@ func stream(w http.ResponseWriter, run func(send func(any) error) error, last fu
 	}
 }
 
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return badRequest("request: %v", err)
