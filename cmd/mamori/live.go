@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui"
 	"github.com/mamori-soc/mamori/tui/backend"
@@ -163,6 +165,10 @@ func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
 		return runTUI(ctx, g, cfg, a, be)
 	}
 	a, done, err := openAppWith(g, cfg, false)
+	var locked *store.LockedError
+	if errors.As(err, &locked) {
+		return fmt.Errorf("%w; or add --readonly to watch it beside the running one", err)
+	}
 	if err != nil {
 		return err
 	}

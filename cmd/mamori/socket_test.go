@@ -333,6 +333,10 @@ func TestDeadSocketAfterKill(t *testing.T) {
 	if got, errs, code := c.run("alerts", "--json"); code != 0 || got != want || !strings.Contains(errs, "read through it") {
 		t.Errorf("alerts through the new socket: exit %d, stderr %s, same output %v", code, errs, got == want)
 	}
+	// A second live mamori on the store is refused, and told how to watch.
+	if _, errs, code := c.run("--headless"); code != 1 || !strings.Contains(errs, "in use by another mamori process") || !strings.Contains(errs, "add --readonly") {
+		t.Errorf("a second mamori --headless: exit %d\n%s", code, errs)
+	}
 	// A hangup (the SSH session of the console dropped) is a clean stop.
 	if err := m.stop(syscall.SIGHUP); err != nil {
 		t.Errorf("mamori --headless stopped on a hangup with %v\n%s", err, m.stderr)
