@@ -380,7 +380,11 @@ func lines[T any](ctx context.Context, c *Client, path string, q url.Values, fn 
 		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	dec := json.NewDecoder(bufio.NewReader(resp.Body))
+	return readLines(ctx, resp.Body, path, fn)
+}
+
+func readLines[T any](ctx context.Context, body io.Reader, path string, fn func(*T) error) error {
+	dec := json.NewDecoder(bufio.NewReader(body))
 	for {
 		var v T
 		err := dec.Decode(&v)
@@ -506,8 +510,10 @@ func (c *Client) ExportEvidence(ctx context.Context, r EvidenceRequest) (report.
 	return res, err
 }
 
-// WatchAlerts delivers the alerts the running engine raises or changes,
+// WatchAlerts delivers the alerts the running engine raises or changes
+// from the moment it returns (the running mamori has subscribed by then)
 // until ctx ends or the running mamori stops; the channel is then closed.
+// When the running mamori cannot be asked, it is closed at once.
 func (c *Client) WatchAlerts(ctx context.Context) <-chan []alert.Alert {
 	return watchLines[alert.Alert](ctx, c, "/v1/watch/alerts")
 }
@@ -518,11 +524,22 @@ func (c *Client) WatchIncidents(ctx context.Context) <-chan []incident.Change {
 	return watchLines[incident.Change](ctx, c, "/v1/watch/incidents")
 }
 
+// watchLines subscribes (the server answers once it has) and then
+// delivers each batch the stream carries.
 func watchLines[T any](ctx context.Context, c *Client, path string) <-chan []T {
 	out := make(chan []T)
+	ctx, cancel := context.WithCancel(ctx)
+	resp, err := c.do(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		cancel()
+		close(out)
+		return out
+	}
 	go func() {
 		defer close(out)
-		_ = lines(ctx, c, path, nil, func(batch *[]T) error {
+		defer cancel()
+		defer func() { _ = resp.Body.Close() }()
+		_ = readLines(ctx, resp.Body, path, func(batch *[]T) error {
 			select {
 			case out <- *batch:
 				return nil

@@ -333,7 +333,9 @@ func checkExport(id, path string) error {
 }
 
 // watch streams a subscription's batches as JSON lines until it ends (the
-// client leaves, the server stops).
+// client leaves, the server stops). The subscription exists when watch is
+// called: the headers, sent at once, tell the client it will miss nothing
+// from now on.
 func watch[T any](w http.ResponseWriter, r *http.Request, ch <-chan []T) {
 	w.Header().Set("Content-Type", "application/jsonl")
 	rc := http.NewResponseController(w)
