@@ -78,7 +78,7 @@ func Dial(ctx context.Context, dir string) (*Client, error) {
 			return nil, &RefusedError{Path: p, Err: err}
 		}
 		c := newClient(ctx, p, uid)
-		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := c.get(hctx, "/v1/hello", nil, &c.hello)
 		cancel()
 		if err != nil {

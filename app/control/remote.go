@@ -44,7 +44,7 @@ func (b *Backend) IncidentChanges() <-chan []incident.Change { return b.changes 
 // Status implements backend.Backend: the running mamori's, read-only
 // here; when it does not answer, Err says so.
 func (b *Backend) Status() backend.Status {
-	ctx, cancel := context.WithTimeout(b.c.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(b.c.ctx, 15*time.Second)
 	defer cancel()
 	st, err := b.c.Status(ctx)
 	if err != nil {
