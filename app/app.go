@@ -71,6 +71,7 @@ type App struct {
 	Topology Topology
 	Log      *slog.Logger
 	opts     Options
+	rd       Reader // Store, or what OpenReader was given
 	closers  []func() error
 	clock    func() time.Time // nil: time.Now
 }
@@ -157,6 +158,7 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.rd = a.Store
 	if err := a.loadAllowList(); err != nil {
 		return nil, a.closeStoreAfter(err)
 	}
@@ -215,7 +217,7 @@ func (a *App) closeStoreAfter(err error) error {
 
 // Close stops the containment commands still running (killing their
 // process groups; their runs record it), closes the audit mirror and
-// closes the store.
+// closes the store (not the Reader of OpenReader).
 func (a *App) Close() error {
 	if a.Containment != nil {
 		a.Containment.Close()
@@ -230,7 +232,10 @@ func (a *App) Close() error {
 	if a.Audit != nil {
 		errs = append(errs, a.Audit.Close())
 	}
-	return errors.Join(append(errs, a.Store.Close())...)
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // readOptions are how files are read, from the configuration and options.
@@ -311,7 +316,7 @@ func (a *App) notePending(n int64) error {
 // (Events is zero when every stored event was analysed).
 func (a *App) Pending() (Pending, error) {
 	var p Pending
-	_, err := a.Store.Get(store.Meta, pendingKey, &p)
+	_, err := a.rd.Get(store.Meta, pendingKey, &p)
 	return p, err
 }
 
@@ -354,7 +359,7 @@ func (a *App) Detect(ctx context.Context) error {
 // Alerts returns the stored alerts, most important first, each with the
 // incident that holds it; allow-listed ones only when all is set.
 func (a *App) Alerts(all bool) ([]alert.Alert, error) {
-	as, err := a.Store.Alerts()
+	as, err := a.rd.Alerts()
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/app/control"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/internal/duration"
@@ -201,9 +202,13 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "alerts",
 		Short: "Print the alerts a store holds, most important first",
-		Args:  cobra.NoArgs,
+		Long: `Print the alerts a store holds, most important first: a table on a
+terminal, one JSON object per line with --json. While a mamori runs on
+the store (the console, --headless, the demo) the alerts are read
+through it, the same as from the store, with a note on stderr.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, done, err := openApp(g, true)
+			a, _, done, err := openRead(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -216,7 +221,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			// say so, whatever the output format.
 			if p, err := a.Pending(); err == nil && p.Events > 0 {
 				fmt.Fprintf(os.Stderr, "mamori: %d events stored by \"mamori ingest\" since %s were never analysed: run \"mamori scan --db %s\"\n",
-					p.Events, p.Since.Local().Format(time.DateTime), a.Store.Dir())
+					p.Events, p.Since.Local().Format(time.DateTime), a.StoreDir())
 			}
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
@@ -395,7 +400,8 @@ normal-business rule judges nothing until its baseline is learned) or
 disabled (and why). With rule ids, describe each: what it looks for, what
 to check first, how it learns its baseline and why an attacker active
 while it learns cannot teach it, and its settings. Only reads: without a
-store, none is created and the learning rules show no progress.`,
+store, none is created and the learning rules show no progress; a store
+a running mamori holds is read through it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, _, err := loadConfig(g)
 			if err != nil {
@@ -403,7 +409,21 @@ store, none is created and the learning rules show no progress.`,
 			}
 			log, closeLog := openLog(g, cfg)
 			defer closeLog()
-			states, note, err := app.RuleStates(cfg, appOptions(g, true, log))
+			var remote *control.Client
+			defer func() {
+				if remote != nil {
+					remote.Close()
+				}
+			}()
+			held := func(locked *store.LockedError) (app.Reader, error) {
+				c, err := dialHeld(cmd.Context(), locked)
+				if err != nil {
+					return nil, err
+				}
+				remote = c
+				return c, nil
+			}
+			states, note, err := app.RuleStates(cfg, appOptions(g, true, log), held)
 			if err != nil {
 				return err
 			}
