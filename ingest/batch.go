@@ -136,8 +136,11 @@ func Expand(paths []string) (files []string, skipped []SkippedFile, err error) {
 
 // Import reads every file under paths into the pipeline and returns when
 // they are all sent (not necessarily written: close the pipeline's input and
-// wait for Run for that). Unreadable files and files of no known format are
-// recorded in the stats and do not stop the import; ctx ending does.
+// wait for Run for that). A file's state in the stats becomes done (or
+// skipped, or failed) only once the writer has stored and counted its
+// lines, so a summary of files that are all done is complete. Unreadable
+// files and files of no known format are recorded in the stats and do not
+// stop the import; ctx ending does.
 func Import(ctx context.Context, p *Pipeline, offs Offsets, paths []string, opt ImportOptions) error {
 	files, skipped, err := Expand(paths)
 	if err != nil {
@@ -248,10 +251,12 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 		}
 	}
 	lr := newLineReader(o.r, start, opt.MaxLine, true)
-	send := func(done bool) error {
+	// send hands the lines read so far to the writer; with a state, the
+	// writer sets it once they are stored and counted (see Batch).
+	send := func(done bool, state, reason string) error {
 		evs, t := fd.take()
 		off := &store.Offset{Path: path, Dev: dev, Inode: ino, Offset: t.offset, Size: fi.Size(), Updated: time.Now(), Done: done}
-		return p.Send(ctx, Batch{Events: evs, Offset: off, stats: ss, tally: t})
+		return p.Send(ctx, Batch{Events: evs, Offset: off, stats: ss, tally: t, state: state, reason: reason})
 	}
 	for {
 		l, err := lr.next()
@@ -259,29 +264,28 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 			break
 		}
 		if err != nil {
-			_ = send(false)
-			fail(fmt.Errorf("read at offset %d: %w", l.offset, err))
+			err = fmt.Errorf("read at offset %d: %w", l.offset, err)
+			if serr := send(false, StateFailed, err.Error()); serr != nil {
+				fail(err)
+			}
 			return nil
 		}
 		if err := fd.add(l); err != nil {
 			var stop *errStopFile
 			if errors.As(err, &stop) {
-				_ = send(true)
-				ss.setState(StateSkipped, stop.reason)
+				if serr := send(true, StateSkipped, stop.reason); serr != nil {
+					ss.setState(StateSkipped, stop.reason)
+				}
 				return nil
 			}
 		}
 		if fd.full() {
-			if err := send(false); err != nil {
+			if err := send(false, "", ""); err != nil {
 				return err
 			}
 		}
 	}
-	if err := send(true); err != nil {
-		return err
-	}
-	ss.setState(StateDone, "")
-	return nil
+	return send(true, StateDone, "")
 }
 
 // replayHeader feeds a decoder the lines at the top of a file that start

@@ -151,10 +151,12 @@ func (h *harness) raws() []string {
 	return out
 }
 
-// waitFor polls until the store holds n events or the deadline passes.
-func (h *harness) waitFor(n int, within time.Duration) {
+// waitFor polls until the store holds n events. It fails when the count
+// has not moved for stall: the deadline extends while the count grows, so
+// a loaded machine that ingests slowly passes and a stuck one fails.
+func (h *harness) waitFor(n int, stall time.Duration) {
 	h.t.Helper()
-	deadline := time.Now().Add(within)
+	last, deadline := -1, time.Now().Add(stall)
 	for {
 		got, err := h.st.CountEvents(context.Background(), time.Time{}, time.Time{})
 		if err != nil {
@@ -166,8 +168,11 @@ func (h *harness) waitFor(n int, within time.Duration) {
 		if got > n {
 			h.t.Fatalf("store holds %d events, more than the %d written", got, n)
 		}
+		if got != last {
+			last, deadline = got, time.Now().Add(stall)
+		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("store holds %d events after %v, want %d; sources: %+v", got, within, n, h.p.Stats().Snapshot())
+			h.t.Fatalf("store holds %d events, unchanged for %v, want %d; sources: %+v", got, stall, n, h.p.Stats().Snapshot())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -30,6 +30,11 @@ type Batch struct {
 
 	stats *sourceStats
 	tally tally
+	// state and reason, when state is set, become the source's state once
+	// the batch is stored and counted: a file is reported done (or skipped,
+	// or failed) only when its last lines are in the store and in its
+	// stats, so a summary taken then is complete.
+	state, reason string
 }
 
 // Pipeline is the single writer between the sources and the store: sources
@@ -183,6 +188,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		p.mu.Unlock()
 		if pd.b.stats != nil {
 			pd.b.stats.merge(&pd.b.tally, time.Now())
+			if pd.b.state != "" {
+				pd.b.stats.setState(pd.b.state, pd.b.reason)
+			}
 		}
 		p.noteEndpoints(pd.b.Events)
 		for _, s := range subs {
