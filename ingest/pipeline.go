@@ -16,6 +16,7 @@ type Store interface {
 	PutEvents(evs []event.Event) error
 	PutEventsAsync(evs []event.Event, done func(error)) error
 	PutOffsets(offs []store.Offset) error
+	DeleteOffsets(names []string) error
 	PutEndpointSummaries(sums []store.EndpointSummary) error
 	EndpointSummaries() ([]store.EndpointSummary, error)
 	Snapshot() *store.Snapshot
@@ -27,6 +28,9 @@ type Batch struct {
 	// Offset, when set, is saved once the events are stored: a restart
 	// resumes after them.
 	Offset *store.Offset
+	// Forget names saved offsets to delete once Offset is saved: records
+	// of files gone for good, or the old record Offset replaces.
+	Forget []string
 
 	stats *sourceStats
 	tally tally
@@ -158,7 +162,9 @@ const inFlight = 4
 // subscribers only once it and every batch before it are stored. A batch
 // whose write fails (a full disk) is retried until it succeeds or ctx
 // ends; its offset is saved only after, so nothing is lost: at worst it is
-// read again after a restart.
+// read again after a restart. When ctx ends, the batches already handed to
+// the store are completed (their offsets saved) before Run returns; the
+// others are dropped, to be read again after a restart.
 func (p *Pipeline) Run(ctx context.Context) error {
 	defer close(p.done)
 	var subs []chan []event.Event
@@ -173,6 +179,39 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		done chan error
 	}
 	queue := make(chan pending, inFlight)
+	// settle completes, once ctx ended, the batches already handed to the
+	// store: the store commits their events whatever happens here, so
+	// their offsets are saved too, or a restart would find events stored
+	// without the place they reach (and, were the file renamed or
+	// compressed meanwhile, read them again as another file's). It stops
+	// at the first batch not stored: a later offset would skip its lines.
+	settle := func() {
+		for {
+			select {
+			case pd := <-queue:
+				if err := <-pd.done; err != nil {
+					return
+				}
+				if pd.b.Offset != nil && p.st.PutOffsets([]store.Offset{*pd.b.Offset}) != nil {
+					return
+				}
+				if len(pd.b.Forget) > 0 {
+					_ = p.st.DeleteOffsets(pd.b.Forget)
+				}
+				p.mu.Lock()
+				p.written += int64(len(pd.b.Events))
+				p.mu.Unlock()
+				if pd.b.stats != nil {
+					pd.b.stats.merge(&pd.b.tally, time.Now())
+					if pd.b.state != "" {
+						pd.b.stats.setState(pd.b.state, pd.b.reason)
+					}
+				}
+			default:
+				return
+			}
+		}
+	}
 	complete := func(pd pending) error {
 		if err := p.retry(ctx, <-pd.done, func() error { return p.st.PutEvents(pd.b.Events) }); err != nil {
 			return err
@@ -180,6 +219,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		if pd.b.Offset != nil {
 			put := func() error { return p.st.PutOffsets([]store.Offset{*pd.b.Offset}) }
 			if err := p.retry(ctx, put(), put); err != nil {
+				return err
+			}
+		}
+		if len(pd.b.Forget) > 0 {
+			del := func() error { return p.st.DeleteOffsets(pd.b.Forget) }
+			if err := p.retry(ctx, del(), del); err != nil {
 				return err
 			}
 		}
@@ -197,6 +242,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			select {
 			case s <- pd.b.Events:
 			case <-ctx.Done():
+				settle() // this batch's offset is saved: the next ones' too
 				return ctx.Err()
 			}
 		}
@@ -264,6 +310,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 			p.flushEndpoints()
 		case <-ctx.Done():
+			settle()
 			return ctx.Err()
 		}
 		// Keep completions prompt when input is quiet (live tailing).
