@@ -43,6 +43,15 @@ func (o *Options) format(path string) (parse.Format, error) {
 	return Detect(path, o.Formats)
 }
 
+// formatOf is format for the content r of the file at path; live as in
+// detect.
+func (o *Options) formatOf(path string, r io.Reader, live bool) (parse.Format, error) {
+	if o.Format != "" {
+		return LookupFormat(o.Formats, o.Format)
+	}
+	return detect(path, r, o.Formats, live)
+}
+
 // LookupFormat finds a format by name.
 func LookupFormat(formats []parse.Format, name string) (parse.Format, error) {
 	for _, f := range formats {
@@ -241,7 +250,7 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	fd := newFileDecoder(path, f.New(src), opt.Enricher)
 	fd.t.size = fi.Size()
 	if start > 0 {
-		if err := replayHeader(path, fd.dec, opt.MaxLine); err != nil {
+		if err := replayHeaderOf(path, fd.dec, opt.MaxLine); err != nil {
 			fail(err)
 			return nil
 		}
@@ -288,28 +297,34 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	return send(true, StateDone, "")
 }
 
-// replayHeader feeds a decoder the lines at the top of a file that start
-// with '#' (a Zeek TSV header) before reading resumes mid-file.
-func replayHeader(path string, dec parse.Decoder, maxLine int) error {
+// replayHeaderOf feeds a decoder the header at the top of the file at path
+// (see replayHeader).
+func replayHeaderOf(path string, dec parse.Decoder, maxLine int) error {
 	o, err := openLog(path, nil)
 	if err != nil {
 		return err
 	}
 	defer o.Close()
-	lr := newLineReader(o.r, 0, maxLine, true)
+	replayHeader(o.r, dec, maxLine)
+	return nil
+}
+
+// replayHeader feeds a decoder the lines at the top of a file's content r
+// that start with '#' (a Zeek TSV header) before reading resumes mid-file.
+func replayHeader(r io.Reader, dec parse.Decoder, maxLine int) {
+	lr := newLineReader(r, 0, maxLine, true)
 	for range 64 {
 		l, err := lr.next()
 		if err != nil {
-			return nil
+			return
 		}
 		t := bytes.TrimLeft(l.text, " \t")
 		if len(t) == 0 || t[0] != '#' {
-			return nil
+			return
 		}
 		var ev event.Event
 		_ = dec.Decode(l.text, &ev)
 	}
-	return nil
 }
 
 // countingReader counts bytes read into n.

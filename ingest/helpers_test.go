@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -121,6 +122,9 @@ func (h *harness) stop() {
 func (h *harness) follow(ctx context.Context, f *Follower, srcs ...FollowSource) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	f.Pipeline, f.Offsets = h.p, h.st
+	if f.Log == nil && os.Getenv("MAMORI_DEBUG") != "" { // the follower's log on stderr
+		f.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	if f.RotateWait == 0 {
 		f.RotateWait = 300 * time.Millisecond
 	}
@@ -134,7 +138,10 @@ func (h *harness) follow(ctx context.Context, f *Follower, srcs ...FollowSource)
 			h.t.Errorf("follower: %v", err)
 		}
 	}()
-	return func() { cancel(); <-done }
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	h.t.Cleanup(stop) // before the pipeline stops, also when the test fails
+	return stop
 }
 
 // raws returns the raw lines stored, sorted.
@@ -149,6 +156,28 @@ func (h *harness) raws() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// missing returns the lines 0..n-1 not stored and the stored lines that
+// are not one of them or are stored more than once.
+func (h *harness) missing(n int) (missing, extra []string) {
+	count := map[string]int{}
+	for _, r := range h.raws() {
+		count[r]++
+	}
+	for i := range n {
+		l := testLine(i)
+		if count[l] == 0 {
+			missing = append(missing, l)
+		}
+		count[l]--
+	}
+	for l, c := range count {
+		if c > 0 {
+			extra = append(extra, fmt.Sprintf("%dx %s", c, l))
+		}
+	}
+	return missing, extra
 }
 
 // waitFor polls until the store holds n events. It fails when the count
@@ -172,7 +201,8 @@ func (h *harness) waitFor(n int, stall time.Duration) {
 			last, deadline = got, time.Now().Add(stall)
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("store holds %d events, unchanged for %v, want %d; sources: %+v", got, stall, n, h.p.Stats().Snapshot())
+			miss, extra := h.missing(n)
+			h.t.Fatalf("store holds %d events, unchanged for %v, want %d; missing %q, extra %q; sources: %+v", got, stall, n, miss, extra, h.p.Stats().Snapshot())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
