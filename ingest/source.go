@@ -305,16 +305,22 @@ func (s *sourceFollower) placeKnown(ctx context.Context, k found, now time.Time,
 	if r.legacy != "" {
 		r.gz = gz // records of old runs did not say
 	}
-	other := gz != r.gz
-	if gz && !other && len(r.head) > 0 {
-		raw, complete, err := readHead(f, true)
-		other = err != nil || relate(lineHead(raw, complete), r.head) == unrelated
-	}
-	if other { // another file under a reused inode
+	// Other content under the inode (a file deleted, another created) is
+	// an unknown file: maybe new, maybe a copy of content known.
+	other := func() error {
 		closeReadOnly(f)
 		r.retired, r.located = true, 0
 		delete(s.byID, k.id)
 		return s.placeNew(ctx, found{k.name, fi, k.id}, now, atName)
+	}
+	if gz != r.gz {
+		return other()
+	}
+	if gz && len(r.head) > 0 {
+		raw, complete, err := readHead(f, true)
+		if err != nil || relate(lineHead(raw, complete), r.head) == unrelated {
+			return other()
+		}
 	}
 	if gz {
 		if r.done && fi.Size() == r.size {
@@ -332,6 +338,9 @@ func (s *sourceFollower) placeKnown(ctx context.Context, k found, now time.Time,
 	if err != nil {
 		closeReadOnly(f)
 		return nil
+	}
+	if cut && at == 0 {
+		return other()
 	}
 	was := r.size
 	r.size, r.mod = cur, fi.ModTime()
