@@ -448,6 +448,10 @@ func FuzzFollowRotation(f *testing.F) {
 	// Found by fuzzing: the copy copytruncate made got the inode of a file
 	// deleted before; taken for new content, it was read whole again.
 	f.Add([]byte{0, 0, 2, 10, 127, 10, 1, 20, 4, 0, 32, 0, 3, 0})
+	// Found by fuzzing: copytruncate between the follower taking a new
+	// file's head and opening it: the truncation went unseen, and the
+	// compressed copy waited for the emptied file for ever.
+	f.Add([]byte{0, 127, 5, 11, 2, 4, 5, 6, 8, 0, 6, 64, 5})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 24 {
 			ops = ops[:24]

@@ -81,6 +81,11 @@ func (s *sourceFollower) open(r *record, name string, f *os.File, at int64, atNa
 		return nil, err
 	}
 	t := &track{rec: r, name: name, f: f, gz: r.gz, atName: atName, lastSize: fi.Size(), lastGrow: time.Now()}
+	if !r.gz && r.size > 0 {
+		// The size when its head was taken: if the file changed since
+		// (a copytruncate in between), the first check sees it.
+		t.lastSize = r.size
+	}
 	t.ss = s.f.Pipeline.stats.source(r.ref)
 	if r.gz {
 		t.gzHead, _, _ = readHead(f, true)
