@@ -217,8 +217,9 @@ func (h *harness) wantExactly(n int) {
 	}
 	sort.Strings(want)
 	got := h.raws()
-	if len(got) != n {
-		h.t.Fatalf("store holds %d events, want %d", len(got), n)
+	miss, extra := h.missing(n)
+	if len(got) != n || len(miss)+len(extra) > 0 {
+		h.t.Fatalf("store holds %d events, want %d: missing %q, extra %q", len(got), n, miss, extra)
 	}
 	for i := range want {
 		if got[i] != want[i] {

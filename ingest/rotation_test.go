@@ -452,6 +452,10 @@ func FuzzFollowRotation(f *testing.F) {
 	// file's head and opening it: the truncation went unseen, and the
 	// compressed copy waited for the emptied file for ever.
 	f.Add([]byte{0, 127, 5, 11, 2, 4, 5, 6, 8, 0, 6, 64, 5})
+	// Found by fuzzing: copytruncate and new lines bringing the file back
+	// to the very size it had: the rewrite went unseen (now the
+	// modification time tells).
+	f.Add([]byte{0, 0, 2, 242, 1, 10, 5, 20, 4, 0, 11, 11, 11, 39, 4, 3, 205})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 24 {
 			ops = ops[:24]

@@ -445,7 +445,7 @@ func (s *sourceFollower) placeNew(ctx context.Context, k found, now time.Time, a
 			at = lastLineEnd(f, fi.Size())
 		}
 	}
-	r.gz, r.head, r.offset, r.size = gz, bytes.Clone(h), at, fi.Size()
+	r.gz, r.head, r.offset, r.size, r.mod = gz, bytes.Clone(h), at, fi.Size(), fi.ModTime()
 	if err := s.save(ctx, r, k.name); err != nil {
 		closeReadOnly(f)
 		return err

@@ -39,6 +39,7 @@ type track struct {
 	final  bool         // the file is done with: its last line needs no newline
 
 	lastSize int64     // the file's size at the last check
+	lastMod  time.Time // and its modification time
 	lastGrow time.Time // when its size last changed
 	goneAt   time.Time // when it was first seen under none of the names
 	pending  []byte    // the start of the unfinished line at the end, as last read
@@ -80,11 +81,11 @@ func (s *sourceFollower) open(r *record, name string, f *os.File, at int64, atNa
 		closeReadOnly(f)
 		return nil, err
 	}
-	t := &track{rec: r, name: name, f: f, gz: r.gz, atName: atName, lastSize: fi.Size(), lastGrow: time.Now()}
-	if !r.gz && r.size > 0 {
-		// The size when its head was taken: if the file changed since
-		// (a copytruncate in between), the first check sees it.
-		t.lastSize = r.size
+	t := &track{rec: r, name: name, f: f, gz: r.gz, atName: atName, lastSize: fi.Size(), lastMod: fi.ModTime(), lastGrow: time.Now()}
+	if !r.gz && !r.mod.IsZero() {
+		// The file as it was when its head was taken: if it changed
+		// since (a copytruncate in between), the first check sees it.
+		t.lastSize, t.lastMod = r.size, r.mod
 	}
 	t.ss = s.f.Pipeline.stats.source(r.ref)
 	if r.gz {
@@ -305,9 +306,10 @@ func (s *sourceFollower) growHead(t *track) {
 	}
 }
 
-// check notices when t's plain file no longer holds what was seen in it:
-// truncated (copytruncate, or cut to a size), or rewritten from the
-// start; and when its name is gone.
+// check notices when t's plain file, written since it last looked (size
+// or modification time changed), no longer holds what was seen in it:
+// truncated (copytruncate, or cut to a size) or rewritten from the start,
+// even to the same size; and when its name is gone.
 func (s *sourceFollower) check(ctx context.Context, t *track, now time.Time) error {
 	fi, err := t.f.Stat()
 	if err != nil {
@@ -317,9 +319,9 @@ func (s *sourceFollower) check(ctx context.Context, t *track, now time.Time) err
 	if deleted(fi) {
 		t.atName = false
 	}
-	cur := fi.Size()
-	if cur == t.lastSize && cur >= t.lr.off {
-		return nil
+	cur, mod := fi.Size(), fi.ModTime()
+	if cur == t.lastSize && mod.Equal(t.lastMod) && cur >= t.lr.off {
+		return nil // not written since: the same bytes
 	}
 	t.lastGrow = now
 	at, cut, err := cutOf(t.f, t.rec.head, t.lastSize, t.lr.off, cur, t.pending)
@@ -332,7 +334,7 @@ func (s *sourceFollower) check(ctx context.Context, t *track, now time.Time) err
 			return err
 		}
 	}
-	t.lastSize = cur
+	t.lastSize, t.lastMod = cur, mod
 	return nil
 }
 
