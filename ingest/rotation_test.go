@@ -423,7 +423,9 @@ func TestFollowTruncationMidLineGluesNothing(t *testing.T) {
 // per byte: writes, a line written in two halves, every kind of rotation,
 // compression, restarts and rotations while stopped; then every line
 // written must be stored exactly once. The seeds run as a regression test;
-// `go test -fuzz FuzzFollowRotation ./ingest` explores more.
+// `go test -fuzz FuzzFollowRotation ./ingest` explores more (an input
+// takes a second or two; on a loaded machine one may pass the fuzzer's
+// 10 s limit and be reported as hung: run it again with -run to see).
 func FuzzFollowRotation(f *testing.F) {
 	f.Add([]byte{0, 2, 10, 5, 20, 4, 0, 9, 0, 3, 0})
 	f.Add([]byte{1, 4, 5, 11, 2, 3, 5, 8, 0, 6, 16, 5})
