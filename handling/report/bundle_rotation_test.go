@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/audit"
+	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/event"
-	"github.com/mamori-soc/mamori/incident"
-	"github.com/mamori-soc/mamori/report"
+	"github.com/mamori-soc/mamori/handling/incident"
+	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/store"
 )
 
