@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
@@ -65,6 +66,13 @@ func (c *Console) Catalog() *catalog.Catalog { return c.a.Catalog }
 
 // ReadOnly implements backend.Backend.
 func (c *Console) ReadOnly() bool { return c.a.Engine == nil || c.a.Store.ReadOnly() }
+
+// Location is the office's zone (see OfficeZone), else the machine's:
+// the zone every time mamori shows is in. mamori never sets time.Local.
+func (a *App) Location() *time.Location { return a.Config.Location(config.Source{}) }
+
+// Location implements backend.Backend.
+func (c *Console) Location() *time.Location { return c.a.Location() }
 
 // Alerts implements backend.Backend.
 func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Alerts(true) }

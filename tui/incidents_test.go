@@ -423,7 +423,7 @@ func TestIncidentsReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	be.RO = true
-	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst", Location: time.Local,
+	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst", Location: tuitest.Zone,
 		Actuators: containment.DemoActuators(be.Cat)}); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +475,7 @@ func TestIncidentsReadOnly(t *testing.T) {
 func TestIncidentHostileText(t *testing.T) {
 	be := fixture(t)
 	hostile := "ok\x1b]0;pwned\x07\x1b[2J\x1b[10;20H\x1b[31mRED\x9b31m\u202etxt.exe\r\nnext"
-	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst\x1b[2J", Location: time.Local,
+	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst\x1b[2J", Location: tuitest.Zone,
 		Actuators: map[string]containment.Actuator{"endpoint.block-ip": {Argv: []string{"printf", "%s", "Mozilla" + hostile, "{{ip}}"}}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func New(o Options) Model {
 	m.alerts = alerts.New(o.Backend, st, o.Lang, o.Clock)
 	m.endpoints = endpoints.New(o.Backend, st, o.Lang, o.Clock)
 	m.timeline = timeline.New(o.Backend, st, o.Lang, o.Clock)
-	m.sources = sources.New(st, o.Lang)
+	m.sources = sources.New(st, o.Lang, o.Backend.Location())
 	m.incidents = incidents.New(o.Backend, st, o.Lang)
 	m.applyHelpStyles()
 	return m
@@ -738,7 +738,7 @@ func (m Model) headerView() string {
 	}
 	// At least one space between the two halves, also when the left one
 	// is cut (a wide character may leave no room for a padding space).
-	right := " " + m.clock.Now().Local().Format("15:04:05") + "  " + m.theme.Name + " "
+	right := " " + m.clock.Now().In(m.be.Location()).Format("15:04:05") + "  " + m.theme.Name + " "
 	left := " " + strings.Join(parts, "  ")
 	if ansi.StringWidth(left)+ansi.StringWidth(right) > m.width {
 		left = " " + strings.Join(parts, " ") // tighter before anything is cut

@@ -595,3 +595,32 @@ func TestTabsFitAt80(t *testing.T) {
 		}
 	}
 }
+
+// TestTimesInTheOfficeZone: the machine's zone is UTC (tuitest.Main) and
+// the office's JST (the backend's Location): the header's clock, the
+// alerts, an alert's detail, the timeline and the incidents show JST, so
+// that nothing depends on mamori setting time.Local for the process.
+func TestTimesInTheOfficeZone(t *testing.T) {
+	if time.Local != time.UTC {
+		t.Fatalf("the machine's zone is %v, want UTC (tuitest.Main)", time.Local)
+	}
+	be := fixture(t)
+	tuitest.Incident(t, be)
+	m := start(t, be, 160, 48, i18n.EN)
+	for _, c := range []struct {
+		name string
+		keys []string
+		want string // in JST; UTC is nine hours earlier
+	}{
+		{"header clock", nil, "00:04:05"},
+		{"alert list", nil, "11-20 23:04"},
+		{"alert detail", []string{"j", "enter"}, "2026-11-20\u00a023:04:05"},
+		{"timeline", []string{"esc", "2", "enter"}, "11-20 23:54:05"},
+		{"incidents", []string{"5"}, "11-21 00:04"},
+	} {
+		m = press(t, m, c.keys...)
+		if out := ansi.Strip(view(m)); !strings.Contains(out, c.want) {
+			t.Errorf("%s: want %q (JST) in\n%s", c.name, c.want, out)
+		}
+	}
+}

@@ -135,7 +135,7 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 				_ = printSummary(os.Stderr, sum)
 				fmt.Fprintln(os.Stderr)
 			}
-			return printAlerts(os.Stdout, as, outputWidth(g))
+			return printAlerts(os.Stdout, as, outputWidth(g), a.Location())
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
@@ -204,12 +204,12 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			// say so, whatever the output format.
 			if p, err := a.Pending(); err == nil && p.Events > 0 {
 				fmt.Fprintf(os.Stderr, "mamori: %d events stored by \"mamori ingest\" since %s were never analysed: run \"mamori scan --db %s\"\n",
-					p.Events, p.Since.Local().Format(time.DateTime), a.Store.Dir())
+					p.Events, p.Since.In(a.Location()).Format(time.DateTime+" MST"), a.Store.Dir())
 			}
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
 			}
-			return printAlerts(os.Stdout, as, outputWidth(g))
+			return printAlerts(os.Stdout, as, outputWidth(g), a.Location())
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
@@ -281,5 +282,25 @@ func TestTimesShownInTheOfficeZone(t *testing.T) {
 	jst := firstTime(c.ok("alerts", "--db", db)) // the zone the store was filled in
 	if d := jst.Sub(utc); d != 9*time.Hour {
 		t.Fatalf("the same alert shows at %s in UTC and %s in Asia/Tokyo: %v apart, want 9h", utc.Format("15:04"), jst.Format("15:04"), d)
+	}
+}
+
+// Opening mamori with an office zone leaves the process' time.Local
+// alone: the zone is given to what shows times (a.Location()), not set
+// for every package of the process.
+func TestOfficeZoneLeavesTimeLocal(t *testing.T) {
+	before := time.Local
+	t.Cleanup(func() { time.Local = before })
+	g := &globals{db: filepath.Join(t.TempDir(), "db"), timezone: "Asia/Tokyo"}
+	a, done, err := openAppWith(g, config.Default(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if time.Local != before {
+		t.Errorf("opening mamori set time.Local to %v", time.Local)
+	}
+	if got := a.Location().String(); got != "Asia/Tokyo" {
+		t.Errorf("the office zone is %q, want Asia/Tokyo", got)
 	}
 }

@@ -508,7 +508,8 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	sevStyle := m.st.Sev(a.Severity)
 	// Narrow: the time today, the date before (as ls -l does), so that an
 	// old alert never passes for one of today.
-	last, now := a.LastSeen.Local(), m.clock.Now().Local()
+	loc := m.be.Location()
+	last, now := a.LastSeen.In(loc), m.clock.Now().In(loc)
 	when := last.Format("15:04")
 	switch {
 	case wide:

@@ -29,6 +29,10 @@ type Backend interface {
 	Catalog() *catalog.Catalog
 	// ReadOnly reports whether the console must not change anything.
 	ReadOnly() bool
+	// Location is the office's time zone: every time the console shows
+	// is in it, and times typed into it are read in it, whatever the
+	// machine's zone.
+	Location() *time.Location
 
 	// Alerts returns every stored alert (allow-listed ones included).
 	Alerts(ctx context.Context) ([]alert.Alert, error)

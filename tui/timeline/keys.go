@@ -225,7 +225,7 @@ func (m Model) seekAlert(dir int) (Model, tea.Cmd) {
 }
 
 func (m Model) jumpPrompt() tea.Cmd {
-	newest := m.clock.Now()
+	newest, loc := m.clock.Now(), m.be.Location()
 	if n := len(m.events); n > 0 {
 		newest = m.events[n-1].Event.Time
 	}
@@ -233,7 +233,7 @@ func (m Model) jumpPrompt() tea.Cmd {
 		return request.PromptMsg{
 			Prompt: m.lang.T("jump to"),
 			Done: func(v string) tea.Cmd {
-				t, err := ParseWhen(v, newest, time.Local)
+				t, err := ParseWhen(v, newest, loc)
 				if err != nil {
 					return request.Notify(err.Error(), true)
 				}

@@ -27,7 +27,7 @@ func (m *Model) openEvent(st *store.Stored) {
 	ev := &st.Event
 	var b strings.Builder
 	T := m.lang.T
-	fmt.Fprintf(&b, "%s\n\n", m.st.Title.Render(ev.Time.Local().Format("2006-01-02 15:04:05.000")+"  "+ev.Format+"  "+ev.Kind.String()))
+	fmt.Fprintf(&b, "%s\n\n", m.st.Title.Render(ev.Time.In(m.be.Location()).Format("2006-01-02 15:04:05.000")+"  "+ev.Format+"  "+ev.Kind.String()))
 	const labelWidth = 12
 	field := func(k, v string) {
 		if v = strings.TrimSpace(v); v != "" && v != "0" {
@@ -198,8 +198,8 @@ func (m Model) sparkline() string {
 			mk.WriteRune(' ')
 		}
 	}
-	from := m.histFrom.Local().Format("01-02 15:04")
-	to := m.histFrom.Add(m.histStep * time.Duration(n)).Local().Format("01-02 15:04")
+	from := m.histFrom.In(m.be.Location()).Format("01-02 15:04")
+	to := m.histFrom.Add(m.histStep * time.Duration(n)).In(m.be.Location()).Format("01-02 15:04")
 	scale := fmt.Sprintf(" %s/%s ", durationLabel(m.histStep), "▏")
 	label := m.st.Muted.Render(from) + m.st.Subtle.Render(scale) + m.st.Muted.Render(to)
 	margin := strings.Repeat(" ", sparkMargin)
@@ -242,8 +242,9 @@ func (m Model) list() string {
 		{Title: T("events"), Width: 20, Flex: 1},
 	}
 	rows := make([]table.Row, len(m.rows))
+	loc := m.be.Location()
 	for i, r := range m.rows {
-		when := r.t.Local().Format("01-02 15:04:05")
+		when := r.t.In(loc).Format("01-02 15:04:05")
 		if r.alert != nil {
 			st := m.st.Sev(r.alert.Severity)
 			title := r.alert.Title

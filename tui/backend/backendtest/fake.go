@@ -31,6 +31,8 @@ type Fake struct {
 	Sums      []store.EndpointSummary
 	St        backend.Status
 	RO        bool
+	// Loc is the office's zone; nil means UTC.
+	Loc *time.Location
 	// Updates is what AlertUpdates returns: nil unless a test sets it.
 	Updates chan []alert.Alert
 
@@ -76,7 +78,7 @@ type HandlingOptions struct {
 	// Actuators are the configured containment commands.
 	Actuators map[string]containment.Actuator
 	// Location is the zone of incident ids and suggestions; nil means
-	// time.Local.
+	// time.Local (give the office's, as the application does).
 	Location *time.Location
 }
 
@@ -130,6 +132,14 @@ func (f *Fake) Catalog() *catalog.Catalog { return f.Cat }
 
 // ReadOnly implements backend.Backend.
 func (f *Fake) ReadOnly() bool { return f.RO }
+
+// Location implements backend.Backend.
+func (f *Fake) Location() *time.Location {
+	if f.Loc == nil {
+		return time.UTC
+	}
+	return f.Loc
+}
 
 // Alerts implements backend.Backend.
 func (f *Fake) Alerts(context.Context) ([]alert.Alert, error) {
