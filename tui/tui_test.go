@@ -487,6 +487,7 @@ func TestGoldenConsole(t *testing.T) {
 		"title-prompt":    {"i"},
 		"jump-prompt":     {"2", "enter", "T"},
 		"tabs-timeline":   {"2", "enter", "1"},
+		"close-untouched": tuitest.Keys(openIncident, []string{"C"}),
 	}
 	for name, keys := range views {
 		for _, lang := range tuitest.Langs {
