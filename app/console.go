@@ -121,6 +121,16 @@ func (c *Console) Asset(endpoint string) (asset.Asset, bool) {
 	return c.a.Inventory.Lookup(a)
 }
 
+// ResolveEndpoint implements backend.Backend over the endpoint summaries
+// and the inventory.
+func (c *Console) ResolveEndpoint(_ context.Context, name string) (string, error) {
+	sums, err := c.a.Store.EndpointSummaries()
+	if err != nil {
+		return "", err
+	}
+	return backend.One(name, sums, c.a.Inventory)
+}
+
 // Timeline implements backend.Backend.
 func (c *Console) Timeline(ctx context.Context, endpoint string, q store.Query) (store.Page, error) {
 	return c.a.Store.Timeline(ctx, store.ParseEndpoint(endpoint), q)

@@ -561,7 +561,7 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 			m.focusPane(request.Timeline)
 			return m, nil
 		}
-		return m, func() tea.Msg { return request.OpenTimelineMsg{Endpoint: arg} }
+		return m, m.openTimeline(arg)
 	case "theme":
 		th, ok := themes.Find(m.themes, arg)
 		if !ok {
@@ -577,9 +577,24 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 	case "help", "h":
 		m.showHelp = true
 	default:
-		return m, request.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :incidents [ID], :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
+		return m, request.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline HOST|IP, :sources, :incidents [ID], :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
 	}
 	return m, nil
+}
+
+// openTimeline opens the timeline of the endpoint a name stands for (an
+// address, a host name, an asset's name), or says why it cannot.
+func (m Model) openTimeline(name string) tea.Cmd {
+	be := m.be
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ep, err := be.ResolveEndpoint(ctx, name)
+		if err != nil {
+			return request.NotifyMsg{Text: "timeline: " + err.Error(), Error: true}
+		}
+		return request.OpenTimelineMsg{Endpoint: ep}
+	}
 }
 
 func (m *Model) setTheme(th *themes.Theme) {
@@ -861,7 +876,7 @@ func (m Model) helpOverlay() string {
 	w := max(minHelpText, m.width-2*helpMargin-box.GetHorizontalFrameSize()) // the text's width
 	h.SetWidth(0)                                                            // measure it whole
 	title := m.st.Title.Render(m.lang.T("help title"))
-	const cmds = ":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q"
+	const cmds = ":alerts :endpoints :timeline HOST|IP :sources :incidents [ID] :theme NAME :lang en|ja :q"
 	commands := m.st.Muted.Render(cmds)
 	if lipgloss.Width(commands) > w { // wrapped here, so that its height is known
 		commands = m.st.Muted.Width(w).Render(cmds)

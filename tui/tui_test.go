@@ -18,6 +18,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -623,5 +624,31 @@ func TestTimesInTheOfficeZone(t *testing.T) {
 		if out := ansi.Strip(view(m)); !strings.Contains(out, c.want) {
 			t.Errorf("%s: want %q (JST) in\n%s", c.name, c.want, out)
 		}
+	}
+}
+
+// TestTimelineByName: :timeline takes a host or asset name as well as an
+// address, and says so when a name matches no endpoint or several,
+// instead of showing an empty timeline of a name no event is stored
+// under.
+func TestTimelineByName(t *testing.T) {
+	for name, c := range map[string]struct {
+		arg, want string
+	}{
+		"address":   {"10.0.10.23", "CONNECT cdn-update.duckdns.org"},
+		"host":      {"pc-23", "CONNECT cdn-update.duckdns.org"},
+		"asset":     {"FS01", "10.0.20.10  fs01  servers"},
+		"unknown":   {"pc-99", `timeline: no endpoint "pc-99"`},
+		"ambiguous": {"pc-05", `timeline: "pc-05" names 2 endpoints: 10.0.10.5, 10.0.10.55`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			be := fixture(t)
+			be.Sums = append(be.Sums, store.EndpointSummary{ID: "10.0.10.55", Host: "pc-05"})
+			m := start(t, be, 120, 30, i18n.EN)
+			m = press(t, m, tuitest.Keys([]string{":"}, typed("timeline "+c.arg), []string{"enter"})...)
+			if out := ansi.Strip(view(m)); !strings.Contains(out, c.want) {
+				t.Fatalf(":timeline %s: want %q in\n%s", c.arg, c.want, out)
+			}
+		})
 	}
 }

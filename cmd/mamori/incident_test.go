@@ -130,8 +130,12 @@ func TestIncidentCommands(t *testing.T) {
 		t.Errorf("hostile endpoint: exit %d, %s", code, errs)
 	}
 
+	// An endpoint is named by its address or its host name.
+	if _, errs, code := c.run("incident", "open", "--db", db, "--endpoint", "pc-999"); code != 2 || !strings.Contains(errs, `no endpoint "pc-999"`) {
+		t.Errorf("a name no endpoint has: exit %d, %s", code, errs)
+	}
 	victim := sc.Victim.IP.String()
-	id := strings.TrimSpace(c.ok("incident", "open", "--db", db, "--endpoint", victim, "--title", "Targeted attack on pc"))
+	id := strings.TrimSpace(c.ok("incident", "open", "--db", db, "--endpoint", strings.ToUpper(sc.Victim.Host), "--title", "Targeted attack on pc"))
 	if !regexp.MustCompile(`^INC-\d{8}-01$`).MatchString(id) {
 		t.Fatalf("incident open printed %q, want the new id", id)
 	}
@@ -153,7 +157,7 @@ func TestIncidentCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("incidents", "--db", db, "--json")), &inc); err != nil {
 		t.Fatal(err)
 	}
-	if inc.ID != id || inc.Status != incident.Open || len(inc.Alerts) == 0 || inc.OpenedBy == "" {
+	if inc.ID != id || inc.Status != incident.Open || len(inc.Alerts) == 0 || inc.OpenedBy == "" || strings.Join(inc.Endpoints, ",") != victim {
 		t.Errorf("incidents --json = %+v", inc)
 	}
 	if out := c.ok("incidents", "--db", db); !strings.Contains(out, id) || !strings.Contains(out, "Targeted attack on pc") {

@@ -19,6 +19,10 @@ func TestGolden(t *testing.T) {
 		"filter-typing": tuitest.Keys([]string{"/"}, tuitest.Typed("duck")),
 		"filtered":      tuitest.Keys([]string{"/"}, tuitest.Typed("duck"), []string{"enter"}),
 		"no-match":      tuitest.Keys([]string{"/"}, tuitest.Typed("zzz"), []string{"enter"}),
+		"filter-empty":  {"/"},
+		"filter-host":   tuitest.Keys([]string{"/"}, tuitest.Typed("fs01"), []string{"enter"}),
+		"filter-fields": tuitest.Keys([]string{"/"}, tuitest.Typed("ep:pc-23 !rule:C-* sev>=med"), []string{"enter"}),
+		"filter-error":  tuitest.Keys([]string{"/"}, tuitest.Typed("sev>=urgent"), []string{"enter"}),
 		"high-and-up":   {"s", "s", "s"},
 		"statistical":   {"p", "p", "x"},
 	}

@@ -50,6 +50,10 @@ type Backend interface {
 	Endpoints(ctx context.Context) ([]store.EndpointSummary, error)
 	// Asset returns the inventory entry of an endpoint id.
 	Asset(endpoint string) (asset.Asset, bool)
+	// ResolveEndpoint returns the endpoint id a name typed by the user
+	// stands for (an address, a host name, an asset's name: see One), or
+	// an error saying it names nothing or several.
+	ResolveEndpoint(ctx context.Context, name string) (string, error)
 	// Timeline returns a page of an endpoint's events.
 	Timeline(ctx context.Context, endpoint string, q store.Query) (store.Page, error)
 	// Histogram counts an endpoint's events per step.

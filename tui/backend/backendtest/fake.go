@@ -215,6 +215,11 @@ func (f *Fake) Asset(endpoint string) (asset.Asset, bool) {
 	return f.Inventory.Lookup(a)
 }
 
+// ResolveEndpoint implements backend.Backend over Sums and Inventory.
+func (f *Fake) ResolveEndpoint(_ context.Context, name string) (string, error) {
+	return backend.One(name, f.Sums, f.Inventory)
+}
+
 // Timeline implements backend.Backend.
 func (f *Fake) Timeline(ctx context.Context, ep string, q store.Query) (store.Page, error) {
 	if f.Store == nil {
