@@ -472,7 +472,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case request.Endpoints:
 		m.endpoints, cmd = m.endpoints.Update(k)
 	case request.Timeline:
-		if key.Matches(k, m.keys.Back) && !m.timeline.Capturing() && !m.timeline.InOverlay() {
+		if key.Matches(k, m.keys.Back) && !m.timeline.Capturing() && !m.timeline.InOverlay() && !m.timeline.Searched() {
 			m.focusPane(m.prev)
 			return m, nil
 		}

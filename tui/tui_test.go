@@ -652,3 +652,46 @@ func TestTimelineByName(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineSearchAndJump: "/" in the timeline searches the loaded
+// events' text (n/N go from match to match, esc clears the search before
+// it leaves the pane); T says what -2h counts back from, and reads a
+// time of day in the office's zone.
+func TestTimelineSearchAndJump(t *testing.T) {
+	m := start(t, fixture(t), 80, 24, i18n.EN)
+	m = press(t, m, "2", "enter") // pc-23's timeline, at its newest events
+	has := func(what, want string) {
+		t.Helper()
+		if out := ansi.Strip(view(m)); !strings.Contains(out, want) {
+			t.Fatalf("%s: want %q in\n%s", what, want, out)
+		}
+	}
+	// 18 DNS lookups of www.nhk.or.jp among 138 events; the newest is
+	// the last match.
+	m = press(t, m, keys([]string{"/"}, typed("NHK"), []string{"enter"})...)
+	has("search", "/NHK 18/18")
+	m = press(t, m, "N", "N")
+	has("previous match", "/NHK 16/18")
+	m = press(t, m, "n", "n", "n")
+	has("past the last match", `no further match of "NHK" below in the loaded events`)
+	// The original line is searched too: "dns line 77" is only there.
+	m = press(t, m, keys([]string{"/"}, []string{"ctrl+u"}, typed("line 77"), []string{"enter"})...)
+	has("raw line", "/line 77 1/1")
+	m = press(t, m, keys([]string{"/"}, []string{"ctrl+u"}, typed("zzz"), []string{"enter"})...)
+	has("no match", "/zzz not in the 138 loaded events")
+	m = press(t, m, "esc")
+	if out := ansi.Strip(view(m)); strings.Contains(out, "/zzz") || !strings.Contains(out, "n next alert") {
+		t.Fatalf("esc does not clear the search first:\n%s", out)
+	}
+
+	m = press(t, m, "T")
+	has("jump prompt", "-2h from newest 11-20 23:54")
+	m = press(t, m, keys(typed("-2h"), []string{"enter"})...)
+	has("relative jump", "at 11-20 21:54 JST (-2h from the newest event, 11-20 23:54)")
+	has("rows at the time", "11-20 21:54:05 squid")
+	m = press(t, m, keys([]string{"T"}, typed("14:00"), []string{"enter"})...)
+	has("time of day in the office's zone", "at 11-20 14:00 JST")
+	has("rows at 14:00 JST", "11-20 14:04:05 squid")
+	m = press(t, m, "esc")
+	has("esc leaves the pane", "Endpoint")
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/tui/search"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -245,18 +246,17 @@ func (m Model) list() string {
 	loc := m.be.Location()
 	for i, r := range m.rows {
 		when := r.t.In(loc).Format("01-02 15:04:05")
+		text := m.rowText(r)
+		var hl []int
+		if q := strings.TrimSpace(m.find.Value()); q != "" {
+			hl = search.Highlight(text, q, search.Part)
+		}
 		if r.alert != nil {
 			st := m.st.Sev(r.alert.Severity)
-			title := r.alert.Title
-			if rule, ok := m.be.Catalog().Rule(r.alert.Rule); ok {
-				title = rule.Title.In(string(m.lang))
-			}
-			text := fmt.Sprintf("%s %s %s — %s", style.SevMark(r.alert.Severity), r.alert.Rule, sanitize.Line(title), sanitize.Line(r.alert.Summary))
-			rows[i] = table.Row{Cells: []table.Cell{{Text: when, Style: &st}, {Text: "alert", Style: &st}, {Text: text, Style: &st}}}
+			rows[i] = table.Row{Cells: []table.Cell{{Text: when, Style: &st}, {Text: "alert", Style: &st}, {Text: text, Style: &st, Match: hl}}}
 			continue
 		}
-		ev := &r.ev.Event
-		rows[i] = table.Row{Cells: []table.Cell{{Text: when}, {Text: sourceLabel(ev.Format)}, {Text: Describe(ev, m.endpoint)}}}
+		rows[i] = table.Row{Cells: []table.Cell{{Text: when}, {Text: sourceLabel(r.ev.Event.Format)}, {Text: text, Match: hl}}}
 	}
 	h := m.listHeight() + table.HeaderHeight
 	out := table.Render(cols, rows, m.selected, m.offset, m.width, h, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
@@ -273,9 +273,26 @@ func (m Model) list() string {
 	return out
 }
 
+// markOf is an alert's severity mark.
+func markOf(a *alert.Alert) string { return style.SevMark(a.Severity) }
+
+// alertTitle is an alert's title in the pane's language.
+func (m Model) alertTitle(a *alert.Alert) string {
+	if rule, ok := m.be.Catalog().Rule(a.Rule); ok {
+		return rule.Title.In(string(m.lang))
+	}
+	return a.Title
+}
+
 func (m Model) statusLine() string {
+	if m.find.Active() {
+		return m.find.View()
+	}
 	T := m.lang.T
 	parts := []string{fmt.Sprintf("%d %s, %d %s", len(m.events), T("events"), len(m.alerts), T("alerts"))}
+	if m.finding() {
+		parts = append(parts, m.findStatus())
+	}
 	if m.kind != event.KindUnknown {
 		parts = append(parts, "kind="+m.kind.String())
 	}
