@@ -86,6 +86,29 @@ func (c *Console) IncidentChanges() <-chan []incident.Change { return c.changes 
 // Hidden implements backend.Backend.
 func (c *Console) Hidden(a *alert.Alert) bool { return c.a.Allow.Hidden(a) }
 
+// HiddenBy implements backend.Backend.
+func (c *Console) HiddenBy(a *alert.Alert) (detect.Allow, bool) { return c.a.Allow.Match(a) }
+
+// AllowEntries implements backend.Backend.
+func (c *Console) AllowEntries(context.Context) ([]detect.Allow, error) {
+	return c.a.Allow.Entries(), nil
+}
+
+// Hides implements backend.Backend.
+func (c *Console) Hides(_ context.Context, e detect.Allow) ([alert.Critical + 1]int, error) {
+	return c.a.Hides(e)
+}
+
+// RemoveAllow implements backend.Backend: the application removes the
+// entry and audits it.
+func (c *Console) RemoveAllow(ctx context.Context, id, note string) error {
+	if c.ReadOnly() {
+		return errReadOnly
+	}
+	_, err := c.a.RemoveAllow(ctx, id, note)
+	return err
+}
+
 // errReadOnly is what changes get in read-only mode.
 var errReadOnly = errors.New("read-only: mamori was started with --readonly")
 

@@ -41,10 +41,24 @@ type Backend interface {
 	AlertUpdates() <-chan []alert.Alert
 	// Hidden reports whether an alert is allow-listed.
 	Hidden(a *alert.Alert) bool
+	// HiddenBy returns the allow-list entry that hides an alert, if one
+	// does (it is active and matches).
+	HiddenBy(a *alert.Alert) (detect.Allow, bool)
 	// Ack marks an alert acknowledged (or not).
 	Ack(ctx context.Context, id string, acked bool) error
-	// Allow adds an allow-list entry (persisted).
+	// Allow adds an allow-list entry (persisted, applied to stored
+	// alerts at once, audited).
 	Allow(ctx context.Context, e detect.Allow) error
+	// AllowEntries returns every allow-list entry: the configuration's
+	// (no ID; changed in the file) and those made in the console or with
+	// `mamori allow add`, expired ones included.
+	AllowEntries(ctx context.Context) ([]detect.Allow, error)
+	// Hides counts, by severity, the stored alerts an entry covers
+	// (whether or not it is active yet): what it hides, or would.
+	Hides(ctx context.Context, e detect.Allow) ([alert.Critical + 1]int, error)
+	// RemoveAllow removes the stored entry id, with a note for the audit
+	// log; the alerts it hid show again.
+	RemoveAllow(ctx context.Context, id, note string) error
 
 	// Endpoints returns what the store knows of every endpoint.
 	Endpoints(ctx context.Context) ([]store.EndpointSummary, error)
