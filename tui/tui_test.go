@@ -364,6 +364,57 @@ func TestFlowEndpointTimelineFilter(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
 }
 
+// TestFlowAllowListCriticalAlert runs the real program (teatest) at
+// 80x24: A on the kill-chain alert shows what the entry would hide, by
+// severity, before anything is hidden; the reason alone is not enough
+// (the target must be typed); once typed, the alert is gone from the
+// list, and x shows it again marked ⊘.
+func TestFlowAllowListCriticalAlert(t *testing.T) {
+	be := fixture(t)
+	m := New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	send := func(ks ...string) {
+		for _, k := range ks {
+			tm.Send(tuitest.Key(k))
+		}
+	}
+	waitFor(t, tm, "C-KILLCHAIN")
+	send("A")
+	waitFor(t, tm, "C-KILLCHAIN alerts of 10.0.10.23", "1 stored alert", "1 critical", "Type 10.0.10.23 to allow-list it")
+	if n := len(be.Allowed()); n != 0 {
+		t.Fatalf("%d entries added before anything was confirmed", n)
+	}
+	send(tuitest.Typed("pentest drill")...)
+	send("enter")
+	waitFor(t, tm, "▸Type")
+	send("enter") // nothing typed
+	waitFor(t, tm, "what was typed is not 10.0.10.23")
+	if n := len(be.Allowed()); n != 0 {
+		t.Fatalf("%d entries added without the target typed", n)
+	}
+	send(tuitest.Typed("10.0.10.23")...)
+	send("enter")
+	waitFor(t, tm, "allow-listed: C-KILLCHAIN alerts of 10.0.10.23")
+	send("x")
+	waitFor(t, tm, "⊘")
+	send("x", "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
+
+	got := be.Allowed()
+	if len(got) != 1 || got[0].Rule != "C-KILLCHAIN" || got[0].Endpoint != "10.0.10.23" || got[0].Reason != "pentest drill" || !got[0].Expires.Equal(now.Add(7*24*time.Hour)) {
+		t.Fatalf("allow-list entry %+v: want C-KILLCHAIN of 10.0.10.23 for a week", got)
+	}
+	out := ansi.Strip(view(tm.FinalModel(t)))
+	if !strings.Contains(out, " 3/4 ") || !strings.Contains(out, "S-BEACON") {
+		t.Fatalf("want 3 of 4 alerts listed:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "C-KILLCHAIN") && strings.Contains(l, "pc-23") {
+			t.Fatalf("the allow-listed alert is still listed: %q", l)
+		}
+	}
+}
+
 // flowDeadline is how long a flow on the real program waits for what it
 // expects before it fails: a deadline, not a pause.
 const flowDeadline = time.Minute

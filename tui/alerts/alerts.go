@@ -17,7 +17,6 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
@@ -333,7 +332,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 	case key.Matches(k, m.keys.Allow):
 		if a, ok := m.Selected(); ok {
-			return m, m.allowPrompt(a)
+			return m, func() tea.Msg { return request.AllowMsg{Alert: &a} }
 		}
 	case key.Matches(k, m.keys.Incident):
 		if a, ok := m.Selected(); ok {
@@ -386,30 +385,6 @@ func (m Model) ack(a alert.Alert) tea.Cmd {
 			what = "no longer acknowledged"
 		}
 		return request.AlertsChangedMsg{Notice: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
-	}
-}
-
-func (m Model) allowPrompt(a alert.Alert) tea.Cmd {
-	be := m.be
-	return func() tea.Msg {
-		return request.PromptMsg{
-			Prompt: m.lang.T("allow reason"),
-			Done: func(reason string) tea.Cmd {
-				reason = strings.TrimSpace(reason)
-				if reason == "" {
-					return request.Notify("allow-list: a reason is required", true)
-				}
-				e := detect.Allow{Rule: a.Rule, Endpoint: a.Endpoint, Destination: a.Peer, Reason: reason}
-				return func() tea.Msg {
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					defer cancel()
-					if err := be.Allow(ctx, e); err != nil {
-						return request.NotifyMsg{Text: err.Error(), Error: true}
-					}
-					return request.AlertsChangedMsg{Notice: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
-				}
-			},
-		}
 	}
 }
 
@@ -520,8 +495,13 @@ func (m Model) row(a *alert.Alert, wide bool) table.Row {
 	if !wide {
 		name = style.SevShort(a.Severity, m.lang)
 	}
+	// Shown with x: an acknowledged alert is marked ✓, an allow-listed
+	// one ⊘ (its detail names the entry and why).
 	sev := style.SevMark(a.Severity) + " " + name
-	if a.Acked {
+	switch {
+	case m.be.Hidden(a):
+		sev = "⊘ " + name
+	case a.Acked:
 		sev = "✓ " + name
 	}
 	cells := []table.Cell{

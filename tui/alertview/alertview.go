@@ -231,8 +231,16 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 	if a.Acked {
 		line(st.OK.Render("✓ " + T("acked")))
 	}
-	if be.Hidden(&a) {
-		line(st.Muted.Render("⊘ " + T("hidden")))
+	if e, ok := be.HiddenBy(&a); ok {
+		id := e.ID
+		if id == "" {
+			id = T("al:config")
+		}
+		until := T("al:until removed")
+		if !e.Expires.IsZero() {
+			until = fmt.Sprintf(T("al:until"), e.Expires.In(loc).Format("01-02 15:04 MST"))
+		}
+		wrap("", st.Warn.Render("⊘ "+fmt.Sprintf(T("al:hidden by"), id, sanitize.Line(e.Reason)))+st.Muted.Render(" · "+until+" · "+sanitize.Line(e.By)))
 	}
 	line("")
 	wrap(T("why"), Summary(&a, lang))
