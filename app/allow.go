@@ -24,7 +24,7 @@ import (
 // loadAllowList adds the stored entries (made in the console or with
 // `mamori allow add`) to the configuration's.
 func (a *App) loadAllowList() error {
-	return a.Store.List(store.AllowList, func(name string, doc []byte) error {
+	return a.rd.List(store.AllowList, func(name string, doc []byte) error {
 		var e detect.Allow
 		if err := jsonUnmarshal(doc, &e); err != nil {
 			return err
@@ -43,7 +43,7 @@ var ErrAllowInvalid = errors.New("invalid allow-list entry")
 // AddAllow stores an allow-list entry, applies it at once (to stored
 // alerts too) and audits it. It fills in the entry's ID, Added and By.
 func (a *App) AddAllow(ctx context.Context, e detect.Allow) (detect.Allow, error) {
-	if a.Store.ReadOnly() {
+	if a.Store == nil || a.Store.ReadOnly() {
 		return detect.Allow{}, store.ErrReadOnly
 	}
 	for _, f := range []*string{&e.Rule, &e.Endpoint, &e.Destination, &e.User, &e.Reason} {
@@ -77,7 +77,7 @@ func (a *App) AddAllow(ctx context.Context, e detect.Allow) (detect.Allow, error
 // RemoveAllow removes a stored allow-list entry and audits it; the
 // alerts it hid show again.
 func (a *App) RemoveAllow(ctx context.Context, id, note string) (detect.Allow, error) {
-	if a.Store.ReadOnly() {
+	if a.Store == nil || a.Store.ReadOnly() {
 		return detect.Allow{}, store.ErrReadOnly
 	}
 	var e detect.Allow
@@ -106,7 +106,7 @@ func (a *App) RemoveAllow(ctx context.Context, id, note string) (detect.Allow, e
 // or not it is active): what it hides, or would hide, from view.
 func (a *App) Hides(e detect.Allow) ([alert.Critical + 1]int, error) {
 	var n [alert.Critical + 1]int
-	as, err := a.Store.Alerts()
+	as, err := a.rd.Alerts()
 	if err != nil {
 		return n, err
 	}

@@ -111,7 +111,6 @@ func (b *book) record(fresh *alert.Alert, f *Finding, window time.Duration) (*al
 
 func absolute(f *Finding) bool { return f.Absolute }
 
-
 // takeDirty returns the alerts changed since the last call.
 func (b *book) takeDirty() []alert.Alert {
 	b.mu.Lock()

@@ -44,13 +44,19 @@ type cli struct {
 	dir string
 }
 
-func (c cli) run(args ...string) (stdout, stderr string, code int) {
-	c.t.Helper()
+// command is mamori with args in the cli's environment.
+func (c cli) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "MAMORI_CLI_TEST=1",
 		"XDG_CONFIG_HOME="+filepath.Join(c.dir, "config"), "XDG_STATE_HOME="+filepath.Join(c.dir, "state"),
 		"XDG_DATA_HOME="+filepath.Join(c.dir, "data"), "USER=tester",
 		"GORACE=atexit_sleep_ms=0") // a race-enabled child otherwise waits a second at exit
+	return cmd
+}
+
+func (c cli) run(args ...string) (stdout, stderr string, code int) {
+	c.t.Helper()
+	cmd := c.command(args...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

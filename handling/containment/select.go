@@ -81,7 +81,7 @@ func (m *Manager) Values(ctx context.Context, sel Selection) ([]Value, error) {
 		}{
 			{"domain", catalog.ParamDomain}, {"url_host", catalog.ParamDomain}, {"dst_ip", catalog.ParamIP},
 			{"url", catalog.ParamURL}, {"user", catalog.ParamUser}, {"port", catalog.ParamPort},
-			{"dst_port", catalog.ParamPort}, {"service", catalog.ParamService},
+			{"dst_port", catalog.ParamPort},
 		} {
 			if v := a.Details[k.key]; v != "" {
 				g.add(k.kind, v, k.key+" of "+a.Rule)
@@ -222,6 +222,12 @@ func (g *gatherer) event(ev *event.Event, a *alert.Alert) {
 	}
 	if ev.Transport != "" {
 		g.add(catalog.ParamProtocol, ev.Transport, from)
+	}
+	// A service of the office's own (a measure stops it) is one an
+	// endpoint answers on; the protocol an endpoint speaks to the far
+	// side (a beacon's https) is not.
+	if ev.Service != "" && ev.Endpoint.IsValid() && ev.DstIP == ev.Endpoint {
+		g.addSide(catalog.ParamService, ev.Service, "service on "+ev.Endpoint.String()+" ("+from+")", true)
 	}
 }
 
