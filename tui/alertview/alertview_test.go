@@ -100,7 +100,7 @@ func TestAllowListedSaysByWhatUntilWhen(t *testing.T) {
 	}
 	be.AddConfigAllow(detect.Allow{Rule: "S-ERRORS", Reason: "backup logins"})
 	for id, want := range map[string]string{
-		"a1": "⊘ allow-listed by al-0001: vendor update · until 11-22 00:04 JST · analyst",
+		"a1": "⊘ allow-listed by al-00000001: vendor update · until 11-22 00:04 JST · analyst",
 		"a4": "⊘ allow-listed by config: backup logins · until removed",
 		"a2": "",
 	} {

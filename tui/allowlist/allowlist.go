@@ -346,13 +346,32 @@ func (m Model) addKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.save()
 	}
 	var cmd tea.Cmd
+	before := m.reason.Value() + "\x00" + m.confirm.Value()
 	switch m.field {
 	case fieldReason:
 		m.reason, cmd = m.reason.Update(k)
 	case fieldConfirm:
 		m.confirm, cmd = m.confirm.Update(k)
 	}
+	// A refusal is about what was given: it goes once that changes
+	// (what keeps the form from adding anything stays).
+	if m.reason.Value()+"\x00"+m.confirm.Value() != before && m.lasting() == "" {
+		m.message = ""
+	}
 	return m, cmd
+}
+
+// lasting is what keeps the form from adding anything whatever is
+// typed: read-only mode, an entry that hides the alert already, a count
+// that failed.
+func (m Model) lasting() string {
+	switch {
+	case m.readonly:
+		return m.lang.T("al:readonly")
+	case m.already != "":
+		return fmt.Sprintf(m.lang.T("al:already"), m.already)
+	}
+	return m.countErr
 }
 
 // focusField puts the cursor in the chosen field.
@@ -630,7 +649,7 @@ func (m Model) listView() string {
 			config++
 		}
 	}
-	title := fmt.Sprintf(T("al:list title"), len(m.rows), config)
+	title := fmt.Sprintf(T(plural("al:list title", "al:list title 1", len(m.rows))), len(m.rows), config)
 	if m.readonly {
 		title += "  " + T("al:readonly short")
 	}
@@ -650,7 +669,7 @@ func (m Model) listView() string {
 	// the list says it at any width.
 	wide := m.w >= 100
 	cols := []table.Column{
-		{Title: "ID", Width: 8},
+		{Title: "ID", Width: 11}, // al- and 8 hex digits
 		{Title: T("al:col hides"), Width: 9},
 		{Title: T("al:col expires"), Width: 11},
 	}

@@ -95,6 +95,7 @@ func TestAddKeys(t *testing.T) {
 			message: "not allow-listed: what was typed is not 10.0.10.23"},
 		"critical: the wrong target is refused": {alert: "a3", keys: tuitest.Keys(tuitest.Typed("drill"), []string{"enter"}, tuitest.Typed("10.0.10.24"), []string{"enter"}), field: fieldConfirm, expiry: DefaultExpiry,
 			message: "not allow-listed: what was typed is not 10.0.10.23"},
+		"critical: typing again clears the refusal": {alert: "a3", keys: tuitest.Keys(tuitest.Typed("drill"), []string{"enter", "enter"}, tuitest.Typed("10")), field: fieldConfirm, expiry: DefaultExpiry},
 		"critical: the typed target adds it": {alert: "a3", keys: tuitest.Keys(tuitest.Typed("drill"), []string{"enter"}, tuitest.Typed("10.0.10.23"), []string{"enter"}), field: fieldConfirm, expiry: DefaultExpiry, closed: true,
 			added: detect.Allow{Rule: "C-KILLCHAIN", Endpoint: "10.0.10.23", Reason: "drill"}, ttl: week},
 		"critical: down reaches the target": {alert: "a3", keys: []string{"down", "down"}, field: fieldConfirm, expiry: DefaultExpiry},
@@ -183,7 +184,7 @@ func TestAddAlreadyHidden(t *testing.T) {
 	if n := len(be.Allowed()); n != 1 {
 		t.Errorf("%d entries, want the first only", n)
 	}
-	if !strings.Contains(m.message, "already hidden by allow-list entry al-0001") {
+	if !strings.Contains(m.message, "already hidden by allow-list entry al-00000001") {
 		t.Errorf("message %q", m.message)
 	}
 }
@@ -241,7 +242,7 @@ func TestListKeys(t *testing.T) {
 		"a note is required":        {keys: []string{"d", "enter"}, selected: 0, step: removing, message: "a note saying why is required", rows: 3},
 		"q is typed in the note":    {keys: tuitest.Keys([]string{"d"}, tuitest.Typed("q")), selected: 0, step: removing, rows: 3},
 		"enter removes it with a note": {keys: tuitest.Keys([]string{"j", "d"}, tuitest.Typed("lab returned"), []string{"enter"}), selected: 1, step: listing, rows: 2,
-			removed: []backendtest.Removal{{ID: "al-0001", Note: "lab returned"}}},
+			removed: []backendtest.Removal{{ID: "al-00000001", Note: "lab returned"}}},
 		"esc closes":                {keys: []string{"esc"}, step: listing, rows: 3, closed: true},
 		"read-only removes nothing": {ro: true, keys: tuitest.Keys([]string{"d"}, tuitest.Typed("x"), []string{"enter"}), step: listing, rows: 3},
 	}
@@ -316,7 +317,7 @@ func TestRemovedNotice(t *testing.T) {
 			queue = append(queue, next)
 		}
 	}
-	if notice != "allow-list entry al-0001 removed: the 3 alerts it hid show again" {
+	if notice != "allow-list entry al-00000001 removed: the 3 alerts it hid show again" {
 		t.Errorf("notice %q", notice)
 	}
 	if len(m.rows) != 2 {

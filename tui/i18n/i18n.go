@@ -404,6 +404,7 @@ var words = map[string][2]string{
 	"al:kill chain":      {"It hides a kill-chain alert.", "キルチェーンのアラートを非表示にします。"},
 	"al:type target":     {"Type %s to allow-list it.", "追加するには %s と入力してください。"},
 	"al:confirm":         {"Type", "入力"},
+	"al:list title 1":    {"Allow-list — %d entry (%d from the configuration file)", "許可リスト — %d 項目（設定ファイル %d）"},
 	"al:list title":      {"Allow-list — %d entries (%d from the configuration file)", "許可リスト — %d 項目（設定ファイル %d）"},
 	"al:none":            {"No allow-list entries. A on an alert adds one.", "許可リストは空です。アラートで A を押すと追加できます。"},
 	"al:col hides":       {"Hides", "非表示"},

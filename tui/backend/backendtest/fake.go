@@ -244,7 +244,7 @@ func (f *Fake) Allow(_ context.Context, e detect.Allow) error {
 	case !e.Expires.IsZero() && !e.Expires.After(f.now()):
 		return errors.New("invalid allow-list entry: it would expire at once")
 	}
-	e.ID, e.Added, e.By = fmt.Sprintf("al-%04d", len(f.allowed)+1), f.now().UTC(), "analyst"
+	e.ID, e.Added, e.By = fmt.Sprintf("al-%08x", len(f.allowed)+1), f.now().UTC(), "analyst"
 	f.allowed = append(f.allowed, e)
 	f.list().Add(e)
 	return nil
