@@ -3,7 +3,9 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -67,6 +69,18 @@ var testT0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
 func testLine(i int) string {
 	return fmt.Sprintf("%s 10.0.10.%d message number %d", testT0.Add(time.Duration(i)*time.Second).Format(time.RFC3339), 1+i%200, i)
+}
+
+// noisyLine is testLine with 180 random bytes (base64) at the end: the
+// store compresses events, and a test that must fill a disk needs lines
+// that do not compress.
+func noisyLine(i int) string {
+	noise := make([]byte, 180)
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	for j := range noise {
+		noise[j] = byte(r.Uint32())
+	}
+	return testLine(i) + " " + base64.StdEncoding.EncodeToString(noise)
 }
 
 type harness struct {
@@ -182,9 +196,16 @@ func (h *harness) waitFor(n int, within time.Duration) {
 // wantExactly checks that the store holds exactly lines 0..n-1, once each.
 func (h *harness) wantExactly(n int) {
 	h.t.Helper()
+	h.wantLines(n, testLine)
+}
+
+// wantLines checks that the store holds exactly line(0)..line(n-1), once
+// each.
+func (h *harness) wantLines(n int, line func(int) string) {
+	h.t.Helper()
 	want := make([]string, n)
 	for i := range want {
-		want[i] = testLine(i)
+		want[i] = line(i)
 	}
 	sort.Strings(want)
 	got := h.raws()
@@ -200,6 +221,11 @@ func (h *harness) wantExactly(n int) {
 
 func appendLines(t *testing.T, path string, from, to int) {
 	t.Helper()
+	appendLinesOf(t, path, from, to, testLine)
+}
+
+func appendLinesOf(t *testing.T, path string, from, to int, line func(int) string) {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +233,7 @@ func appendLines(t *testing.T, path string, from, to int) {
 	defer f.Close()
 	var b bytes.Buffer
 	for i := from; i < to; i++ {
-		b.WriteString(testLine(i))
+		b.WriteString(line(i))
 		b.WriteByte('\n')
 	}
 	if _, err := f.Write(b.Bytes()); err != nil {

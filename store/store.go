@@ -88,12 +88,16 @@ type Store struct {
 	storedMu sync.Mutex
 	stored   map[int32]int64 // day → when its events were last stored (unix seconds)
 
+	index    *index // timeline postings not yet written (index.go)
+	migrated int    // events converted from the older format by Open
+
 	// gate keeps Close from pulling the database out from under a read or
 	// write in flight (a console query still running when the user quits):
 	// they hold it shared, Close exclusively; after Close they get
 	// ErrClosed instead of touching unmapped memory.
-	gate   sync.RWMutex
-	closed bool
+	gate      sync.RWMutex
+	closed    bool
+	closeOnce sync.Once
 }
 
 // ErrClosed is returned by calls on a closed store.
@@ -198,7 +202,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	} else if mode, open := exposedDir(abs); open {
 		warn(fmt.Sprintf("the store is readable by others (mode %04o): its files hold raw log lines; opening it read-write makes it private", mode))
 	}
-	s := &Store{dir: abs, opts: opts}
+	s := &Store{dir: abs, opts: opts, index: newIndex()}
 	if opts.DiskReserve > 0 {
 		s.reserve = opts.DiskReserve
 	} else if _, total, err := diskSpace(abs); err == nil && opts.DiskReserve == 0 {
@@ -219,6 +223,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, openError(abs, err)
 	}
 	s.db = db
+	if err := s.checkFormat(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store %s: %w", abs, err)
+	}
+	if err := s.loadJournal(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: read the timeline journal in %s: %w", abs, err)
+	}
 	if !opts.ReadOnly {
 		if s.audit, err = openAuditLog(db); err != nil {
 			_ = db.Close()
@@ -228,6 +240,8 @@ func Open(dir string, opts Options) (*Store, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("store: read the retention records in %s: %w", abs, err)
 		}
+		s.index.stop, s.index.done = make(chan struct{}), make(chan struct{})
+		go s.runIndex()
 	}
 	return s, nil
 }
@@ -334,13 +348,20 @@ func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		if s.index.stop != nil { // write the timeline postings held in memory
+			close(s.index.stop)
+			<-s.index.done
+			errs = append(errs, s.flushIndex())
+		}
+	})
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	var errs []error
 	if s.audit != nil {
 		errs = append(errs, s.audit.close())
 	}

@@ -63,9 +63,16 @@ func collect(t *testing.T, s *Store, from, to time.Time) []Stored {
 func TestPutEventsIsIdempotent(t *testing.T) {
 	s := openTemp(t, Options{})
 	evs := mkEvents("/logs/a.log", "10.0.10.23", 50)
-	for range 3 { // a replay after a crash writes the same lines again
+	blocks := 0
+	for i := range 3 { // a replay after a crash writes the same lines again
 		if err := s.PutEvents(evs); err != nil {
 			t.Fatal(err)
+		}
+		// ... into the same blocks, under the same keys
+		if n := keysUnder(t, s, prefixBlock); i == 0 {
+			blocks = n
+		} else if n != blocks {
+			t.Fatalf("write %d: %d blocks, after the first %d", i+1, n, blocks)
 		}
 	}
 	got := collect(t, s, time.Time{}, time.Time{})
