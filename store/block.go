@@ -223,6 +223,8 @@ type block struct {
 	keys   []byte
 	frames [][]byte      // compressed
 	plain  [][]byte      // decompressed, when read
+	val    []byte        // the value the block was parsed from
+	bufs   *buffers      // where its bytes go back to, or nil
 	spans  [][][2]uint32 // where each event of a decompressed frame lies
 }
 
@@ -264,6 +266,7 @@ func parseBlock(key, val []byte) (*block, error) {
 	if keysLen > uint64(len(p)) {
 		return fail("short keys")
 	}
+	b.val = val
 	b.keys, p = p[:keysLen], p[keysLen:]
 	for i := range b.frames {
 		if lens[i] > uint64(len(p)) {
@@ -335,6 +338,41 @@ func (b *block) endpoints(i int, fn func(ep []byte)) {
 	}
 }
 
+// buffers recycles the bytes of blocks read one minute after another
+// (their values and decompressed frames), which are dead once their
+// minute's events are decoded: a replay of the whole store then makes
+// garbage of the events only. Not safe for concurrent use; a nil *buffers
+// recycles nothing.
+type buffers struct{ free [][]byte }
+
+func (p *buffers) get() []byte {
+	if p == nil || len(p.free) == 0 {
+		return nil
+	}
+	b := p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
+	return b[:0]
+}
+
+func (p *buffers) put(b []byte) {
+	if p != nil && cap(b) > 0 && len(p.free) < 256 {
+		p.free = append(p.free, b)
+	}
+}
+
+// release gives the block's bytes back to bufs; the block must not be
+// used after.
+func (b *block) release(bufs *buffers) {
+	if bufs == nil {
+		return
+	}
+	bufs.put(b.val)
+	for _, pl := range b.plain {
+		bufs.put(pl)
+	}
+	b.val, b.plain, b.frames, b.keys = nil, nil, nil, nil
+}
+
 // event decodes event i into ev.
 func (b *block) event(i int, ev *event.Event) error {
 	f, j := i/frameEvents, i%frameEvents
@@ -352,7 +390,7 @@ func (b *block) event(i int, ev *event.Event) error {
 
 // inflate decompresses frame f and finds its events.
 func (b *block) inflate(f int) error {
-	plain, err := decoder().DecodeAll(b.frames[f], nil)
+	plain, err := decoder().DecodeAll(b.frames[f], b.bufs.get())
 	if err != nil {
 		return fmt.Errorf("%w %x: frame %d: %v", errBadBlock, b.key, f, err)
 	}

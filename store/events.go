@@ -217,7 +217,10 @@ func timeRange(from, to time.Time) (lo, hi tkey) {
 // eachMinute calls fn with the blocks of every minute that may hold events
 // from lo to hi, in time order. With keysOnly, the blocks are not read:
 // fn gets their keys (in a block with no keys or events).
-func eachMinute(ctx context.Context, txn *badger.Txn, lo, hi tkey, keysOnly bool, fn func([]*block) error) error {
+//
+// With bufs, the blocks' bytes are recycled once fn returns: fn must not
+// keep them (decoded events are copies).
+func eachMinute(ctx context.Context, txn *badger.Txn, lo, hi tkey, keysOnly bool, bufs *buffers, fn func([]*block) error) error {
 	opt := badger.DefaultIteratorOptions
 	opt.Prefix = []byte{prefixBlock}
 	opt.PrefetchValues = !keysOnly
@@ -240,6 +243,9 @@ func eachMinute(ctx context.Context, txn *badger.Txn, lo, hi tkey, keysOnly bool
 			if err := fn(group); err != nil {
 				return err
 			}
+			for _, b := range group {
+				b.release(bufs)
+			}
 			group = group[:0]
 		}
 		if n++; n%64 == 0 && ctx.Err() != nil {
@@ -249,13 +255,14 @@ func eachMinute(ctx context.Context, txn *badger.Txn, lo, hi tkey, keysOnly bool
 		if keysOnly {
 			b = &block{key: item.KeyCopy(nil), bucket: bucket}
 		} else {
-			val, err := item.ValueCopy(nil)
+			val, err := item.ValueCopy(bufs.get())
 			if err != nil {
 				return err
 			}
 			if b, err = parseBlock(item.KeyCopy(nil), val); err != nil {
 				return err
 			}
+			b.bufs = bufs
 		}
 		group = append(group, b)
 	}
@@ -317,6 +324,7 @@ func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(
 	lo, hi := timeRange(from, to)
 	var (
 		runs = make(chan []Stored, 4)
+		free = make(chan []Stored, 6) // runs fn is done with: it gets copies
 		stop = make(chan struct{})
 		rerr error
 		wg   sync.WaitGroup
@@ -327,13 +335,18 @@ func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(
 		send := func() error {
 			select {
 			case runs <- cur:
-				cur = make([]Stored, 0, run)
+				select {
+				case cur = <-free:
+					cur = cur[:0]
+				default:
+					cur = make([]Stored, 0, run)
+				}
 				return nil
 			case <-stop:
 				return errStopped
 			}
 		}
-		rerr = eachMinute(ctx, txn, lo, hi, false, func(bs []*block) error {
+		rerr = eachMinute(ctx, txn, lo, hi, false, &buffers{}, func(bs []*block) error {
 			return mergeMinute(bs, lo, hi, func(b *block, i int) error {
 				cur = append(cur, Stored{Key: EventKey{Time: keyTime(b.tks[i]), ID: b.ids[i]}})
 				if err := b.event(i, &cur[len(cur)-1].Event); err != nil {
@@ -358,6 +371,11 @@ func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(
 		}
 		if err != nil {
 			break
+		}
+		clear(sts) // drop the strings: the GC need not keep them for the run
+		select {
+		case free <- sts:
+		default:
 		}
 	}
 	close(stop)
@@ -545,7 +563,7 @@ func (s *Store) CountEvents(ctx context.Context, from, to time.Time) (int, error
 	lo, hi := timeRange(from, to)
 	err := s.view(func(txn *badger.Txn) error {
 		c := newBlockCache(txn)
-		return eachMinute(ctx, txn, lo, hi, true, func(bs []*block) error {
+		return eachMinute(ctx, txn, lo, hi, true, nil, func(bs []*block) error {
 			bucket := bs[0].bucket
 			if len(bs) == 1 && bucket >= lo && bucket+uint64(bucketNS) <= hi && bucket != 0 {
 				_, k, _ := parseBlockKey(bs[0].key)
