@@ -13,8 +13,9 @@
 // alongside. Each pair runs back to back, so a busy machine slows both:
 // read the ratio. It prints a Markdown table: events stored before the
 // slice, both rates, their ratio, the rate relative to the first slice,
-// mamori's peak anonymous memory, and at the end bytes per event of both
-// stores. The number of events stored is left in OUT/events.
+// the same in CPU time per event (which a machine shared with other work
+// disturbs far less than the rates), mamori's peak anonymous memory, and
+// at the end bytes per event of both stores. The number of events stored is left in OUT/events.
 //
 //	go run ./bench/curve -data DIR -mamori ./mamori -out /tmp/curve
 package main
@@ -76,31 +77,33 @@ func run(data, bin, out, config string, chunk, upto int, keep bool) error {
 			return err
 		}
 	}
-	fmt.Println("| events stored before | slice events | mamori ingest ev/s | raw Badger (2 keys/event) ev/s | mamori ÷ raw | mamori ÷ its first slice | peak anon MB |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| events stored before | slice events | mamori ingest ev/s | raw Badger (2 keys/event) ev/s | mamori ÷ raw | mamori ÷ its first slice | mamori CPU µs/event | raw CPU µs/event | CPU: raw ÷ mamori | CPU: first ÷ this slice | peak anon MB |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	var (
-		stored, rawKeys int64
-		first           float64
+		stored          int64
+		first, firstCPU float64
 		rng             = rand.New(rand.NewPCG(1, 2))
 	)
 	for _, sl := range slices {
 		start := time.Now()
-		n, anon, err := ingest(bin, config, db, sl.dir)
+		n, anon, mCPU, err := ingest(bin, config, db, sl.dir)
 		if err != nil {
 			return err
 		}
 		mRate := float64(n) / time.Since(start).Seconds()
-		start = time.Now()
+		start, cpu0 := time.Now(), selfCPU()
 		if err := rawWrite(raw, n, sl.from, sl.to, rng); err != nil {
 			return err
 		}
 		rRate := float64(n) / time.Since(start).Seconds()
+		rCPU := selfCPU() - cpu0
+		mPer, rPer := mCPU.Seconds()*1e6/float64(n), rCPU.Seconds()*1e6/float64(n)
 		if first == 0 {
-			first = mRate
+			first, firstCPU = mRate, mPer
 		}
-		fmt.Printf("| %s | %s | %s | %s | %.2f | %.2f | %d |\n", thousands(stored), thousands(n), thousands(int64(mRate)), thousands(int64(rRate)), mRate/rRate, mRate/first, anon)
+		fmt.Printf("| %s | %s | %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d |\n", thousands(stored), thousands(n), thousands(int64(mRate)), thousands(int64(rRate)), mRate/rRate, mRate/first,
+			mPer, rPer, rPer/mPer, firstCPU/mPer, anon)
 		stored += n
-		rawKeys += 2 * n
 	}
 	if err := os.WriteFile(filepath.Join(out, "events"), []byte(strconv.FormatInt(stored, 10)), 0o600); err != nil {
 		return err
@@ -258,28 +261,38 @@ func split(data, f, out string, lines, parts, want int) error {
 }
 
 // ingest runs `mamori ingest` on dir into db and returns the events it
-// stored and its peak anonymous memory (MB).
-func ingest(bin, config, db, dir string) (int64, int, error) {
+// stored, its peak anonymous memory (MB) and the CPU time it took.
+func ingest(bin, config, db, dir string) (int64, int, time.Duration, error) {
 	cmd := exec.Command(bin, "ingest", "--config", config, "--db", db, "--log-file", db+".log", "--json", dir)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	peak := make(chan int, 1)
 	go func() { peak <- peakAnon(cmd.Process.Pid) }()
 	err := cmd.Wait()
 	anon := <-peak
 	if err != nil {
-		return 0, 0, fmt.Errorf("mamori ingest %s: %w\n%s", dir, err, stderr.String())
+		return 0, 0, 0, fmt.Errorf("mamori ingest %s: %w\n%s", dir, err, stderr.String())
 	}
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	var sum struct {
 		Events int64 `json:"events"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
-		return 0, 0, fmt.Errorf("mamori ingest %s: reading its summary: %w", dir, err)
+		return 0, 0, 0, fmt.Errorf("mamori ingest %s: reading its summary: %w", dir, err)
 	}
-	return sum.Events, anon, nil
+	return sum.Events, anon, cpu, nil
+}
+
+// selfCPU is the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakAnon samples a process's anonymous resident memory every 50 ms
