@@ -399,6 +399,7 @@ func (s *Store) Event(k EventKey) (event.Event, error) {
 	var ev event.Event
 	err := s.view(func(txn *badger.Txn) error {
 		c := newBlockCache(txn)
+		defer c.close()
 		tk := timeKey(k.Time)
 		bs, err := c.minute(bucketOf(tk))
 		if err != nil {
@@ -504,6 +505,7 @@ func (s *Store) Timeline(ctx context.Context, ep Endpoint, q Query) (Page, error
 			return nil
 		}
 		c := newBlockCache(txn)
+		defer c.close()
 		return s.walkTimeline(ctx, txn, held, ep, lo, hi, q.Reverse, q.After, func(p posting) (bool, error) {
 			if len(page.Items) == q.Limit {
 				page.More = true
@@ -563,6 +565,7 @@ func (s *Store) CountEvents(ctx context.Context, from, to time.Time) (int, error
 	lo, hi := timeRange(from, to)
 	err := s.view(func(txn *badger.Txn) error {
 		c := newBlockCache(txn)
+		defer c.close()
 		return eachMinute(ctx, txn, lo, hi, true, nil, func(bs []*block) error {
 			bucket := bs[0].bucket
 			if len(bs) == 1 && bucket >= lo && bucket+uint64(bucketNS) <= hi && bucket != 0 {

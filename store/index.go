@@ -116,6 +116,7 @@ func readPostings(dst []posting, h int32, v []byte) ([]posting, error) {
 		return dst, fmt.Errorf("%w: bad count", errBadPosting)
 	}
 	v = v[m:]
+	dst = slices.Grow(dst, int(n))
 	prev := hourStart(h)
 	for range n {
 		d, m := binary.Uvarint(v)
@@ -129,9 +130,13 @@ func readPostings(dst []posting, h int32, v []byte) ([]posting, error) {
 	return dst, nil
 }
 
-// sortPostings sorts ps by key and drops duplicates.
+// sortPostings sorts ps by key and drops duplicates. Postings written in
+// time order (one list, or lists of successive flushes) are often sorted
+// already.
 func sortPostings(ps []posting) []posting {
-	slices.SortFunc(ps, comparePostings)
+	if !slices.IsSortedFunc(ps, comparePostings) {
+		slices.SortFunc(ps, comparePostings)
+	}
 	return slices.CompactFunc(ps, func(a, b posting) bool { return a.tk == b.tk && a.id == b.id })
 }
 
@@ -141,9 +146,11 @@ func journalKey(seq uint64) []byte { return binary.BigEndian.AppendUint64([]byte
 type index struct {
 	mu       sync.Mutex
 	pending  map[string][]posting // by posting prefix (hour, endpoint)
+	byEp     map[string][]int32   // endpoint → its hours in pending
 	count    int                  // postings in pending
 	journal  []uint64             // the journal entries pending covers
 	flushing map[string][]posting // being written by a flush
+	flushEp  map[string][]int32   // endpoint → its hours in flushing
 	since    time.Time            // when pending was first added to
 	nextJnl  uint64               // the next journal seq
 
@@ -153,7 +160,7 @@ type index struct {
 }
 
 func newIndex() *index {
-	return &index{pending: map[string][]posting{}, wake: make(chan struct{}, 1)}
+	return &index{pending: map[string][]posting{}, byEp: map[string][]int32{}, wake: make(chan struct{}, 1)}
 }
 
 // batchPostings are the postings of one write, added once it is stored.
@@ -185,7 +192,7 @@ func (x *index) add(b *batchPostings) {
 		x.since = time.Now()
 	}
 	for i, k := range b.keys {
-		x.pending[k] = append(x.pending[k], b.ps[i]...)
+		x.put(k, b.ps[i])
 	}
 	x.count += b.n
 	x.journal = append(x.journal, b.jnl)
@@ -199,18 +206,29 @@ func (x *index) add(b *batchPostings) {
 	}
 }
 
+// put adds postings under a posting prefix to pending; x.mu is held.
+func (x *index) put(k string, ps []posting) {
+	old, ok := x.pending[k]
+	if !ok {
+		x.byEp[k[4:]] = append(x.byEp[k[4:]], readHour([]byte(k[:4])))
+	}
+	x.pending[k] = append(old, ps...)
+}
+
 // held returns copies of the postings in memory of the endpoint encoded as
 // ep, by hour.
 func (x *index) held(ep []byte) map[int32][]posting {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	out := map[int32][]posting{}
-	for _, m := range []map[string][]posting{x.pending, x.flushing} {
-		for k, ps := range m {
-			if len(k) == 4+len(ep) && k[4:] == string(ep) {
-				h := readHour([]byte(k[:4]))
-				out[h] = append(out[h], ps...)
-			}
+	var hb [4]byte
+	for _, set := range []struct {
+		m     map[string][]posting
+		hours []int32
+	}{{x.pending, x.byEp[string(ep)]}, {x.flushing, x.flushEp[string(ep)]}} {
+		for _, h := range set.hours {
+			binary.BigEndian.PutUint32(hb[:], uint32(h)^(1<<31))
+			out[h] = append(out[h], set.m[string(hb[:])+string(ep)]...)
 		}
 	}
 	return out
@@ -322,15 +340,15 @@ func (s *Store) flushIndex() error {
 		return nil
 	}
 	take, jnl := x.pending, x.journal
-	x.flushing = take
-	x.pending, x.journal, x.count = map[string][]posting{}, nil, 0
+	x.flushing, x.flushEp = take, x.byEp
+	x.pending, x.byEp, x.journal, x.count = map[string][]posting{}, map[string][]int32{}, nil, 0
 	x.mu.Unlock()
 	err := s.writePostings(take, jnl)
 	x.mu.Lock()
-	x.flushing = nil
+	x.flushing, x.flushEp = nil, nil
 	if err != nil { // keep them for the next flush
 		for k, ps := range take {
-			x.pending[k] = append(ps, x.pending[k]...)
+			x.put(k, ps)
 			x.count += len(ps)
 		}
 		x.journal = append(jnl, x.journal...)
@@ -412,20 +430,59 @@ func hourPostings(txn *badger.Txn, h int32, ep []byte, held []posting) ([]postin
 	opt.PrefetchValues = false
 	it := txn.NewIterator(opt)
 	defer it.Close()
-	ps := append([]posting(nil), held...)
+	// Each written list is sorted: merge them rather than sort them all.
+	var lists [][]posting
+	if len(held) > 0 {
+		lists = append(lists, sortPostings(slices.Clone(held)))
+	}
 	for it.Rewind(); it.Valid(); it.Next() {
 		if len(it.Item().Key()) != len(prefix)+8 {
 			continue // another endpoint whose encoding extends this one's: impossible, lengths are prefixed
 		}
-		var err error
+		var (
+			ps  []posting
+			err error
+		)
 		if err = it.Item().Value(func(v []byte) error {
-			ps, err = readPostings(ps, h, v)
+			ps, err = readPostings(nil, h, v)
 			return err
 		}); err != nil {
 			return nil, err
 		}
+		if !slices.IsSortedFunc(ps, comparePostings) { // never written so; but never trusted
+			ps = sortPostings(ps)
+		}
+		lists = append(lists, ps)
 	}
-	return sortPostings(ps), nil
+	return mergePostings(lists), nil
+}
+
+// mergePostings merges sorted lists into one, without duplicates.
+func mergePostings(lists [][]posting) []posting {
+	for len(lists) > 1 {
+		next := lists[:0:0]
+		for i := 0; i < len(lists); i += 2 {
+			if i+1 == len(lists) {
+				next = append(next, lists[i])
+				continue
+			}
+			a, b := lists[i], lists[i+1]
+			m := make([]posting, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if comparePostings(a[0], b[0]) <= 0 {
+					m, a = append(m, a[0]), a[1:]
+				} else {
+					m, b = append(m, b[0]), b[1:]
+				}
+			}
+			next = append(next, append(append(m, a...), b...))
+		}
+		lists = next
+	}
+	if len(lists) == 0 {
+		return nil
+	}
+	return slices.CompactFunc(lists[0], func(a, b posting) bool { return a.tk == b.tk && a.id == b.id })
 }
 
 // postingHours finds the hours that hold postings of any endpoint.
@@ -546,8 +603,31 @@ const maxCachedBlocks = 64
 // blockCache holds the blocks one query has read.
 type blockCache struct {
 	txn    *badger.Txn
+	it     *badger.Iterator // over block keys, made once: making one costs more than a seek
 	blocks map[string]*block
 	bucket map[tkey][]*block
+}
+
+// keys returns the block keys starting with prefix.
+func (c *blockCache) keys(prefix []byte) [][]byte {
+	if c.it == nil {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = []byte{prefixBlock}
+		c.it = c.txn.NewIterator(opt)
+	}
+	var keys [][]byte
+	for c.it.Seek(prefix); c.it.ValidForPrefix(prefix); c.it.Next() {
+		keys = append(keys, c.it.Item().KeyCopy(nil))
+	}
+	return keys
+}
+
+// close releases the cache's iterator.
+func (c *blockCache) close() {
+	if c.it != nil {
+		c.it.Close()
+	}
 }
 
 func newBlockCache(txn *badger.Txn) *blockCache {
@@ -584,17 +664,8 @@ func (c *blockCache) minute(bucket tkey) ([]*block, error) {
 	if bs, ok := c.bucket[bucket]; ok {
 		return bs, nil
 	}
-	opt := badger.DefaultIteratorOptions
-	opt.PrefetchValues = false
-	opt.Prefix = blockBound(bucket)
-	it := c.txn.NewIterator(opt)
-	var keys [][]byte
-	for it.Rewind(); it.Valid(); it.Next() {
-		keys = append(keys, it.Item().KeyCopy(nil))
-	}
-	it.Close()
 	var bs []*block
-	for _, k := range keys {
+	for _, k := range c.keys(blockBound(bucket)) {
 		b, err := c.get(k)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			continue
@@ -614,16 +685,7 @@ func (c *blockCache) find(p posting) (*block, int, bool, error) {
 	bucket := bucketOf(p.tk)
 	// The posting's reference picks the block among its minute's.
 	prefix := binary.BigEndian.AppendUint32(blockBound(bucket), p.ref)
-	opt := badger.DefaultIteratorOptions
-	opt.PrefetchValues = false
-	opt.Prefix = prefix
-	it := c.txn.NewIterator(opt)
-	var keys [][]byte
-	for it.Rewind(); it.Valid(); it.Next() {
-		keys = append(keys, it.Item().KeyCopy(nil))
-	}
-	it.Close()
-	for _, k := range keys {
+	for _, k := range c.keys(prefix) {
 		b, err := c.get(k)
 		if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
 			return nil, 0, false, err
