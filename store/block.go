@@ -392,7 +392,7 @@ func (b *block) event(i int, ev *event.Event) error {
 func (b *block) inflate(f int) error {
 	plain, err := decoder().DecodeAll(b.frames[f], b.bufs.get())
 	if err != nil {
-		return fmt.Errorf("%w %x: frame %d: %v", errBadBlock, b.key, f, err)
+		return fmt.Errorf("%w %x: frame %d: %w", errBadBlock, b.key, f, err)
 	}
 	want := min(frameEvents, b.len()-f*frameEvents)
 	spans := make([][2]uint32, 0, want)
