@@ -6,10 +6,14 @@ package store
 // 'e' and one empty timeline key per event and endpoint under 'x' (the
 // legacy layout in keys.go). Opening such a store for writing converts it:
 // its events are read in time order and written as blocks with their
-// timeline postings, then the old entries are dropped and the store is
-// marked as format 2. The conversion is resumable: if it is interrupted,
-// the old entries are all still there, and the next open drops what the
-// interrupted one wrote and starts again. A format-1 store opened
+// timeline postings, the store is marked as format 2 and the old entries
+// are dropped. The conversion is resumable: if it is interrupted
+// before the mark, the old entries are all still there, and the next open
+// drops what the interrupted one wrote and starts again; once every event
+// is in a block the store is marked, then the old entries are dropped, so
+// a conversion interrupted while dropping them (Badger drops level by
+// level) converts those left again (copies that readers merge away) and
+// drops them, never taking the blocks for leftovers. A format-1 store opened
 // read-only is refused with an error saying how to convert it (never read
 // as if it were empty).
 
@@ -81,6 +85,14 @@ func (s *Store) checkFormat() error {
 		})
 	}
 	return nil
+}
+
+// dropLegacy drops the format-1 entries (a variable for the test of a
+// conversion killed while dropping them).
+var dropLegacy = dropLegacyEntries
+
+func dropLegacyEntries(db *badger.DB) error {
+	return db.DropPrefix([]byte{prefixEvent}, []byte{prefixEndpoint})
 }
 
 // migrate converts the format-1 events and timeline keys. dropLeftovers
@@ -173,13 +185,19 @@ func (s *Store) migrate(dropLeftovers bool) error {
 		err = s.flushIndex()
 	}
 	if err == nil {
-		// Every event is in a block and indexed: the old entries go.
-		err = s.db.DropPrefix([]byte{prefixEvent}, []byte{prefixEndpoint})
-	}
-	if err == nil {
+		// Every event is in a block and indexed: the store is marked as
+		// converted before the old entries go. Badger drops a prefix
+		// level by level, so a conversion killed while dropping leaves
+		// some of them: the next open, seeing the mark, converts those
+		// again (copies that readers merge away) and drops them, where
+		// without the mark it would drop the blocks as leftovers of an
+		// unfinished conversion and lose the events already dropped.
 		err = s.db.Update(func(txn *badger.Txn) error {
 			return txn.Set(nameKey(prefixMeta, formatKey), []byte(formatCurrent))
 		})
+	}
+	if err == nil {
+		err = dropLegacy(s.db)
 	}
 	if err != nil {
 		return fmt.Errorf("convert the store to event blocks (run again to resume): %w", err)

@@ -197,3 +197,63 @@ func checkHolds(t *testing.T, s *Store, evs []event.Event) {
 		t.Fatalf("histogram %v %v", h, err)
 	}
 }
+
+// TestConversionKilledWhileDroppingTheOldEntries: Badger drops a prefix
+// level by level, so a conversion killed while it drops the old entries
+// leaves some of them. The next open must not take that for a conversion
+// that never finished (drop the blocks and convert what is left: the
+// events already dropped would be lost); it finishes the drop and keeps
+// every event.
+func TestConversionKilledWhileDroppingTheOldEntries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	evs := format1Events()
+	writeFormat1(t, dir, evs, private)
+
+	// The conversion dies after dropping the old entries of the first
+	// half of the events.
+	killed := errors.New("killed")
+	dropLegacy = func(db *badger.DB) error {
+		var keys [][]byte
+		err := db.View(func(txn *badger.Txn) error {
+			opt := badger.DefaultIteratorOptions
+			opt.PrefetchValues = false
+			opt.Prefix = []byte{prefixEvent}
+			it := txn.NewIterator(opt)
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		wb := db.NewWriteBatch()
+		for _, k := range keys[:len(keys)/2] {
+			if err := wb.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := wb.Flush(); err != nil {
+			return err
+		}
+		return killed
+	}
+	_, err := Open(dir, Options{IsInternal: private})
+	dropLegacy = dropLegacyEntries
+	if !errors.Is(err, killed) {
+		t.Fatalf("the interrupted conversion: %v", err)
+	}
+
+	s, err := Open(dir, Options{IsInternal: private})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkHolds(t, s, evs)
+	for _, p := range []byte{prefixEvent, prefixEndpoint} {
+		if n := keysUnder(t, s, p); n != 0 {
+			t.Errorf("%d old keys left under %q", n, p)
+		}
+	}
+}
