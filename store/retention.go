@@ -224,10 +224,12 @@ func (s *Store) Prune(ctx context.Context, force bool) (int, error) {
 	if err != nil {
 		return deleted, err
 	}
-	// Postings are by hour: whole days before the cutoff's go (postings
-	// of the cutoff's own day that outlive their event are skipped by
-	// readers, and go the next day).
-	index := pruneFamily{prefix: prefixPosting, end: appendHour([]byte{prefixPosting}, int32(day(cutoff))*24),
+	// Postings are by hour: the hours before the cutoff's go (postings
+	// of the cutoff's own hour that outlive their event are skipped by
+	// timelines, and go with the next prune). Kept to the end of the
+	// cutoff's day, as the per-day index of format 1 was, a histogram
+	// over a held older day counted the day's pruned events.
+	index := pruneFamily{prefix: prefixPosting, end: appendHour([]byte{prefixPosting}, hourOf(timeKey(cutoff))),
 		day:  func(k []byte) int32 { return int32(floorDiv(int64(readHour(k[1:5])), 24)) },
 		next: func(d int32) []byte { return appendHour([]byte{prefixPosting}, (d+1)*24) }}
 	if _, err := s.deleteWalk(ctx, index, held); err != nil {
