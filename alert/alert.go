@@ -139,9 +139,13 @@ func MakeID(rule, endpoint, key string, window time.Time) string {
 }
 
 // AddEvidence appends ev, keeping the first MaxEvidence/2 and the most
-// recent rest when there are more than MaxEvidence.
+// recent rest when there are more than MaxEvidence. A line the alert
+// already has (same file, offset and text) is not added again.
 func (a *Alert) AddEvidence(ev ...Evidence) {
 	for _, e := range ev {
+		if a.HasEvidence(e) {
+			continue
+		}
 		if len(a.Evidence) < MaxEvidence {
 			a.Evidence = append(a.Evidence, e)
 			continue
@@ -150,4 +154,14 @@ func (a *Alert) AddEvidence(ev ...Evidence) {
 		copy(a.Evidence[keep:], a.Evidence[keep+1:])
 		a.Evidence[len(a.Evidence)-1] = e
 	}
+}
+
+// HasEvidence reports whether the alert has the line e.
+func (a *Alert) HasEvidence(e Evidence) bool {
+	for _, have := range a.Evidence {
+		if have.File == e.File && have.Offset == e.Offset && have.Raw == e.Raw {
+			return true
+		}
+	}
+	return false
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -64,9 +66,14 @@ type App struct {
 	Incidents   *incident.Manager
 	Containment *containment.Manager
 	Formats     []parse.Format
-	Log         *slog.Logger
-	opts        Options
-	closers     []func() error
+	// Topology is what the last Detect saw of the office's side: whether
+	// any event had an internal address (see Topology.Warning).
+	Topology Topology
+	Log      *slog.Logger
+	opts     Options
+	rd       Reader // Store, or what OpenReader was given
+	closers  []func() error
+	clock    func() time.Time // nil: time.Now
 }
 
 // OfficeZone is the office's time zone: the one given (a flag), else the
@@ -127,7 +134,7 @@ func prepare(cfg *config.Config, opts Options) (*App, string, error) {
 	}
 	a.Enricher = &ingest.Enricher{Networks: a.Networks, Inventory: a.Inventory}
 	a.Allow = detect.FromConfig(cfg.Allow, cfg.Rules)
-	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{})}
+	a.Env = &detect.Env{Networks: a.Networks, Assets: a.Inventory, Catalog: a.Catalog, Location: cfg.Location(config.Source{}), Self: selfAddrs(opts.Log)}
 	if err := a.loadOptional(); err != nil {
 		return nil, "", err
 	}
@@ -151,6 +158,7 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.rd = a.Store
 	if err := a.loadAllowList(); err != nil {
 		return nil, a.closeStoreAfter(err)
 	}
@@ -176,6 +184,28 @@ func Open(cfg *config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
+// selfAddrs are the global addresses of the machine mamori runs on: its
+// own, never an IOC hit's other party. A machine whose interfaces cannot be
+// listed has none (logged).
+func selfAddrs(log *slog.Logger) []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		log.Warn("listing this machine's addresses", "err", err)
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		if ip := p.Addr().Unmap(); ip.IsGlobalUnicast() {
+			out = append(out, ip)
+		}
+	}
+	return out
+}
+
 // closeStoreAfter closes the store when Open fails after opening it: err
 // is returned as it is, joined with the close's error only if that fails.
 func (a *App) closeStoreAfter(err error) error {
@@ -185,21 +215,9 @@ func (a *App) closeStoreAfter(err error) error {
 	return err
 }
 
-// loadAllowList adds the entries made in the console (kept in the store).
-func (a *App) loadAllowList() error {
-	return a.Store.List(store.AllowList, func(_ string, doc []byte) error {
-		var e detect.Allow
-		if err := jsonUnmarshal(doc, &e); err != nil {
-			return err
-		}
-		a.Allow.Add(e)
-		return nil
-	})
-}
-
 // Close stops the containment commands still running (killing their
 // process groups; their runs record it), closes the audit mirror and
-// closes the store.
+// closes the store (not the Reader of OpenReader).
 func (a *App) Close() error {
 	if a.Containment != nil {
 		a.Containment.Close()
@@ -214,7 +232,10 @@ func (a *App) Close() error {
 	if a.Audit != nil {
 		errs = append(errs, a.Audit.Close())
 	}
-	return errors.Join(append(errs, a.Store.Close())...)
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // readOptions are how files are read, from the configuration and options.
@@ -295,7 +316,7 @@ func (a *App) notePending(n int64) error {
 // (Events is zero when every stored event was analysed).
 func (a *App) Pending() (Pending, error) {
 	var p Pending
-	_, err := a.Store.Get(store.Meta, pendingKey, &p)
+	_, err := a.rd.Get(store.Meta, pendingKey, &p)
 	return p, err
 }
 
@@ -317,9 +338,11 @@ func (a *App) Detect(ctx context.Context) error {
 	if a.Engine == nil {
 		return store.ErrReadOnly
 	}
-	if err := a.Engine.Replay(ctx, a.Store, time.Time{}); err != nil {
+	count := &topologyCount{src: a.Store, networks: a.Networks, addrs: map[netip.Addr]*addrCount{}}
+	if err := a.Engine.Replay(ctx, count, time.Time{}); err != nil {
 		return fmt.Errorf("detection: %w", err)
 	}
+	a.Topology = count.result()
 	if err := a.Engine.Finish(); err != nil {
 		return err
 	}
@@ -336,7 +359,7 @@ func (a *App) Detect(ctx context.Context) error {
 // Alerts returns the stored alerts, most important first, each with the
 // incident that holds it; allow-listed ones only when all is set.
 func (a *App) Alerts(all bool) ([]alert.Alert, error) {
-	as, err := a.Store.Alerts()
+	as, err := a.rd.Alerts()
 	if err != nil {
 		return nil, err
 	}

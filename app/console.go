@@ -2,10 +2,7 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/netip"
 	"runtime/debug"
 	"sort"
@@ -26,19 +23,14 @@ import (
 )
 
 // Console is the console's backend over an opened App: reads go to the
-// store, live alerts come from the engine, changes go through the engine
-// (acknowledgements) and the store (allow-list entries).
+// store (or the Reader of OpenReader), live alerts come from the engine,
+// changes go through the engine (acknowledgements) and the store
+// (allow-list entries). Its Status is the App's Monitor's.
 type Console struct {
+	*Monitor
 	a       *App
 	updates <-chan []alert.Alert
 	changes <-chan []incident.Change
-	live    bool
-
-	mu       sync.Mutex
-	pipeline *ingest.Pipeline
-
-	storedOnce sync.Once
-	stored     []ingest.SourceStats
 }
 
 var _ backend.Backend = (*Console)(nil)
@@ -46,7 +38,7 @@ var _ backend.Backend = (*Console)(nil)
 // Console returns the backend; live says whether sources are followed.
 // Its subscriptions end with ctx.
 func (a *App) Console(ctx context.Context, live bool) *Console {
-	c := &Console{a: a, live: live}
+	c := &Console{Monitor: a.Monitor(live), a: a}
 	if a.Engine != nil && live {
 		c.updates = a.Engine.Subscribe(ctx)
 	}
@@ -56,18 +48,40 @@ func (a *App) Console(ctx context.Context, live bool) *Console {
 	return c
 }
 
-// SetPipeline gives the console the running pipeline's statistics.
-func (c *Console) SetPipeline(p *ingest.Pipeline) {
-	c.mu.Lock()
-	c.pipeline = p
-	c.mu.Unlock()
+// Monitor is the running application's state as the console's header and
+// sources pane show it, and as a second process asks for it over the
+// control socket: the same with or without a terminal.
+type Monitor struct {
+	a    *App
+	live bool
+
+	mu       sync.Mutex
+	pipeline *ingest.Pipeline
+
+	storedOnce sync.Once
+	stored     []ingest.SourceStats
 }
+
+// Monitor returns the App's status view; live says whether sources are
+// followed (give it the pipeline with SetPipeline once it runs).
+func (a *App) Monitor(live bool) *Monitor { return &Monitor{a: a, live: live} }
+
+// SetPipeline gives the monitor the running pipeline's statistics.
+func (m *Monitor) SetPipeline(p *ingest.Pipeline) {
+	m.mu.Lock()
+	m.pipeline = p
+	m.mu.Unlock()
+}
+
+// readOnly reports whether nothing may be changed: no engine, or a store
+// (or Reader) opened read-only.
+func (a *App) readOnly() bool { return a.Engine == nil || a.rd.ReadOnly() }
 
 // Catalog implements backend.Backend.
 func (c *Console) Catalog() *catalog.Catalog { return c.a.Catalog }
 
 // ReadOnly implements backend.Backend.
-func (c *Console) ReadOnly() bool { return c.a.Engine == nil || c.a.Store.ReadOnly() }
+func (c *Console) ReadOnly() bool { return c.a.readOnly() }
 
 // Alerts implements backend.Backend.
 func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Alerts(true) }
@@ -92,28 +106,19 @@ func (c *Console) Ack(_ context.Context, id string, acked bool) error {
 	return c.a.Engine.Ack(id, acked)
 }
 
-// Allow implements backend.Backend: the entry is kept in the store and
-// applies at once, to stored alerts too.
+// Allow implements backend.Backend: the application stores the entry,
+// applies it at once (to stored alerts too) and audits it.
 func (c *Console) Allow(ctx context.Context, e detect.Allow) error {
 	if c.ReadOnly() {
 		return errReadOnly
 	}
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%s|%d", e.Rule, e.Endpoint, e.Destination, e.User, time.Now().UnixNano())))
-	id := hex.EncodeToString(h[:8])
-	if err := c.a.Store.Put(store.AllowList, id, e); err != nil {
-		return err
-	}
-	c.a.Allow.Add(e)
-	if _, err := c.a.Audit.Append(ctx, audit.AllowListChange(audit.ActionAllowAdded, e, c.a.Audit.User(), e.Reason)); err != nil && !audit.Stored(err) {
-		return fmt.Errorf("allow-list entry added, but not audited: %w", err)
-	}
-	c.a.Log.Info("allow-list entry added", "rule", e.Rule, "endpoint", e.Endpoint, "destination", e.Destination, "reason", e.Reason)
-	return nil
+	_, err := c.a.AddAllow(ctx, e)
+	return err
 }
 
 // Endpoints implements backend.Backend.
 func (c *Console) Endpoints(context.Context) ([]store.EndpointSummary, error) {
-	return c.a.Store.EndpointSummaries()
+	return c.a.rd.EndpointSummaries()
 }
 
 // Asset implements backend.Backend.
@@ -127,31 +132,32 @@ func (c *Console) Asset(endpoint string) (asset.Asset, bool) {
 
 // Timeline implements backend.Backend.
 func (c *Console) Timeline(ctx context.Context, endpoint string, q store.Query) (store.Page, error) {
-	return c.a.Store.Timeline(ctx, store.ParseEndpoint(endpoint), q)
+	return c.a.rd.Timeline(ctx, store.ParseEndpoint(endpoint), q)
 }
 
 // Histogram implements backend.Backend.
 func (c *Console) Histogram(ctx context.Context, endpoint string, from, to time.Time, step time.Duration) ([]int, error) {
-	return c.a.Store.Histogram(ctx, store.ParseEndpoint(endpoint), from, to, step)
+	return c.a.rd.Histogram(ctx, store.ParseEndpoint(endpoint), from, to, step)
 }
 
-// Status implements backend.Backend.
-func (c *Console) Status() backend.Status {
-	s := backend.Status{Live: c.live, ReadOnly: c.ReadOnly(), StoreDir: c.a.Store.Dir(), StoreSize: c.a.Store.Size()}
-	c.mu.Lock()
-	p := c.pipeline
-	c.mu.Unlock()
+// Status is mamori's state now (backend.Backend's Status).
+func (m *Monitor) Status() backend.Status {
+	a := m.a
+	s := backend.Status{Live: m.live, ReadOnly: a.readOnly(), StoreDir: a.rd.Dir(), StoreSize: a.rd.Size()}
+	m.mu.Lock()
+	p := m.pipeline
+	m.mu.Unlock()
 	if p != nil {
 		s.Sources = p.Stats().Snapshot()
 		s.Written = p.Written()
 		s.ErrAt, s.Err = p.Err()
 	} else {
-		s.Sources = c.storedSources()
+		s.Sources = m.storedSources()
 	}
-	if c.a.Engine != nil {
-		s.Learning, s.Learned, _, _ = c.a.Engine.Learning()
+	if a.Engine != nil {
+		s.Learning, s.Learned, _, _ = a.Engine.Learning()
 	}
-	if p, err := c.a.Pending(); err == nil {
+	if p, err := a.Pending(); err == nil {
 		s.Unanalysed = p.Events
 	}
 	return s
@@ -161,11 +167,11 @@ func (c *Console) Status() backend.Status {
 // runs read into it and how far (their saved offsets): what a rescue team
 // wants to check it loaded. Nothing writes to the store meanwhile, so it is
 // read once.
-func (c *Console) storedSources() []ingest.SourceStats {
-	c.storedOnce.Do(func() {
-		offs, err := c.a.Store.Offsets()
+func (m *Monitor) storedSources() []ingest.SourceStats {
+	m.storedOnce.Do(func() {
+		offs, err := m.a.rd.Offsets()
 		if err != nil {
-			c.a.Log.Warn("reading the stored offsets", "err", err)
+			m.a.Log.Warn("reading the stored offsets", "err", err)
 			return
 		}
 		for _, o := range offs {
@@ -173,13 +179,13 @@ func (c *Console) storedSources() []ingest.SourceStats {
 			if o.Done {
 				size = o.Offset
 			}
-			c.stored = append(c.stored, ingest.SourceStats{
+			m.stored = append(m.stored, ingest.SourceStats{
 				Path: o.Path, State: ingest.StateStored, Offset: o.Offset, Size: size, LastRead: o.Updated,
 			})
 		}
-		sort.Slice(c.stored, func(i, j int) bool { return c.stored[i].Path < c.stored[j].Path })
+		sort.Slice(m.stored, func(i, j int) bool { return m.stored[i].Path < m.stored[j].Path })
 	})
-	return c.stored
+	return m.stored
 }
 
 // Incidents implements backend.Backend.
@@ -193,15 +199,29 @@ func (c *Console) Audit() *audit.Log { return c.a.Audit }
 
 // ExportReport implements backend.Backend.
 func (c *Console) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
-	return backend.WriteReport(ctx, c.a.Incidents, c.a.Audit, id, path, report.Options{Lang: lang, Inventory: c.a.Inventory, Version: buildVersion()})
+	return backend.WriteReport(ctx, c.a.Incidents, c.a.Audit, id, path, c.a.ReportOptions(lang))
 }
 
 // ExportEvidence implements backend.Backend: the configured evidence
 // window, recorded in the audit log.
 func (c *Console) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
-	return backend.Bundle(ctx, c.a.Incidents, c.a.Store, id, path, report.BundleOptions{
-		Window: time.Duration(c.a.Config.EvidenceWindow), Version: buildVersion(), Store: c.a.Store.Dir(), Log: c.a.Audit,
-	})
+	return backend.Bundle(ctx, c.a.Incidents, c.a.rd, id, path, c.a.EvidenceOptions(0, false))
+}
+
+// ReportOptions are the options of the reports the running application
+// exports (the console's, and those asked for over the control socket).
+func (a *App) ReportOptions(lang string) report.Options {
+	return report.Options{Lang: lang, Inventory: a.Inventory, Version: buildVersion()}
+}
+
+// EvidenceOptions are the options of the evidence bundles the running
+// application exports, recorded in its audit log: window (zero: the
+// configured evidence window) and force (replace an existing file).
+func (a *App) EvidenceOptions(window time.Duration, force bool) report.BundleOptions {
+	if window <= 0 {
+		window = time.Duration(a.Config.EvidenceWindow)
+	}
+	return report.BundleOptions{Window: window, Force: force, Version: buildVersion(), Store: a.rd.Dir(), Log: a.Audit}
 }
 
 // buildVersion is the module version mamori was built as, or "" for a

@@ -16,21 +16,21 @@ import (
 // configured file, else the store's own (config.DefaultAuditFile).
 func (a *App) openHandling() error {
 	if a.Config.AuditFile == "" {
-		a.Config.AuditFile = config.DefaultAuditFile(a.Store.Dir())
+		a.Config.AuditFile = config.DefaultAuditFile(a.rd.Dir())
 	}
-	a.Audit = audit.Open(a.Store, audit.Options{Mirror: a.Config.AuditFile})
+	a.Audit = audit.Open(a.rd, audit.Options{Mirror: a.Config.AuditFile})
 	loc := a.Config.Location(config.Source{})
-	a.Incidents = incident.New(a.Store, a.Audit, a.Catalog,
+	a.Incidents = incident.New(a.rd, a.Audit, a.Catalog,
 		incident.Options{Networks: a.Networks, Inventory: a.Inventory, Location: loc})
 	cm, err := containment.New(containment.Options{
 		Catalog:   a.Catalog,
 		Actuators: a.Config.Actuators,
 		Audit:     a.Audit,
-		ReadOnly:  a.Store.ReadOnly(),
+		ReadOnly:  a.rd.ReadOnly(),
 		Networks:  a.Networks,
 		Inventory: a.Inventory,
-		Endpoints: a.Store,
-		Events:    a.Store,
+		Endpoints: a.rd,
+		Events:    a.rd,
 	})
 	if err != nil {
 		return fmt.Errorf("actuators: %w", err)
@@ -39,7 +39,7 @@ func (a *App) openHandling() error {
 	for _, n := range containment.Interpreters(a.Config.Actuators) {
 		a.Log.Warn(n)
 	}
-	if !a.Store.ReadOnly() {
+	if !a.rd.ReadOnly() {
 		// No command can be running now: a store has one writer. A run
 		// that started and never finished is one mamori was stopped in.
 		marked, err := a.Audit.MarkInterrupted(context.Background())

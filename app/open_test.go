@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -57,5 +58,41 @@ func BenchmarkOpenWithStoredAlerts(b *testing.B) {
 		if err := a.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestOwnAddressesIncludeThisMachine: the addresses of the machine mamori
+// runs on are the organisation's own (never an IOC hit's other party),
+// whatever the internal networks say.
+func TestOwnAddressesIncludeThisMachine(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.InternalNetworks = []string{"192.0.2.0/24"} // not this machine's
+	a, err := Open(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ifs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Skip("interfaces cannot be listed here:", err)
+	}
+	n := 0
+	for _, ia := range ifs {
+		p, err := netip.ParsePrefix(ia.String())
+		if err != nil || !p.Addr().IsGlobalUnicast() {
+			continue
+		}
+		n++
+		if !a.Env.Own(p.Addr()) {
+			t.Errorf("%s, an address of this machine, is not the office's own", p.Addr())
+		}
+	}
+	for _, s := range a.Env.Self {
+		if s.IsLoopback() || s.IsLinkLocalUnicast() {
+			t.Errorf("self address %s is not a global one", s)
+		}
+	}
+	if n == 0 {
+		t.Log("this machine has no global address")
 	}
 }

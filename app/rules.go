@@ -2,9 +2,11 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
@@ -78,9 +80,11 @@ func (a *App) loadOptional() error {
 // RuleStates describes every detection rule as `mamori rules` lists it:
 // active, disabled (and why) or learning, with the learning progress kept
 // in the store cfg.DB (or opts.DB) names. It only reads: it never creates
-// a store, and without one (or with one it cannot read now: in use by a
-// running mamori) the learning rules show no progress, and note says why.
-func RuleStates(cfg *config.Config, opts Options) (states []detect.RuleState, note string, err error) {
+// a store. A store a running mamori holds is read through held, when
+// given (the running mamori's Reader; nil when it cannot be asked, with
+// why). Without a store (or one it cannot read) the learning rules show
+// no progress, and note says why.
+func RuleStates(cfg *config.Config, opts Options, held func(*store.LockedError) (Reader, error)) (states []detect.RuleState, note string, err error) {
 	opts.ReadOnly = true
 	a, _, err := prepare(cfg, opts)
 	if err != nil {
@@ -97,6 +101,16 @@ func RuleStates(cfg *config.Config, opts Options) (states []detect.RuleState, no
 		note = fmt.Sprintf("no store at %s yet: learning progress shows once logs are read", a.Config.DB)
 	default:
 		s, err := store.Open(a.Config.DB, store.Options{ReadOnly: true, Logger: a.Log})
+		var locked *store.LockedError
+		if errors.As(err, &locked) && held != nil {
+			r, herr := held(locked)
+			if herr != nil {
+				note = fmt.Sprintf("learning progress not shown: %v", herr)
+				break
+			}
+			st = readOnlyEngineStore{r}
+			break
+		}
 		if err != nil {
 			note = fmt.Sprintf("learning progress not shown: %v", err)
 			break
@@ -114,3 +128,9 @@ func RuleStates(cfg *config.Config, opts Options) (states []detect.RuleState, no
 	defer eng.Close()
 	return eng.States(), note, nil
 }
+
+// readOnlyEngineStore is a Reader as the engine's store: what it reads
+// (baselines, its state, alerts) and no writes.
+type readOnlyEngineStore struct{ Reader }
+
+func (readOnlyEngineStore) PutAlerts([]alert.Alert) error { return store.ErrReadOnly }

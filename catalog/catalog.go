@@ -27,6 +27,7 @@ const (
 	fileMeasures = "measures.yaml"
 	fileEvidence = "evidence.yaml"
 	fileLists    = "lists.yaml"
+	fileServices = "services.yaml"
 )
 
 // Catalog is the defence model as data. It is immutable once loaded and
@@ -56,7 +57,8 @@ type Catalog struct {
 	evidenceSources []EvidenceSource
 	objectives      []Objective
 
-	lists []List
+	lists    []List
+	services services
 
 	ruleByID      map[string]*Rule
 	measureByID   map[string]*Measure
@@ -116,6 +118,9 @@ type (
 	listsDoc struct {
 		Lists []List `yaml:"lists"`
 	}
+	servicesDoc struct {
+		Services []Service `yaml:"services"`
+	}
 )
 
 // Parse reads and validates a catalog from fsys, which holds the files of
@@ -132,6 +137,7 @@ func Parse(fsys fs.FS) (*Catalog, error) {
 		me measuresDoc
 		ev evidenceDoc
 		li listsDoc
+		se servicesDoc
 	)
 	var errs []error
 	for _, f := range []struct {
@@ -140,6 +146,7 @@ func Parse(fsys fs.FS) (*Catalog, error) {
 	}{
 		{filePhases, &ph}, {fileAttack, &at}, {fileAnalysis, &an}, {fileRules, &ru},
 		{fileHandling, &ha}, {fileMeasures, &me}, {fileEvidence, &ev}, {fileLists, &li},
+		{fileServices, &se},
 	} {
 		if err := decode(fsys, f.name, f.doc); err != nil {
 			errs = append(errs, err)
@@ -164,6 +171,7 @@ func Parse(fsys fs.FS) (*Catalog, error) {
 	for i := range c.lists {
 		ck.listFiles(fsys, &c.lists[i])
 	}
+	c.services = ck.buildServices(se.Services)
 	c.index()
 	ck.validate(c)
 	if err := ck.err(); err != nil {

@@ -31,7 +31,7 @@ func TestRuleIDs(t *testing.T) {
 		"M-IOC-DOMAIN", "M-IOC-IP", "M-IOC-URL", "M-IOC-HASH", "M-PSEXEC", "M-IDS", "M-DDNS", "M-DOUBLE-EXT",
 		"N-COUNTRY", "N-INTERNAL-SVC", "N-APP", "N-CATEGORY", "N-PORT", "N-EXE-SOURCE", "N-UPLOAD-TYPE",
 		"N-IP-DIRECT", "N-QUERY", "N-CONNECT-PORT", "N-LAN-EXE", "N-PROXY-BYPASS", "N-NO-DNS",
-		"S-FANOUT", "S-ERRORS", "S-BEACON", "S-SINKHOLE", "S-CONN-VOLUME", "S-BYTES-OUT",
+		"S-FANOUT", "S-ERRORS", "S-BEACON", "S-SINKHOLE", "S-REFUSED", "S-CONN-VOLUME", "S-BYTES-OUT",
 		"C-SAME-EP", "C-CROSS-EP", "C-KILLCHAIN",
 	}
 	got := ids(load(t).Rules(), func(r *Rule) string { return r.ID })

@@ -10,7 +10,11 @@
 //   - detect names its alerts by Rule id ("M-DDNS") and takes a rule's
 //     perspective, basis, phase, ATT&CK techniques and default severity from
 //     Catalog.Rule; matching rules read their shipped lists with
-//     Catalog.List (ListDynamicDNS, ListTrustedSites) and DomainSet.Match.
+//     Catalog.List (ListDynamicDNS, ListTrustedSites) and DomainSet.Match;
+//     Catalog.ServiceOf names the well-known services machines contact on
+//     a timer by design (NTP, public resolvers, OS and antivirus updates,
+//     certificate revocation, connectivity checks), so that a rule knows
+//     them without counting how many endpoints reach them.
 //   - the console shows titles, descriptions and "check first" hints in the
 //     user's language with Text.In, the attack phases with Catalog.Phase.
 //   - the incident checklist walks HandlingPhases × Roles through

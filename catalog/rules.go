@@ -29,6 +29,10 @@ type Rule struct {
 	Lists []string `yaml:"lists"`
 	// Check is what an analyst should look at first when the rule fires.
 	Check Text `yaml:"check"`
+	// Learning says, for a rule that learns a baseline (or relies on one),
+	// what it learns and how an attacker active while it learns is kept
+	// from teaching it; empty for rules that learn nothing.
+	Learning Text `yaml:"learning"`
 	// Measures are ids of the containment measures the rule suggests, most
 	// fitting first.
 	Measures []string `yaml:"measures"`

@@ -251,6 +251,9 @@ func (ck *checker) rules(c *Catalog) {
 		ck.text(f, e, "title", r.Title)
 		ck.text(f, e, "description", r.Description)
 		ck.text(f, e, "check", r.Check)
+		if r.Learning.EN != "" || r.Learning.JA != "" {
+			ck.text(f, e, "learning", r.Learning)
+		}
 		ck.sources(r, e)
 		for j, l := range r.Lists {
 			if _, ok := c.List(l); !ok {

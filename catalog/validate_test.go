@@ -429,6 +429,31 @@ func TestValidation(t *testing.T) {
 			edits: []edit{{"lists/trusted-sites-lots.txt", "", "\n000webhostapp.com\n", "\n000webhostapp.com\nbad_zone..example\n", ""}},
 			want:  []string{"lists.yaml", "trusted-sites", "files[0]", "trusted-sites-lots.txt:5", "bad label"},
 		},
+		// services.yaml
+		"service category unknown": {
+			edits: []edit{{fileServices, "  - id: ntp", "category: ntp", "category: clocks", ""}},
+			want:  []string{"services.yaml", "ntp", "category", "clocks"},
+		},
+		"service port malformed": {
+			edits: []edit{{fileServices, "  - id: ntp", "ports: [udp/123]", "ports: [ntp/123]", ""}},
+			want:  []string{"services.yaml", "ntp", "ports[0]", "not a port"},
+		},
+		"service address private": {
+			edits: []edit{{fileServices, "  - id: public-dns", "      - 8.8.8.8\n", "      - 10.0.0.53\n", ""}},
+			want:  []string{"services.yaml", "public-dns", "addresses[0]", "not a public address"},
+		},
+		"service zone malformed": {
+			edits: []edit{{fileServices, "  - id: ntp", "      - pool.ntp.org\n", "      - pool..ntp.org\n", ""}},
+			want:  []string{"services.yaml", "ntp", "zones[0]", "not a DNS zone"},
+		},
+		"service without references": {
+			edits: []edit{{file: fileServices, anchor: "  - id: apple-update", old: "    references:\n", new: "", until: "\n\n"}},
+			want:  []string{"services.yaml", "apple-update", "references", "empty"},
+		},
+		"service port claimed twice": {
+			edits: []edit{{fileServices, "  - id: public-dns", "    zones: [dns.google", "    ports: [udp/123]\n    zones: [dns.google", ""}},
+			want:  []string{"services.yaml", "public-dns", "ports[0]", "already ntp's"},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

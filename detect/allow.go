@@ -4,22 +4,25 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mamori-soc/mamori/alert"
 )
 
 // AllowList hides alerts that match an entry: from the config file (global
-// and per rule) and from the console. Matching happens when alerts are
-// shown, so a new entry also hides alerts already stored; nothing is
+// and per rule) and from the console or `mamori allow`. Matching happens
+// when alerts are shown, so a new entry also hides alerts already stored,
+// and an entry that expires or is removed shows them again; nothing is
 // deleted.
 type AllowList struct {
 	mu      sync.RWMutex // the console adds while alerts are shown
 	entries []Allow
+	now     func() time.Time
 }
 
 // NewAllowList builds a list from entries.
 func NewAllowList(entries ...[]Allow) *AllowList {
-	l := &AllowList{}
+	l := &AllowList{now: time.Now}
 	for _, es := range entries {
 		l.entries = append(l.entries, es...)
 	}
@@ -35,6 +38,50 @@ type Allow struct {
 	Endpoint    string `yaml:"endpoint" json:"endpoint,omitempty"`
 	User        string `yaml:"user" json:"user,omitempty"`
 	Reason      string `yaml:"reason" json:"reason,omitempty"`
+	// Expires, when set, ends the entry: from then on it hides nothing.
+	Expires time.Time `yaml:"expires" json:"expires,omitzero"`
+
+	// ID names an entry made in the console or with `mamori allow add`
+	// (kept in the store), for `mamori allow rm`; "" for the
+	// configuration's entries, which are changed in the file.
+	ID string `yaml:"-" json:"id,omitempty"`
+	// Added and By say when and by whom a stored entry was made.
+	Added time.Time `yaml:"-" json:"added,omitzero"`
+	By    string    `yaml:"-" json:"by,omitempty"`
+}
+
+// Empty reports whether the entry names nothing to match (it would hide
+// every alert, so it hides none).
+func (e Allow) Empty() bool {
+	return e.Rule == "" && e.Destination == "" && e.Endpoint == "" && e.User == ""
+}
+
+// Active reports whether the entry hides alerts at t.
+func (e Allow) Active(t time.Time) bool {
+	return !e.Empty() && (e.Expires.IsZero() || t.Before(e.Expires))
+}
+
+// Scope says in words what the entry hides: "S-BEACON alerts of 10.0.10.5
+// to cdn.example.com".
+func (e Allow) Scope() string {
+	var b strings.Builder
+	if e.Rule == "" || e.Rule == "*" {
+		b.WriteString("alerts of every rule")
+	} else {
+		b.WriteString(e.Rule + " alerts")
+	}
+	if e.Endpoint != "" {
+		b.WriteString(" of " + e.Endpoint)
+	} else {
+		b.WriteString(" of every endpoint")
+	}
+	if e.Destination != "" {
+		b.WriteString(" to " + e.Destination)
+	}
+	if e.User != "" {
+		b.WriteString(" for user " + e.User)
+	}
+	return b.String()
 }
 
 // RuleConfig tunes one detection rule.
@@ -62,11 +109,31 @@ func FromConfig(global []Allow, rules map[string]RuleConfig) *AllowList {
 	return l
 }
 
+// SetClock sets the clock entries expire by (tests; time.Now otherwise).
+func (l *AllowList) SetClock(now func() time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.now = now
+}
+
 // Add appends entries.
 func (l *AllowList) Add(es ...Allow) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.entries = append(l.entries, es...)
+}
+
+// Remove takes out the stored entry with the id and returns it.
+func (l *AllowList) Remove(id string) (Allow, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, e := range l.entries {
+		if id != "" && e.ID == id {
+			l.entries = append(l.entries[:i:i], l.entries[i+1:]...)
+			return e, true
+		}
+	}
+	return Allow{}, false
 }
 
 // Entries returns the entries.
@@ -83,8 +150,9 @@ func (l *AllowList) Match(a *alert.Alert) (Allow, bool) {
 	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	now := l.now()
 	for _, e := range l.entries {
-		if entryMatches(e, a) {
+		if e.Active(now) && e.Matches(a) {
 			return e, true
 		}
 	}
@@ -97,8 +165,10 @@ func (l *AllowList) Hidden(a *alert.Alert) bool {
 	return ok
 }
 
-func entryMatches(e Allow, a *alert.Alert) bool {
-	if e.Rule == "" && e.Destination == "" && e.Endpoint == "" && e.User == "" {
+// Matches reports whether the entry covers a (whether or not it has
+// expired).
+func (e Allow) Matches(a *alert.Alert) bool {
+	if e.Empty() {
 		return false // an empty entry must not hide everything
 	}
 	if e.Rule != "" && e.Rule != "*" && !strings.EqualFold(e.Rule, a.Rule) {

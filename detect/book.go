@@ -78,18 +78,18 @@ func (b *book) record(fresh *alert.Alert, f *Finding, window time.Duration) (*al
 		if fresh.Phase != 0 {
 			cur.Phase = fresh.Phase
 		}
+		// The summary is the latest finding's: so is the peer it names.
 		cur.Summary, cur.Title = fresh.Summary, fresh.Title
+		if fresh.Peer != "" {
+			cur.Peer = fresh.Peer
+		}
 		if fresh.Details != nil {
 			cur.Details = fresh.Details
 		}
 		if fresh.Host != "" {
 			cur.Host = fresh.Host
 		}
-		for _, ev := range fresh.Evidence {
-			if !hasEvidence(cur, ev) {
-				cur.AddEvidence(ev)
-			}
-		}
+		cur.AddEvidence(fresh.Evidence...)
 		b.dirty[cur.ID] = cur
 		return cur, true
 	}
@@ -110,15 +110,6 @@ func (b *book) record(fresh *alert.Alert, f *Finding, window time.Duration) (*al
 }
 
 func absolute(f *Finding) bool { return f.Absolute }
-
-func hasEvidence(a *alert.Alert, ev alert.Evidence) bool {
-	for _, have := range a.Evidence {
-		if have.File == ev.File && have.Offset == ev.Offset {
-			return true
-		}
-	}
-	return false
-}
 
 // takeDirty returns the alerts changed since the last call.
 func (b *book) takeDirty() []alert.Alert {

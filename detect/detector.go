@@ -48,9 +48,11 @@ type AlertObserver interface {
 	ObserveAlert(a *alert.Alert, em *Emitter)
 }
 
-// Learner is a detector of normal-business deviations: during the
-// learning window it learns instead of observing, and its baseline is saved
-// with the others.
+// Learner is a detector with a baseline: during the learning window it
+// learns instead of observing, and its baseline is saved with the others.
+// The normal-business learners get only what no known-attack alert
+// tainted (see guard): the matching ones learnDelay late, when the
+// windowed rules have judged the events.
 type Learner interface {
 	Learn(ev *event.Event)
 	// Baseline returns the learned state to persist, and Restore sets it.

@@ -68,6 +68,10 @@ type Engine struct {
 
 	book   *book
 	recent map[string]map[string]time.Time // endpoint → rule → last alert time
+	// guard keeps attacks out of the normal-business baselines; guardOn
+	// says the baselines are being learned (alerts then taint).
+	guard   *guard
+	guardOn bool
 
 	flushMu sync.Mutex
 
@@ -94,13 +98,22 @@ type ruleRun struct {
 	window   time.Duration
 	disabled string // why, or ""
 	learner  Learner
-	ticker   Ticker
-	alerts   AlertObserver
-	em       Emitter
-	params   []Param
+	// deferLearn (normal-business matching rules) learns events
+	// learnDelay late and only those no known-attack alert tainted;
+	// guardLearn (normal-business statistical rules) learns at once what
+	// is not tainted yet.
+	deferLearn bool
+	guardLearn bool
+	ticker     Ticker
+	alerts     AlertObserver
+	em         Emitter
+	params     []Param
 }
 
-// Rule states shown by `mamori rules` and the console.
+// Rule states shown by `mamori rules` and the console. A learning rule
+// judges nothing until its baseline is learned; a known-attack rule that
+// learns a baseline (S-ERRORS, S-FANOUT) is active meanwhile, judging by
+// its minimums, with Learns set.
 const (
 	StateActive   = "active"
 	StateLearning = "learning"
@@ -112,6 +125,7 @@ type RuleState struct {
 	Rule     *catalog.Rule
 	State    string  // active, learning or disabled
 	Why      string  // why disabled
+	Learns   bool    // the rule is learning a baseline (while active or not)
 	Progress float64 // learning progress, 0 to 1
 	Params   []Param
 }
@@ -130,7 +144,7 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		env: opts.Env, cat: opts.Env.Catalog, st: opts.Store, log: opts.Log, opts: opts,
 		byKind: map[event.Kind][]*ruleRun{}, byRule: map[string]*ruleRun{},
-		book: newBook(), recent: map[string]map[string]time.Time{},
+		book: newBook(), recent: map[string]map[string]time.Time{}, guard: newGuard(),
 	}
 	if e.env.Prevalence == nil {
 		e.env.Prevalence = NewPrevalence(200_000)
@@ -193,6 +207,10 @@ func New(opts Options) (*Engine, error) {
 			}
 		}
 		rr.learner, _ = rr.det.(Learner)
+		if rr.learner != nil && r.Basis == alert.NormalBusiness {
+			rr.deferLearn = r.Perspective == alert.Matching
+			rr.guardLearn = !rr.deferLearn
+		}
 		rr.ticker, _ = rr.det.(Ticker)
 		rr.alerts, _ = rr.det.(AlertObserver)
 		for _, k := range rr.det.Kinds() {
@@ -286,29 +304,66 @@ func (e *Engine) Process(ev *event.Event) {
 	e.processed++
 	e.mu.Unlock()
 
+	e.guardOn = learning
 	if finishLearning {
 		e.finishLearning()
 	}
 	e.tick(now)
 	e.notePrevalence(ev)
+	held := false
 	for _, rr := range e.byKind[ev.Kind] {
 		if rr.learner != nil && learning {
-			rr.learner.Learn(ev)
+			switch {
+			case rr.deferLearn:
+				held = true
+			case rr.guardLearn && e.guard.tainted(ev, e.env):
+			default:
+				rr.learner.Learn(ev)
+			}
 			continue
 		}
 		rr.det.Observe(ev, &rr.em)
 		e.drain(rr)
 	}
+	if held {
+		if old := e.guard.hold(ev); old != nil {
+			e.learnHeld(old)
+		}
+	}
+	if learning {
+		for _, h := range e.guard.release(now.Add(-learnDelay)) {
+			e.learnHeld(h)
+		}
+	}
+}
+
+// learnHeld gives a held event to the delayed learners, unless an alert
+// raised since tainted it.
+func (e *Engine) learnHeld(ev *event.Event) {
+	if e.guard.tainted(ev, e.env) {
+		return
+	}
+	for _, rr := range e.byKind[ev.Kind] {
+		if rr.deferLearn {
+			rr.learner.Learn(ev)
+		}
+	}
 }
 
 // notePrevalence counts ev's endpoint among the users of its destination,
-// unless the endpoint relays others' traffic.
+// unless the endpoint relays others' traffic. Only what the endpoint
+// itself reached counts: an outside source that connects to many
+// endpoints (a scanner, a brute forcer) must not make its address common,
+// which would excuse a later beacon to it as normal business.
 func (e *Engine) notePrevalence(ev *event.Event) {
 	if a, ok := e.env.Relays.Learn(ev); ok {
 		e.env.Prevalence.Forget(a.String())
 	}
+	if !ev.Endpoint.IsValid() || ev.Endpoint != ev.SrcIP {
+		return
+	}
 	ep := endpointOf(ev)
-	if ep == "" || e.env.Relays.IsEndpoint(ep) {
+	if e.env.Relays.IsEndpoint(ep) {
 		return
 	}
 	if dest := destinationOf(ev, e.env); dest != "" {
@@ -346,6 +401,10 @@ func (e *Engine) tick(now time.Time) {
 }
 
 func (e *Engine) finishLearning() {
+	for _, h := range e.guard.release(time.Time{}) {
+		e.learnHeld(h)
+	}
+	e.guardOn = false
 	e.mu.Lock()
 	if e.meta.Learned {
 		e.mu.Unlock()
@@ -401,6 +460,9 @@ func (e *Engine) record(f *Finding) {
 	stored, changed := e.book.record(a, f, rr.window)
 	if !changed {
 		return
+	}
+	if e.guardOn && taints(rr, stored) {
+		e.guard.taint(f.Endpoint, f.Peer, f.FirstSeen, f.Time, e.env)
 	}
 	e.noteRecent(stored)
 	if rr.rule.Perspective == alert.Composite {
@@ -505,8 +567,11 @@ func (e *Engine) severity(rr *ruleRun, f *Finding) (alert.Severity, string) {
 		s++
 		why = append(why, fmt.Sprintf("endpoint has alerts of %s +1", Plural(n, "other rule")))
 	}
+	// Only composite rules reach critical by weighing; a detector that
+	// knows a finding is critical (a login let in after a brute force) says
+	// so with Severity.
 	ceiling := int(alert.High)
-	if rr.rule.Perspective == alert.Composite {
+	if rr.rule.Perspective == alert.Composite || (f.Severity != nil && *f.Severity == alert.Critical) {
 		ceiling = int(alert.Critical)
 	}
 	s = min(max(s, int(alert.Info)), ceiling)
@@ -548,6 +613,9 @@ func (e *Engine) Finish() error {
 	e.mu.Unlock()
 	e.lastTick = time.Time{} // force a final evaluation
 	e.tick(now.Add(time.Minute))
+	for _, h := range e.guard.release(time.Time{}) {
+		e.learnHeld(h)
+	}
 	for _, rr := range e.dets {
 		if f, ok := rr.det.(Finisher); ok && rr.disabled == "" {
 			f.Finish(now, &rr.em)
@@ -698,8 +766,10 @@ func (e *Engine) States() []RuleState {
 		case rr.disabled != "":
 			st.State, st.Why = StateDisabled, rr.disabled
 		case rr.learner != nil && !meta.Learned:
-			st.State = StateLearning
-			st.Progress = learnProgress(meta)
+			st.Learns, st.Progress = true, learnProgress(meta)
+			if rr.rule.Basis != alert.KnownAttack {
+				st.State = StateLearning
+			}
 		}
 		out = append(out, st)
 	}
@@ -725,15 +795,43 @@ func learnProgress(m engineMeta) float64 {
 }
 
 // LearnFrom relearns every baseline from the stored events between from
-// and to, and saves them: `mamori baseline learn`.
+// and to, and saves them: `mamori baseline learn`. The stored alerts of
+// known-attack rules taint what they name, as while learning live; the
+// learners' windows are ticked as event time passes, their findings
+// dropped (the alerts of that period are already stored).
 func (e *Engine) LearnFrom(ctx context.Context, src Events, from, to time.Time) (int, error) {
+	g := newGuard()
+	if e.st != nil {
+		as, err := e.st.Alerts()
+		if err != nil {
+			return 0, fmt.Errorf("detect: read alerts for relearning: %w", err)
+		}
+		for i := range as {
+			a := &as[i]
+			if rr := e.byRule[a.Rule]; rr != nil && taints(rr, a) && !a.LastSeen.Before(from.Add(-taintMargin)) && !a.FirstSeen.After(to) {
+				g.taint(a.Endpoint, a.Peer, a.FirstSeen, a.LastSeen, e.env)
+			}
+		}
+	}
+	var scratch Emitter
+	var last time.Time
 	n := 0
 	err := src.Events(ctx, from, to, func(s store.Stored) error {
 		n++
 		ev := &s.Event
+		if m := ev.Time.Truncate(time.Minute); m.After(last) {
+			last = m
+			for _, rr := range e.dets {
+				if rr.learner != nil && rr.ticker != nil && rr.disabled == "" {
+					rr.ticker.Tick(ev.Time, &scratch)
+				}
+			}
+			scratch.findings = scratch.findings[:0]
+		}
 		e.notePrevalence(ev)
 		for _, rr := range e.byKind[ev.Kind] {
-			if rr.learner != nil {
+			guarded := rr.deferLearn || rr.guardLearn
+			if rr.learner != nil && (!guarded || !g.tainted(ev, e.env)) {
 				rr.learner.Learn(ev)
 			}
 		}
@@ -741,6 +839,11 @@ func (e *Engine) LearnFrom(ctx context.Context, src Events, from, to time.Time) 
 	})
 	if err != nil {
 		return n, err
+	}
+	for _, rr := range e.dets {
+		if f, ok := rr.det.(Finisher); ok && rr.learner != nil && rr.disabled == "" {
+			f.Finish(to, &scratch)
+		}
 	}
 	e.mu.Lock()
 	e.meta.LearnStart, e.meta.LearnEnd, e.meta.Learned = from, to, true

@@ -19,7 +19,8 @@ import (
 )
 
 // toy fires on every IDS event; as a Learner (when learns is set) it
-// learns signatures and fires only on new ones.
+// learns signatures and fires only on new ones. Its alerts are low (IDS
+// noise), so that they taint nothing the learner reads (see guard).
 type toy struct {
 	rule   string
 	learns bool
@@ -32,7 +33,9 @@ func (t *toy) Observe(ev *event.Event, em *Emitter) {
 	if t.learns && t.seen[ev.Signature] {
 		return
 	}
-	em.Emit(Finding{Time: ev.Time, Endpoint: ev.EndpointID(), Peer: ev.SrcIP.String(), Key: ev.Signature, Score: 0.5, Summary: ev.Signature, Evidence: []*event.Event{ev}})
+	low := alert.Low
+	em.Emit(Finding{Time: ev.Time, Endpoint: ev.EndpointID(), Peer: ev.SrcIP.String(), Key: ev.Signature, Score: 0.5, Summary: ev.Signature,
+		Evidence: []*event.Event{ev}, Severity: &low})
 }
 
 type toyLearner struct{ toy }
@@ -313,5 +316,53 @@ func TestSortAlertsOrder(t *testing.T) {
 				t.Fatalf("n=%d: position %d holds %+v, want %+v", n, i, as[i], want[i])
 			}
 		}
+	}
+}
+
+// TestAggregatedAlertNamesThePeerItsSummaryNames: an alert updated by a
+// later finding about another peer shows that peer beside its summary
+// (C-SAME-EP once showed one destination and named another).
+func TestAggregatedAlertNamesThePeerItsSummaryNames(t *testing.T) {
+	e := newTestEngine(t, nil, nil)
+	first := idsEvent(0, "ET SCAN a")
+	second := idsEvent(time.Minute, "ET SCAN a")
+	second.SrcIP = netip.MustParseAddr("203.0.113.50")
+	e.Process(first)
+	e.Process(second)
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.Alerts() {
+		if a.Rule == "M-IDS" && (a.Count != 2 || a.Peer != "203.0.113.50") {
+			t.Fatalf("aggregated alert: count %d, peer %s; want 2 and the latest finding's peer", a.Count, a.Peer)
+		}
+	}
+}
+
+// Prevalence counts what endpoints reach, not who reaches them: an outside
+// scanner that connects to every endpoint does not become a destination
+// "most of the organisation uses" (which would excuse a beacon to it), nor
+// do the addresses it scans become endpoints.
+func TestPrevalenceIgnoresInbound(t *testing.T) {
+	e := newTestEngine(t, nil, nil)
+	scanner := netip.MustParseAddr("203.0.113.9")
+	var evs []*event.Event
+	for i := range 10 {
+		ep := netip.AddrFrom4([4]byte{10, 0, 10, byte(20 + i)})
+		evs = append(evs, &event.Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: event.KindConnection, SrcIP: scanner, DstIP: ep, Endpoint: ep, DstPort: 22})
+	}
+	for i := range 6 {
+		ep := netip.AddrFrom4([4]byte{10, 0, 10, byte(20 + i)})
+		evs = append(evs, &event.Event{Time: t0.Add(time.Minute + time.Duration(i)*time.Second), Kind: event.KindDNS, SrcIP: ep, Endpoint: ep, Query: "www.example.com"})
+	}
+	for i, ev := range evs {
+		ev.Ref = event.Ref{File: "/x.log", Offset: int64(i)}
+		e.Process(ev)
+	}
+	if n, total := e.env.Prevalence.Users("203.0.113.9"); n != 0 || total != 6 || e.env.Prevalence.Common("203.0.113.9") {
+		t.Errorf("the scanner: %d users of %d", n, total)
+	}
+	if n, total := e.env.Prevalence.Users("example.com"); n != 6 || total != 6 {
+		t.Errorf("example.com: %d users of %d", n, total)
 	}
 }

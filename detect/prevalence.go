@@ -7,7 +7,10 @@ import (
 )
 
 // Prevalence counts, for each destination (a site or an external
-// address), how many of the organisation's endpoints reach it. A
+// address), how many of the organisation's endpoints reach it: only what
+// an endpoint itself sends counts (the engine notes outbound events), so
+// that no outside source can make itself common by reaching many
+// endpoints. A
 // destination most endpoints reach is normal business even when its
 // traffic is periodic (update checks, NTP, antivirus); one only one
 // endpoint reaches is rare. With few endpoints nothing is common.
@@ -91,10 +94,12 @@ func (p *Prevalence) Common(dest string) bool {
 }
 
 // Rare reports whether dest is reached by at most one endpoint in twenty
-// (at least one) among enough endpoints.
+// (at least one) among enough endpoints. A destination no endpoint reached
+// (an outside source seen only inbound: prevalence counts what endpoints
+// reach) is unknown, not rare.
 func (p *Prevalence) Rare(dest string) bool {
 	n, total := p.Users(dest)
-	return total >= p.MinEndpoints && n <= max(1, total/20)
+	return total >= p.MinEndpoints && n >= 1 && n <= max(1, total/20)
 }
 
 // Describe says "seen from n of total endpoints".

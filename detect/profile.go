@@ -111,11 +111,11 @@ func (p *SetProfile) Usual(endpoint, segment, value string) (bool, string) {
 
 func (p *SetProfile) unusualWhy(endpoint, value string, total int) string {
 	n := int(p.Org[value])
-	own := "no baseline of its own; judged by its segment and the organisation"
+	own := "a machine new since the learning period, judged by what its colleagues do"
 	if vals, ok := p.Endpoints[endpoint]; ok {
-		own = fmt.Sprintf("not among the %d values in its baseline", len(vals))
+		own = fmt.Sprintf("not among the %d it used in the learning period", len(vals))
 	}
-	return fmt.Sprintf("%s; used by %d of %d endpoints while learning", own, n, total)
+	return fmt.Sprintf("%s; %d of the %d machines seen then used it", own, n, total)
 }
 
 // Values returns an endpoint's baseline values (for explanations).

@@ -162,3 +162,72 @@ func TestDemoConsoleAt80x24(t *testing.T) {
 	}
 	t.Fatalf("mamori did not quit on q; screen:\n%s", tm.screen())
 }
+
+// An on-call responder's second session while the console runs: the read
+// commands and a --readonly console read through the running mamori, and
+// the read-only console follows it live (an incident opened in the first
+// console shows up in the second).
+func TestSecondSessionBesideTheConsole(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed (apt-get install -y tmux)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "mamori")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/mamori")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	home := filepath.Join(dir, "home")
+	_ = os.MkdirAll(home, 0o755)
+	env := []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local/state"), "LANG=C.UTF-8", "TERM=xterm-256color"}
+	db := filepath.Join(dir, "demo", "db")
+	start := func(name string, args ...string) *term {
+		session := "mamori-e2e-" + name + "-" + filepath.Base(dir)
+		tm := &term{t: t, session: session}
+		cmd := strings.Join(append(append([]string{"env"}, env...), append([]string{bin}, args...)...), " ")
+		tm.tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd)
+		t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", session).Run() })
+		return tm
+	}
+	first := start("first", "demo", "--dir", filepath.Join(dir, "demo"))
+	alertRow := regexp.MustCompile(`(?m)^\d\d:\d\d [·○◆▲■] \S+\s+[MNSC]-[A-Z-]+`)
+	first.waitFor("an alert row", 60*time.Second, alertRow.MatchString)
+
+	// A read command from another shell.
+	cmd := exec.Command(bin, "alerts", "--db", db, "--json")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	if err != nil || !strings.Contains(string(out), `"rule"`) {
+		t.Fatalf("mamori alerts beside the console: %v\n%s\n%.300s", err, stderr, out)
+	}
+
+	second := start("second", "--readonly", "--db", db)
+	second.waitFor("the read-only console with alerts", 30*time.Second, func(s string) bool {
+		return strings.Contains(s, "READ-ONLY") && alertRow.MatchString(s)
+	})
+	// An incident opened in the first console reaches the second.
+	first.keys("1", "g", "i")
+	first.waitFor("the title prompt", 10*time.Second, contains("Open an incident"))
+	first.keys("Enter")
+	first.waitFor("the incident view", 15*time.Second, regexp.MustCompile(`INC-\d{8}-\d\d`).MatchString)
+	second.waitFor("the incident in the second console", 30*time.Second, contains("5 Incidents 1"))
+	second.keys("5")
+	second.waitFor("the incidents pane", 10*time.Second, regexp.MustCompile(`INC-\d{8}-01`).MatchString)
+	second.keys("q")
+	first.keys("q")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := os.Lstat(filepath.Join(db, "control.sock")); os.IsNotExist(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the control socket is left after the console quit; screen:\n%s", first.screen())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -46,6 +46,15 @@ func (o *Options) format(path string) (parse.Format, error) {
 	return Sniff(path, o.Formats)
 }
 
+// formatOf is format for the content r of the file at path; live as in
+// detect.
+func (o *Options) formatOf(path string, r io.Reader, live bool) (parse.Format, error) {
+	if o.Format != "" {
+		return LookupFormat(o.Formats, o.Format)
+	}
+	return detect(path, r, o.Formats, live)
+}
+
 // LookupFormat finds a format by name.
 func LookupFormat(formats []parse.Format, name string) (parse.Format, error) {
 	for _, f := range formats {
@@ -139,8 +148,11 @@ func Expand(paths []string) (files []string, skipped []SkippedFile, err error) {
 
 // Import reads every file under paths into the pipeline and returns when
 // they are all sent (not necessarily written: close the pipeline's input and
-// wait for Run for that). Unreadable files and files of no known format are
-// recorded in the stats and do not stop the import; ctx ending does.
+// wait for Run for that). A file's state in the stats becomes done (or
+// skipped, or failed) only once the writer has stored and counted its
+// lines, so a summary of files that are all done is complete. Unreadable
+// files and files of no known format are recorded in the stats and do not
+// stop the import; ctx ending does.
 func Import(ctx context.Context, p *Pipeline, offs Offsets, paths []string, opt ImportOptions) error {
 	files, skipped, err := Expand(paths)
 	if err != nil {
@@ -241,7 +253,7 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	fd := newFileDecoder(path, f.New(src), &opt.Options)
 	fd.t.size = fi.Size()
 	if start > 0 {
-		if err := replayHeader(path, fd.dec, opt.MaxLine); err != nil {
+		if err := replayHeaderOf(path, fd.dec, opt.MaxLine); err != nil {
 			fail(err)
 			return nil
 		}
@@ -251,10 +263,12 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 		}
 	}
 	lr := newLineReader(o.r, start, opt.MaxLine, true)
-	send := func(done bool) error {
+	// send hands the lines read so far to the writer; with a state, the
+	// writer sets it once they are stored and counted (see Batch).
+	send := func(done bool, state, reason string) error {
 		evs, t := fd.take()
 		off := &store.Offset{Path: path, Dev: dev, Inode: ino, Offset: t.offset, Size: fi.Size(), Updated: time.Now(), Done: done}
-		return p.Send(ctx, Batch{Events: evs, Offset: off, stats: ss, tally: t})
+		return p.Send(ctx, Batch{Events: evs, Offset: off, stats: ss, tally: t, state: state, reason: reason})
 	}
 	for {
 		l, err := lr.next()
@@ -262,53 +276,58 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 			break
 		}
 		if err != nil {
-			_ = send(false)
-			fail(fmt.Errorf("read at offset %d: %w", l.offset, err))
+			err = fmt.Errorf("read at offset %d: %w", l.offset, err)
+			if serr := send(false, StateFailed, err.Error()); serr != nil {
+				fail(err)
+			}
 			return nil
 		}
 		if err := fd.add(l); err != nil {
 			var stop *errStopFile
 			if errors.As(err, &stop) {
-				_ = send(true)
-				ss.setState(StateSkipped, stop.reason)
+				if serr := send(true, StateSkipped, stop.reason); serr != nil {
+					ss.setState(StateSkipped, stop.reason)
+				}
 				return nil
 			}
 		}
 		if fd.full() {
-			if err := send(false); err != nil {
+			if err := send(false, "", ""); err != nil {
 				return err
 			}
 		}
 	}
-	if err := send(true); err != nil {
-		return err
-	}
-	ss.setState(StateDone, "")
-	return nil
+	return send(true, StateDone, "")
 }
 
-// replayHeader feeds a decoder the lines at the top of a file that start
-// with '#' (a Zeek TSV header) before reading resumes mid-file.
-func replayHeader(path string, dec parse.Decoder, maxLine int) error {
+// replayHeaderOf feeds a decoder the header at the top of the file at path
+// (see replayHeader).
+func replayHeaderOf(path string, dec parse.Decoder, maxLine int) error {
 	o, err := openLog(path, nil)
 	if err != nil {
 		return err
 	}
 	defer o.Close()
-	lr := newLineReader(o.r, 0, maxLine, true)
+	replayHeader(o.r, dec, maxLine)
+	return nil
+}
+
+// replayHeader feeds a decoder the lines at the top of a file's content r
+// that start with '#' (a Zeek TSV header) before reading resumes mid-file.
+func replayHeader(r io.Reader, dec parse.Decoder, maxLine int) {
+	lr := newLineReader(r, 0, maxLine, true)
 	for range 64 {
 		l, err := lr.next()
 		if err != nil {
-			return nil
+			return
 		}
 		t := bytes.TrimLeft(l.text, " \t")
 		if len(t) == 0 || t[0] != '#' {
-			return nil
+			return
 		}
 		var ev event.Event
 		_ = dec.Decode(l.text, &ev)
 	}
-	return nil
 }
 
 // countingReader counts bytes read into n.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-soc/mamori/store"
 )
 
 func runImport(t *testing.T, h *harness, opt ImportOptions, paths ...string) Summary {
@@ -142,5 +144,70 @@ func TestImportSkipFileAndForcedFormat(t *testing.T) {
 	}
 	if _, err := LookupFormat(testOptions().Formats, "nope"); err == nil || !strings.Contains(err.Error(), "testfmt") {
 		t.Fatalf("unknown format error: %v", err)
+	}
+}
+
+// gatedStore is the real store with a writer that waits for the gate
+// before saving offsets: the writer is behind the sources for as long as
+// the test wants.
+type gatedStore struct {
+	*store.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) PutOffsets(offs []store.Offset) error {
+	<-g.gate
+	return g.Store.PutOffsets(offs)
+}
+
+// A file is reported done only once the writer stored and counted its
+// lines: a summary taken when every file is done is complete, however far
+// behind the writer was when Import returned.
+func TestImportDoneOnlyOnceTheWriterCountedIt(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gatedStore{Store: st, gate: make(chan struct{})}
+	p := NewPipeline(g, NewStats(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		_ = p.Run(ctx)
+	}()
+	opened := true
+	release := func() {
+		if opened {
+			close(g.gate)
+			opened = false
+		}
+	}
+	defer func() {
+		release()
+		cancel()
+		<-ran
+		_ = st.Close()
+	}()
+
+	path := filepath.Join(t.TempDir(), "a.log")
+	appendLines(t, path, 0, 100)
+	if err := Import(ctx, p, st, []string{path}, ImportOptions{Options: testOptions()}); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Stats().Snapshot()[0]
+	if s.State == StateDone {
+		t.Fatalf("the file is reported done while the writer has not stored it yet (events counted: %d)", s.Events)
+	}
+	release()
+	deadline := time.Now().Add(30 * time.Second)
+	for s = p.Stats().Snapshot()[0]; s.State != StateDone; s = p.Stats().Snapshot()[0] {
+		if time.Now().After(deadline) {
+			t.Fatalf("the file never became done: %+v", s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if sum := Summarize(p.Stats().Snapshot()); sum.Events != 100 || sum.Lines != 100 {
+		t.Fatalf("summary of a done import: %d events of %d lines, want 100", sum.Events, sum.Lines)
 	}
 }

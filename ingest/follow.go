@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,12 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/mamori-soc/mamori/ingest/parse"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -27,6 +27,12 @@ type FollowSource struct {
 	Options Options
 }
 
+// FollowOffsets is the part of the store a Follower keeps its place in.
+type FollowOffsets interface {
+	Offsets
+	Offsets() ([]store.Offset, error)
+}
+
 // Follower follows log files as they grow, across rotation, truncation,
 // deletion and re-creation, and remembers in the store how far it read each
 // one so that a restart (even after kill -9) neither loses nor duplicates a
@@ -34,33 +40,51 @@ type FollowSource struct {
 //
 // Why not a tail library: following by name is easy; knowing, for every
 // line, which file it came from and where, is what makes restarts exact.
-// This follower holds the file open itself, so it always knows the
-// identity (device and inode) of what it reads: after a rename-rotation it
-// keeps reading the old file until the writer has moved on (RotateWait of
-// silence), then opens the new one from the start; after a copytruncate it
-// starts again at zero; a file deleted and re-created is picked up when it
-// reappears.
+//
+// A source's path or glob only names files; what the follower reads is a
+// file's content, known by the file's identity (device and inode) and by
+// its first bytes (its head). A file renamed by a rotation is the same
+// content under a new name: it is read on from where it was, never again
+// from the start, and its events keep the name it was first read under
+// (event.Ref.File), so that reading it again after a crash lands on the
+// same event keys. A copy (copytruncate) or a compressed form (.gz) of
+// content already read is recognised by its head and only its unread rest
+// is read. After a rename the old file is read until its writer has been
+// silent for RotateWait; after a truncation the file is read on from
+// where it was cut, never from the middle of a line; a file deleted and
+// re-created is picked up when it reappears. On start, the content the
+// last run was reading is looked for beside its old name (renamed or
+// compressed while mamori was stopped) and its unread rest read first.
 type Follower struct {
 	Pipeline *Pipeline
-	Offsets  Offsets
+	Offsets  FollowOffsets
 	Log      *slog.Logger
 	// RotateWait is how long a rotated-away file must stay silent before
-	// the follower moves on to the new file; zero means 1s.
+	// the follower stops reading it; zero means 1s.
 	RotateWait time.Duration
 	// Poll is the interval at which files are checked even without a
 	// change notification; zero means 250ms.
 	Poll time.Duration
-	// Rescan is how often globs are expanded again; zero means 2s.
+	// Rescan is how often globs are expanded again without a change
+	// notification; zero means 2s.
 	Rescan time.Duration
-	// FromEnd starts files never seen before at their end instead of their
-	// beginning.
+	// FromEnd starts files never seen before that are there when Run
+	// begins at their end instead of their beginning (files that appear
+	// later are read from their beginning: they are new lines).
 	FromEnd bool
 
 	watch *dirWatch
 
 	initOnce sync.Once
-	initial  sync.WaitGroup // the files present at the start, until read to their end
+	initial  sync.WaitGroup // the sources, until their files present at the start are read
 	caught   chan struct{}
+
+	// For tests to wait on: passes counts passes over a source's files;
+	// settled is when (unix ns) the last scan began after which a pass
+	// found nothing pending: no file waiting to be recognised as a copy,
+	// none rotated away still being read, no compressed file being read.
+	passes  atomic.Int64
+	settled atomic.Int64
 }
 
 func (f *Follower) init() { f.caught = make(chan struct{}) }
@@ -101,6 +125,24 @@ func (f *Follower) defaults() {
 func (f *Follower) Run(ctx context.Context, sources []FollowSource) error {
 	f.defaults()
 	f.initOnce.Do(f.init)
+	srcs := make([]*sourceFollower, len(sources))
+	for i, src := range sources {
+		pattern, err := filepath.Abs(src.Pattern)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", src.Pattern, err)
+		}
+		if _, err := filepath.Match(pattern, ""); err != nil {
+			return fmt.Errorf("source %s: %w", src.Pattern, err)
+		}
+		srcs[i] = &sourceFollower{f: f, opt: src.Options, pattern: pattern, glob: isGlob(src.Pattern)}
+	}
+	var saved []store.Offset
+	if f.Offsets != nil {
+		var err error
+		if saved, err = f.Offsets.Offsets(); err != nil {
+			return fmt.Errorf("follow: %w", err)
+		}
+	}
 	w, err := newDirWatch(f.Log)
 	if err != nil {
 		f.Log.Warn("file notifications unavailable; polling", "err", err)
@@ -108,21 +150,12 @@ func (f *Follower) Run(ctx context.Context, sources []FollowSource) error {
 	f.watch = w
 	defer f.watch.close()
 
-	paths := make([]string, len(sources))
-	for i, src := range sources {
-		if paths[i], err = filepath.Abs(src.Pattern); err != nil {
-			return fmt.Errorf("source %s: %w", src.Pattern, err)
-		}
-	}
 	g, ctx := errgroup.WithContext(ctx)
-	for i, src := range sources {
+	for _, s := range srcs {
+		s.load(saved)
 		f.initial.Add(1)
 		caughtUp := onceDone(&f.initial)
-		if isGlob(src.Pattern) {
-			g.Go(func() error { return f.runGlob(ctx, g, src, caughtUp) })
-			continue
-		}
-		g.Go(func() error { return f.followFile(ctx, paths[i], src.Options, caughtUp) })
+		g.Go(func() error { return s.run(ctx, caughtUp) })
 	}
 	go func() {
 		f.initial.Wait()
@@ -137,67 +170,6 @@ func (f *Follower) Run(ctx context.Context, sources []FollowSource) error {
 
 func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 
-// runGlob starts a follower for every file matching the pattern, now and as
-// they appear. Compressed matches are imported once (rotated archives).
-// caughtUp is called once the files of the first expansion are.
-func (f *Follower) runGlob(ctx context.Context, g *errgroup.Group, src FollowSource, caughtUp func()) error {
-	defer caughtUp()
-	pattern, err := filepath.Abs(src.Pattern)
-	if err != nil {
-		return err
-	}
-	started := map[string]bool{}
-	first := true
-	t := time.NewTicker(f.Rescan)
-	defer t.Stop()
-	for {
-		matches, err := filepath.Glob(pattern)
-		if err != nil {
-			return fmt.Errorf("source %s: %w", src.Pattern, err)
-		}
-		for _, m := range matches {
-			if started[m] {
-				continue
-			}
-			if fi, err := os.Stat(m); err != nil || !fi.Mode().IsRegular() {
-				continue
-			}
-			started[m] = true
-			done := func() {}
-			if first {
-				f.initial.Add(1)
-				done = onceDone(&f.initial)
-			}
-			if strings.HasSuffix(m, ".gz") {
-				g.Go(func() error {
-					defer done()
-					var prog progressTracker
-					opt := ImportOptions{Options: src.Options, Resume: true}
-					return ignoreCanceled(importFile(ctx, f.Pipeline, f.Offsets, m, &opt, &prog))
-				})
-				continue
-			}
-			g.Go(func() error { return f.followFile(ctx, m, src.Options, done) })
-		}
-		if first {
-			first = false
-			caughtUp()
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-func ignoreCanceled(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
-
 // fileIdentity is a file's device and inode.
 type fileIdentity struct{ dev, ino uint64 }
 
@@ -206,288 +178,10 @@ func identityOf(fi os.FileInfo) fileIdentity {
 	return fileIdentity{d, i}
 }
 
-// tailed is the file a follower currently reads.
-type tailed struct {
-	path string // the configured path (Ref.File of its events)
-	f    *os.File
-	id   fileIdentity
-	br   *bufio.Reader
-	lr   *lineReader
-	fd   *fileDecoder
-	// rotatedAt is when the path was seen to name another file; zero while
-	// the file is still the one at the path.
-	rotatedAt time.Time
-	lastGrow  time.Time
-}
-
-// followFile follows one path until ctx ends. caughtUp is called once the
-// file has been read to its end for the first time, or as soon as the
-// follower has to wait for it.
-func (f *Follower) followFile(ctx context.Context, path string, opt Options, caughtUp func()) error {
-	defer caughtUp()
-	ss := f.Pipeline.stats.source(path)
-	wake := f.watch.subscribe(filepath.Dir(path))
-	defer f.watch.unsubscribe(filepath.Dir(path), wake)
-	poll := time.NewTicker(f.Poll)
-	defer poll.Stop()
-	wait := func() bool {
-		caughtUp()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-wake:
-		case <-poll.C:
-		}
-		return true
-	}
-
-	// Work out the format from the first lines, waiting for the file to
-	// exist and to have a line.
-	var format parse.Format
-	for {
-		var err error
-		format, err = opt.format(path)
-		if err == nil {
-			break
-		}
-		var se *SkipError
-		switch {
-		case errors.As(err, &se):
-			ss.setState(StateSkipped, se.Reason)
-			return nil
-		case errors.Is(err, os.ErrNotExist):
-			ss.setState(StateWaiting, "the file does not exist (yet)")
-		case errors.Is(err, ErrEmpty):
-			ss.setState(StateWaiting, "the file is empty")
-		default:
-			ss.setState(StateWaiting, err.Error())
-		}
-		if !wait() {
-			return nil
-		}
-	}
-	ss.setFormat(format.Name)
-
-	t, err := f.resume(ctx, path, opt, format, ss, caughtUp)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		ss.setState(StateFailed, err.Error())
-		f.Log.Error("following", "path", path, "err", err)
-		return nil
-	}
-	defer func() {
-		if t != nil && t.f != nil {
-			closeReadOnly(t.f)
-		}
-	}()
-	for {
-		if err := f.readAvailable(ctx, t, ss); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			ss.setState(StateFailed, err.Error())
-			f.Log.Error("reading", "path", path, "err", err)
-			// Try to recover by reopening from the saved offset.
-			closeReadOnly(t.f)
-			t.f = nil
-			if !wait() {
-				return nil
-			}
-			if t, err = f.resume(ctx, path, opt, format, ss, caughtUp); err != nil {
-				continue
-			}
-		}
-		if err := f.checkRotation(t, opt, format, ss); err != nil {
-			f.Log.Warn("checking rotation", "path", path, "err", err)
-		}
-		if !wait() {
-			return nil
-		}
-	}
-}
-
-// resume opens path where the last run left it. If the file at path is no
-// longer the one the saved offset belongs to, the old file is looked for
-// beside it (a rotation while mamori was stopped) and its rest read first.
-// waiting is called before it waits for the file to reappear.
-func (f *Follower) resume(ctx context.Context, path string, opt Options, format parse.Format, ss *sourceStats, waiting func()) (*tailed, error) {
-	var saved store.Offset
-	var have bool
-	if f.Offsets != nil {
-		var err error
-		if saved, have, err = f.Offsets.Offset(path); err != nil {
-			return nil, err
-		}
-	}
-	for {
-		fh, err := os.Open(path)
-		if errors.Is(err, os.ErrNotExist) {
-			ss.setState(StateWaiting, "the file does not exist (yet)")
-			waiting()
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(f.Poll):
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		fi, err := fh.Stat()
-		if err != nil {
-			closeReadOnly(fh)
-			return nil, err
-		}
-		id := identityOf(fi)
-		start := int64(0)
-		switch {
-		case have && saved.Dev == id.dev && saved.Inode == id.ino && fi.Size() >= saved.Offset:
-			start = saved.Offset
-		case have && (saved.Dev != id.dev || saved.Inode != id.ino):
-			if err := f.catchUpRotated(ctx, path, saved, opt, format, ss); err != nil {
-				f.Log.Warn("reading the rest of a file rotated while stopped", "path", path, "err", err)
-			}
-		case !have && f.FromEnd:
-			start = fi.Size()
-		}
-		t := &tailed{path: path, f: fh, id: id, lastGrow: time.Now()}
-		if err := f.startAt(t, start, opt, format); err != nil {
-			closeReadOnly(fh)
-			return nil, err
-		}
-		return t, nil
-	}
-}
-
-// startAt positions t at offset with a fresh decoder.
-func (f *Follower) startAt(t *tailed, offset int64, opt Options, format parse.Format) error {
-	if _, err := t.f.Seek(offset, io.SeekStart); err != nil {
-		return err
-	}
-	src := parse.Source{Path: t.path, ModTime: time.Now(), Year: opt.Year, Location: opt.Location, Live: true}
-	dec := format.New(src)
-	if offset > 0 {
-		if err := replayHeader(t.path, dec, opt.MaxLine); err != nil {
-			return err
-		}
-	}
-	t.fd = newFileDecoder(t.path, dec, &opt)
-	t.fd.t.offset = offset
-	t.br = bufio.NewReaderSize(t.f, 256<<10)
-	t.lr = newLineReader(t.br, offset, opt.MaxLine, false)
-	return nil
-}
-
-// readAvailable reads every complete line there is and sends the events.
-func (f *Follower) readAvailable(ctx context.Context, t *tailed, ss *sourceStats) error {
-	ss.setState(StateReading, "")
-	read := false
-	for {
-		l, err := t.lr.next()
-		if errors.Is(err, io.EOF) || errors.Is(err, errPartial) {
-			if errors.Is(err, errPartial) {
-				// Re-read the partial line from its start next time.
-				if _, err := t.f.Seek(l.offset, io.SeekStart); err != nil {
-					return err
-				}
-				t.br.Reset(t.f)
-			}
-			break
-		}
-		if err != nil {
-			return err
-		}
-		read = true
-		if err := t.fd.add(l); err != nil {
-			var stop *errStopFile
-			if errors.As(err, &stop) {
-				ss.setState(StateSkipped, stop.reason)
-				return f.send(ctx, t, ss)
-			}
-		}
-		if t.fd.full() {
-			if err := f.send(ctx, t, ss); err != nil {
-				return err
-			}
-		}
-	}
-	if read {
-		t.lastGrow = time.Now()
-	}
-	if err := f.send(ctx, t, ss); err != nil {
-		return err
-	}
-	ss.setState(StateFollowing, "")
-	return nil
-}
-
-// send hands what the decoder collected to the pipeline with a checkpoint.
-func (f *Follower) send(ctx context.Context, t *tailed, ss *sourceStats) error {
-	if len(t.fd.events) == 0 && t.fd.t.lines == 0 {
-		return nil
-	}
-	if fi, err := t.f.Stat(); err == nil {
-		t.fd.t.size = fi.Size()
-	}
-	evs, tl := t.fd.take()
-	off := &store.Offset{Path: t.path, Dev: t.id.dev, Inode: t.id.ino, Offset: tl.offset, Size: tl.size, Updated: time.Now()}
-	return f.Pipeline.Send(ctx, Batch{Events: evs, Offset: off, stats: ss, tally: tl})
-}
-
-// checkRotation notices when the path names another file (rotation by
-// rename, or deletion and re-creation) or when the file shrank
-// (copytruncate), and acts on it.
-func (f *Follower) checkRotation(t *tailed, opt Options, format parse.Format, ss *sourceStats) error {
-	cur, err := t.f.Stat()
-	if err != nil {
-		return err
-	}
-	if cur.Size() < t.lr.off {
-		// Truncated in place: start again at the top.
-		f.Log.Info("file truncated; reading from the start", "path", t.path)
-		ss.mu.Lock()
-		ss.s.Notes = addCount(ss.s.Notes, "file truncated (copytruncate)")
-		ss.mu.Unlock()
-		return f.startAt(t, 0, opt, format)
-	}
-	fi, err := os.Stat(t.path)
-	if errors.Is(err, os.ErrNotExist) {
-		if t.rotatedAt.IsZero() {
-			t.rotatedAt = time.Now()
-		}
-		return nil // keep reading the old file; wait for a new one
-	}
-	if err != nil {
-		return err
-	}
-	if identityOf(fi) == t.id {
-		t.rotatedAt = time.Time{}
-		return nil
-	}
-	if t.rotatedAt.IsZero() {
-		t.rotatedAt = time.Now()
-	}
-	// The writer may still append to the old file for a moment: move on
-	// only when it has been silent for RotateWait since the rotation.
-	if time.Since(t.rotatedAt) < f.RotateWait || time.Since(t.lastGrow) < f.RotateWait {
-		return nil
-	}
-	nf, err := os.Open(t.path)
-	if err != nil {
-		return nil // vanished again; retry next time
-	}
-	nfi, err := nf.Stat()
-	if err != nil {
-		closeReadOnly(nf)
-		return err
-	}
-	f.Log.Info("file rotated; following the new file", "path", t.path)
-	closeReadOnly(t.f)
-	t.f, t.id, t.rotatedAt, t.lastGrow = nf, identityOf(nfi), time.Time{}, time.Now()
-	return f.startAt(t, 0, opt, format)
+// deleted says whether the file has no name left (it is only open).
+func deleted(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
 }
 
 func addCount(m map[string]int64, k string) map[string]int64 {
@@ -496,43 +190,6 @@ func addCount(m map[string]int64, k string) map[string]int64 {
 	}
 	m[k]++
 	return m
-}
-
-// catchUpRotated reads, from the saved offset to its end, the file that the
-// path named when mamori last ran, if it can still be found beside the path
-// under another name.
-func (f *Follower) catchUpRotated(ctx context.Context, path string, saved store.Offset, opt Options, format parse.Format, ss *sourceStats) error {
-	dir := filepath.Dir(path)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		old := filepath.Join(dir, e.Name())
-		fi, err := os.Stat(old)
-		if err != nil {
-			continue
-		}
-		if id := identityOf(fi); id.dev != saved.Dev || id.ino != saved.Inode || fi.Size() < saved.Offset {
-			continue
-		}
-		fh, err := os.Open(old)
-		if err != nil {
-			return err
-		}
-		defer closeReadOnly(fh)
-		t := &tailed{path: path, f: fh, id: identityOf(fi)}
-		if err := f.startAt(t, saved.Offset, opt, format); err != nil {
-			return err
-		}
-		t.lr.noTail = true
-		f.Log.Info("reading the rest of a file rotated while stopped", "path", path, "rotated", old, "from", saved.Offset)
-		return f.readAvailable(ctx, t, ss)
-	}
-	return nil
 }
 
 // dirWatch fans file-system notifications out to the followers of each
@@ -581,10 +238,10 @@ func (d *dirWatch) loop() {
 	}
 }
 
-func (d *dirWatch) subscribe(dir string) chan struct{} {
-	c := make(chan struct{}, 1)
+// subscribe makes changes in dir wake c (a channel of capacity 1).
+func (d *dirWatch) subscribe(dir string, c chan struct{}) {
 	if d == nil {
-		return c
+		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -594,7 +251,6 @@ func (d *dirWatch) subscribe(dir string) chan struct{} {
 		}
 	}
 	d.subs[dir] = append(d.subs[dir], c)
-	return c
 }
 
 func (d *dirWatch) unsubscribe(dir string, c chan struct{}) {
@@ -622,4 +278,25 @@ func (d *dirWatch) close() {
 	}
 	_ = d.w.Close()
 	<-d.done
+}
+
+// contextErr is the error a follower stops with: nil when ctx ended.
+func contextErr(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// readAt reads up to n bytes of f at off.
+func readAt(f *os.File, off int64, n int) ([]byte, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	b := make([]byte, n)
+	m, err := f.ReadAt(b, off)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return b[:m], err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -141,6 +142,9 @@ func (h *harness) stop() {
 func (h *harness) follow(ctx context.Context, f *Follower, srcs ...FollowSource) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	f.Pipeline, f.Offsets = h.p, h.st
+	if f.Log == nil && os.Getenv("MAMORI_DEBUG") != "" { // the follower's log on stderr
+		f.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	if f.RotateWait == 0 {
 		f.RotateWait = 300 * time.Millisecond
 	}
@@ -154,7 +158,10 @@ func (h *harness) follow(ctx context.Context, f *Follower, srcs ...FollowSource)
 			h.t.Errorf("follower: %v", err)
 		}
 	}()
-	return func() { cancel(); <-done }
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	h.t.Cleanup(stop) // before the pipeline stops, also when the test fails
+	return stop
 }
 
 // raws returns the raw lines stored, sorted.
@@ -171,10 +178,34 @@ func (h *harness) raws() []string {
 	return out
 }
 
-// waitFor polls until the store holds n events or the deadline passes.
-func (h *harness) waitFor(n int, within time.Duration) {
+// missing returns the lines 0..n-1 not stored and the stored lines that
+// are not one of them or are stored more than once.
+func (h *harness) missing(n int) (missing, extra []string) {
+	count := map[string]int{}
+	for _, r := range h.raws() {
+		count[r]++
+	}
+	for i := range n {
+		l := testLine(i)
+		if count[l] == 0 {
+			missing = append(missing, l)
+		}
+		count[l]--
+	}
+	for l, c := range count {
+		if c > 0 {
+			extra = append(extra, fmt.Sprintf("%dx %s", c, l))
+		}
+	}
+	return missing, extra
+}
+
+// waitFor polls until the store holds n events. It fails when the count
+// has not moved for stall: the deadline extends while the count grows, so
+// a loaded machine that ingests slowly passes and a stuck one fails.
+func (h *harness) waitFor(n int, stall time.Duration) {
 	h.t.Helper()
-	deadline := time.Now().Add(within)
+	last, deadline := -1, time.Now().Add(stall)
 	for {
 		got, err := h.st.CountEvents(context.Background(), time.Time{}, time.Time{})
 		if err != nil {
@@ -186,8 +217,12 @@ func (h *harness) waitFor(n int, within time.Duration) {
 		if got > n {
 			h.t.Fatalf("store holds %d events, more than the %d written", got, n)
 		}
+		if got != last {
+			last, deadline = got, time.Now().Add(stall)
+		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("store holds %d events after %v, want %d; sources: %+v", got, within, n, h.p.Stats().Snapshot())
+			miss, extra := h.missing(n)
+			h.t.Fatalf("store holds %d events, unchanged for %v, want %d; missing %q, extra %q; sources: %+v", got, stall, n, miss, extra, h.p.Stats().Snapshot())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -209,8 +244,9 @@ func (h *harness) wantLines(n int, line func(int) string) {
 	}
 	sort.Strings(want)
 	got := h.raws()
-	if len(got) != n {
-		h.t.Fatalf("store holds %d events, want %d", len(got), n)
+	miss, extra := h.missing(n)
+	if len(got) != n || len(miss)+len(extra) > 0 {
+		h.t.Fatalf("store holds %d events, want %d: missing %q, extra %q", len(got), n, miss, extra)
 	}
 	for i := range want {
 		if got[i] != want[i] {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -152,6 +153,10 @@ func sniffLines(head []byte, complete bool) [][]byte {
 // ErrEmpty is returned by Sniff for a file with no lines yet.
 var ErrEmpty = errors.New("empty file")
 
+// errNoLine is returned when recognising a followed file that has no
+// complete line yet: its first write may have been half a line.
+var errNoLine = errors.New("no complete line yet")
+
 // Sniff recognises the format of the log file at path from its first
 // lines. A file that is no known log comes back as a *SkipError with the
 // reason; an empty file as ErrEmpty.
@@ -161,8 +166,16 @@ func Sniff(path string, formats []parse.Format) (parse.Format, error) {
 		return parse.Format{}, err
 	}
 	defer o.Close()
+	return detect(path, o.r, formats, false)
+}
+
+// detect recognises the format of the content r (decompressed) of the
+// file path. live is set for a file still being written: a last line
+// without its newline may be half written, so it is never judged, and a
+// file with no complete line yet comes back as errNoLine, to be retried.
+func detect(path string, r io.Reader, formats []parse.Format, live bool) (parse.Format, error) {
 	head := make([]byte, sniffBytes)
-	n, err := io.ReadFull(o.r, head)
+	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return parse.Format{}, fmt.Errorf("%s: read: %w", path, err)
 	}
@@ -170,14 +183,44 @@ func Sniff(path string, formats []parse.Format) (parse.Format, error) {
 	if n == 0 {
 		return parse.Format{}, ErrEmpty
 	}
+	complete := n < sniffBytes
+	if live && complete {
+		i := bytes.LastIndexByte(head, '\n')
+		if i < 0 {
+			return parse.Format{}, errNoLine
+		}
+		head = head[:i+1]
+	}
 	if why := binaryReason(head); why != "" {
 		return parse.Format{}, &SkipError{Path: path, Reason: "not a log: " + why}
 	}
-	lines := sniffLines(head, n < sniffBytes)
+	lines := sniffLines(head, complete)
 	if len(lines) == 0 {
 		return parse.Format{}, ErrEmpty
 	}
 	return pick(path, lines, formats)
+}
+
+// isGzip says whether the file f holds gzip data (by content, not name).
+func isGzip(f *os.File) bool {
+	var b [2]byte
+	n, _ := f.ReadAt(b[:], 0)
+	return n == 2 && bytes.Equal(b[:], gzipMagic)
+}
+
+// contentOf returns a reader of f's content from its start, decompressed
+// when gz, without moving f's own offset.
+func contentOf(f *os.File, gz bool) (io.Reader, error) {
+	r := io.NewSectionReader(f, 0, math.MaxInt64)
+	if !gz {
+		return r, nil
+	}
+	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad gzip data: %w", f.Name(), err)
+	}
+	zr.Multistream(true)
+	return zr, nil
 }
 
 func pick(path string, lines [][]byte, formats []parse.Format) (parse.Format, error) {

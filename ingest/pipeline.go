@@ -17,6 +17,7 @@ type Store interface {
 	PutEvents(evs []event.Event) error
 	PutEventsAsync(evs []event.Event, done func(error)) error
 	PutOffsets(offs []store.Offset) error
+	DeleteOffsets(names []string) error
 	PutEndpointSummaries(sums []store.EndpointSummary) error
 	EndpointSummaries() ([]store.EndpointSummary, error)
 	Snapshot() *store.Snapshot
@@ -28,9 +29,17 @@ type Batch struct {
 	// Offset, when set, is saved once the events are stored: a restart
 	// resumes after them.
 	Offset *store.Offset
+	// Forget names saved offsets to delete once Offset is saved: records
+	// of files gone for good, or the old record Offset replaces.
+	Forget []string
 
 	stats *sourceStats
 	tally tally
+	// state and reason, when state is set, become the source's state once
+	// the batch is stored and counted: a file is reported done (or skipped,
+	// or failed) only when its last lines are in the store and in its
+	// stats, so a summary taken then is complete.
+	state, reason string
 }
 
 // Pipeline is the single writer between the sources and the store: sources
@@ -172,7 +181,9 @@ const inFlight = 4
 // whose write fails (a full disk) is retried until it succeeds or ctx
 // ends (or, with StopWhenFull, Run returns the disk-full error); its
 // offset is saved only after, so nothing is lost: at worst it is read
-// again after a restart or the next import.
+// again after a restart or the next import. When ctx ends, the batches
+// already handed to the store are completed (their offsets saved) before
+// Run returns; the others are dropped, to be read again after a restart.
 func (p *Pipeline) Run(ctx context.Context) (err error) {
 	defer close(p.done)
 	defer func() {
@@ -192,6 +203,39 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 		done chan error
 	}
 	queue := make(chan pending, inFlight)
+	// settle completes, once ctx ended, the batches already handed to the
+	// store: the store commits their events whatever happens here, so
+	// their offsets are saved too, or a restart would find events stored
+	// without the place they reach (and, were the file renamed or
+	// compressed meanwhile, read them again as another file's). It stops
+	// at the first batch not stored: a later offset would skip its lines.
+	settle := func() {
+		for {
+			select {
+			case pd := <-queue:
+				if err := <-pd.done; err != nil {
+					return
+				}
+				if pd.b.Offset != nil && p.st.PutOffsets([]store.Offset{*pd.b.Offset}) != nil {
+					return
+				}
+				if len(pd.b.Forget) > 0 {
+					_ = p.st.DeleteOffsets(pd.b.Forget)
+				}
+				p.mu.Lock()
+				p.written += int64(len(pd.b.Events))
+				p.mu.Unlock()
+				if pd.b.stats != nil {
+					pd.b.stats.merge(&pd.b.tally, time.Now())
+					if pd.b.state != "" {
+						pd.b.stats.setState(pd.b.state, pd.b.reason)
+					}
+				}
+			default:
+				return
+			}
+		}
+	}
 	complete := func(pd pending) error {
 		if err := p.retry(ctx, <-pd.done, func() error { return p.st.PutEvents(pd.b.Events) }); err != nil {
 			return err
@@ -202,17 +246,27 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 				return err
 			}
 		}
+		if len(pd.b.Forget) > 0 {
+			del := func() error { return p.st.DeleteOffsets(pd.b.Forget) }
+			if err := p.retry(ctx, del(), del); err != nil {
+				return err
+			}
+		}
 		p.mu.Lock()
 		p.written += int64(len(pd.b.Events))
 		p.mu.Unlock()
 		if pd.b.stats != nil {
 			pd.b.stats.merge(&pd.b.tally, time.Now())
+			if pd.b.state != "" {
+				pd.b.stats.setState(pd.b.state, pd.b.reason)
+			}
 		}
 		p.noteEndpoints(pd.b.Events)
 		for _, s := range subs {
 			select {
 			case s <- pd.b.Events:
 			case <-ctx.Done():
+				settle() // this batch's offset is saved: the next ones' too
 				return ctx.Err()
 			}
 		}
@@ -280,6 +334,7 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 			}
 			p.flushEndpoints()
 		case <-ctx.Done():
+			settle()
 			return ctx.Err()
 		}
 		// Keep completions prompt when input is quiet (live tailing).

@@ -20,6 +20,10 @@ type lineReader struct {
 	max    int
 	buf    []byte
 	noTail bool // the stream is complete: return a last line without "\n"
+	// head is the stream's first bytes (at most headMax) as read, when
+	// reading began at its start: what a file's content is recognised by,
+	// kept even if the file is truncated right after.
+	head []byte
 }
 
 func newLineReader(r io.Reader, start int64, max int, complete bool) *lineReader {
@@ -42,10 +46,29 @@ type line struct {
 // be completed (a followed file): the caller retries later from offset.
 var errPartial = errors.New("partial line")
 
+// reset makes the reader read r, whose next byte is at offset off (after
+// the caller moved a file's position). What head holds from off on is
+// read again.
+func (lr *lineReader) reset(r io.Reader, off int64) {
+	lr.r.Reset(r)
+	lr.off = off
+	lr.head = lr.head[:min(int64(len(lr.head)), max(off, 0))]
+}
+
+// keep adds to head the part of chunk, read at offset at, that extends it.
+func (lr *lineReader) keep(chunk []byte, at int64) {
+	n := int64(len(lr.head))
+	if n >= headMax || at > n || at+int64(len(chunk)) <= n {
+		return
+	}
+	lr.head = append(lr.head, chunk[n-at:min(int64(len(chunk)), headMax-at)]...)
+}
+
 // next returns the next line. At the end of a complete stream it returns
 // io.EOF; at the end of an incomplete one, after a partial line, errPartial
-// (the partial bytes are not consumed from the caller's point of view: the
-// caller re-reads from the returned offset).
+// with the partial bytes read so far as text (at most max+2 of them; they
+// are not consumed from the caller's point of view: the caller re-reads
+// from the returned offset).
 func (lr *lineReader) next() (line, error) {
 	start := lr.off
 	lr.buf = lr.buf[:0]
@@ -54,6 +77,7 @@ func (lr *lineReader) next() (line, error) {
 	var last2 [2]byte // the line's last two bytes, to strip "\r\n" from a truncated line
 	for {
 		chunk, err := lr.r.ReadSlice('\n')
+		lr.keep(chunk, lr.off)
 		length += int64(len(chunk))
 		lr.off += int64(len(chunk))
 		switch n := len(chunk); {
@@ -79,7 +103,7 @@ func (lr *lineReader) next() (line, error) {
 			}
 			if !lr.noTail {
 				lr.off = start
-				return line{offset: start}, errPartial
+				return line{text: lr.buf, offset: start}, errPartial
 			}
 			return lr.finish(start, length, tooLong, last2), nil
 		default:

@@ -64,3 +64,35 @@ func TestLineReaderBoundsLongLines(t *testing.T) {
 		t.Fatalf("line after the long one: %q at %d", lines[2].text, lines[2].offset)
 	}
 }
+
+// The first bytes read are kept as the content's head, once each, even
+// when an unfinished line is read again after a reset.
+func TestLineReaderKeepsTheHeadAsRead(t *testing.T) {
+	r := strings.NewReader("one\ntw")
+	lr := newLineReader(r, 0, 0, false)
+	if l, err := lr.next(); err != nil || string(l.text) != "one" {
+		t.Fatalf("%q %v", l.text, err)
+	}
+	l, err := lr.next()
+	if !errors.Is(err, errPartial) || string(l.text) != "tw" {
+		t.Fatalf("%q %v", l.text, err)
+	}
+	lr.reset(strings.NewReader("two\nthree\n"), l.offset)
+	for range 2 {
+		if _, err := lr.next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(lr.head) != "one\ntwo\nthree\n" {
+		t.Fatalf("head %q", lr.head)
+	}
+	long := strings.Repeat("x", 3*headMax) + "\n"
+	lr = newLineReader(strings.NewReader(long), 0, 0, true)
+	if _, err := lr.next(); err != nil || len(lr.head) != headMax {
+		t.Fatalf("head of a long line: %d bytes, %v", len(lr.head), err)
+	}
+	lr = newLineReader(strings.NewReader("mid-file\n"), 100, 0, true)
+	if _, err := lr.next(); err != nil || len(lr.head) != 0 {
+		t.Fatalf("a reader that began mid-file kept %q", lr.head)
+	}
+}

@@ -15,7 +15,7 @@ package store
 //	'a'     'a' len(1) alertID                           alert (JSON)
 //	'n'     'n' len(1) incidentID                        incident (JSON)
 //	'b'     'b' len(1) name                              baseline blob
-//	'o'     'o' len(2) path                              source offset (JSON)
+//	'o'     'o' len(2) path or key                       source offset (JSON)
 //	'u'     'u' seq(8)                                   audit record (JSON), append-only
 //	'l'     'l' len(1) entryID                           allow-list entry made in the console (JSON)
 //	'm'     'm' len(1) name                              store metadata

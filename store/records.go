@@ -172,14 +172,37 @@ func (s *Store) Alerts() ([]alert.Alert, error) {
 // Offset is how far a source file has been read, and which file that was:
 // offsets restart when a file is rotated, so the file's identity is kept
 // with the offset.
+//
+// Records written before Key, Ref and Head existed have none of them and
+// read as before: kept under Path, events named Path, content unknown.
 type Offset struct {
-	Path    string    `json:"path"`
+	// Key, when set, is the name the record is kept under instead of Path:
+	// a follower keeps one record per file content it has read, named by
+	// its source and the file's identity, whatever the file is called now.
+	Key     string    `json:"key,omitempty"`
+	Path    string    `json:"path"` // the file's name when last read
 	Dev     uint64    `json:"dev"`
 	Inode   uint64    `json:"inode"`
 	Offset  int64     `json:"offset"`
 	Size    int64     `json:"size"`           // file size when the offset was saved
 	Updated time.Time `json:"updated"`        // wall-clock time of the save
 	Done    bool      `json:"done,omitempty"` // a batch import read the whole file
+	// Ref is the name the file's events carry (event.Ref.File), when it is
+	// not Path: the name the content was first read under, kept when the
+	// file is renamed, copied or compressed by a rotation.
+	Ref string `json:"ref,omitempty"`
+	// Head is the start of the file's content (its first KiB, or fewer
+	// whole lines): it recognises the same content under another name,
+	// copied or compressed, so that only its unread rest is read.
+	Head []byte `json:"head,omitempty"`
+}
+
+// name is what the record is kept under.
+func (o *Offset) name() string {
+	if o.Key != "" {
+		return o.Key
+	}
+	return o.Path
 }
 
 // PutOffsets records offsets; call it after the events up to them are stored.
@@ -187,13 +210,30 @@ func (s *Store) PutOffsets(offs []Offset) error {
 	keys := make([][]byte, len(offs))
 	vals := make([]any, len(offs))
 	for i := range offs {
-		keys[i] = offsetKey(offs[i].Path)
+		keys[i] = offsetKey(offs[i].name())
 		vals[i] = &offs[i]
 	}
 	return s.putJSON("save offsets", keys, vals)
 }
 
-// Offset reads the saved offset of path.
+// DeleteOffsets forgets the records kept under names (a Key, or the Path
+// of a record without one).
+func (s *Store) DeleteOffsets(names []string) error {
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	return s.writeErr("forget offsets", s.update(func(txn *badger.Txn) error {
+		for _, n := range names {
+			if err := txn.Delete(offsetKey(n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+// Offset reads the saved offset kept under path (a record's Path, or its
+// Key when it has one).
 func (s *Store) Offset(path string) (Offset, bool, error) {
 	var o Offset
 	ok, err := s.getJSON(offsetKey(path), &o)

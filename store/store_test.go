@@ -213,7 +213,13 @@ func TestAlertsOffsetsAndDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	off := Offset{Path: "/var/log/squid/access.log", Dev: 1, Inode: 2, Offset: 4096}
-	if err := s.PutOffsets([]Offset{off}); err != nil {
+	keyed := Offset{Key: "follow\x00/var/log/squid/access.log*\x001:3", Path: "/var/log/squid/access.log.1", Ref: "/var/log/squid/access.log",
+		Dev: 1, Inode: 3, Offset: 8192, Head: []byte("1796672183.234 10 10.0.10.2 TCP_MISS/200\n")}
+	gone := Offset{Key: "follow\x00gone", Path: "/var/log/gone.log"}
+	if err := s.PutOffsets([]Offset{off, keyed, gone}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteOffsets([]string{gone.Key}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Put(Incidents, "INC-1", map[string]string{"title": "x"}); err != nil {
@@ -233,8 +239,14 @@ func TestAlertsOffsetsAndDocuments(t *testing.T) {
 		t.Fatalf("alerts after reopen: %+v, %v", as, err)
 	}
 	got, ok, err := s.Offset(off.Path)
-	if err != nil || !ok || got.Offset != 4096 || got.Inode != 2 {
+	if err != nil || !ok || got.Offset != 4096 || got.Inode != 2 || got.Key != "" || got.Ref != "" || got.Head != nil {
 		t.Fatalf("offset after reopen: %+v %v %v", got, ok, err)
+	}
+	if got, ok, err := s.Offset(keyed.Key); err != nil || !ok || got.Path != keyed.Path || got.Ref != keyed.Ref || string(got.Head) != string(keyed.Head) || got.Offset != 8192 {
+		t.Fatalf("keyed offset after reopen: %+v %v %v", got, ok, err)
+	}
+	if offs, err := s.Offsets(); err != nil || len(offs) != 2 {
+		t.Fatalf("offsets after reopen (one forgotten): %+v %v", offs, err)
 	}
 	var doc map[string]string
 	if ok, err := s.Get(Incidents, "INC-1", &doc); !ok || err != nil || doc["title"] != "x" {

@@ -16,6 +16,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/request"
+	"github.com/mamori-soc/mamori/tui/tuitest"
 )
 
 // manyAlerts makes n alerts over 5,000 endpoints.
@@ -50,7 +51,7 @@ func benchBackend(b *testing.B, n int) *backendtest.Fake {
 func BenchmarkRenderPanes(b *testing.B) {
 	be := benchBackend(b, 100_000)
 	for _, sz := range []struct{ w, h int }{{80, 24}, {160, 48}} {
-		var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+		var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
 		m = drive(b, m, m.Init())
 		m, _ = m.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
 		for _, pane := range []struct{ name, key string }{{"alerts", "1"}, {"endpoints", "2"}, {"sources", "4"}, {"incidents", "5"}} {
@@ -69,7 +70,7 @@ func BenchmarkRenderPanes(b *testing.B) {
 // every pane), which the live bridge does at most ten times a second.
 func BenchmarkAlertBatch(b *testing.B) {
 	be := benchBackend(b, 100_000)
-	var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+	var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
 	m = drive(b, m, m.Init())
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	batch := manyAlerts(1000)
@@ -127,7 +128,7 @@ func BenchmarkTimelineOnLargeStore(b *testing.B) {
 
 	cat, _ := catalog.Load()
 	f := &backendtest.Fake{Cat: cat, Store: st, Sums: sums}
-	var m tea.Model = New(Options{Backend: f, Lang: i18n.EN, Now: func() time.Time { return now }})
+	var m tea.Model = New(Options{Backend: f, Lang: i18n.EN, Clock: tuitest.Clock()})
 	m = drive(b, m, m.Init())
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	var cmd tea.Cmd

@@ -23,19 +23,14 @@ import (
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/tuitest"
 )
 
 // typed presses the keys that type s.
-func typed(s string) []string { return strings.Split(s, "") }
+func typed(s string) []string { return tuitest.Typed(s) }
 
 // keys joins key sequences.
-func keys(seqs ...[]string) []string {
-	var out []string
-	for _, s := range seqs {
-		out = append(out, s...)
-	}
-	return out
-}
+func keys(seqs ...[]string) []string { return tuitest.Keys(seqs...) }
 
 // incidentID is the id the fixture's first incident gets: the audit
 // clock's day in the console's zone (JST).
@@ -47,18 +42,6 @@ var (
 	toBlockPlan  = keys([]string{"c", "/"}, typed("blockendp"), []string{"enter", "enter"})
 	confirmRun   = keys([]string{"enter"}, typed("10.0.10.23"), []string{"enter"})
 )
-
-// masked replaces what differs between runs in a result view (the run id
-// and the command's duration) and trims the padding after them.
-func masked(out string) string {
-	out = regexp.MustCompile(`[0-9a-f]{16}`).ReplaceAllString(out, "RUNID")
-	out = regexp.MustCompile(`· [0-9.]+(ns|µs|ms|s)\b`).ReplaceAllString(out, "· DURATION")
-	lines := strings.Split(out, "\n")
-	for i := range lines {
-		lines[i] = strings.TrimRight(lines[i], " ")
-	}
-	return strings.Join(lines, "\n")
-}
 
 func TestGoldenIncidents(t *testing.T) {
 	sizes := []struct{ w, h int }{{80, 24}, {160, 48}}
@@ -78,12 +61,12 @@ func TestGoldenIncidents(t *testing.T) {
 	for name, ks := range views {
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s-%dx%d", name, sz.w, sz.h), func(t *testing.T) {
-				t.Parallel() // typing waits on the cursor's blink: run the views side by side
+				t.Parallel()
 				m := start(t, fixture(t), sz.w, sz.h, i18n.EN)
 				m = press(t, m, ks...)
 				out := view(m)
 				checkSize(t, out, sz.w, sz.h)
-				golden.RequireEqual(t, []byte(masked(out)))
+				golden.RequireEqual(t, []byte(tuitest.Masked(out)))
 			})
 		}
 	}
@@ -550,7 +533,7 @@ func TestIncidentHostileText(t *testing.T) {
 func TestFlowAlertIncidentContainAudit(t *testing.T) {
 	t.Chdir(t.TempDir())
 	be := fixture(t)
-	m := New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+	m := New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	send := func(ks ...string) {
 		for _, k := range ks {
@@ -588,7 +571,7 @@ func TestFlowAlertIncidentContainAudit(t *testing.T) {
 	send("esc", "l", "l", "l", "l")
 	waitFor(t, tm, "finished: succeeded, exit 0")
 	send("q")
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
 }
 
 // TestIncidentOnTheDemo drives the console over the real backend (the
@@ -607,31 +590,29 @@ func TestIncidentOnTheDemo(t *testing.T) {
 	}
 	a.Containment = cm
 	be := a.Console(t.Context(), false)
-	// The demo's store is large for the race detector: commands get time.
-	// Init is left out (its status clock would be waited on at every
-	// tick); the alerts are loaded as Init would.
-	const wait = 20 * time.Second
-	var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+	// Init is left out: the application's incident change feed would be
+	// waited on; the alerts are loaded as Init would.
+	var m tea.Model = New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	m = driveWithin(t, m, m.(Model).loadAlerts(), wait)
-	m = pressWithin(t, m, wait, openIncident...)
+	m = drive(t, m, m.(Model).loadAlerts())
+	m = press(t, m, openIncident...)
 	ctx := context.Background()
 	incs, err := a.Incidents.List(ctx)
 	if err != nil || len(incs) != 1 || len(incs[0].Alerts) < 2 {
 		t.Fatalf("incident from the top alert: %v %+v", err, incs)
 	}
 	id := incs[0].ID
-	m = pressWithin(t, m, wait, keys([]string{"enter", "j", "j", "x"}, typed("seen"), []string{"enter", "c", "/"}, typed("blockendp"), []string{"enter", "enter"})...)
+	m = press(t, m, keys([]string{"enter", "j", "j", "x"}, typed("seen"), []string{"enter", "c", "/"}, typed("blockendp"), []string{"enter", "enter"})...)
 	out := ansi.Strip(view(m))
 	target := regexp.MustCompile(`type the ip: (\S+)`).FindStringSubmatch(out)
 	if target == nil {
 		t.Fatalf("plan:\n%s", out)
 	}
-	m = pressWithin(t, m, wait, keys([]string{"enter"}, typed(target[1]), []string{"enter"})...)
+	m = press(t, m, keys([]string{"enter"}, typed(target[1]), []string{"enter"})...)
 	if out := ansi.Strip(view(m)); !strings.Contains(out, "✓ succeeded · exit 0") {
 		t.Fatalf("result:\n%s", out)
 	}
-	m = pressWithin(t, m, wait, "esc", "R", "enter")
+	m = press(t, m, "esc", "R", "enter")
 	if _, err := os.Stat(filepath.Join(dir, id+".md")); err != nil {
 		t.Fatalf("report: %v\n%s", err, ansi.Strip(view(m)))
 	}

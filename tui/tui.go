@@ -28,10 +28,12 @@ import (
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/contain"
 	"github.com/mamori-soc/mamori/tui/endpoints"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/incidents"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/sources"
 	"github.com/mamori-soc/mamori/tui/style"
@@ -46,8 +48,9 @@ type Options struct {
 	Theme   string
 	NoColor bool
 	Lang    i18n.Lang
-	// Now is the clock (tests pin it).
-	Now func() time.Time
+	// Clock tells the time and sets the console's timers; nil means the
+	// wall clock (tests hold it still).
+	Clock clock.Clock
 }
 
 // Model is the root model.
@@ -59,7 +62,7 @@ type Model struct {
 	theme  *themes.Theme
 	st     *style.Styles
 	lang   i18n.Lang
-	now    func() time.Time
+	clock  clock.Clock
 
 	width, height int
 	focus         request.Pane
@@ -100,9 +103,7 @@ const (
 
 // New returns the root model.
 func New(o Options) Model {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = clock.Or(o.Clock)
 	if len(o.Themes) == 0 {
 		o.Themes, _ = themes.Load("")
 	}
@@ -112,12 +113,12 @@ func New(o Options) Model {
 	ti.CharLimit = 300
 	steady(&ti)
 	m := Model{
-		be: o.Backend, keys: DefaultKeyMap().In(o.Lang), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, now: o.Now,
+		be: o.Backend, keys: DefaultKeyMap().In(o.Lang), help: help.New(), themes: o.Themes, theme: th, st: st, lang: o.Lang, clock: o.Clock,
 		pos: map[string]int{}, input: ti,
 	}
-	m.alerts = alerts.New(o.Backend, st, o.Lang)
-	m.endpoints = endpoints.New(o.Backend, st, o.Lang)
-	m.timeline = timeline.New(o.Backend, st, o.Lang)
+	m.alerts = alerts.New(o.Backend, st, o.Lang, o.Clock)
+	m.endpoints = endpoints.New(o.Backend, st, o.Lang, o.Clock)
+	m.timeline = timeline.New(o.Backend, st, o.Lang, o.Clock)
 	m.sources = sources.New(st, o.Lang)
 	m.incidents = incidents.New(o.Backend, st, o.Lang)
 	m.applyHelpStyles()
@@ -132,9 +133,9 @@ func steady(ti *textinput.Model) {
 	ti.SetStyles(s)
 }
 
-// Init loads the alerts, starts the live bridge and the status clock.
+// Init loads the alerts and the status, and starts the live bridges.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), waitForIncidents(m.be.IncidentChanges()), m.tickStatus(0), m.endpoints.Load(), m.incidents.Load())
+	return tea.Batch(m.loadAlerts(), waitForAlerts(m.be.AlertUpdates()), waitForIncidents(m.be.IncidentChanges()), m.loadStatus(), m.endpoints.Load(), m.incidents.Load())
 }
 
 // Messages of the root.
@@ -188,9 +189,15 @@ func waitForAlerts(ch <-chan []alert.Alert) tea.Cmd {
 	}
 }
 
-func (m Model) tickStatus(d time.Duration) tea.Cmd {
+// loadStatus reads the status now; tickStatus in a second.
+func (m Model) loadStatus() tea.Cmd {
 	be := m.be
-	return tea.Tick(d, func(time.Time) tea.Msg { return statusMsg{be.Status()} })
+	return func() tea.Msg { return statusMsg{be.Status()} }
+}
+
+func (m Model) tickStatus() tea.Cmd {
+	be := m.be
+	return m.clock.Tick(time.Second, func(time.Time) tea.Msg { return statusMsg{be.Status()} })
 }
 
 // Update routes a message.
@@ -219,19 +226,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.status = msg.status
 		m.sources.SetStatus(msg.status)
 		m.alerts.SetStatus(msg.status)
-		return m, m.tickStatus(time.Second)
+		return m, m.tickStatus()
 	case request.NotifyMsg:
-		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.now()
+		m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Text), msg.Error, m.clock.Now()
 		return m, nil
 	case request.AlertsChangedMsg:
 		if msg.Notice != "" {
-			m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Notice), false, m.now()
+			m.notice, m.noticeErr, m.noticeAt = sanitize.Line(msg.Notice), false, m.clock.Now()
 		}
 		return m, m.loadAlerts()
 	case request.PromptMsg:
 		m.prompt = &msg
 		m.inputMode = inputPrompt
 		m.input.Prompt = msg.Prompt
+		list.FitInput(&m.input, m.width)
 		m.input.SetValue(msg.Value)
 		m.input.CursorEnd()
 		return m, m.input.Focus()
@@ -322,7 +330,7 @@ func (m Model) handleIncidentChanges(changes []incident.Change) (tea.Model, tea.
 		cmds = append(cmds, cmd)
 	}
 	if attached > 0 {
-		m.notice, m.noticeErr, m.noticeAt = fmt.Sprintf("%d %s → %s", attached, m.lang.T("alerts attached"), strings.Join(into, ", ")), false, m.now()
+		m.notice, m.noticeErr, m.noticeAt = fmt.Sprintf("%d %s → %s", attached, m.lang.T("alerts attached"), strings.Join(into, ", ")), false, m.clock.Now()
 	}
 	return m, tea.Batch(cmds...)
 }
@@ -431,6 +439,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(k, m.keys.Command):
 			m.inputMode = inputCommand
 			m.input.Prompt = ":"
+			list.FitInput(&m.input, m.width)
 			m.input.SetValue("")
 			return m, m.input.Focus()
 		case key.Matches(k, m.keys.Next):
@@ -608,9 +617,21 @@ func (m *Model) applyHelpStyles() {
 	m.help.Styles = s
 }
 
+// The console's fixed lines: the header and the tabs above the pane, the
+// status line (notices, the command line, prompts) and the footer (the
+// keys) under it.
+const (
+	headerHeight = 1
+	tabsHeight   = 1
+	statusHeight = 1
+	footerHeight = 1
+)
+
 // bodyHeight is the rows the panes get: all but header, tabs, status and
-// help lines.
-func (m Model) bodyHeight() int { return max(1, m.height-4) }
+// footer.
+func (m Model) bodyHeight() int {
+	return max(1, m.height-headerHeight-tabsHeight-statusHeight-footerHeight)
+}
 
 func (m *Model) layout() {
 	h := m.bodyHeight()
@@ -623,6 +644,7 @@ func (m *Model) layout() {
 		m.contain.SetSize(m.width, h)
 	}
 	m.help.SetWidth(m.width)
+	list.FitInput(&m.input, m.width)
 }
 
 // View draws the console.
@@ -716,7 +738,7 @@ func (m Model) headerView() string {
 	}
 	// At least one space between the two halves, also when the left one
 	// is cut (a wide character may leave no room for a padding space).
-	right := " " + m.now().Format("15:04:05") + "  " + m.theme.Name + " "
+	right := " " + m.clock.Now().Local().Format("15:04:05") + "  " + m.theme.Name + " "
 	left := " " + strings.Join(parts, "  ")
 	if ansi.StringWidth(left)+ansi.StringWidth(right) > m.width {
 		left = " " + strings.Join(parts, " ") // tighter before anything is cut
@@ -735,31 +757,61 @@ func (m Model) headerView() string {
 	return out
 }
 
+// tabsView is the tab bar. When the tabs do not fit (Japanese labels at
+// 80 columns) it tightens step by step: no space between the tabs, then
+// no endpoint after Timeline (the timeline's header names it), then the
+// tabs not shown lose their label (their number and count stay); only
+// then is the bar cut.
 func (m Model) tabsView() string {
 	T := m.lang.T
-	names := []string{
-		fmt.Sprintf("1 %s %d", T("alerts"), m.alerts.Unacked()),
-		fmt.Sprintf("2 %s %d", T("endpoints"), m.endpoints.Count()),
-		"3 " + T("timeline") + m.timeline.TabSuffix(),
-		"4 " + T("sources"),
-		fmt.Sprintf("5 %s %d", T("incidents"), m.incidents.Count()),
+	type tab struct{ label, count string }
+	tabs := []tab{
+		{T("alerts"), fmt.Sprint(m.alerts.Unacked())},
+		{T("endpoints"), fmt.Sprint(m.endpoints.Count())},
+		{T("timeline"), ""},
+		{T("sources"), ""},
+		{T("incidents"), fmt.Sprint(m.incidents.Count())},
 	}
-	var parts []string
-	for i, n := range names {
-		if request.Pane(i) == m.focus {
-			parts = append(parts, m.st.TabActive.Render(" "+n+" "))
-		} else {
-			parts = append(parts, m.st.Tab.Render(" "+n+" "))
+	bar := func(sep string, suffix, inactiveLabels bool) string {
+		parts := make([]string, len(tabs))
+		for i, t := range tabs {
+			active := request.Pane(i) == m.focus
+			words := []string{fmt.Sprint(i + 1)}
+			if active || inactiveLabels {
+				label := t.label
+				if request.Pane(i) == request.Timeline && suffix {
+					label += m.timeline.TabSuffix()
+				}
+				words = append(words, label)
+			}
+			if t.count != "" {
+				words = append(words, t.count)
+			}
+			st := m.st.Tab
+			if active {
+				st = m.st.TabActive
+			}
+			parts[i] = st.Render(" " + strings.Join(words, " ") + " ")
+		}
+		return strings.Join(parts, sep)
+	}
+	var out string
+	for _, step := range []struct {
+		sep                    string
+		suffix, inactiveLabels bool
+	}{{" ", true, true}, {"", true, true}, {"", false, true}, {"", false, false}} {
+		if out = bar(step.sep, step.suffix, step.inactiveLabels); ansi.StringWidth(out) <= m.width {
+			return out
 		}
 	}
-	return ansi.Truncate(strings.Join(parts, " "), m.width, "…")
+	return ansi.Truncate(out, m.width, "…")
 }
 
 func (m Model) statusView() string {
 	if m.inputMode != inputNone {
 		return table.Fit(m.input.View(), m.width, false)
 	}
-	if m.notice != "" && m.now().Sub(m.noticeAt) < 8*time.Second {
+	if m.notice != "" && m.clock.Now().Sub(m.noticeAt) < 8*time.Second {
 		st := m.st.Accent
 		if m.noticeErr {
 			st = m.st.Error
@@ -793,38 +845,49 @@ func (m Model) footerView() string {
 	return ansi.Truncate(m.help.ShortHelpView(bindings), m.width, "…")
 }
 
+// The help overlay keeps a column free on either side of its box, is at
+// least minHelpBox wide (its frame included) when the terminal allows, and
+// its text at least minHelpText.
+const (
+	helpMargin  = 1
+	minHelpBox  = 40
+	minHelpText = 18
+)
+
 // helpOverlay shows every key of the focused pane and the global ones.
 func (m Model) helpOverlay() string {
 	h := m.help
-	w := max(20, m.width-4)
-	h.SetWidth(0) // measure it whole
+	box := m.st.Overlay
+	w := max(minHelpText, m.width-2*helpMargin-box.GetHorizontalFrameSize()) // the text's width
+	h.SetWidth(0)                                                            // measure it whole
 	title := m.st.Title.Render(m.lang.T("help title"))
 	const cmds = ":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q"
 	commands := m.st.Muted.Render(cmds)
-	if lipgloss.Width(commands) > w-2 { // wrapped here, so that its height is known
-		commands = m.st.Muted.Width(w - 2).Render(cmds)
+	if lipgloss.Width(commands) > w { // wrapped here, so that its height is known
+		commands = m.st.Muted.Width(w).Render(cmds)
 	}
 	keys := h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
-	if lipgloss.Width(keys) > w-2 {
+	if lipgloss.Width(keys) > w {
 		// Too narrow for every group side by side (at 80 columns the
 		// last ones were cut off): the pane's groups go in rows, the
 		// global keys below as a line that wraps; if that is too tall,
 		// the pane's keys are cut at the width as before.
-		pane, global := m.packHelp(h, m.keyMap().FullHelp(), w-2), m.globalKeysLine(w-2)
+		pane, global := m.packHelp(h, m.keyMap().FullHelp(), w), m.globalKeysLine(w)
 		h.SetWidth(w)
 		keys = h.FullHelpView(append(m.keyMap().FullHelp(), m.keys.FullHelp()...))
 		// The box: border, title, blank, keys, blank, commands, border;
 		// without the blank above the global keys if that makes it fit.
+		fixed := box.GetVerticalFrameSize() + lipgloss.Height(title) + 2 // the blank lines after the title and before the commands
 		for _, sep := range []string{"\n\n", "\n"} {
-			if packed := pane + sep + global; lipgloss.Height(packed)+lipgloss.Height(commands)+5 <= m.bodyHeight() {
+			if packed := pane + sep + global; lipgloss.Height(packed)+lipgloss.Height(commands)+fixed <= m.bodyHeight() {
 				keys = packed
 				break
 			}
 		}
 	}
 	body := title + "\n\n" + keys + "\n\n" + commands
-	box := m.st.Overlay.Width(min(m.width, max(40, lipgloss.Width(body)+4))).Render(body)
-	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, box)
+	out := box.Width(min(m.width, max(minHelpBox, lipgloss.Width(body)+box.GetHorizontalFrameSize()))).Render(body)
+	return lipgloss.Place(m.width, m.bodyHeight(), lipgloss.Center, lipgloss.Center, out)
 }
 
 // packHelp lays key groups side by side in rows at most width cells wide.

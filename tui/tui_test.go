@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,174 +16,38 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/asset"
-	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/event"
-	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/ingest"
-	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/request"
+	"github.com/mamori-soc/mamori/tui/tuitest"
 )
 
-// The console shows local time: pin it, and the clock, so views are the
-// same on every machine.
-var now = time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
+// now is the tests' time (the console's clock stands there).
+var now = tuitest.Now
 
-func TestMain(m *testing.M) {
-	time.Local = time.FixedZone("JST", 9*3600)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { tuitest.Main(m) }
 
-var victim = netip.MustParseAddr("10.0.10.23")
+var victim = tuitest.Victim
 
-// fixture builds a backend with a small attack story: events of the
-// victim in a real store, alerts, an inventory and source stats.
-func fixture(t *testing.T) *backendtest.Fake {
-	t.Helper()
-	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	t0 := now.Add(-20 * time.Hour)
-	var evs []event.Event
-	for i := range 120 {
-		tm := t0.Add(time.Duration(i) * 10 * time.Minute)
-		raw := fmt.Sprintf("%d.000 120 10.0.10.23 TCP_TUNNEL/200 4100 CONNECT cdn-update.duckdns.org:8443 - HIER_DIRECT/203.0.113.50 -", tm.Unix())
-		evs = append(evs, event.Event{Time: tm, Format: "squid", Kind: event.KindHTTP, Endpoint: victim, Host: "pc-23", SrcIP: victim,
-			DstIP: netip.MustParseAddr("203.0.113.50"), DstPort: 8443, Method: "CONNECT", Domain: "cdn-update.duckdns.org", URL: "cdn-update.duckdns.org:8443",
-			Status: 200, BytesIn: 4100, Ref: event.Ref{File: "/var/log/squid/access.log", Offset: int64(i * 200)}, Raw: raw})
-		if i%7 == 0 {
-			evs = append(evs, event.Event{Time: tm.Add(time.Second), Format: "dnsmasq", Kind: event.KindDNS, Endpoint: victim, Host: "pc-23", SrcIP: victim,
-				Query: "www.nhk.or.jp", QType: "A", RCode: "NOERROR", Answers: []string{"23.10.1.2"}, Ref: event.Ref{File: "/var/log/dnsmasq.log", Offset: int64(i * 80)}, Raw: fmt.Sprintf("dns line %d", i)})
-		}
-	}
-	if err := st.PutEvents(evs); err != nil {
-		t.Fatal(err)
-	}
-	ev := func(i int) alert.Evidence {
-		return alert.Evidence{Time: evs[i].Time, File: evs[i].Ref.File, Offset: evs[i].Ref.Offset, Raw: evs[i].Raw}
-	}
-	as := []alert.Alert{
-		{ID: "a1", Time: t0.Add(4 * time.Hour), FirstSeen: t0, LastSeen: now.Add(-time.Hour), Rule: "S-BEACON", Title: "Beaconing", Perspective: alert.Statistical, Basis: alert.KnownAttack,
-			Phase: 5, Attack: []string{"T1071.001"}, Endpoint: "10.0.10.23", Host: "pc-23", Peer: "cdn-update.duckdns.org", Severity: alert.High, Score: 0.92, Count: 96,
-			Summary: "beacon every 300 s ±4 %, 96 times over 8 h to cdn-update.duckdns.org, seen from 1 of 20 endpoints", Evidence: []alert.Evidence{ev(0), ev(1)},
-			Details: map[string]string{"interval_s": "300", "severity_reason": "base medium; score 0.92 +1"}},
-		{ID: "a2", Time: t0.Add(time.Hour), FirstSeen: t0.Add(time.Hour), LastSeen: t0.Add(time.Hour), Rule: "M-DOUBLE-EXT", Title: "Double extension", Perspective: alert.Matching, Basis: alert.KnownAttack,
-			Phase: 2, Endpoint: "10.0.10.23", Host: "pc-23", Peer: "files.example-share.net", Severity: alert.Medium, Score: 0.8, Count: 1, Summary: "download of invoice_0423.doc.exe"},
-		{ID: "a3", Time: now.Add(-2 * time.Hour), FirstSeen: now.Add(-2 * time.Hour), LastSeen: now.Add(-2 * time.Hour), Rule: "C-KILLCHAIN", Title: "Kill chain", Perspective: alert.Composite, Basis: alert.KnownAttack,
-			Phase: 6, Endpoint: "10.0.10.23", Host: "pc-23", Severity: alert.Critical, Score: 1, Count: 4, Summary: "phases 2 → 3 → 5 → 6 on pc-23"},
-		{ID: "a4", Time: now.Add(-3 * time.Hour), FirstSeen: now.Add(-3 * time.Hour), LastSeen: now.Add(-3 * time.Hour), Rule: "S-ERRORS", Title: "Errors", Perspective: alert.Statistical, Basis: alert.KnownAttack,
-			Phase: 4, Endpoint: "10.0.20.10", Host: "fs01", Peer: "10.0.10.23", Severity: alert.Low, Score: 0.5, Count: 62, Summary: "62 failed SSH logins for 9 users in 4 min"},
-	}
-	inv := asset.NewInventory([]asset.Asset{
-		{Prefix: netip.MustParsePrefix("10.0.10.23/32"), Host: "pc-23", Segment: "office", Role: "PC", Owner: "tanaka"},
-		{Prefix: netip.MustParsePrefix("10.0.20.10/32"), Host: "fs01", Segment: "servers", Role: "file server"},
-	})
-	f := &backendtest.Fake{Cat: cat, Store: st, Inventory: inv,
-		Sums: []store.EndpointSummary{
-			{ID: "10.0.10.23", Host: "pc-23", FirstSeen: t0, LastSeen: now, Events: int64(len(evs))},
-			{ID: "10.0.20.10", Host: "fs01", FirstSeen: t0, LastSeen: now, Events: 900},
-			{ID: "10.0.10.5", Host: "pc-05", FirstSeen: t0, LastSeen: now, Events: 300},
-		},
-		St: backend.Status{Live: true, StoreSize: 42 << 20, Learned: true, Sources: []ingest.SourceStats{
-			{Path: "/var/log/squid/access.log", Format: "squid", State: ingest.StateFollowing, Lines: 1200, Events: 1190, Rejected: 10, ByReason: map[string]int64{"bad timestamp": 10},
-				Samples: []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, Line: "garbage line"}}, Offset: 90000, Size: 90000, Rate: 12},
-			{Path: "/var/log/syslog", Format: "syslog", State: ingest.StateWaiting, Reason: "the file does not exist (yet)"},
-		}},
-	}
-	f.SetAlerts(as)
-	if err := f.EnableHandling(backendtest.HandlingOptions{
-		Now: func() time.Time { return now }, User: "analyst", Location: time.Local,
-		Actuators: containment.DemoActuators(cat),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+// fixture builds a backend with a small attack story (tuitest.Fixture).
+func fixture(t *testing.T) *backendtest.Fake { return tuitest.Fixture(t) }
 
-// drive runs a command and everything it leads to, feeding the messages
-// to the model; commands that wait (ticks, the live bridge) are dropped.
-func drive(t testing.TB, m tea.Model, cmd tea.Cmd) tea.Model {
-	t.Helper()
-	return driveWithin(t, m, cmd, 300*time.Millisecond)
-}
+// drive runs a command and everything it leads to, each command to
+// completion, feeding the messages to the model.
+func drive(t testing.TB, m tea.Model, cmd tea.Cmd) tea.Model { return tuitest.Drive(t, m, cmd) }
 
-// driveWithin is drive with commands given up after wait: longer for a
-// backend doing real work on a large store.
-func driveWithin(t testing.TB, m tea.Model, cmd tea.Cmd, wait time.Duration) tea.Model {
-	t.Helper()
-	queue := []tea.Cmd{cmd}
-	for n := 0; len(queue) > 0 && n < 200; n++ {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		done := make(chan tea.Msg, 1)
-		go func() { done <- c() }()
-		var msg tea.Msg
-		select {
-		case msg = <-done:
-		case <-time.After(wait):
-			continue
-		}
-		if b, ok := msg.(tea.BatchMsg); ok {
-			queue = append(queue, b...)
-			continue
-		}
-		if msg == nil {
-			continue
-		}
-		var next tea.Cmd
-		m, next = m.Update(msg)
-		queue = append(queue, next)
-	}
-	return m
-}
-
+// press presses keys, driving what each leads to.
 func press(t testing.TB, m tea.Model, keys ...string) tea.Model {
 	t.Helper()
-	return pressWithin(t, m, 300*time.Millisecond, keys...)
-}
-
-// pressWithin is press with commands given up after wait.
-func pressWithin(t testing.TB, m tea.Model, wait time.Duration, keys ...string) tea.Model {
-	t.Helper()
-	for _, k := range keys {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case " ":
-			msg = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-		case "ctrl+s", "ctrl+u":
-			msg = tea.KeyPressMsg{Code: rune(k[len(k)-1]), Mod: tea.ModCtrl}
-		default:
-			r := []rune(k)[0]
-			msg = tea.KeyPressMsg{Code: r, Text: k}
-		}
-		var cmd tea.Cmd
-		m, cmd = m.Update(msg)
-		m = driveWithin(t, m, cmd, wait)
-	}
-	return m
+	return tuitest.Press(t, m, keys...)
 }
 
 func start(t *testing.T, be backend.Backend, w, h int, lang i18n.Lang) tea.Model {
 	t.Helper()
-	var m tea.Model = New(Options{Backend: be, Lang: lang, Now: func() time.Time { return now }})
+	var m tea.Model = New(Options{Backend: be, Lang: lang, Clock: tuitest.Clock()})
 	m = drive(t, m, m.Init())
 	m, _ = m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m
@@ -197,15 +58,7 @@ func view(m tea.Model) string { return m.(Model).View().Content }
 // checkSize asserts every line fits the terminal and there are exactly h.
 func checkSize(t *testing.T, out string, w, h int) {
 	t.Helper()
-	lines := strings.Split(out, "\n")
-	if len(lines) != h {
-		t.Errorf("view has %d lines, want %d", len(lines), h)
-	}
-	for i, l := range lines {
-		if lw := ansi.StringWidth(l); lw > w {
-			t.Errorf("line %d is %d cells wide (terminal %d): %q", i, lw, w, ansi.Strip(l))
-		}
-	}
+	tuitest.CheckSize(t, out, w, h)
 }
 
 func TestGoldenPanes(t *testing.T) {
@@ -480,22 +333,24 @@ func TestEscapeSequencesInLogsAreNeutralised(t *testing.T) {
 // the first alert, scroll to its evidence.
 func TestFlowOpenAlertDetailEvidence(t *testing.T) {
 	be := fixture(t)
-	m := New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+	m := New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30), teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.ANSI256)))
 	waitFor(t, tm, "C-KILLCHAIN")
 	tm.Send(tea.KeyPressMsg{Code: 'j', Text: "j"})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	waitFor(t, tm, "Evidence (2)", "TCP_TUNNEL/200")
-	tm.Send(tea.KeyPressMsg{Code: 'G', Text: "G"})
-	waitFor(t, tm, "dns line 0")
+	waitFor(t, tm, "Evidence (2)")
+	// e jumps to the evidence; both lines fit below it. (The renderer
+	// sends changes only, so wait for both in the one frame.)
+	tm.Send(tea.KeyPressMsg{Code: 'e', Text: "e"})
+	waitFor(t, tm, "TCP_TUNNEL/200", "dns line 0")
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
 }
 
 // TestFlowEndpointTimelineFilter runs endpoint → timeline → kind filter.
 func TestFlowEndpointTimelineFilter(t *testing.T) {
 	be := fixture(t)
-	m := New(Options{Backend: be, Lang: i18n.EN, Now: func() time.Time { return now }})
+	m := New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
 	waitFor(t, tm, "C-KILLCHAIN")
 	tm.Send(tea.KeyPressMsg{Code: '2', Text: "2"})
@@ -507,8 +362,12 @@ func TestFlowEndpointTimelineFilter(t *testing.T) {
 	}
 	waitFor(t, tm, "kind=dns", "www.nhk.or.jp")
 	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
 }
+
+// flowDeadline is how long a flow on the real program waits for what it
+// expects before it fails: a deadline, not a pause.
+const flowDeadline = time.Minute
 
 // waitFor waits until the program has written all of ss (since the last
 // wait: the output is consumed as it is read).
@@ -522,7 +381,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, ss ...string) {
 			}
 		}
 		return true
-	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}, teatest.WithDuration(flowDeadline), teatest.WithCheckInterval(20*time.Millisecond))
 }
 
 // At 80x24 the help overlay shows every key of the pane and every global
@@ -555,6 +414,185 @@ func helpShowsEveryKey(t *testing.T, m tea.Model, name string, keys []string) {
 		for _, d := range want {
 			if !strings.Contains(flat, d) {
 				t.Errorf("%s: the help at 80x24 does not show %q:\n%s", name, d, out)
+			}
+		}
+	}
+}
+
+// slowBackend is a backend on a loaded machine: Alerts answers only once
+// gate is closed.
+type slowBackend struct {
+	*backendtest.Fake
+	gate chan struct{}
+}
+
+func (b slowBackend) Alerts(ctx context.Context) ([]alert.Alert, error) {
+	<-b.gate
+	return b.Fake.Alerts(ctx)
+}
+
+// TestDriverWaitsForSlowCommands: a backend call that takes a second (a
+// busy machine under the race detector) is waited for, not dropped.
+func TestDriverWaitsForSlowCommands(t *testing.T) {
+	be := slowBackend{Fake: fixture(t), gate: make(chan struct{})}
+	go func() {
+		time.Sleep(time.Second) // the machine is slow, not the test
+		close(be.gate)
+	}()
+	m := start(t, be, 80, 24, i18n.EN)
+	if out := ansi.Strip(view(m)); !strings.Contains(out, "C-KILLCHAIN") {
+		t.Fatalf("the alerts, loaded late, were dropped:\n%s", out)
+	}
+}
+
+// TestLiveBatchReachesThePanes: a batch from the engine's feed is listed
+// at once; a closed feed ends the bridge (the driver runs it to the end,
+// so a test that sets the feed closes it).
+func TestLiveBatchReachesThePanes(t *testing.T) {
+	be := fixture(t)
+	be.Updates = make(chan []alert.Alert, 1)
+	be.Updates <- []alert.Alert{{ID: "a5", Time: now, FirstSeen: now, LastSeen: now, Rule: "M-DDNS", Title: "Dynamic DNS", Perspective: alert.Matching,
+		Basis: alert.KnownAttack, Phase: 5, Endpoint: "10.0.10.5", Host: "pc-05", Severity: alert.High, Score: 0.9, Count: 3, Summary: "3 lookups of x.duckdns.org"}}
+	close(be.Updates)
+	m := start(t, be, 120, 30, i18n.EN)
+	out := ansi.Strip(view(m))
+	if !strings.Contains(out, "M-DDNS") || !strings.Contains(out, "1 Alerts 5") {
+		t.Fatalf("the live alert is not listed:\n%s", out)
+	}
+}
+
+// TestGoldenConsole keeps the whole console at 80x24 in both languages:
+// every pane, the help overlay over each, the command line, the prompts
+// and a notice.
+func TestGoldenConsole(t *testing.T) {
+	views := map[string][]string{
+		"alerts":          nil,
+		"alert-detail":    {"enter"},
+		"endpoints":       {"2"},
+		"timeline":        {"2", "enter"},
+		"timeline-event":  {"2", "enter", "k", "enter"},
+		"sources":         {"4"},
+		"sources-waiting": {"4", "j"},
+		"incidents":       {"5"},
+		"help-alerts":     {"?"},
+		"help-detail":     {"enter", "?"},
+		"help-endpoints":  {"2", "?"},
+		"help-timeline":   {"2", "enter", "?"},
+		"help-sources":    {"4", "?"},
+		"help-incidents":  {"5", "?"},
+		"help-incident":   tuitest.Keys(openIncident, []string{"?"}),
+		"help-picker":     {"c", "?"},
+		"help-plan":       tuitest.Keys([]string{"c"}, toBlockPlan, []string{"?"}),
+		"command":         tuitest.Keys([]string{":"}, typed("timeline 10.0.10.23")),
+		"unknown-command": tuitest.Keys([]string{":"}, typed("frobnicate"), []string{"enter"}),
+		"allow-prompt":    {"j", "A"},
+		"title-prompt":    {"i"},
+		"jump-prompt":     {"2", "enter", "T"},
+		"tabs-timeline":   {"2", "enter", "1"},
+	}
+	for name, keys := range views {
+		for _, lang := range tuitest.Langs {
+			t.Run(fmt.Sprintf("%s-%s", name, lang), func(t *testing.T) {
+				t.Parallel()
+				m := press(t, start(t, fixture(t), 80, 24, lang), keys...)
+				tuitest.Golden(t, view(m), 80, 24)
+			})
+		}
+	}
+}
+
+// TestLongInputScrolls: text typed past the width of the status line
+// scrolls, so that what is being typed stays in view (in a prompt, the
+// command line and a filter).
+func TestLongInputScrolls(t *testing.T) {
+	long := strings.Repeat("reason ", 15) + "END"
+	for name, keys := range map[string][]string{
+		"prompt":           tuitest.Keys([]string{"j", "A"}, typed(long)),
+		"command":          tuitest.Keys([]string{":"}, typed(long)),
+		"alerts filter":    tuitest.Keys([]string{"/"}, typed(long)),
+		"endpoints filter": tuitest.Keys([]string{"2", "/"}, typed(long)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := press(t, start(t, fixture(t), 80, 24, i18n.EN), keys...)
+			out := ansi.Strip(view(m))
+			checkSize(t, view(m), 80, 24)
+			if !strings.Contains(out, "reason END") {
+				t.Fatalf("the end of what is typed is not in view:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestJapaneseSeverities: under :lang ja the severities are Japanese in
+// every pane that shows them.
+func TestJapaneseSeverities(t *testing.T) {
+	for name, keys := range map[string][]string{
+		"alerts":    nil,
+		"detail":    {"enter"},
+		"endpoints": {"2"},
+		"timeline":  {"2", "enter"},
+		"incidents": tuitest.Keys(openIncident, []string{"esc"}),
+		"incident":  tuitest.Keys(openIncident, []string{"l", "l"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := ansi.Strip(view(press(t, start(t, fixture(t), 80, 24, i18n.JA), keys...)))
+			if !strings.Contains(out, "緊急") {
+				t.Errorf("no Japanese severity:\n%s", out)
+			}
+			for _, en := range []string{"crit ", "critical", "CRITICAL"} {
+				if strings.Contains(out, en) {
+					t.Errorf("%q in Japanese:\n%s", en, out)
+				}
+			}
+		})
+	}
+}
+
+// office is what the demo follows: eleven files, the first with rejected
+// lines (as the sources pane's own tests have it).
+func office() []ingest.SourceStats {
+	var srcs []ingest.SourceStats
+	for i, p := range []string{"proxy/access.log", "gateway/dnsmasq.log", "gateway/firewall.log", "servers/auth.log", "zeek/conn.log", "zeek/dns.log",
+		"zeek/http.log", "zeek/files.log", "zeek/smb_files.log", "suricata/eve.json", "bind/query.log"} {
+		srcs = append(srcs, ingest.SourceStats{Path: "/var/log/" + p, Format: "zeek", State: ingest.StateFollowing, Lines: int64(1000 * (i + 1)), Events: int64(990 * (i + 1))})
+	}
+	srcs[0].Rejected, srcs[0].ByReason = 12, map[string]int64{"bad timestamp": 10, "too few fields": 2}
+	srcs[0].Samples = []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, Line: "garbage line"}}
+	return srcs
+}
+
+// TestSourcesFitAt80x24 (issue #12): at 80x24 the Sources pane lists the
+// eleven files of the demo, and the selected one is always on screen.
+func TestSourcesFitAt80x24(t *testing.T) {
+	for _, lang := range tuitest.Langs {
+		be := fixture(t)
+		be.St.Sources = office()
+		m := press(t, start(t, be, 80, 24, lang), "4")
+		for i, s := range be.St.Sources {
+			out := ansi.Strip(view(m))
+			for _, o := range be.St.Sources {
+				if name := o.Path[len("/var/log/"):]; !strings.Contains(out, name+" ") {
+					t.Fatalf("%s: with file %d selected, %s has no row:\n%s", lang, i, name, out)
+				}
+			}
+			if sel := selectedLine(view(m)); !strings.Contains(sel, s.Path[len("/var/log/"):]) {
+				t.Fatalf("%s: file %d is selected and not shown selected (%q):\n%s", lang, i, sel, out)
+			}
+			m = press(t, m, "j")
+		}
+	}
+}
+
+// TestTabsFitAt80 (issue #12): in Japanese at 80 columns every tab keeps
+// its label and count, also with a timeline open (the fifth was cut to
+// "5 インシデ…").
+func TestTabsFitAt80(t *testing.T) {
+	for name, keys := range map[string][]string{"alerts": {"2", "enter", "1"}, "timeline": {"2", "enter"}} {
+		m := press(t, start(t, fixture(t), 80, 24, i18n.JA), keys...)
+		tabs := ansi.Strip(strings.Split(view(m), "\n")[1])
+		for _, want := range []string{"1 アラート 4", "2 端末 3", "3 タイムライン", "4 ログソース", "5 インシデント 0"} {
+			if !strings.Contains(tabs, want) {
+				t.Errorf("%s: the tabs %q do not show %q", name, tabs, want)
 			}
 		}
 	}

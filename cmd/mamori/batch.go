@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/app/control"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/internal/duration"
@@ -123,16 +125,27 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 			if err != nil {
 				return err
 			}
+			var warnings []string
+			if w := a.Topology.Warning(); w != "" {
+				warnings = append(warnings, w)
+			}
 			if g.jsonOut {
 				if err := printJSONLines(os.Stdout, as); err != nil {
 					return err
 				}
-				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as)})
+				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as), Warnings: warnings, Learning: learningOf(a.Engine)})
 			}
 			// The summary is a side note on stderr: the alerts on stdout
 			// are the result, and whether they were written is what counts.
 			if len(args) > 0 {
 				_ = printSummary(os.Stderr, sum)
+			}
+			if n := learningOf(a.Engine); len(args) > 0 || n != nil && !n.Done {
+				_ = n.print(os.Stderr)
+				fmt.Fprintln(os.Stderr)
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(os.Stderr, "warning: "+w)
 				fmt.Fprintln(os.Stderr)
 			}
 			return printAlerts(os.Stdout, as, outputWidth(g))
@@ -217,9 +230,13 @@ func newAlertsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "alerts",
 		Short: "Print the alerts a store holds, most important first",
-		Args:  cobra.NoArgs,
+		Long: `Print the alerts a store holds, most important first: a table on a
+terminal, one JSON object per line with --json. While a mamori runs on
+the store (the console, --headless, the demo) the alerts are read
+through it, the same as from the store, with a note on stderr.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, done, err := openApp(g, true)
+			a, _, done, err := openRead(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -232,7 +249,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			// say so, whatever the output format.
 			if p, err := a.Pending(); err == nil && p.Events > 0 {
 				fmt.Fprintf(os.Stderr, "mamori: %d events stored by \"mamori ingest\" since %s were never analysed: run \"mamori scan --db %s\"\n",
-					p.Events, p.Since.Local().Format(time.DateTime), a.Store.Dir())
+					p.Events, p.Since.Local().Format(time.DateTime), a.StoreDir())
 			}
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
@@ -304,6 +321,12 @@ func firstReasons(fs []ingest.SkippedFile) string {
 type scanSummary struct {
 	ingest.Summary
 	Alerts int `json:"alerts"`
+	// Warnings say why the alerts may be incomplete (no event had an
+	// internal address).
+	Warnings []string `json:"warnings,omitempty"`
+	// Learning says which rules only learned (the data is shorter than
+	// the learning window): their silence is not a verdict.
+	Learning *learningNote `json:"learning,omitempty"`
 }
 
 // MarshalJSON wraps the summary as {"summary": {...}}, a line no alert
@@ -398,51 +421,54 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 
 func newRulesCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "rules",
-		Short: "List every detection rule with its state (active, learning, disabled)",
-		Long: `List every detection rule with its state: active, disabled (and why: a
-database it needs is not configured, or the config turns it off) or
-learning, with the learning progress of the store. Only reads: without a
-store, none is created and the learning rules show no progress.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Use:   "rules [RULE...]",
+		Short: "List every detection rule with its state (active, learning, disabled), or describe the rules named",
+		Long: `List every detection rule with its state: active, learning (a
+normal-business rule judges nothing until its baseline is learned) or
+disabled (and why). With rule ids, describe each: what it looks for, what
+to check first, how it learns its baseline and why an attacker active
+while it learns cannot teach it, and its settings. Only reads: without a
+store, none is created and the learning rules show no progress; a store
+a running mamori holds is read through it.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, _, err := loadConfig(g)
 			if err != nil {
 				return err
 			}
 			log, closeLog := openLog(g, cfg)
 			defer closeLog()
-			states, note, err := app.RuleStates(cfg, appOptions(g, true, log))
+			var remote *control.Client
+			defer func() {
+				if remote != nil {
+					remote.Close()
+				}
+			}()
+			held := func(locked *store.LockedError) (app.Reader, error) {
+				c, err := dialHeld(cmd.Context(), locked)
+				if err != nil {
+					return nil, err
+				}
+				remote = c
+				return c, nil
+			}
+			states, note, err := app.RuleStates(cfg, appOptions(g, true, log), held)
 			if err != nil {
 				return err
 			}
 			if note != "" {
 				fmt.Fprintln(os.Stderr, "mamori:", note)
 			}
+			if len(args) > 0 {
+				return describeRules(os.Stdout, states, args, g.jsonOut)
+			}
 			if g.jsonOut {
-				type row struct {
-					ID          string   `json:"id"`
-					Title       string   `json:"title"`
-					Perspective string   `json:"perspective"`
-					Basis       string   `json:"basis"`
-					Phase       int      `json:"phase"`
-					Attack      []string `json:"attack"`
-					Sources     []string `json:"sources"`
-					State       string   `json:"state"`
-					Why         string   `json:"why,omitempty"`
-					Progress    float64  `json:"learning_progress,omitempty"`
-				}
-				rows := make([]row, len(states))
-				for i, s := range states {
-					rows[i] = row{s.Rule.ID, s.Rule.Title.EN, string(s.Rule.Perspective), string(s.Rule.Basis), s.Rule.Phase, s.Rule.Attack, sourceNames(s), s.State, s.Why, s.Progress}
-				}
-				return printJSONLines(os.Stdout, rows)
+				return printJSONLines(os.Stdout, ruleRows(states))
 			}
 			t := newGrid("RULE", "PERSPECTIVE", "BASIS", "PH", "ATT&CK", "STATE", "WHY", "NEEDS").withDetail(6, 7)
 			for _, s := range states {
-				state := s.State
-				if s.State == "learning" {
-					state = fmt.Sprintf("learning %.0f%%", s.Progress*100)
+				state := stateText(s)
+				if s.State == detect.StateDisabled {
+					state = "disabled"
 				}
 				t.row(s.Rule.ID, string(s.Rule.Perspective), string(s.Rule.Basis), fmt.Sprint(s.Rule.Phase),
 					joinMax(s.Rule.Attack, 2), state, s.Why, "needs "+strings.Join(sourceNames(s), ", "))
@@ -453,6 +479,107 @@ store, none is created and the learning rules show no progress.`,
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print rules as JSON lines")
 	detectFlags(cmd, g)
 	return cmd
+}
+
+// ruleRow is a rule as `mamori rules --json` prints it.
+type ruleRow struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Perspective string   `json:"perspective"`
+	Basis       string   `json:"basis"`
+	Phase       int      `json:"phase"`
+	Attack      []string `json:"attack"`
+	Sources     []string `json:"sources"`
+	State       string   `json:"state"`
+	Why         string   `json:"why,omitempty"`
+	Progress    float64  `json:"learning_progress,omitempty"`
+	Learning    string   `json:"learning,omitempty"` // how the rule learns its baseline
+}
+
+func ruleRows(states []detect.RuleState) []ruleRow {
+	rows := make([]ruleRow, len(states))
+	for i, s := range states {
+		rows[i] = ruleRow{s.Rule.ID, s.Rule.Title.EN, string(s.Rule.Perspective), string(s.Rule.Basis), s.Rule.Phase, s.Rule.Attack,
+			sourceNames(s), s.State, s.Why, s.Progress, s.Rule.Learning.EN}
+	}
+	return rows
+}
+
+// stateText is a rule's state for the table.
+func stateText(s detect.RuleState) string {
+	switch {
+	case s.State == detect.StateLearning:
+		return fmt.Sprintf("learning %.0f%%", s.Progress*100)
+	case s.State == detect.StateDisabled:
+		return "disabled: " + s.Why
+	case s.Learns:
+		return fmt.Sprintf("active, learning %.0f%%", s.Progress*100)
+	}
+	return s.State
+}
+
+// describeRules prints the rules named, in full.
+func describeRules(w io.Writer, states []detect.RuleState, ids []string, jsonOut bool) error {
+	byID := map[string]detect.RuleState{}
+	for _, s := range states {
+		byID[s.Rule.ID] = s
+	}
+	var picked []detect.RuleState
+	for _, id := range ids {
+		s, ok := byID[strings.ToUpper(id)]
+		if !ok {
+			return usageError("no rule %q (see mamori rules)", id)
+		}
+		picked = append(picked, s)
+	}
+	if jsonOut {
+		return printJSONLines(w, ruleRows(picked))
+	}
+	p := &printer{w: w}
+	for i, s := range picked {
+		r := s.Rule
+		if i > 0 {
+			p.printf("\n")
+		}
+		p.printf("%s  %s\n", r.ID, r.Title.EN)
+		p.printf("  %s / %s, phase %d, %s; state: %s\n", r.Perspective, r.Basis, r.Phase, strings.Join(r.Attack, ", "), stateText(s))
+		p.printf("\n%s\n", wrapIndent(r.Description.EN))
+		p.printf("\nCheck first:\n%s\n", wrapIndent(r.Check.EN))
+		if r.Learning.EN != "" {
+			p.printf("\nLearning:\n%s\n", wrapIndent(r.Learning.EN))
+		}
+		if len(s.Params) > 0 {
+			p.printf("\nSettings (rules.%s.params in the config):\n", r.ID)
+			p.table(func(t *printer) {
+				for _, prm := range s.Params {
+					t.printf("  %s\t%v\t%s\n", prm.Name, prm.Default, prm.Doc)
+				}
+			})
+		}
+	}
+	return p.err
+}
+
+// wrapIndent wraps a paragraph at 78 columns, two spaces in.
+func wrapIndent(text string) string {
+	var b strings.Builder
+	line := 0
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == 0:
+			b.WriteString("  ")
+			line = 2
+		case line+1+len(w) > 78:
+			b.WriteString("\n  ")
+			line = 2
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
 }
 
 // sourceNames lists the data a rule needs: event kinds with example

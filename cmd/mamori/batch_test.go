@@ -176,3 +176,34 @@ func TestHelpNamesFlagValues(t *testing.T) {
 		t.Errorf("report --help has no global --lang:\n%s", out)
 	}
 }
+
+// TestScanWarnsWithoutInternalAddresses: a scan whose events have no
+// address in the internal networks (a public server's capture, or
+// networks set for another office) says so, and names the address that
+// looks like the monitored host; it is silent once that is internal.
+func TestScanWarnsWithoutInternalAddresses(t *testing.T) {
+	c := cli{t: t, dir: t.TempDir()}
+	eve := filepath.Join("..", "..", "testdata", "suricata-slips", "eve-slice.json")
+	_, stderr, code := c.run("scan", "--internal", "10.0.0.0/8", eve)
+	if code != 0 {
+		t.Fatalf("scan exited %d: %s", code, stderr)
+	}
+	for _, want := range []string{"warning: none of the 195 events with an address has one in the internal networks (10.0.0.0/8)",
+		"192.168.1.129 (in 100 % of the events, with 8+ others)", "scan again with --internal 192.168.1.129/32 "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	out, stderr, code := c.run("scan", "--json", "--internal", "10.0.0.0/8", eve)
+	if code != 0 || !strings.Contains(out, `"warnings":["none of the 195 events`) {
+		t.Errorf("JSON summary without the warning (exit %d): %s %s", code, lastLine(out), stderr)
+	}
+	if _, stderr, _ := c.run("scan", "--internal", "192.168.0.0/16", eve); strings.Contains(stderr, "warning:") {
+		t.Errorf("warned with the host internal:\n%s", stderr)
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/app/control"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
@@ -38,9 +40,22 @@ type handling struct {
 	app *app.App
 	log *audit.Log
 	im  *incident.Manager
+	// remote is the running mamori read through, when it holds the store
+	// (read-only commands only); nil when the store was opened.
+	remote *control.Client
 }
 
-func openHandling(g *globals, readonly bool) (*handling, func(), error) {
+// openHandling opens mamori for an incident command; one that only reads
+// (readonly) reads through the running mamori when that one holds the
+// store.
+func openHandling(ctx context.Context, g *globals, readonly bool) (*handling, func(), error) {
+	if readonly {
+		a, remote, done, err := openRead(ctx, g)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &handling{app: a, log: a.Audit, im: a.Incidents, remote: remote}, done, nil
+	}
 	a, done, err := openApp(g, readonly)
 	if err != nil {
 		return nil, nil, err
@@ -182,7 +197,7 @@ whenever the console syncs. The new id is printed on stdout.`,
 			if len(endpoints) == 0 && len(alerts) == 0 {
 				return usageError("incident open: give --endpoint or --alert")
 			}
-			h, done, err := openHandling(g, false)
+			h, done, err := openHandling(cmd.Context(), g, false)
 			if err != nil {
 				return err
 			}
@@ -207,7 +222,7 @@ whenever the console syncs. The new id is printed on stdout.`,
 			Short: short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				h, done, err := openHandling(g, false)
+				h, done, err := openHandling(cmd.Context(), g, false)
 				if err != nil {
 					return err
 				}
@@ -223,10 +238,19 @@ whenever the console syncs. The new id is printed on stdout.`,
 		c.Flags().StringVar(&note, "note", "", "note for the audit log (why)")
 		return c
 	}
-	cmd.AddCommand(open,
-		change("close", "Close an incident", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
-			return h.im.Close(cmd.Context(), id, "", note)
-		}),
+	var force bool
+	closeCmd := change("close", "Close an incident (asks for --force while its checklist is untouched)", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
+		inc, err := h.im.Get(cmd.Context(), id)
+		if err != nil {
+			return incident.Incident{}, err
+		}
+		if done, total := h.im.Checklist(&inc).Progress(); done == 0 && !force && inc.IsOpen() {
+			return incident.Incident{}, usageError("%s: 0 of %d checklist items are done or skipped: closing it now closes an incident nobody handled. Mark what was done (the console's checklist), or give --force with a --note saying why", id, total)
+		}
+		return h.im.Close(cmd.Context(), id, "", note)
+	})
+	closeCmd.Flags().BoolVar(&force, "force", false, "close even though no checklist item is done")
+	cmd.AddCommand(open, closeCmd,
 		change("reopen", "Reopen a closed incident", func(h *handling, cmd *cobra.Command, id string) (incident.Incident, error) {
 			return h.im.Reopen(cmd.Context(), id, "", note)
 		}),
@@ -238,9 +262,12 @@ func newIncidentsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "incidents",
 		Short: "List the incidents, newest first",
-		Args:  cobra.NoArgs,
+		Long: `List the incidents, newest first: a table, or one JSON object per
+incident with --json. While a mamori runs on the store they are read
+through it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, done, err := openHandling(g, true)
+			h, done, err := openHandling(cmd.Context(), g, true)
 			if err != nil {
 				return err
 			}
@@ -286,17 +313,34 @@ highest severity, attack phases reached), the timeline of alerts and key log
 lines in local time, the four findings of the full investigation (what people
 established, and mamori's suggestions marked as such), the handling checklist
 per phase, the containment actions with their C/I/A ratings and outcomes,
-and the audit trail. Markdown reads as plain text; JSON has stable fields.`,
+and the audit trail. Markdown reads as plain text; JSON has stable fields.
+
+While a mamori runs on the store (the console, --headless, the demo) the
+report is read through it; with -o FILE that mamori writes the file, as
+its console exports one, and records it in its audit log.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "md" && format != "json" {
 				return usageError("report: --format must be md or json")
 			}
-			h, done, err := openHandling(g, true)
+			h, done, err := openHandling(cmd.Context(), g, true)
 			if err != nil {
 				return err
 			}
 			defer done()
+			if h.remote != nil && out != "" && out != "-" {
+				// A file is an export: the running mamori writes it as
+				// its console does, into its audit log.
+				if err := refuseExisting(out, force); err != nil {
+					return err
+				}
+				ex, err := h.remote.ExportReport(cmd.Context(), control.ReportRequest{ID: args[0], Path: out, Format: format, Lang: langOf(g), Force: force})
+				if err != nil {
+					return err
+				}
+				warnExport(ex.Path, ex.Warning)
+				return nil
+			}
 			r, err := report.Build(cmd.Context(), h.im, h.log, args[0], report.Options{
 				Lang: langOf(g), Version: mamoriVersion(), Inventory: h.app.Inventory,
 			})
@@ -335,13 +379,14 @@ original log file with the lines in time order, byte for byte as read, plus
 incident.json, alerts.json, manifest.json (who, when, mamori version, store,
 query windows, counts, each file's SHA-256) and SHA256SUMS ("sha256sum -c"
 checks it). Only the output file is written; an existing one is kept unless
---force.`,
+--force. While a mamori runs on the store, that mamori writes the file, as
+its console exports one, and records it in its audit log.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageError("evidence: give the output file with -o FILE.tar.gz")
 			}
-			h, done, err := openHandling(g, true)
+			h, done, err := openHandling(cmd.Context(), g, true)
 			if err != nil {
 				return err
 			}
@@ -349,9 +394,22 @@ checks it). Only the output file is written; an existing one is kept unless
 			if window == 0 {
 				window = time.Duration(h.app.Config.EvidenceWindow)
 			}
-			res, err := report.WriteBundle(cmd.Context(), h.im, h.app.Store, args[0], out, report.BundleOptions{
-				Window: window, Force: force, Version: mamoriVersion(), Store: h.app.Store.Dir(),
-			})
+			var res report.BundleResult
+			if h.remote != nil {
+				// The running mamori writes it as its console does, into
+				// its audit log.
+				if err := refuseExisting(out, force); err != nil {
+					return err
+				}
+				res, err = h.remote.ExportEvidence(cmd.Context(), control.EvidenceRequest{ID: args[0], Path: out, Window: window, Force: force})
+				if err == nil {
+					warnExport(res.Path, res.Warning)
+				}
+			} else {
+				res, err = report.WriteBundle(cmd.Context(), h.im, h.app.Store, args[0], out, report.BundleOptions{
+					Window: window, Force: force, Version: mamoriVersion(), Store: h.app.Store.Dir(),
+				})
+			}
 			if err != nil {
 				return err
 			}
@@ -365,6 +423,29 @@ checks it). Only the output file is written; an existing one is kept unless
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	cmd.Flags().DurationVar(&window, "window", 0, "context before and after each alert (default: evidence_window of the config)")
 	return cmd
+}
+
+// refuseExisting refuses to replace path unless force, as writeFile does,
+// before a running mamori is asked to write it.
+func refuseExisting(path string, force bool) error {
+	if !force {
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("%s exists (use --force to replace it)", path)
+		}
+	}
+	return nil
+}
+
+// warnExport reports on stderr an export the running mamori wrote but
+// could not record, or wrote where this process cannot see it (a service
+// with a private /tmp).
+func warnExport(path, warning string) {
+	if warning != "" {
+		fmt.Fprintln(os.Stderr, "mamori: warning:", warning)
+	}
+	if _, err := os.Stat(path); err != nil {
+		fmt.Fprintf(os.Stderr, "mamori: warning: the running mamori wrote %s, but it cannot be found from here: %v\n", sanitize.Line(path), err)
+	}
 }
 
 // writeFile writes through a temporary file in the same directory renamed

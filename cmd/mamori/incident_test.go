@@ -43,13 +43,19 @@ type cli struct {
 	dir string
 }
 
-func (c cli) run(args ...string) (stdout, stderr string, code int) {
-	c.t.Helper()
+// command is mamori with args in the cli's environment.
+func (c cli) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "MAMORI_CLI_TEST=1",
 		"XDG_CONFIG_HOME="+filepath.Join(c.dir, "config"), "XDG_STATE_HOME="+filepath.Join(c.dir, "state"),
 		"XDG_DATA_HOME="+filepath.Join(c.dir, "data"), "USER=tester",
 		"GORACE=atexit_sleep_ms=0") // a race-enabled child otherwise waits a second at exit
+	return cmd
+}
+
+func (c cli) run(args ...string) (stdout, stderr string, code int) {
+	c.t.Helper()
+	cmd := c.command(args...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -134,7 +140,11 @@ func TestIncidentCommands(t *testing.T) {
 	if !regexp.MustCompile(`^INC-\d{8}-01$`).MatchString(id) {
 		t.Fatalf("incident open printed %q, want the new id", id)
 	}
-	if out := c.ok("incident", "close", "--db", db, id, "--note", "contained"); out != id+" closed\n" {
+	// Nobody marked a checklist item: closing asks for --force.
+	if _, errs, code := c.run("incident", "close", "--db", db, id, "--note", "contained"); code != 2 || !strings.Contains(errs, "0 of ") || !strings.Contains(errs, "--force") {
+		t.Errorf("closing an untouched incident: exit %d, %s", code, errs)
+	}
+	if out := c.ok("incident", "close", "--db", db, id, "--force", "--note", "contained"); out != id+" closed\n" {
 		t.Errorf("close printed %q", out)
 	}
 	if _, errs, code := c.run("incident", "close", "--db", db, id); code == 0 || !strings.Contains(errs, "already closed") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/app/control"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/demo"
@@ -20,8 +22,10 @@ import (
 	"github.com/mamori-soc/mamori/handling/containment"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui"
+	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 )
 
@@ -191,34 +195,97 @@ func runConsole(cmd *cobra.Command, g *globals) error {
 
 // runLive follows the configured sources with the console, or, when
 // stdout is not a terminal (or --headless), prints alerts as they come.
+// While it runs it answers read commands from other shells on its control
+// socket. With --readonly it only shows the store: its own, or, when a
+// running mamori holds it, that mamori's, read through it.
 func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
-	a, done, err := openAppWith(g, cfg, g.readonly)
+	headless := g.headless || !isTerminal(os.Stdout)
+	if g.readonly {
+		a, remote, done, err := openReadWith(ctx, g, cfg)
+		if err != nil {
+			return err
+		}
+		defer done()
+		if headless {
+			return printStored(a, outputWidth(g))
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var be backend.Backend = a.Console(ctx, false)
+		if remote != nil {
+			be = control.NewBackend(ctx, a, remote)
+		}
+		return runTUI(ctx, g, cfg, a, be)
+	}
+	a, done, err := openAppWith(g, cfg, false)
+	var locked *store.LockedError
+	if errors.As(err, &locked) {
+		return fmt.Errorf("%w; or add --readonly to watch it beside the running one", err)
+	}
 	if err != nil {
 		return err
 	}
 	defer done()
 	sources := a.Sources()
-	live := !g.readonly && len(sources) > 0
-	if g.headless || !isTerminal(os.Stdout) {
-		return runHeadless(ctx, a, sources, live, outputWidth(g))
+	live := len(sources) > 0
+	if headless && !live {
+		return printStored(a, outputWidth(g))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	console := a.Console(ctx, live)
 	grp, gctx := errgroup.WithContext(ctx)
+	var console *app.Console
+	mon := a.Monitor(live)
+	if !headless {
+		console = a.Console(ctx, live)
+		mon = console.Monitor
+	}
+	serveControl(gctx, grp, a, mon, live, headless)
+	if headless {
+		grp.Go(func() error {
+			defer cancel()
+			return runHeadless(gctx, a, sources, mon)
+		})
+		return grp.Wait()
+	}
 	if live {
 		grp.Go(func() error { return a.Live(gctx, sources, console.SetPipeline) })
 	}
 	grp.Go(func() error {
 		defer cancel()
-		lang := i18n.Parse(firstNonEmpty(g.lang, cfg.UI.Lang, string(i18n.FromEnv())))
-		ts, errs := themes.Load(filepath.Join(filepath.Dir(config.DefaultPath()), "themes"))
-		for _, e := range errs {
-			a.Log.Warn("theme", "err", e)
-		}
-		return tui.Run(gctx, tui.Options{Backend: console, Themes: ts, Theme: firstNonEmpty(g.theme, cfg.UI.Theme), Lang: lang})
+		return runTUI(gctx, g, cfg, a, console)
 	})
 	return grp.Wait()
+}
+
+// serveControl answers read commands from other shells on the store's
+// control socket until ctx ends (see package control). Without a socket
+// mamori runs on, and says why in its log (and on stderr when headless).
+func serveControl(ctx context.Context, grp *errgroup.Group, a *app.App, mon *app.Monitor, live, headless bool) {
+	srv, err := control.Listen(a, control.Options{Status: mon.Status, Live: live, Version: mamoriVersion(), Log: a.Log})
+	if err != nil {
+		a.Log.Warn("read commands from other shells cannot reach this mamori", "err", err)
+		if headless {
+			fmt.Fprintln(os.Stderr, "mamori: note: read commands from other shells cannot reach this mamori:", err)
+		}
+		return
+	}
+	grp.Go(func() error {
+		if err := srv.Serve(ctx); err != nil {
+			a.Log.Warn("control socket stopped", "err", err)
+		}
+		return nil
+	})
+}
+
+// runTUI runs the console over be until it quits or ctx ends.
+func runTUI(ctx context.Context, g *globals, cfg *config.Config, a *app.App, be backend.Backend) error {
+	lang := i18n.Parse(firstNonEmpty(g.lang, cfg.UI.Lang, string(i18n.FromEnv())))
+	ts, errs := themes.Load(filepath.Join(filepath.Dir(config.DefaultPath()), "themes"))
+	for _, e := range errs {
+		a.Log.Warn("theme", "err", e)
+	}
+	return tui.Run(ctx, tui.Options{Backend: be, Themes: ts, Theme: firstNonEmpty(g.theme, cfg.UI.Theme), Lang: lang})
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -230,15 +297,18 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// runHeadless prints alerts as they are raised (for a pipe or a log).
-func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource, live bool, width int) error {
-	if !live {
-		as, err := a.Alerts(false)
-		if err != nil {
-			return err
-		}
-		return printAlerts(os.Stdout, as, width)
+// printStored prints the alerts a store holds (headless, nothing to
+// follow).
+func printStored(a *app.App, width int) error {
+	as, err := a.Alerts(false)
+	if err != nil {
+		return err
 	}
+	return printAlerts(os.Stdout, as, width)
+}
+
+// runHeadless prints alerts as they are raised (for a pipe or a log).
+func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource, mon *app.Monitor) error {
 	updates := a.Engine.Subscribe(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -257,7 +327,7 @@ func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource,
 			}
 		}
 	}()
-	err := a.Live(ctx, sources, nil)
+	err := a.Live(ctx, sources, mon.SetPipeline)
 	a.Engine.Close()
 	wg.Wait()
 	return err

@@ -26,7 +26,14 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(192 << 20)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A terminal that goes away (an SSH session dropped) stops mamori as
+	// Ctrl-C does, so that the store closes cleanly and the control socket
+	// goes; unless hangups are ignored (nohup).
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	stopProfile := startProfile(os.Getenv("MAMORI_CPUPROFILE"))
 	if p := os.Getenv("MAMORI_MEMPROFILE"); p != "" {
 		go writeHeapProfiles(p)

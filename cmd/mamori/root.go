@@ -48,6 +48,10 @@ detectors of the targeted-attack defence model in the background and shows
 alerts, per-endpoint timelines, the incident checklist and a containment
 picker.
 
+While it runs, the read commands (alerts, incidents, report, evidence,
+rules and mamori --readonly) work from another shell of the same user:
+they ask the running mamori over its control socket.
+
 Run "mamori demo" to see it work on a built-in office under attack.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -64,7 +68,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 	pf.StringVar(&g.logFile, "log-file", "", "mamori's own log (default $XDG_STATE_HOME/mamori/mamori.log)")
 	pf.BoolVar(&g.debug, "debug", false, "log debug messages")
 	pf.BoolVar(&g.wide, "wide", false, "tables: whole lines even on a narrow terminal (they are whole when written to a file or a pipe)")
-	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions)")
+	root.Flags().BoolVar(&g.readonly, "readonly", false, "open the store read-only: look, change nothing (no ingest, no actions); beside a running mamori, show what it has")
 	pf.StringVar(&g.lang, "lang", "", "language of the console, reports and rule titles: en or ja (default from LANG)")
 	root.Flags().StringVar(&g.theme, "theme", "", "colour theme: dark, light, high-contrast, monochrome, or one of yours")
 	root.PersistentFlags().BoolVar(&g.headless, "headless", false, "no console: print alerts as they are raised (also when stdout is not a terminal)")
@@ -74,6 +78,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 		newIngestCmd(g),
 		newScanCmd(g),
 		newAlertsCmd(g),
+		newAllowCmd(g),
 		newRulesCmd(g),
 		newFormatsCmd(),
 		newBaselineCmd(g),

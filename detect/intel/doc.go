@@ -21,7 +21,16 @@
 //     path on any host) or an MD5, SHA-1 or SHA-256 hash in hex. As in
 //     maltrail, a listed domain covers its subdomains: a C2 operator's
 //     names under evil.example all belong to it. A URL without a path
-//     (http://203.0.113.5) stands for its host.
+//     stands for its host when the host is a name (http://evil.example)
+//     or an address with a port of its own (http://203.0.113.5:8080);
+//     one naming an address alone (http://203.0.113.5) matches requests
+//     to that address by URL, not every connection to it: an address
+//     serves every site hosted on it.
+//
+// Every hit carries its list's kind (KindOf, from the file's name):
+// Maltrail's mass_scanner.txt lists scanners, its suspicious/ folder
+// services attackers also use, everything else attackers. The rules weigh
+// a hit by it.
 //   - Zeek intel framework files: a "#fields" header naming indicator,
 //     indicator_type and meta.* columns, tab-separated. Intel::ADDR,
 //     Intel::SUBNET, Intel::DOMAIN, Intel::URL and Intel::FILE_HASH are

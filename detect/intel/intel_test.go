@@ -80,7 +80,9 @@ func TestLoadRealLists(t *testing.T) {
 		"ip:port on its port":           {kind: "ip", value: "66.210.228.178", port: 443, indicator: "66.210.228.178:443", list: emotet, comment: "Reference: https://twitter.com/_lockhum/status/1221213324525867008"},
 		"ip:port on another port":       {kind: "ip", value: "50.252.121.146", port: 443},
 		"ip:port without a port":        {kind: "ip", value: "50.252.121.146"},
-		"http://ip stands for the host": {kind: "ip", value: "101.132.33.79", port: 8080, indicator: "http://101.132.33.79", list: cs, comment: "and 211 more references"},
+		"http://ip is no address entry": {kind: "ip", value: "101.132.33.79", port: 80},
+		"http://ip matches its urls":    {kind: "url", value: "http://101.132.33.79/submit.php?id=1", indicator: "http://101.132.33.79", list: cs, comment: "and 211 more references"},
+		"a name's url at that address":  {kind: "url", value: "http://www.example.com/submit.php"},
 		"plain address any port":        {kind: "ip", value: "129.82.138.12", port: 33512, indicator: "129.82.138.12", list: scanner, comment: "pinger1a.netsec.colostate.edu"},
 		"unlisted address":              {kind: "ip", value: "129.82.138.13", port: 80},
 		"misp sinkhole network":         {kind: "ip", value: "104.244.13.7", port: 80, indicator: "104.244.12.0/22", list: "ioc-misp/sinkholes.json", comment: "sinkhole"},
@@ -127,6 +129,39 @@ func write(t *testing.T, dir, name, content string) string {
 	return p
 }
 
+// TestListKinds: a hit says what its list lists, from the list's name:
+// Maltrail's mass_scanner.txt lists scanners, its suspicious/ folder
+// services attackers also use, its malware/ folder attackers.
+func TestListKinds(t *testing.T) {
+	for name, want := range map[string]detect.ListKind{
+		"ioc-maltrail/mass_scanner.txt":              detect.ListScanner,
+		"trails/static/mass_scanner_cidr.txt":        detect.ListScanner,
+		"feeds/Crawlers.txt":                         detect.ListScanner,
+		"ioc-maltrail/suspicious/dynamic_domain.txt": detect.ListSuspicious,
+		`C:\iocs\Suspicious\onion.txt`:               detect.ListSuspicious,
+		"ioc-maltrail/malware/cobaltstrike.txt":      detect.ListMalicious,
+		"office-iocs.txt":                            detect.ListMalicious,
+		"suspicious.txt":                             detect.ListMalicious, // a file, not the folder
+	} {
+		if got := KindOf(name); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	s, err := Load(filepath.Join(testdata, "ioc-maltrail"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[lookup]detect.ListKind{
+		{kind: "ip", value: "129.82.138.12", port: 33512}: detect.ListScanner,
+		{kind: "domain", value: "x.3utilities.com"}:       detect.ListSuspicious,
+		{kind: "domain", value: "queda212.duckdns.org"}:   detect.ListMalicious,
+	} {
+		if h, ok := ask(s, q); !ok || h.Kind != want {
+			t.Errorf("%s %s: %+v %v, want a %s hit", q.kind, q.value, h, ok, want)
+		}
+	}
+}
+
 func TestTextIndicators(t *testing.T) {
 	dir := t.TempDir()
 	p := write(t, dir, "trail.txt", "\ufeff"+`# a hand-written trail
@@ -145,6 +180,8 @@ http://dl.example/payload/stage2.bin
 files.example/get.php?id=
 hxxp://defanged.example/x
 http://192.0.2.9:8080
+http://192.0.2.10
+http://[2001:db8::a]/
 https://secure.example/a/#frag
 D41D8CD98F00B204E9800998ECF8427E
 da39a3ee5e6b4b0d3255bfef95601890afd80709
@@ -174,13 +211,17 @@ not_a_domain
 		"url query prefix differs":     {kind: "url", value: "http://files.example/get.php?name=42"},
 		"defanged scheme":              {kind: "url", value: "http://defanged.example/x", indicator: "hxxp://defanged.example/x", list: l},
 		"url host with port":           {kind: "ip", value: "192.0.2.9", port: 8080, indicator: "http://192.0.2.9:8080", list: l},
+		"url host without port":        {kind: "ip", value: "192.0.2.10", port: 80},
+		"url host by url":              {kind: "url", value: "http://192.0.2.10/index.html", indicator: "http://192.0.2.10", list: l},
+		"v6 url host by url":           {kind: "url", value: "http://[2001:db8::a]/x", indicator: "http://[2001:db8::a]/", list: l},
+		"v6 url host is no address":    {kind: "ip", value: "2001:db8::a", port: 80},
 		"url fragment ignored":         {kind: "url", value: "https://secure.example:443/a/b", indicator: "https://secure.example/a/#frag", list: l},
 		"md5 upper-case":               {kind: "hash", value: "d41d8cd98f00b204e9800998ecf8427e", indicator: "D41D8CD98F00B204E9800998ECF8427E", list: l},
 		"sha1 asked upper-case":        {kind: "hash", value: "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", indicator: "da39a3ee5e6b4b0d3255bfef95601890afd80709", list: l},
 		"unlisted hash":                {kind: "hash", value: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 	})
 	ps := s.Problems()
-	if len(ps) != 2 || ps[0].Line != 20 || ps[1].Line != 21 || ps[1].Reason != "not an indicator" {
+	if len(ps) != 2 || ps[0].Line != 22 || ps[1].Line != 23 || ps[1].Reason != "not an indicator" {
 		t.Errorf("problems: %v", ps)
 	}
 }

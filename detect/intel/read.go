@@ -53,7 +53,8 @@ func plural(n int, thing string) string {
 // it cannot read.
 type listReader struct {
 	x        *index
-	list     string // name for hits and problems
+	list     string          // name for hits and problems
+	kind     detect.ListKind // what its entries are (KindOf its name)
 	added    int
 	problems []Problem
 	byReason map[string]int // reason → position in problems
@@ -215,7 +216,7 @@ const (
 
 // add classifies one indicator and indexes it.
 func (r *listReader) add(ind, comment string, rule domainRule, n int, line string) {
-	h := detect.Hit{Indicator: ind, List: r.list, Comment: comment}
+	h := detect.Hit{Indicator: ind, List: r.list, Comment: comment, Kind: r.kind}
 	reason := r.classify(ind, rule, h)
 	if reason != "" {
 		r.bad(reason, n, line)
@@ -308,9 +309,9 @@ func (r *listReader) addURL(s string, rule domainRule, h detect.Hit) string {
 		return ""
 	}
 	host := strings.ToLower(u.host)
-	if u.path == "" && !u.hasQuery {
+	if u.path == "" && !u.hasQuery && !literalAddr(host) {
 		if strings.HasPrefix(host, "[") {
-			host = strings.Trim(host, "[]") // an IPv6 host without port
+			host = strings.Trim(host, "[]") // an IPv6 host with its port
 		}
 		return r.classifyHost(host, rule, h)
 	}
@@ -319,6 +320,21 @@ func (r *listReader) addURL(s string, rule domainRule, h detect.Hit) string {
 	}
 	r.count(r.x.addURL(host+u.path, u.query, u.hasQuery, h))
 	return ""
+}
+
+// literalAddr reports whether a URL's host is an address without a port
+// ("203.0.113.5", "[2001:db8::1]"; the default ports are already
+// dropped). A URL entry naming one stands for requests to that address by
+// URL, not for every connection to it: an address serves every site
+// hosted on it (a CDN's, a cloud front end's), and the list says only
+// that this URL was seen. An address with another port is a listener
+// specific enough to stand for itself.
+func literalAddr(host string) bool {
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // classifyHost indexes the host of a URL without path: an address, an
@@ -389,7 +405,7 @@ func (r *listReader) readZeek(br *bufio.Reader) error {
 				comment = src
 			}
 		}
-		h := detect.Hit{Indicator: ind, List: r.list, Comment: comment}
+		h := detect.Hit{Indicator: ind, List: r.list, Comment: comment, Kind: r.kind}
 		var reason string
 		switch typ {
 		case "Intel::ADDR":
@@ -448,7 +464,7 @@ func (r *listReader) readMISP(br *bufio.Reader) error {
 		if v == "" {
 			continue
 		}
-		h := detect.Hit{Indicator: v, List: r.list, Comment: comment}
+		h := detect.Hit{Indicator: v, List: r.list, Comment: comment, Kind: r.kind}
 		var reason string
 		switch l.Type {
 		case "hostname":

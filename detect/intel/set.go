@@ -88,7 +88,7 @@ func (s *Set) build() (*generation, map[string]stamp, error) {
 	g := &generation{x: newIndex()}
 	stamps := make(map[string]stamp, len(files))
 	for _, f := range files {
-		r := &listReader{x: g.x, list: f.name}
+		r := &listReader{x: g.x, list: f.name, kind: KindOf(f.name)}
 		st, err := readFile(f.path, r)
 		switch {
 		case errors.Is(err, errChanged):

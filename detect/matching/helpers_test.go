@@ -33,6 +33,7 @@ var (
 	proxy  = ip("10.0.20.3")
 	gw     = ip("10.0.20.1")
 	server = ip("10.0.20.10")
+	www    = ip("198.51.100.50") // the office's public web server, in a listed network
 )
 
 // testIOCs is the IOC trail of the tests.
@@ -43,6 +44,12 @@ evil.example
 198.51.100.0/24
 http://dl.bad.example/payload/
 44d88612fea8a8f36de82e1278abb02f # eicar
+http://192.0.2.80
+/wp-content/plugins/wp-shell/
+`
+
+// testScanners is a scanner list, named as Maltrail names its own.
+const testScanners = `192.0.2.200 # census.scanner.example
 `
 
 // newEnv returns the environment of the tests, with the IOC trail and the
@@ -53,11 +60,22 @@ func newEnv(t testing.TB) *detect.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "iocs.txt")
+	dir := t.TempDir()
+	p, scanners := filepath.Join(dir, "iocs.txt"), filepath.Join(dir, "mass_scanner.txt")
 	if err := os.WriteFile(p, []byte(testIOCs), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, err := intel.Load(p)
+	if err := os.WriteFile(scanners, []byte(testScanners), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suspicious := filepath.Join(dir, "suspicious")
+	if err := os.Mkdir(suspicious, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(suspicious, "dynamic_domain.txt"), []byte("ddns-provider.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := intel.Load(p, scanners, suspicious)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +85,7 @@ func newEnv(t testing.TB) *detect.Env {
 		{Prefix: netip.PrefixFrom(proxy, 32), Host: "proxy01", Segment: "servers", Role: "proxy"},
 		{Prefix: netip.PrefixFrom(gw, 32), Host: "gw01", Segment: "servers", Role: "gateway"},
 		{Prefix: netip.PrefixFrom(server, 32), Host: "fs01", Segment: "servers", Role: "file-server"},
+		{Prefix: netip.PrefixFrom(www, 32), Host: "www01", Segment: "dmz", Role: "web-server"}, // a public address
 	})
 	return &detect.Env{
 		Catalog: cat, Networks: asset.MustNetworks(asset.DefaultInternal...), Assets: inv,

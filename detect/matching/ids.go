@@ -214,6 +214,15 @@ func (d *ids) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	dir, dirJA := "between "+detect.Addr(ev.SrcIP)+" and "+who(ev.Host, ep), detect.Addr(ev.SrcIP)+" と "+who(ev.Host, ep)+" の間"
 	switch {
+	case peerStr == "" && (!ev.SrcIP.IsValid() || ev.SrcIP.String() == ep || ev.SrcIP == ev.Endpoint):
+		// A notice about one host (a scan, a sweep): what it did is in
+		// the notice's message.
+		dir, dirJA = "by "+who(ev.Host, ep), who(ev.Host, ep)+" による"
+		if msg := sanitize.Line(ev.Message); msg != "" {
+			msg = clipText(msg, 160)
+			dir += " (" + msg + ")"
+			dirJA += "（" + msg + "）"
+		}
 	case peerStr != "" && peer == ev.SrcIP:
 		dir, dirJA = "from "+peerStr+" against "+who(ev.Host, ep)+portSuffix(ev.DstPort), peerStr+" から "+who(ev.Host, ep)+portSuffix(ev.DstPort)+" へ"
 	case peerStr != "":
@@ -280,6 +289,17 @@ func (d *ids) notePeer(key, peer string) int {
 		m[peer] = struct{}{}
 	}
 	return max(len(m), 1)
+}
+
+// clipText shortens a text for a summary, on a rune boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func portSuffix(p uint16) string {

@@ -4,8 +4,10 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
 	"github.com/mamori-soc/mamori/sanitize"
 )
 
@@ -58,6 +60,9 @@ func (d *iocDomain) Observe(ev *event.Event, em *detect.Emitter) {
 	if !ev.Endpoint.IsValid() && ev.Host == "" {
 		return
 	}
+	if fromOutside(d.env, ev) {
+		return // an outside client naming the office's own site, or asking its server
+	}
 	name := ev.Domain
 	if ev.Kind == event.KindDNS {
 		if isAnswerLine(ev) {
@@ -100,11 +105,43 @@ func (d *iocDomain) Observe(ev *event.Event, em *detect.Emitter) {
 		Evidence:  []*event.Event{ev},
 	}
 	f.Details["domain"] = shown
+	if svc := detect.ServiceName(ev); svc != "" {
+		f.Summary = strings.TrimSuffix(f.Summary, ".") + " (" + svc + ")."
+		f.Details["service"] = svc
+	}
 	blockedOrFetched(&f, ev, phaseFoothold)
+	weighKind(&f, hit.Kind, ev.Action == event.ActionDeny)
 	if why := d.relays.why(ev.Endpoint); why != "" {
 		asRelay(&f, ev.Host, why)
 	}
 	em.Emit(f)
+}
+
+// fromOutside reports whether an event was started by a machine outside
+// the organisation towards one of its own (a request to its web server, a
+// query to its DNS server): the names in it are the office's, not ones it
+// contacted.
+func fromOutside(env *detect.Env, ev *event.Event) bool {
+	return ev.Endpoint.IsValid() && ev.SrcIP.IsValid() && ev.Endpoint != ev.SrcIP && !env.Internal(ev.SrcIP)
+}
+
+// weighKind weighs a domain or URL finding by what its list lists: a list
+// of services attackers also use (dynamic DNS, anonymisers,
+// what-is-my-IP) is medium, low when blocked; a scanner list is low; an
+// attacker list keeps the rule's weight.
+func weighKind(f *detect.Finding, kind detect.ListKind, blocked bool) {
+	set := func(s alert.Severity, score float64) { f.Severity, f.Score = &s, score }
+	switch kind {
+	case detect.ListSuspicious:
+		if blocked {
+			set(alert.Low, 0.5)
+		} else {
+			set(alert.Medium, 0.6)
+		}
+	case detect.ListScanner:
+		set(alert.Low, 0.5)
+	}
+	f.Details["list_kind"] = kind.String()
 }
 
 // isAnswerLine reports whether a DNS event is dnsmasq's answer to a
@@ -185,46 +222,172 @@ func (d *iocIP) Observe(ev *event.Event, em *detect.Emitter) {
 	if !peer.IsValid() || peer == ev.Endpoint || d.env.Internal(peer) {
 		return
 	}
+	icmp := detect.IsICMP(ev.Transport)
 	port := peerPort(ev, peer)
+	if icmp {
+		port = 0 // Zeek writes ICMP types and codes as ports
+	}
 	hit, ok := d.env.Intel.IP(peer, port)
-	if !ok || d.seen.again(ev, "ip "+netip.AddrPortFrom(peer, port).String()) {
+	if !ok || d.env.Own(peer) || d.seen.again(ev, "ip "+netip.AddrPortFrom(peer, port).String()) {
 		return
 	}
 	ep := ev.Endpoint.String()
+	x := detect.ExchangeOf(ev)
+	errName, icmpErr := detect.ICMPErrorType(ev)
+	// Who sent the traffic: the side that opened it, except that an ICMP
+	// error goes back to the side whose traffic was refused.
 	inbound := peer == ev.SrcIP
+	if icmpErr {
+		inbound = !inbound
+	}
 	target := peer.String()
 	if port != 0 && !inbound {
 		target = netip.AddrPortFrom(peer, port).String()
 	}
+	addr, svc := peer.String(), detect.ServiceName(ev)
 	f := detect.Finding{
 		Time: ev.Time, Endpoint: ep, Host: ev.Host, Peer: target, Key: hit.Indicator,
 		Score: 0.8, Rare: rare(d.env, peer.String()),
 		Details:  hitDetails(hit, ev),
 		Evidence: []*event.Event{ev},
 	}
-	f.Details["dst_ip"] = peer.String()
+	f.Details["dst_ip"] = addr
+	f.Details["service"] = svc
+	if xs := x.String(); xs != "" {
+		f.Details["exchange"] = xs
+	}
+	me := who(ev.Host, ep)
+	listed, listedJA := "listed as "+hitText(hit), "IOCリスト "+hit.List+" の "+hit.Indicator+" に一致する"
+	what, whatJA := exchangeText(ev, x, errName)
 	if inbound {
-		// A listed address probing the office: mostly scanners and bots
-		// against public servers, reconnaissance.
-		f.Score, f.Phase = 0.4, phaseRecon
-		f.Summary = target + ", listed as " + hitText(hit) + ", connected to " + who(ev.Host, ep) + "."
-		f.SummaryJA = "IOCリスト " + hit.List + " の " + hit.Indicator + " に一致する " + target + " が " + who(ev.Host, ep) + " に接続した。"
+		f.Phase = phaseRecon
+		if icmpErr {
+			f.Summary = me + " answered traffic from " + addr + ", " + listed + ", with an ICMP " + errName + " message (" + svc + "): " + addr + " probed a closed port or address."
+			f.SummaryJA = me + " は " + listedJA + " " + addr + " からの通信にICMP（" + errName + "、" + svc + "）で応答した。閉じたポートまたはアドレスへの探索である。"
+		} else {
+			f.Summary = addr + ", " + listed + ", connected to " + me + " on " + svc + what + "."
+			f.SummaryJA = listedJA + " " + addr + " が " + me + " の " + svc + " に接続した" + whatJA + "。"
+		}
 	} else {
-		verb, verbJA := contactVerb(ev)
-		f.Summary = who(ev.Host, ep) + " " + verb + " " + target + ", listed as " + hitText(hit) + "."
-		f.SummaryJA = who(ev.Host, ep) + " が " + target + " " + verbJA + "。IOCリスト " + hit.List + " の " + hit.Indicator + " に一致する。"
-		if ev.Domain != "" {
-			f.Details["domain"] = sanitize.Line(ev.Domain)
+		switch {
+		case icmpErr:
+			f.Summary = addr + ", " + listed + ", sent " + me + " an ICMP " + errName + " message (" + svc + "): what " + me + " sent there did not get through."
+			f.SummaryJA = listedJA + " " + addr + " から " + me + " にICMP（" + errName + "、" + svc + "）が届いた。" + me + " の送った通信は届かなかった。"
+		case x.Failed():
+			f.Summary = me + " tried to reach " + addr + " on " + svc + what + "; it is " + listed + "."
+			f.SummaryJA = me + " が " + addr + " の " + svc + " への接続を試みた" + whatJA + "。" + listedJA + "。"
+		default:
+			verb, verbJA := ipVerb(ev)
+			f.Summary = me + " " + verb + " " + addr + " on " + svc + what + ", " + listed + "."
+			f.SummaryJA = me + " が " + addr + " の " + svc + " " + verbJA + whatJA + "。" + listedJA + "。"
+			if ev.Domain != "" {
+				f.Details["domain"] = sanitize.Line(ev.Domain)
+			}
 		}
 	}
-	blockedOrFetched(&f, ev, phaseFoothold)
-	if inbound && ev.Action == event.ActionDeny {
-		f.Score = 0.3
+	if !x.Failed() && !inbound {
+		blockedOrFetched(&f, ev, phaseFoothold)
 	}
+	weighIP(&f, hit.Kind, inbound, x)
 	if why := d.relays.why(ev.Endpoint); why != "" {
 		asRelay(&f, ev.Host, why)
 	}
 	em.Emit(f)
+}
+
+// requestHost is the host an HTTP request named.
+func requestHost(ev *event.Event) string {
+	if ev.Domain != "" {
+		return ev.Domain
+	}
+	if u, ok := strings.CutPrefix(ev.URL, "http://"); ok {
+		h, _, _ := strings.Cut(u, "/")
+		return h
+	}
+	return ""
+}
+
+// ipVerb says how an event reached an address.
+func ipVerb(ev *event.Event) (en, ja string) {
+	switch ev.Kind {
+	case event.KindDNS:
+		return "sent a DNS query to", "にDNS問い合わせを送った"
+	case event.KindHTTP, event.KindTLS:
+		return contactVerb(ev)
+	}
+	return "connected to", "に接続した"
+}
+
+// exchangeText says what came back, for a summary: "; it was refused",
+// "; nothing answered", ", 1.2 kB exchanged", or "" when the log does not
+// say.
+func exchangeText(ev *event.Event, x detect.Exchange, icmpErr string) (en, ja string) {
+	switch x {
+	case detect.ExchangeRefused:
+		switch {
+		case ev.Action == event.ActionDeny:
+			return "; it was blocked (" + sanitize.Line(ev.Label) + ")", "が、遮断された（" + sanitize.Line(ev.Label) + "）"
+		case ev.Label == "RSTO" || ev.Label == "RSTR":
+			return "; the connection was reset before any data was exchanged", "が、データのやり取り前にリセットされた"
+		}
+		return "; it was refused (reset)", "が、拒否された（リセット）"
+	case detect.ExchangeUnanswered:
+		return "; nothing answered", "が、応答はなかった"
+	case detect.ExchangeICMPError:
+		return "; an ICMP " + icmpErr + " message", "（ICMP " + icmpErr + "）"
+	case detect.ExchangeAnswered:
+		if n := ev.BytesIn + ev.BytesOut; n > 0 && ev.Kind == event.KindConnection {
+			return " and exchanged " + human.Traffic(n), "（" + human.Traffic(n) + " をやり取り）"
+		}
+	}
+	return "", ""
+}
+
+// weighIP weighs an M-IOC-IP finding by what the list lists and what
+// happened:
+//
+//   - an attacker list's address reached from the office stays high,
+//     refused or not: the endpoint tried to reach it (a blocked attempt
+//     scores 0.6, an executable fetched 0.9);
+//   - an attacker list's address connecting to the office is
+//     reconnaissance, medium when it was answered, low when refused or
+//     unanswered (what a firewall is for);
+//   - a list of services attackers also use is medium from the office,
+//     low towards it;
+//   - a scanner or crawler list is information when it probes the
+//     office (the internet's background, listed so that it can be told
+//     apart) and low when an office machine contacts it.
+func weighIP(f *detect.Finding, kind detect.ListKind, inbound bool, x detect.Exchange) {
+	sev := func(s alert.Severity, score float64) {
+		f.Severity, f.Score = &s, score
+	}
+	switch kind {
+	case detect.ListScanner:
+		if inbound {
+			sev(alert.Info, 0.3)
+		} else {
+			sev(alert.Low, 0.5)
+		}
+	case detect.ListSuspicious:
+		switch {
+		case inbound:
+			sev(alert.Low, 0.3)
+		case x.Failed():
+			sev(alert.Low, 0.5)
+		default:
+			sev(alert.Medium, 0.6)
+		}
+	default:
+		switch {
+		case inbound && x.Failed():
+			sev(alert.Low, 0.3)
+		case inbound:
+			sev(alert.Medium, 0.5)
+		case x.Failed():
+			f.Score = 0.6
+		}
+	}
+	f.Details["list_kind"] = kind.String()
 }
 
 // iocURL is M-IOC-URL: a requested URL on an IOC URL list, by host and
@@ -261,8 +424,10 @@ func (d *iocURL) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	ep := ev.EndpointID()
 	shown := sanitize.Line(ev.URL)
+	inbound := fromOutside(d.env, ev)
 	peer := ev.Domain
-	if peer == "" {
+	if peer == "" || inbound {
+		peer = ""
 		if p := ev.Peer(); p.IsValid() {
 			peer = p.String()
 		}
@@ -271,19 +436,35 @@ func (d *iocURL) Observe(ev *event.Event, em *detect.Emitter) {
 	if ev.Status != 0 {
 		status = " (HTTP " + itoa(ev.Status) + ")"
 	}
+	svc := detect.ServiceName(ev)
 	f := detect.Finding{
 		Time: ev.Time, Endpoint: ep, Host: ev.Host, Peer: sanitize.Line(peer), Key: hit.Indicator,
-		Score: 0.8, Rare: peer != "" && rare(d.env, site(peer)),
-		Summary:   who(ev.Host, ep) + " requested " + shown + status + ", listed as " + hitText(hit) + ".",
-		SummaryJA: who(ev.Host, ep) + " が " + shown + status + " にアクセスした。URLブラックリスト " + hit.List + " の " + hit.Indicator + " に一致する。",
+		Score: 0.8, Rare: !inbound && peer != "" && rare(d.env, site(peer)),
+		Summary:   who(ev.Host, ep) + " requested " + shown + " (" + svc + ")" + status + ", listed as " + hitText(hit) + ".",
+		SummaryJA: who(ev.Host, ep) + " が " + shown + "（" + svc + "）" + status + " にアクセスした。URLブラックリスト " + hit.List + " の " + hit.Indicator + " に一致する。",
 		Details:   hitDetails(hit, ev),
 		Evidence:  []*event.Event{ev},
 	}
 	f.Details["url"] = shown
+	f.Details["service"] = svc
 	if peer != "" {
 		f.Details["url_host"] = sanitize.Line(peer)
 	}
-	blockedOrFetched(&f, ev, 0)
+	if inbound {
+		// An outside client asking the office's server for a listed URL:
+		// probing for a planted page or webshell, worth a look when the
+		// server had it.
+		sev, score := alert.Low, 0.3
+		if ev.Status >= 200 && ev.Status < 300 {
+			sev, score = alert.Medium, 0.6
+		}
+		f.Severity, f.Score, f.Phase, f.Details["url_host"] = &sev, score, phaseRecon, sanitize.Line(requestHost(ev))
+		f.Summary = peer + " requested " + shown + " (" + svc + ") from " + who(ev.Host, ep) + status + ", listed as " + hitText(hit) + "."
+		f.SummaryJA = peer + " が " + who(ev.Host, ep) + " に " + shown + "（" + svc + "）" + status + " を要求した。URLブラックリスト " + hit.List + " の " + hit.Indicator + " に一致する。"
+	} else {
+		blockedOrFetched(&f, ev, 0)
+		weighKind(&f, hit.Kind, ev.Action == event.ActionDeny)
+	}
 	if why := d.relays.why(ev.Endpoint); why != "" {
 		asRelay(&f, ev.Host, why)
 	}

@@ -68,11 +68,11 @@ func TestIOCRules(t *testing.T) {
 		want want
 	}{
 		"domain: lookup of the C2 name": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, c2)},
-			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"pc-021 (10.0.10.21)", "looked up " + c2, "iocs.txt", "apt-report"}, score: 0.8}},
+			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"pc-021 (10.0.10.21)", "looked up " + c2, "iocs.txt", "apt-report", "(dns)."}, score: 0.8}},
 		"domain: subdomain of a listed domain, upper case": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "CDN.Evil.Example.")},
 			want{endpoint: pc1.String(), peer: "CDN.Evil.Example", key: "evil.example", summary: []string{"CDN.Evil.Example", "listed as evil.example"}, score: 0.8}},
 		"domain: CONNECT through the proxy": {RuleIOCDomain, []*event.Event{squid(0, pc1, "CONNECT", c2+":8443", c2, ip("203.0.113.7"), 8443, "")},
-			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"tunnel (CONNECT)", c2}, score: 0.8}},
+			want{endpoint: pc1.String(), peer: c2, key: c2, summary: []string{"tunnel (CONNECT)", c2, "(8443/tcp (tunnel))."}, score: 0.8}},
 		"domain: CNAME to a listed name": {RuleIOCDomain, []*event.Event{zeekDNS("innocent.example.com", "cdn.evil.example", "203.0.113.9")},
 			want{endpoint: pc1.String(), peer: "cdn.evil.example", key: "evil.example", summary: []string{"innocent.example.com", "alias of", "cdn.evil.example"}}},
 		"domain: executable fetched from a listed name is a foothold": {RuleIOCDomain, []*event.Event{squid(0, pc1, "GET", "http://evil.example/a/upd.bin", "evil.example", ip("203.0.113.9"), 80, "application/x-dosexec")},
@@ -85,6 +85,10 @@ func TestIOCRules(t *testing.T) {
 			want{endpoint: "10.0.30.8", peer: c2, key: c2, summary: []string{"CONNECT requests"}, severity: sevp(alert.Info)}},
 		"domain: dnsmasq answer line is not counted again": {RuleIOCDomain, []*event.Event{
 			{Time: t0, Format: "dnsmasq", Kind: event.KindDNS, SrcIP: pc1, Query: c2, Label: "reply", RCode: "NOERROR", Answers: []string{"203.0.113.7"}}}, want{}},
+		"domain: a list of services attackers also use is medium": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "home.ddns-provider.example")},
+			want{endpoint: pc1.String(), peer: "home.ddns-provider.example", key: "ddns-provider.example", summary: []string{"suspicious/dynamic_domain.txt"}, score: 0.6, severity: sevp(alert.Medium)}},
+		"domain: an outside client naming the office's own site": {RuleIOCDomain, []*event.Event{
+			{Time: t0, Format: "zeek.http", Kind: event.KindHTTP, SrcIP: ip("203.0.113.7"), SrcPort: 50000, DstIP: server, DstPort: 80, Method: "GET", URL: "http://evil.example/", Domain: "evil.example", Status: 200}}, want{}},
 		"domain: name merely ending like a listed one": {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "notevil.example")}, want{}},
 		"domain: popular site":                         {RuleIOCDomain, []*event.Event{dnsQ(0, pc1, "www.microsoft.com")}, want{}},
 
@@ -92,11 +96,26 @@ func TestIOCRules(t *testing.T) {
 			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"203.0.113.80:80", "listed as 203.0.113.80:80 in iocs.txt"}, score: 0.8}},
 		"ip: same address, other port (shared hosting)": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, ip("203.0.113.80"), 443)}, want{}},
 		"ip: address in a listed network": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, ip("198.51.100.44"), 4444)},
-			want{endpoint: pc1.String(), peer: "198.51.100.44:4444", key: "198.51.100.0/24", summary: []string{"198.51.100.44:4444", "198.51.100.0/24"}}},
+			want{endpoint: pc1.String(), peer: "198.51.100.44:4444", key: "198.51.100.0/24", summary: []string{"198.51.100.44 on 4444/tcp", "exchanged 2 kB", "198.51.100.0/24"}}},
 		"ip: executable over plain http from a listed address": {RuleIOCIP, []*event.Event{squid(0, pc1, "GET", "http://203.0.113.80/update.exe", "203.0.113.80", ip("203.0.113.80"), 80, "application/x-msdownload")},
 			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"fetched an executable"}, phase: phaseFoothold, score: 0.9}},
-		"ip: listed scanner probing a server is reconnaissance": {RuleIOCIP, []*event.Event{conn(0, ip("198.51.100.9"), 41000, server, 22)},
-			want{endpoint: server.String(), peer: "198.51.100.9", key: "198.51.100.0/24", summary: []string{"198.51.100.9", "connected to fs01"}, phase: phaseRecon, score: 0.4}},
+		"ip: listed attacker answered by a server is reconnaissance, medium": {RuleIOCIP, []*event.Event{conn(0, ip("198.51.100.9"), 41000, server, 22)},
+			want{endpoint: server.String(), peer: "198.51.100.9", key: "198.51.100.0/24", summary: []string{"198.51.100.9", "connected to fs01 (10.0.20.10) on 22/tcp"}, phase: phaseRecon, score: 0.5, severity: sevp(alert.Medium)}},
+		"ip: listed attacker's probe refused is low": {RuleIOCIP, []*event.Event{state(conn(0, ip("198.51.100.9"), 41000, server, 23), "REJ")},
+			want{endpoint: server.String(), peer: "198.51.100.9", key: "198.51.100.0/24", summary: []string{"on 23/tcp; it was refused"}, phase: phaseRecon, score: 0.3, severity: sevp(alert.Low)}},
+		"ip: scanner list probing the office is information": {RuleIOCIP, []*event.Event{state(conn(0, ip("192.0.2.200"), 41000, server, 23), "S0")},
+			want{endpoint: server.String(), peer: "192.0.2.200", key: "192.0.2.200", summary: []string{"census.scanner.example", "mass_scanner.txt", "nothing answered"}, phase: phaseRecon, score: 0.3, severity: sevp(alert.Info)}},
+		"ip: scanner list answered is still information": {RuleIOCIP, []*event.Event{conn(0, ip("192.0.2.200"), 41000, server, 443)},
+			want{endpoint: server.String(), peer: "192.0.2.200", key: "192.0.2.200", summary: []string{"on 443/tcp"}, phase: phaseRecon, score: 0.3, severity: sevp(alert.Info)}},
+		"ip: the office's ICMP unreachable to a listed address answers its probe": {RuleIOCIP, []*event.Event{{Time: t0, Format: "zeek.conn", Kind: event.KindConnection,
+			SrcIP: server, SrcPort: 3, DstIP: ip("198.51.100.9"), DstPort: 3, Transport: "icmp", Label: "OTH", BytesOut: 56}},
+			want{endpoint: server.String(), peer: "198.51.100.9", key: "198.51.100.0/24", summary: []string{"ICMP destination unreachable message (icmp type 3)", "probed a closed port"}, phase: phaseRecon, severity: sevp(alert.Low)}},
+		"ip: established connection to a C2 entry stays high": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, ip("203.0.113.80"), 80)},
+			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"connected to 203.0.113.80 on 80/tcp and exchanged 2 kB"}, score: 0.8}},
+		"ip: refused connection to a C2 entry is an attempt, still high": {RuleIOCIP, []*event.Event{state(conn(0, pc1, 50000, ip("203.0.113.80"), 80), "REJ")},
+			want{endpoint: pc1.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"tried to reach 203.0.113.80 on 80/tcp; it was refused (reset)"}, score: 0.6}},
+		"ip: the office's public server is never an ioc peer": {RuleIOCIP, []*event.Event{conn(0, pc1, 50000, www, 443)}, want{}},
+		"ip: a url entry for an address is no address entry":  {RuleIOCIP, []*event.Event{squid(0, pc1, "GET", "http://www.vendor.example/connecttest.txt", "www.vendor.example", ip("192.0.2.80"), 80, "text/plain")}, want{}},
 		"ip: the proxy's upstream connection is its client's": {RuleIOCIP, []*event.Event{
 			{Time: t0, Format: "netfilter", Kind: event.KindConnection, SrcIP: proxy, SrcPort: 40000, DstIP: ip("203.0.113.80"), DstPort: 80, Action: event.ActionAllow}},
 			want{endpoint: proxy.String(), peer: "203.0.113.80:80", key: "203.0.113.80:80", summary: []string{"proxy01 relays"}, severity: sevp(alert.Info)}},
@@ -109,6 +128,12 @@ func TestIOCRules(t *testing.T) {
 			want{endpoint: pc1.String(), peer: "dl.bad.example", key: "http://dl.bad.example/payload/", summary: []string{"requested http://dl.bad.example/payload/x/inv.zip?id=3", "(HTTP 200)"}}},
 		"url: same host, other path": {RuleIOCURL, []*event.Event{squid(0, pc1, "GET", "http://dl.bad.example/about.html", "dl.bad.example", ip("192.0.2.50"), 80, "text/html")}, want{}},
 		"url: CONNECT has no path":   {RuleIOCURL, []*event.Event{squid(0, pc1, "CONNECT", "dl.bad.example:443", "dl.bad.example", ip("192.0.2.50"), 443, "")}, want{}},
+		"url: a url entry for an address matches requests to it by url": {RuleIOCURL, []*event.Event{squid(0, pc1, "GET", "http://192.0.2.80/a.php", "192.0.2.80", ip("192.0.2.80"), 80, "text/html")},
+			want{endpoint: pc1.String(), peer: "192.0.2.80", key: "http://192.0.2.80", summary: []string{"requested http://192.0.2.80/a.php"}}},
+		"url: an outside client probing the office's server for a listed path": {RuleIOCURL, []*event.Event{
+			{Time: t0, Format: "zeek.http", Kind: event.KindHTTP, SrcIP: ip("203.0.113.7"), SrcPort: 50000, DstIP: server, DstPort: 80, Method: "GET", URL: "http://www.office.example/wp-content/plugins/wp-shell/", Domain: "www.office.example", Status: 200}},
+			want{endpoint: server.String(), peer: "203.0.113.7", key: "/wp-content/plugins/wp-shell/", summary: []string{"203.0.113.7 requested http://www.office.example/wp-content/plugins/wp-shell/ (80/tcp (http)) from fs01", "(HTTP 200)"}, phase: phaseRecon, score: 0.6, severity: sevp(alert.Medium)}},
+		"url: a name's request to that address is not that url": {RuleIOCURL, []*event.Event{squid(0, pc1, "GET", "http://www.vendor.example/connecttest.txt", "www.vendor.example", ip("192.0.2.80"), 80, "text/plain")}, want{}},
 
 		"hash: file downloaded": {RuleIOCHash, []*event.Event{{Time: t0, Format: "zeek.files", Kind: event.KindFile, SrcIP: pc1, DstIP: ip("192.0.2.50"),
 			FileName: "tool.exe", FileHash: "44D88612FEA8A8F36DE82E1278ABB02F", Service: "http"}},
@@ -124,6 +149,31 @@ func TestIOCRules(t *testing.T) {
 	}
 	for name, c := range cases {
 		expect(t, name, run(t, env, c.rule, nil, c.evs...), c.want)
+	}
+}
+
+// state sets a connection's Zeek conn_state, with no bytes for the
+// states that exchange none.
+func state(ev *event.Event, s string) *event.Event {
+	ev.Label = s
+	if s != "SF" {
+		ev.BytesIn, ev.BytesOut = 0, 0
+	}
+	return ev
+}
+
+// TestIOCNeverOwnAddress: the machine mamori runs on is the office's own,
+// even outside the internal networks.
+func TestIOCNeverOwnAddress(t *testing.T) {
+	env := newEnv(t)
+	ev := conn(0, pc1, 50000, ip("198.51.100.60"), 443)
+	if fs := run(t, env, RuleIOCIP, nil, ev); len(fs) != 1 {
+		t.Fatalf("a listed network's address: %d findings", len(fs))
+	}
+	env = newEnv(t)
+	env.Self = []netip.Addr{ip("198.51.100.60")}
+	if fs := run(t, env, RuleIOCIP, nil, conn(0, pc1, 50000, ip("198.51.100.60"), 443)); len(fs) != 0 {
+		t.Errorf("mamori's own address reported as an IOC peer: %s", fs[0].Summary)
 	}
 }
 

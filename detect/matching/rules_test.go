@@ -252,6 +252,11 @@ func TestIDS(t *testing.T) {
 		"zeek password guessing notice": {[]*event.Event{{Time: t0, Format: "zeek.notice", Kind: event.KindIDS, SrcIP: pc1, DstIP: server, DstPort: 22,
 			Signature: "SSH::Password_Guessing", Message: "10.0.10.21 appears to be guessing SSH passwords (seen in 30 connections)."}},
 			want{endpoint: pc1.String(), peer: server.String(), key: "SSH::Password_Guessing", summary: []string{"Zeek notice", "SSH::Password_Guessing", "weighed medium"}, phase: phaseSpread, severity: sevp(alert.Medium)}},
+		// zeek-slips test10's notice.log: a notice about one host names no
+		// other side.
+		"zeek address scan notice names the scanner once": {[]*event.Event{{Time: t0, Format: "zeek.notice", Kind: event.KindIDS, SrcIP: pc1, DstPort: 23, Transport: "tcp",
+			Signature: "Scan::Address_Scan", Message: "10.0.10.21 scanned at least 25 unique hosts on port 23/tcp in 1m14s"}},
+			want{endpoint: pc1.String(), key: "Scan::Address_Scan", summary: []string{"Scan::Address_Scan by pc-021 (10.0.10.21) (10.0.10.21 scanned at least 25 unique hosts on port 23/tcp in 1m14s)"}, severity: sevp(alert.Low)}},
 		"zeek capture loss is the sensor's": {[]*event.Event{{Time: t0, Format: "zeek.notice", Kind: event.KindIDS, SrcIP: pc1, Signature: "CaptureLoss::Too_Much_Loss"}}, want{}},
 	}
 	for name, c := range cases {

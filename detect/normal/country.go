@@ -9,13 +9,21 @@ import (
 )
 
 // country is N-COUNTRY: traffic with a country the endpoint, its segment
-// and the organisation do not normally exchange traffic with.
+// and the organisation do not normally exchange traffic with. A country
+// an endpoint only received traffic from is learned when two outside
+// sources brought it: one outside source (a scanner, a brute forcer let
+// through) cannot make its country usual.
 type country struct {
 	rule
 	relays *relays
 	prof   *detect.SetProfile
 	geo    *detect.LRU[netip.Addr, string] // address → country, "" for none
 	orgMin int
+	// inbound holds, while learning, the first outside source of each
+	// endpoint's inbound country: a country is learned from inbound
+	// traffic only when a second source brings it, so that no single
+	// outside source can make its country usual.
+	inbound map[string]netip.Addr
 }
 
 func newCountry(p detect.Params, env *detect.Env) detect.Detector {
@@ -89,25 +97,48 @@ func (c *country) lookup(a netip.Addr) string {
 	return cc
 }
 
-// Learn records the countries each endpoint exchanges traffic with.
+// maxInbound bounds the first sources kept while learning.
+const maxInbound = 1 << 16
+
+// Learn records the countries each endpoint exchanges traffic with; a
+// country seen only inbound needs two outside sources.
 func (c *country) Learn(ev *event.Event) {
 	c.learnt++
 	c.relays.note(c.env, ev)
 	if c.env.Geo == nil {
 		return
 	}
-	ep, peer, _, ok := c.peer(ev)
+	ep, peer, inbound, ok := c.peer(ev)
 	if !ok {
 		return
 	}
-	if cc := c.lookup(peer); cc != "" {
-		in := c.eps.get(ep)
-		c.prof.Learn(in.id, in.segment, cc)
+	cc := c.lookup(peer)
+	if cc == "" {
+		return
 	}
+	in := c.eps.get(ep)
+	if inbound {
+		if c.inbound == nil {
+			c.inbound = map[string]netip.Addr{}
+		}
+		k := in.id + " " + cc
+		first, seen := c.inbound[k]
+		if !seen {
+			if len(c.inbound) < maxInbound {
+				c.inbound[k] = peer
+			}
+			return
+		}
+		if first == peer {
+			return
+		}
+	}
+	c.prof.Learn(in.id, in.segment, cc)
 }
 
 // Observe reports traffic with a country outside the baseline.
 func (c *country) Observe(ev *event.Event, em *detect.Emitter) {
+	c.inbound = nil // learning is over
 	c.relays.note(c.env, ev)
 	if c.env.Geo == nil || !c.ready() {
 		return

@@ -21,6 +21,13 @@
 // normally do (mostly in a detect.SetProfile, so that a new PC doing what
 // its colleagues do is normal), and it says nothing. After the window it
 // reports what does not fit. Baselines are bounded and persist as JSON.
+// The engine gives these rules their events 15 minutes late and leaves
+// out what a known-attack rule reported meanwhile (see detect's guard), so
+// an attack under way while they learn is not learned as normal business.
+//
+// One exception, a known-attack shape no baseline can make normal: a file
+// fetched from a bare internet address (N-IP-DIRECT) is reported while
+// learning too, and never learned.
 //
 // Each rule reports a repeat of the same finding (same endpoint and key)
 // at most once per reportEvery and counts the repeats in between, so that

@@ -21,6 +21,14 @@ var exeExts = map[string]bool{
 // namedOnlyExts are executable only when a server or share names the file.
 var namedOnlyExts = map[string]bool{"js": true, "com": true}
 
+// scriptExts are scripts a shell or Windows runs: servers send them as
+// text (text/plain, text/x-sh), which says nothing against them; an HTML
+// answer is a page (an error, a listing), not the script.
+var scriptExts = map[string]bool{
+	"sh": true, "ps1": true, "psm1": true, "bat": true, "cmd": true, "vbs": true, "vbe": true,
+	"jse": true, "wsf": true, "wsh": true,
+}
+
 // exeMIMEs are the content types of executables, as servers send them and
 // as Zeek and Suricata name them from the file's first bytes.
 var exeMIMEs = map[string]bool{
@@ -144,6 +152,8 @@ func executable(ev *event.Event) (why string, ok bool) {
 			return clip(name, 80) + " (" + ct + ")", true
 		}
 		return ct, true
+	case scriptExts[e] && strings.HasPrefix(ct, "text/") && ct != "text/html":
+		return clip(name, 80) + " (" + ct + ")", true
 	case !genericMIMEs[ct]:
 		return "", false
 	case exeExts[e], named && namedOnlyExts[e]:

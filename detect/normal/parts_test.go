@@ -146,6 +146,9 @@ func TestFileTypes(t *testing.T) {
 		"exe path, html answer": {ev("http://h/x.exe", "text/html", ""), false},
 		"pdf":                   {ev("http://h/a.pdf", "application/pdf", ""), false},
 		"query looks like exe":  {ev("http://h/a?f=x.exe", "", ""), false},
+		"shell script as text":  {ev("http://h/bin.sh", "text/plain", ""), true},
+		"batch file as text":    {ev("http://h/run.bat", "text/x-msdos-batch", ""), true},
+		"script path, html":     {ev("http://h/install.sh", "text/html", ""), false},
 	}
 	for name, c := range exe {
 		if _, got := executable(c.ev); got != c.want {

@@ -13,15 +13,18 @@ import (
 // query is N-QUERY: a URL query string of a shape its site does not use.
 // For each site (registrable domain) the rule learns the shape of its
 // query strings: length (mean, spread, maximum), character entropy and
-// the longest encoded blob (a base64 or hex run). After learning, a query
-// to a site with enough samples is a strong outlier when at least two of
+// the longest encoded blob (a base64 or hex run). The extremes are the
+// second largest learned, not the largest: a shape the site showed only
+// once (an exfiltration or a probe while learning) is not its normal. After
+// learning, a query to a site with enough samples is a strong outlier
+// when at least two of
 //
-//   - length: more than twice the longest learned and six standard
+//   - length: more than twice the learned longest and six standard
 //     deviations above the mean (and at least minOddLen);
-//   - entropy: half a bit per character above the highest learned (on a
+//   - entropy: half a bit per character above the learned highest (on a
 //     query of at least 32 characters);
 //   - blob: an encoded run of at least minBlob characters, more than twice
-//     the longest the site ever showed
+//     the learned longest
 //
 // hold, or a blob at least bigBlob long does. Sites not learned, or with
 // few samples, are not judged: tokens, JWTs and tracking parameters make
@@ -42,6 +45,10 @@ type queryStats struct {
 	MaxLen  int     `json:"max_len"`
 	MaxEnt  float64 `json:"max_entropy"`
 	MaxBlob int     `json:"max_blob"`
+	// The second largest of each: what the site showed at least twice.
+	Len2  int     `json:"second_len"`
+	Ent2  float64 `json:"second_entropy"`
+	Blob2 int     `json:"second_blob"`
 }
 
 // Shape thresholds (see the type's doc).
@@ -174,9 +181,20 @@ func (q *query) Learn(ev *event.Event) {
 	d := float64(sh.length) - st.MeanLen
 	st.MeanLen += d / float64(st.N)
 	st.M2Len += d * (float64(sh.length) - st.MeanLen)
-	st.MaxLen = max(st.MaxLen, sh.length)
-	st.MaxEnt = max(st.MaxEnt, sh.entropy)
-	st.MaxBlob = max(st.MaxBlob, sh.blob)
+	st.MaxLen, st.Len2 = top2(st.MaxLen, st.Len2, sh.length)
+	st.MaxEnt, st.Ent2 = top2(st.MaxEnt, st.Ent2, sh.entropy)
+	st.MaxBlob, st.Blob2 = top2(st.MaxBlob, st.Blob2, sh.blob)
+}
+
+// top2 adds v to the largest and second largest values seen.
+func top2[T int | float64](first, second, v T) (T, T) {
+	switch {
+	case v > first:
+		return v, first
+	case v > second:
+		return first, v
+	}
+	return first, second
 }
 
 // Observe reports a query string of an unusual shape for its site.
@@ -198,18 +216,18 @@ func (q *query) Observe(ev *event.Event, em *detect.Emitter) {
 		sd = math.Sqrt(st.M2Len / float64(st.N-1))
 	}
 	var odd, oddJA []string
-	if sh.length >= minOddLen && sh.length > 2*st.MaxLen && float64(sh.length) > st.MeanLen+6*sd {
-		odd = append(odd, fmt.Sprintf("%d characters long where the site's longest was %d (mean %.0f)", sh.length, st.MaxLen, st.MeanLen))
-		oddJA = append(oddJA, fmt.Sprintf("長さ%d文字（通常の最長%d）", sh.length, st.MaxLen))
+	if sh.length >= minOddLen && sh.length > 2*st.Len2 && float64(sh.length) > st.MeanLen+6*sd {
+		odd = append(odd, fmt.Sprintf("%d characters long where the site's queries are up to %d (mean %.0f)", sh.length, st.Len2, st.MeanLen))
+		oddJA = append(oddJA, fmt.Sprintf("長さ%d文字（通常は%d文字まで）", sh.length, st.Len2))
 	}
-	if sh.length >= 32 && sh.entropy > st.MaxEnt+0.5 {
-		odd = append(odd, fmt.Sprintf("entropy %.1f bits per character where the site's highest was %.1f", sh.entropy, st.MaxEnt))
-		oddJA = append(oddJA, fmt.Sprintf("エントロピー%.1fビット/文字（通常の最大%.1f）", sh.entropy, st.MaxEnt))
+	if sh.length >= 32 && sh.entropy > st.Ent2+0.5 {
+		odd = append(odd, fmt.Sprintf("entropy %.1f bits per character where the site's queries reach %.1f", sh.entropy, st.Ent2))
+		oddJA = append(oddJA, fmt.Sprintf("エントロピー%.1fビット/文字（通常は%.1fまで）", sh.entropy, st.Ent2))
 	}
-	blob := sh.blob >= minBlob && sh.blob > 2*st.MaxBlob
+	blob := sh.blob >= minBlob && sh.blob > 2*st.Blob2
 	if blob {
-		odd = append(odd, fmt.Sprintf("a %d-character %s blob where the site's longest was %d", sh.blob, sh.blobKind, st.MaxBlob))
-		oddJA = append(oddJA, fmt.Sprintf("%d文字の%sデータ（通常の最長%d）", sh.blob, sh.blobKind, st.MaxBlob))
+		odd = append(odd, fmt.Sprintf("a %d-character %s blob where the site's blobs are up to %d", sh.blob, sh.blobKind, st.Blob2))
+		oddJA = append(oddJA, fmt.Sprintf("%d文字の%sデータ（通常は%d文字まで）", sh.blob, sh.blobKind, st.Blob2))
 	}
 	huge := blob && sh.blob >= bigBlob
 	if len(odd) < 2 && !huge || q.twice(ev) {
@@ -233,14 +251,16 @@ func (q *query) Observe(ev *event.Event, em *detect.Emitter) {
 	})
 }
 
-// queryBaseline is what N-QUERY saves.
+// queryBaseline is what N-QUERY saves. Version 1 kept only the largest
+// values: restored, they stand for the second largest too.
 type queryBaseline struct {
+	Version int                    `json:"version"`
 	Learned int64                  `json:"learned_events"`
 	Sites   map[string]*queryStats `json:"sites"`
 }
 
 // Baseline returns the learned state.
-func (q *query) Baseline() any { return queryBaseline{Learned: q.learnt, Sites: q.sites} }
+func (q *query) Baseline() any { return queryBaseline{Version: 2, Learned: q.learnt, Sites: q.sites} }
 
 // Restore sets the learned state.
 func (q *query) Restore(b []byte) error {
@@ -251,6 +271,9 @@ func (q *query) Restore(b []byte) error {
 	q.sites = map[string]*queryStats{}
 	for k, st := range v.Sites {
 		if st != nil && len(q.sites) < q.maxSites {
+			if v.Version < 2 {
+				st.Len2, st.Ent2, st.Blob2 = st.MaxLen, st.MaxEnt, st.MaxBlob
+			}
 			q.sites[k] = st
 		}
 	}

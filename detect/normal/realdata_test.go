@@ -69,6 +69,29 @@ func TestSlipsMozi(t *testing.T) {
 	}
 }
 
+// TestSlipsMoziShortCapture: the same capture scanned alone, as a
+// rescue team would, is all inside the learning window; the payloads
+// fetched from bare addresses are reported anyway, and nothing else.
+func TestSlipsMoziShortCapture(t *testing.T) {
+	evs := ingesttest.ReadLog(t, testdata+"zeek-slips/test9-mixed-zeek-dir/http.log", ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
+	var c ruleCase
+	for i := range evs {
+		c.learn = append(c.learn, &evs[i])
+	}
+	fs := run(t, newIPDirect, testEnv(t), c)
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.Peer] = f.Summary
+		if f.Endpoint != "10.0.2.15" || f.Phase != 3 {
+			t.Errorf("on %s, phase %d: %s", f.Endpoint, f.Phase, f.Summary)
+		}
+	}
+	if !strings.Contains(got["112.255.161.10"], "fetched bin.sh (text/plain) from the bare address 112.255.161.10") ||
+		!strings.Contains(got["103.41.26.58"], "fetched Mozi.m from the bare address 103.41.26.58") || len(got) != 2 {
+		t.Errorf("findings while learning: %v", got)
+	}
+}
+
 // TestRITAProxyAgents runs on RITA's capture of a host beaconing through a
 // forward proxy: the beacon's odd user agent is learned while learning;
 // curl, appearing afterwards, is a new application on the endpoint. The

@@ -463,6 +463,24 @@ func TestIPDirect(t *testing.T) {
 			learn:   learn,
 			observe: []*event.Event{proxied(day2(0), pc1, "GET", "http://www.example.com/", "81.2.69.150", chrome124, "text/html", 200)},
 		},
+		// Judged without a baseline: a short capture is all learning.
+		"a script fetched from a bare address while learning": {
+			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://203.0.113.9/bin.sh", "203.0.113.9", "Wget", "text/plain", 200)}),
+			want:  &wantFinding{endpoint: pc2, peer: "203.0.113.9", key: "203.0.113.9", summary: []string{"fetched bin.sh (text/plain) from the bare address 203.0.113.9", "without a baseline"}, minScore: 0.8},
+		},
+		"a file of no page type from a bare address while learning": {
+			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://203.0.113.8/Mozi.a", "203.0.113.8", "", "application/octet-stream", 200)}),
+			want:  &wantFinding{endpoint: pc2, peer: "203.0.113.8", key: "203.0.113.8", summary: []string{"fetched Mozi.a from the bare address"}, minScore: 0.7},
+		},
+		"a browser finding its proxy by address (WPAD)": {
+			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://198.51.100.3/wpad.dat", "198.51.100.3", chrome124, "application/x-ns-proxy-autoconfig", 200)}),
+		},
+		"a page from a bare address while learning": {
+			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://203.0.113.7/index.html", "203.0.113.7", chrome124, "text/html", 200)}),
+		},
+		"a payload the server did not have": {
+			learn: concat(learn, []*event.Event{proxied(at(2*time.Hour), pc2, "GET", "http://203.0.113.6/x86.bin", "203.0.113.6", "", "text/html", 404)}),
+		},
 	})
 }
 

@@ -17,22 +17,27 @@ import (
 )
 
 // Beacon is S-BEACON: an internal endpoint contacting one destination at a
-// regular interval with similar sizes, scored the way RITA scores beacons.
+// regular interval with similar sizes, scored the way RITA scores beacons,
+// and an internal server polled from outside at a regular interval.
 //
 // A destination is the domain of a proxy, HTTP or TLS event (the proxy
 // hides the server's address, so CONNECT lines count by host name), the
-// name of a DNS lookup, or the external address of a connection. For each
-// endpoint → destination pair the detector keeps the times and sizes of
-// its contacts (events less than burst_gap apart are one contact: Squid and
-// Zeek log the same request, a check-in is often a request or two). Every
-// `every` of event time it scores the pairs that had new contacts over the
-// last `window`:
+// name of a DNS lookup, or the external address and port of a connection
+// (one address serves several services). For each endpoint → destination
+// pair the detector keeps the times and sizes of its contacts (events less
+// than burst_gap apart are one contact: Squid and Zeek log the same
+// request, a check-in is often a request or two). Every `every` of event
+// time it scores the pairs that had new contacts over the last `window`:
 //
 //   - interval regularity: Bowley skewness and median absolute deviation
 //     of the intervals, after folding intervals close to 2, 3 or 4 times
 //     the median (within the beats' own jitter, and only when at most a
-//     third of the gaps fold) back to it when there is a rhythm (a missed beat is not
-//     jitter);
+//     third of the gaps fold) back to it when there is a rhythm (a missed
+//     beat is not jitter). The dispersion is measured above burst_gap,
+//     the shortest interval merging leaves, and a median under twice it
+//     has no rhythm to tell: busy random traffic, merged into contacts
+//     whose starts cannot be closer than the gap, otherwise reads as a
+//     five-second beacon (TestBeaconRandomArrivalsNeverAboveLow);
 //   - size regularity: the same on the bytes of each contact (left out when
 //     the logs give no sizes, as Zeek's http.log for CONNECT);
 //   - coverage: how long the rhythm has held, how many of the expected
@@ -40,18 +45,33 @@ import (
 //
 // The interval score gates the other two (a beacon needs a rhythm; steady
 // sizes and hours only refine it), which keeps traffic without rhythm
-// under 0.4 and beacons with ±20 % jitter that miss a tenth of their
+// under 0.5 and beacons with ±20 % jitter that miss a tenth of their
 // beats above 0.75 (TestBeaconScoreSeparation).
 //
 // A pair scoring at least min_score with at least min_contacts contacts
-// is reported (the names are the rule's settings). A destination most endpoints reach is normal business
-// (update checks, antivirus, telemetry): such pairs are skipped outright,
-// not reported at info, because the alert list is for what needs a look
-// and an info alert per PC and update service would bury it. A
-// destination whose site category (when a category list is configured) is
-// a known update or telemetry service is reported at info with a low
-// score, so it never rises above low. The machines that relay others'
-// traffic (the proxy, the gateway) are left out: their clients are judged.
+// is reported (the names are the rule's settings), its summary naming the
+// port and protocol. What the pair is decides the weight:
+//
+//   - a destination most endpoints reach is normal business (update
+//     checks, antivirus, telemetry): skipped outright, not reported at
+//     info, because the alert list is for what needs a look;
+//   - a well-known service the catalog ships (NTP by its port, public
+//     resolvers, OS, browser and antivirus updates, CRL and OCSP,
+//     connectivity checks: catalog.ServiceOf), or a site of a benign
+//     category in the configured category list, is a timer by design:
+//     info, never above low, naming the service. This works with one
+//     endpoint, where prevalence has nothing to count;
+//   - an outside client polling an internal server at a regular interval
+//     (an implant or web shell being polled; an uptime monitor does the
+//     same) is medium, with its own explanation ("polled from outside
+//     every 270 s"). Only answered contacts count: refused probes on a
+//     timer are the internet's background, not polls;
+//   - a timer none of whose connections were answered (refused, or no
+//     reply) is an attempt, not a channel: medium.
+//
+// The machines that relay others' traffic (the proxy, the gateway) are
+// left out: their clients are judged. The office's own addresses (the
+// inventory's, this machine's) are not destinations.
 type Beacon struct {
 	env    *detect.Env
 	relays *relays
@@ -82,6 +102,12 @@ type pairKey struct {
 	name string
 	ip   netip.Addr
 	dns  bool // a lookup of name rather than traffic to it
+	// in: an outside client (ip) polling the endpoint, a server.
+	in bool
+	// port and proto are the service of an address destination (the
+	// endpoint's own port when in): one address serves several.
+	port  uint16
+	proto string
 }
 
 func (k pairKey) dest() string {
@@ -89,6 +115,17 @@ func (k pairKey) dest() string {
 		return k.name
 	}
 	return k.ip.String()
+}
+
+// key names the pair among the endpoint's alerts of the rule.
+func (k pairKey) key() string {
+	switch {
+	case k.in:
+		return "polled by " + k.ip.String() + " on " + portName(k.proto, k.port)
+	case k.name == "" && k.port != 0:
+		return netip.AddrPortFrom(k.ip, k.port).String() + "/" + k.proto
+	}
+	return k.dest()
 }
 
 func (k pairKey) endpoint() string {
@@ -114,6 +151,14 @@ type pair struct {
 	total    int       // contacts ever seen
 	host     string
 	dirty    bool
+	// events and failed count the pair's events and those refused or
+	// unanswered (detect.ExchangeOf): a timer nobody answers is an
+	// attempt, not a channel.
+	events, failed int
+	// svc is the service of the latest contact for explanations
+	// ("443/tcp (tunnel)"): a name's port is in its events, not its key.
+	svc     string
+	svcRank uint8 // how well svc's event named it (serviceRank)
 	// Evidence, kept once the pair has half the contacts it needs (most
 	// pairs never do): the event that got it there, and the latest.
 	ev *[2]evidence
@@ -191,7 +236,7 @@ func (*Beacon) Params() []detect.Param {
 		{Name: "full_span", Default: "6h", Doc: "how long a rhythm must hold for full coverage"},
 		{Name: "common_users", Default: commonUsers, Doc: "endpoints that, if also common_share of all, make a destination widely used (skipped)"},
 		{Name: "common_share", Default: commonShare, Doc: "share of all endpoints that, with common_users, makes a destination widely used"},
-		{Name: "benign_categories", Default: defaultBenignCategories, Doc: "site categories of update and telemetry services, reported at info"},
+		{Name: "benign_categories", Default: defaultBenignCategories, Doc: "site categories (of the configured category list) of update and telemetry services, reported at info; the catalog's well-known services always are"},
 		{Name: "relay_roles", Default: defaultRelayRoles, Doc: "inventory roles of machines that relay others' traffic (left out)"},
 	}
 }
@@ -199,10 +244,21 @@ func (*Beacon) Params() []detect.Param {
 // Observe implements detect.Detector: it records a contact.
 func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 	b.relays.note(ev)
-	if b.relays.is(ev.Endpoint) || (ev.Endpoint.IsValid() && ev.Endpoint != ev.SrcIP) {
-		return // a relay, or traffic towards the endpoint rather than from it
+	if b.relays.is(ev.Endpoint) {
+		return // a relay: its clients are judged
 	}
-	k, ok := b.keyOf(ev)
+	x := detect.ExchangeOf(ev)
+	if x == detect.ExchangeICMPError {
+		return // a report about other traffic, not a contact
+	}
+	inbound := ev.Endpoint.IsValid() && ev.Endpoint != ev.SrcIP
+	if inbound && (x.Failed() || ev.Endpoint != ev.DstIP || !ev.SrcIP.IsValid() || b.env.Internal(ev.SrcIP) || ev.Kind == event.KindDNS) {
+		// Towards the endpoint, only an outside client's answered
+		// contacts with a server are polls: refused probes are what
+		// the internet sends every public address.
+		return
+	}
+	k, ok := b.keyOf(ev, inbound)
 	if !ok {
 		return
 	}
@@ -219,6 +275,19 @@ func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 		b.pairs.Put(k, p)
 	}
 	p.add(at.Unix(), ev.BytesIn+ev.BytesOut, b.burstGap, b.maxContacts)
+	p.events++
+	if x.Failed() {
+		p.failed++
+	}
+	// A name's service comes best from the request itself (a CONNECT
+	// names its port); a TLS handshake seen on the way to the proxy
+	// names the proxy's.
+	if rank := serviceRank(ev, b.env); rank >= p.svcRank {
+		if svc := beaconService(ev, k); svc != p.svc {
+			p.svc = strings.Clone(svc)
+		}
+		p.svcRank = rank
+	}
 	if p.total*2 >= b.minContacts {
 		if p.ev == nil {
 			p.ev = &[2]evidence{evidenceOf(ev)}
@@ -231,9 +300,14 @@ func (b *Beacon) Observe(ev *event.Event, _ *detect.Emitter) {
 	}
 }
 
-// keyOf names the pair of an event: endpoint and destination.
-func (b *Beacon) keyOf(ev *event.Event) (pairKey, bool) {
+// keyOf names the pair of an event: endpoint and destination, or for an
+// inbound event the server and its outside client.
+func (b *Beacon) keyOf(ev *event.Event, inbound bool) (pairKey, bool) {
 	k := pairKey{ep: ev.Endpoint}
+	if inbound {
+		k.in, k.ip, k.port, k.proto = true, ev.SrcIP, ev.DstPort, transportOf(ev)
+		return k, k.ip.IsGlobalUnicast() && !b.env.Own(k.ip)
+	}
 	if !k.ep.IsValid() {
 		if ev.Host == "" {
 			return k, false
@@ -260,11 +334,93 @@ func (b *Beacon) keyOf(ev *event.Event) (pairKey, bool) {
 		return k, false
 	default:
 		k.ip = ev.Peer()
+		if k.proto = transportOf(ev); !detect.IsICMP(k.proto) {
+			k.port = ev.DstPort // Zeek writes an ICMP type and code as ports
+		}
 	}
-	if k.name == "" && (!k.ip.IsValid() || b.env.Internal(k.ip) || !k.ip.IsGlobalUnicast()) {
-		return k, false
+	if k.name == "" && (!k.ip.IsValid() || b.env.Own(k.ip) || !k.ip.IsGlobalUnicast()) {
+		return k, false // the office's own addresses (a resolver in the inventory) are not destinations
 	}
 	return k, true
+}
+
+// transportOf is an event's transport as a constant (no event string is
+// kept by state), "tcp" for HTTP and TLS when the log does not say.
+func transportOf(ev *event.Event) string {
+	if ev.Transport == "" && (ev.Kind == event.KindHTTP || ev.Kind == event.KindTLS) {
+		return "tcp"
+	}
+	return transport(ev.Transport)
+}
+
+// beaconService names the service of a contact for explanations: port,
+// transport and application ("443/tcp (tunnel)", "123/udp (ntp)"). A
+// proxied request's port is the one it names, not the proxy's.
+func beaconService(ev *event.Event, k pairKey) string {
+	if k.dns {
+		return "DNS"
+	}
+	port, proto, app := ev.DstPort, transportOf(ev), strings.ToLower(ev.Service)
+	switch ev.Kind {
+	case event.KindHTTP:
+		app = "http"
+		rest, https := strings.CutPrefix(ev.URL, "https://")
+		rest, plain := strings.CutPrefix(rest, "http://")
+		switch {
+		case ev.Method == "CONNECT":
+			app, port = "tunnel", 443
+		case https:
+			port = 443
+		case plain:
+			port = 80
+		}
+		if p := authorityPort(rest); p != 0 {
+			port = p
+		}
+	case event.KindTLS:
+		app = "tls"
+	}
+	if k.port != 0 {
+		port, proto = k.port, k.proto
+	}
+	svc := portName(proto, port)
+	if detect.IsICMP(proto) {
+		svc = proto
+	}
+	if app != "" && app != "-" && len(app) <= 16 && !strings.ContainsAny(app, " \t") {
+		svc += " (" + app + ")"
+	}
+	return svc
+}
+
+// serviceRank says how well an event names the service of its
+// destination: a request does (2), a TLS handshake or connection to an
+// internal machine (the proxy) names only the way there (0).
+func serviceRank(ev *event.Event, env *detect.Env) uint8 {
+	switch {
+	case ev.Kind == event.KindHTTP:
+		return 2
+	case ev.DstIP.IsValid() && env.Internal(ev.DstIP):
+		return 0
+	}
+	return 1
+}
+
+// authorityPort returns the port of "host:port[/...]" (a CONNECT target,
+// a URL without its scheme), or 0.
+func authorityPort(s string) uint16 {
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || strings.HasSuffix(s[:i], ":") || (strings.Count(s, ":") > 1 && !strings.Contains(s, "]:")) {
+		return 0
+	}
+	n, err := strconv.ParseUint(s[i+1:], 10, 16)
+	if err != nil {
+		return 0
+	}
+	return uint16(n)
 }
 
 // add records a contact at unix second t carrying n bytes.
@@ -471,7 +627,17 @@ func (b *Beacon) measure(p *pair, now time.Time) (beaconScore, bool) {
 		}
 	}
 	s.interval, sc.dev = describe(sc.intervals, sc.dev)
-	s.ts = s.interval.rhythm()
+	// Contacts closer than burst_gap are one contact, so no interval is
+	// shorter: the spread of intervals is measured above that floor, or
+	// busy random traffic (a request every few seconds, merged into
+	// contacts whose starts cannot be closer than the gap) reads as a
+	// rhythm pressed against it. A period under twice the gap is the
+	// merging's own, not the traffic's: no rhythm can be told there.
+	if gap := float64(b.burstGap); s.interval.Median >= 2*gap {
+		above := s.interval
+		above.Median -= gap
+		s.ts = above.rhythm()
+	}
 
 	// Size regularity on RITA's scale (a MAD as large as the median
 	// scores 0), when the logs give sizes.
@@ -528,47 +694,62 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 	if k.name != "" {
 		site = detect.Site(dest)
 	}
-	if widelyUsed(b.env.Prevalence, site, b.commonUsers, b.commonShare) {
+	if !k.in && widelyUsed(b.env.Prevalence, site, b.commonUsers, b.commonShare) {
 		return detect.Finding{}, false
 	}
-	category := ""
-	if k.name != "" && b.env.Categories != nil {
-		if c, ok := b.env.Categories.Category(dest); ok && b.benign[strings.ToLower(c)] {
-			category = c
-		}
+	benign, benignJA := b.knownTimer(k)
+	preEN, preJA := "", ""
+	if !k.in {
+		preEN, preJA = prevalenceOf(b.env.Prevalence, site)
 	}
-	preEN, preJA := prevalenceOf(b.env.Prevalence, site)
 	every := time.Duration(s.interval.Median * float64(time.Second))
 	over := time.Duration(s.last-s.first) * time.Second
 	disp := int(math.Round(100 * s.interval.Dispersion()))
-	what, whatJA := "beacon every", "への定期通信"
-	if k.dns {
-		what, whatJA = "lookup of "+dest+" every", "の名前解決"
-	}
+	svc := p.svc
 	var sum strings.Builder
-	if k.dns {
-		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s", what, span(every), disp, s.n, dur(over))
-	} else {
-		fmt.Fprintf(&sum, "%s %s ±%d %%, %d times over %s to %s", what, span(every), disp, s.n, dur(over), dest)
+	var ja string
+	switch {
+	case k.in:
+		fmt.Fprintf(&sum, "polled from outside every %s ±%d %%, %d times over %s by %s on %s", span(every), disp, s.n, dur(over), dest, svc)
+		ja = fmt.Sprintf("外部の %s から %s（%s）へ%s間隔（±%d%%）の定期的な接続：%sに%d回", dest, k.endpoint(), svc, spanJA(every), disp, durJA(over), s.n)
+	case k.dns:
+		fmt.Fprintf(&sum, "DNS lookup of %s every %s ±%d %%, %d times over %s", dest, span(every), disp, s.n, dur(over))
+		ja = fmt.Sprintf("%sの名前解決（DNS）：%s間隔（±%d%%）で%sに%d回", dest, spanJA(every), disp, durJA(over), s.n)
+	default:
+		fmt.Fprintf(&sum, "beacon every %s ±%d %%, %d times over %s to %s on %s", span(every), disp, s.n, dur(over), dest, svc)
+		ja = fmt.Sprintf("%s（%s）への定期通信：%s間隔（±%d%%）で%sに%d回", dest, svc, spanJA(every), disp, durJA(over), s.n)
 	}
 	if s.folded > 0 {
 		fmt.Fprintf(&sum, " (%s missed)", detect.Plural(s.folded, "beat"))
 	}
 	if preEN != "" {
 		sum.WriteString(", " + preEN)
-	}
-	ja := fmt.Sprintf("%s%s：%s間隔（±%d%%）で%sに%d回", dest, whatJA, spanJA(every), disp, durJA(over), s.n)
-	if preJA != "" {
 		ja += "（" + preJA + "）"
 	}
 	score := s.score
 	var sev *alert.Severity
-	if category != "" {
-		fmt.Fprintf(&sum, "; %s is a %s service, so this is likely its timer", dest, category)
-		ja += fmt.Sprintf("。%s は %s のサービスであり、定期的な確認通信と考えられる", dest, category)
-		info := alert.Info
-		sev = &info
-		score = min(score, 0.39) // never raised above low by the score
+	lower := func(to alert.Severity, maxScore float64) {
+		if sev == nil || to < *sev {
+			sev = &to
+		}
+		score = min(score, maxScore)
+	}
+	noAnswer := p.events > 0 && p.failed == p.events
+	switch {
+	case benign != "":
+		fmt.Fprintf(&sum, "; %s", benign)
+		ja += "。" + benignJA
+		lower(alert.Info, 0.39) // never raised above low by the score
+	case k.in:
+		// A webshell or implant polled from outside looks like this;
+		// so does an uptime monitor. One step below an outbound beacon.
+		fmt.Fprintf(&sum, "; an implant or web shell being polled looks like this, and so does an uptime monitor: is %s yours?", dest)
+		ja += "。外部からポーリングされるバックドアやWebシェルはこう見える（死活監視も同様）。" + dest + " は自組織のものか"
+		lower(alert.Medium, 0.84)
+	case noAnswer:
+		fmt.Fprintf(&sum, "; none of its %d connections was answered (refused or no reply): an attempt, not a channel", p.events)
+		ja += fmt.Sprintf("。%d回の接続のいずれにも応答がない（拒否または無応答）。通信路は成立していない", p.events)
+		lower(alert.Medium, 0.84)
 	}
 	f := detect.Finding{
 		Time:      time.Unix(s.last, 0).UTC(),
@@ -576,7 +757,7 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 		Endpoint:  k.endpoint(),
 		Host:      p.host,
 		Peer:      dest,
-		Key:       dest,
+		Key:       k.key(),
 		Score:     score,
 		Count:     p.total,
 		Absolute:  true,
@@ -594,19 +775,51 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 			"coverage_score":  strconv.FormatFloat(s.cov, 'f', 2, 64),
 			"beacon_score":    strconv.FormatFloat(s.score, 'f', 2, 64),
 			"window":          b.window.String(),
+			"service":         svc,
+			"unanswered":      fmt.Sprintf("%d of %d", p.failed, p.events),
 			"destination_use": preEN,
 		},
 		Evidence: events(p.ev[:]...),
 		Severity: sev,
-		Rare:     b.env.Prevalence != nil && b.env.Prevalence.Rare(site),
+		Rare:     !k.in && b.env.Prevalence != nil && b.env.Prevalence.Rare(site),
+	}
+	if k.in {
+		f.Details["direction"] = "inbound"
+		f.Phase = 5
 	}
 	if s.sized {
 		f.Details["size_median"] = human.Traffic(int64(s.size.Median))
 		f.Details["size_dispersion_pct"] = strconv.Itoa(int(math.Round(100 * s.size.Dispersion())))
 		f.Details["size_score"] = strconv.FormatFloat(s.ds, 'f', 2, 64)
 	}
-	if category != "" {
-		f.Details["category"] = category
+	if benign != "" {
+		f.Details["known_service"] = benign
 	}
 	return f, true
+}
+
+// knownTimer says, in both languages, why a pair is a timer by design:
+// its destination is a well-known service the catalog ships (NTP by its
+// port, a public resolver, an update, revocation or connectivity-check
+// host), or a site of a benign category in the configured category list.
+// Inbound, only the port can say it (the office's NTP server polled by
+// its clients). "" when neither does.
+func (b *Beacon) knownTimer(k pairKey) (en, ja string) {
+	if c := b.env.Catalog; c != nil {
+		name, ip := k.name, k.ip
+		if k.in {
+			name, ip = "", netip.Addr{}
+		}
+		if m, ok := c.ServiceOf(name, ip, k.proto, k.port); ok {
+			return fmt.Sprintf("%s is %s (%s), a timer by design", k.dest(), m.Service.Title.EN, m.By),
+				fmt.Sprintf("%s は%s（%s）であり、仕様上の定期通信である", k.dest(), m.Service.Title.JA, m.By)
+		}
+	}
+	if k.name != "" && b.env.Categories != nil {
+		if cat, ok := b.env.Categories.Category(k.name); ok && b.benign[strings.ToLower(cat)] {
+			return fmt.Sprintf("%s is a %s service, so this is likely its timer", k.name, cat),
+				fmt.Sprintf("%s は %s のサービスであり、定期的な確認通信と考えられる", k.name, cat)
+		}
+	}
+	return "", ""
 }

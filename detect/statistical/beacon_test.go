@@ -55,9 +55,11 @@ func TestBeacon(t *testing.T) {
 		cats    fakeCategories
 		want    bool
 		peer    string
+		key     string // "" for the peer
 		ep      string
 		summary []string
 		info    bool
+		sev     *alert.Severity // set by the finding; nil: the rule's
 	}{
 		"jittered beacon through the proxy": {
 			events: func(r *rand.Rand) []*event.Event {
@@ -80,7 +82,57 @@ func TestBeacon(t *testing.T) {
 				}
 				return evs
 			},
-			want: true, peer: "203.0.113.77", ep: "10.0.10.9", summary: []string{"beacon every 120 s", "to 203.0.113.77"},
+			want: true, peer: "203.0.113.77", key: "203.0.113.77:8080/tcp", ep: "10.0.10.9", summary: []string{"beacon every 120 s", "to 203.0.113.77 on 8080/tcp"},
+		},
+		"NTP every 34 min to a distribution's time server": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for _, ts := range every(r, start.Add(-12*time.Hour), 2048*time.Second, 0, 0, 42) {
+					ev := conn(ts, "zeek.conn", "10.0.10.14", "185.125.190.58", 123, "SF", 48, internalAddr)
+					ev.Transport, ev.Service, ev.BytesIn = "udp", "ntp", 48
+					evs = append(evs, ev)
+				}
+				return evs
+			},
+			want: true, peer: "185.125.190.58", key: "185.125.190.58:123/udp", ep: "10.0.10.14", info: true,
+			summary: []string{"beacon every 34 min ±0 %", "to 185.125.190.58 on 123/udp (ntp)", "Time synchronisation (NTP) (port 123/udp), a timer by design"},
+		},
+		"a public resolver asked on a timer": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for _, ts := range every(r, start, 300*time.Second, 0.02, 0, 100) {
+					ev := conn(ts, "zeek.conn", "10.0.10.15", "8.8.8.8", 53, "SF", 40, internalAddr)
+					ev.Transport, ev.Service, ev.BytesIn = "udp", "dns", 120
+					evs = append(evs, ev)
+				}
+				return evs
+			},
+			want: true, peer: "8.8.8.8", key: "8.8.8.8:53/udp", ep: "10.0.10.15", info: true,
+			summary: []string{"on 53/udp (dns)", "Public DNS resolvers (address 8.8.8.8 on 53/udp)"},
+		},
+		"hourly lookups of a CRL host": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for _, ts := range every(r, start.Add(-12*time.Hour), time.Hour, 0.01, 0, 30) {
+					evs = append(evs, lookup(ts, "10.0.10.16", "crl.comodoca.com", "NOERROR", "151.101.2.133"))
+				}
+				return evs
+			},
+			want: true, peer: "crl.comodoca.com", ep: "10.0.10.16", info: true,
+			summary: []string{"DNS lookup of crl.comodoca.com every 60 min", "Certificate revocation checks"},
+		},
+		"a timer nobody answers": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for _, ts := range every(r, start.Add(-12*time.Hour), 19*time.Minute, 0.005, 0, 70) {
+					ev := conn(ts, "zeek.conn", "10.0.10.17", "203.0.113.90", 8760, "S0", 768, internalAddr)
+					ev.Transport = "udp"
+					evs = append(evs, ev)
+				}
+				return evs
+			},
+			want: true, peer: "203.0.113.90", key: "203.0.113.90:8760/udp", ep: "10.0.10.17", sev: sevp(alert.Medium),
+			summary: []string{"beacon every 19 min", "on 8760/udp", "none of its 70 connections was answered"},
 		},
 		"human browsing, as many contacts": {
 			events: func(r *rand.Rand) []*event.Event {
@@ -120,14 +172,40 @@ func TestBeacon(t *testing.T) {
 				return evs
 			},
 		},
-		"inbound monitoring of a public server": {
+		"an internal web server polled from outside": {
 			events: func(r *rand.Rand) []*event.Event {
 				var evs []*event.Event
-				for _, ts := range every(r, start, 60*time.Second, 0.01, 0, 300) {
-					evs = append(evs, conn(ts, "zeek.conn", "198.51.100.20", "10.0.20.80", 443, "SF", 400, internalAddr))
+				for _, ts := range every(r, start.Add(-12*time.Hour), 270*time.Second, 0.03, 0.05, 300) {
+					ev := conn(ts, "zeek.conn", "198.51.100.20", "10.0.20.80", 443, "SF", 400, internalAddr)
+					ev.Service, ev.BytesIn = "ssl", 5200
+					evs = append(evs, ev)
 				}
 				return evs
 			},
+			want: true, peer: "198.51.100.20", key: "polled by 198.51.100.20 on 443/tcp", ep: "10.0.20.80", sev: sevp(alert.Medium),
+			summary: []string{"polled from outside every 270 s", "by 198.51.100.20 on 443/tcp (ssl)", "web shell"},
+		},
+		"refused probes of a server on a timer are no poll": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for _, ts := range every(r, start, 60*time.Second, 0.01, 0, 300) {
+					evs = append(evs, conn(ts, "zeek.conn", "198.51.100.21", "10.0.20.80", 23, "REJ", 0, internalAddr))
+				}
+				return evs
+			},
+		},
+		"the office's NTP server polled by an outside client": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for _, ts := range every(r, start.Add(-12*time.Hour), 1024*time.Second, 0, 0, 80) {
+					ev := conn(ts, "zeek.conn", "198.51.100.22", "10.0.20.81", 123, "SF", 48, internalAddr)
+					ev.Transport, ev.BytesIn = "udp", 48
+					evs = append(evs, ev)
+				}
+				return evs
+			},
+			want: true, peer: "198.51.100.22", key: "polled by 198.51.100.22 on 123/udp", ep: "10.0.20.81", info: true,
+			summary: []string{"polled from outside every 17 min", "a timer by design"},
 		},
 		"periodic lookups of an internal name": {
 			events: func(r *rand.Rand) []*event.Event {
@@ -162,8 +240,22 @@ func TestBeacon(t *testing.T) {
 			if got == nil {
 				t.Fatalf("no finding for %s → %s", tt.ep, tt.peer)
 			}
-			if got.Key != tt.peer || got.Rule != "S-BEACON" || got.SummaryJA == "" || len(got.Evidence) == 0 || got.Count < 20 {
+			key := tt.key
+			if key == "" {
+				key = tt.peer
+			}
+			if got.Key != key || got.Rule != "S-BEACON" || got.SummaryJA == "" || len(got.Evidence) == 0 || got.Count < 20 {
 				t.Errorf("finding: %+v", got)
+			}
+			sev := tt.sev
+			if tt.info {
+				sev = sevp(alert.Info)
+			}
+			switch {
+			case sev != nil && (got.Severity == nil || *got.Severity != *sev):
+				t.Errorf("severity %v, want %s", got.Severity, *sev)
+			case sev == nil && got.Severity != nil:
+				t.Errorf("severity %s, want the rule's", *got.Severity)
 			}
 			for _, s := range tt.summary {
 				if !strings.Contains(got.Summary, s) {
@@ -180,6 +272,8 @@ func TestBeacon(t *testing.T) {
 		})
 	}
 }
+
+func sevp(s alert.Severity) *alert.Severity { return &s }
 
 // lookup is a dnsmasq answer to client for name.
 func lookup(at time.Time, client, name, rcode string, answers ...string) *event.Event {
@@ -255,4 +349,60 @@ func TestBeaconIgnoresSparseRandomVisits(t *testing.T) {
 		t.Fatalf("random visits scored %.2f, at or above the beacon threshold %.2f", best, b.minScore)
 	}
 	t.Logf("best score of random visits: %.2f (threshold %.2f)", best, b.minScore)
+}
+
+// TestBeaconRandomArrivalsNeverAboveLow: traffic without rhythm is never
+// a beacon above low, whatever its rate: Poisson arrivals from one every
+// 1.5 s (contacts merged by burst_gap once pressed against it and read as
+// a 5-second beacon) to one every 30 min, over many draws, scored by the
+// rule and then as the engine shows them.
+func TestBeaconRandomArrivalsNeverAboveLow(t *testing.T) {
+	env := newEnv()
+	b := NewBeacon(detect.Params{}, env).(*Beacon)
+	means := []time.Duration{1500 * time.Millisecond, 2 * time.Second, 3 * time.Second, 10 * time.Second,
+		time.Minute, 5 * time.Minute, 9 * time.Minute, 30 * time.Minute}
+	for _, mean := range means {
+		best := 0.0
+		for seed := range uint64(150) {
+			r := rand.New(rand.NewPCG(seed, 21))
+			ts := poisson(r, t0, mean, min(2000, int(24*time.Hour/mean)))
+			p := &pair{base: ts[0].Unix(), first: ts[0].Unix()}
+			for _, at := range ts {
+				p.add(at.Unix(), lognorm(r, 4000, 0.8), b.burstGap, b.maxContacts)
+			}
+			if s, ok := b.measure(p, ts[len(ts)-1]); ok {
+				best = max(best, s.score)
+			}
+		}
+		if best >= b.minScore {
+			t.Errorf("Poisson arrivals every %s on average scored %.2f, at or above the beacon threshold %.2f", mean, best, b.minScore)
+		}
+		t.Logf("mean gap %s: best score %.2f", mean, best)
+	}
+
+	// As the console shows them: one endpoint per rate, the office
+	// browsing around them.
+	r := rand.New(rand.NewPCG(5, 8))
+	evs := office(r, 20, t0, 24*time.Hour)
+	for i, mean := range means {
+		client := fmt.Sprintf("10.0.30.%d", i+1)
+		for _, at := range poisson(r, t0.Add(time.Hour), mean, min(2000, int(20*time.Hour/mean))) {
+			ev := conn(at, "zeek.conn", client, fmt.Sprintf("203.0.113.%d", 10+i), 443, "SF", 900, internalAddr)
+			ev.BytesIn, ev.Service = lognorm(r, 4000, 0.8), "ssl"
+			evs = append(evs, ev)
+		}
+	}
+	evs = sorted(evs)
+	e := newEngine(t, env, nil, 0)
+	for _, ev := range evs {
+		e.Process(ev)
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.Alerts() {
+		if a.Rule == "S-BEACON" && a.Severity > alert.Low {
+			t.Errorf("%s alert on random traffic: %s: %s", a.Severity, a.Endpoint, a.Summary)
+		}
+	}
 }

@@ -119,9 +119,10 @@ func TestStateBounded(t *testing.T) {
 	fan := NewFanout(paramsFor(t, "S-FANOUT", "max_actors", 100, "max_targets", 500), env).(*Fanout)
 	sink := NewSinkhole(paramsFor(t, "S-SINKHOLE", "max_pairs", 1000), env).(*Sinkhole)
 	vol := NewConnVolume(paramsFor(t, "S-CONN-VOLUME", "max_endpoints", 1000), env).(*Volume)
+	ref := NewRefused(paramsFor(t, "S-REFUSED", "max_keys", 1000), env).(*Refused)
 	em := detect.NewEmitter("S-TEST")
 	for i, ev := range evs {
-		for _, d := range []detect.Detector{beacon, errs, fan, sink, vol} {
+		for _, d := range []detect.Detector{beacon, errs, fan, sink, vol, ref} {
 			for _, k := range d.Kinds() {
 				if k == ev.Kind {
 					d.Observe(ev, em)
@@ -129,7 +130,7 @@ func TestStateBounded(t *testing.T) {
 			}
 		}
 		if i%600 == 0 {
-			for _, d := range []detect.Ticker{beacon, errs, fan, sink, vol} {
+			for _, d := range []detect.Ticker{beacon, errs, fan, sink, vol, ref} {
 				d.Tick(ev.Time, em)
 			}
 			em.Findings()
@@ -142,6 +143,8 @@ func TestStateBounded(t *testing.T) {
 		"S-FANOUT actors":         {fan.states.Len(), 100},
 		"S-SINKHOLE pairs":        {sink.pairs.Len(), 1000},
 		"S-CONN-VOLUME endpoints": {vol.eps.Len(), 1000},
+		"S-REFUSED pairs":         {ref.states.Len(), 1000},
+		"S-REFUSED dirty list":    {len(ref.dirty), 600},
 	}
 	fan.states.Each(func(_ fanKey, st *fanState) {
 		checks["S-FANOUT targets"] = [2]int{max(checks["S-FANOUT targets"][0], len(st.targets)), 500}

@@ -7,6 +7,8 @@
 //	S-ERRORS       error bursts: brute force and spraying, HTTP errors,
 //	               NXDOMAIN, firewall denies
 //	S-SINKHOLE     recurring lookups answered 0.0.0.0, 127.0.0.1 or NXDOMAIN
+//	S-REFUSED      storms of refused or unanswered connections to one
+//	               address and port (a C2 retried while down or blocked)
 //	S-CONN-VOLUME  connections per hour above the endpoint's baseline
 //	S-BYTES-OUT    bytes sent per hour above the endpoint's baseline
 //
@@ -29,10 +31,16 @@
 //     software. With fewer endpoints than the prevalence minimum nothing is
 //     widely used, so a beacon in a one-PC capture is still found.
 //   - S-FANOUT, S-ERRORS, S-CONN-VOLUME and S-BYTES-OUT learn baselines
-//     (detect.Learner) and persist them. The two known-attack rules among
-//     them, S-FANOUT and S-ERRORS, keep reporting while the baseline is
-//     learned (scanning and brute force are not normal business) and learn
-//     only from what they did not report.
+//     (detect.Learner) and persist them, so that an attacker active while
+//     they learn cannot teach them: the values learned are typical ones
+//     (the upper quartile of hourly peaks; for volumes, what was reached
+//     on two days), never the largest, and outside sources teach nothing.
+//     The two known-attack rules among them, S-FANOUT and S-ERRORS, keep
+//     reporting by their minimums while the baseline is learned (scanning
+//     and brute force are not normal business) and learn nothing from the
+//     hours in which they reported.
+//   - Windows are judged as they stood at their last event, so that a
+//     burst followed by silence is judged on its own window.
 //   - Findings name the internal endpoint (the actor when internal, else the
 //     target), the peer and a key, and say why in English and Japanese with
 //     the figures; Details carry the figures by name.

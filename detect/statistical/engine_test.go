@@ -127,3 +127,37 @@ func TestEngineBaselinesPersist(t *testing.T) {
 		}
 	}
 }
+
+// S-BEACON's prevalence: an outside scanner that reached every endpoint
+// while the baseline was learned does not make its address one "most of
+// the organisation uses", which would excuse a beacon to it.
+func TestEngineBeaconToAScanner(t *testing.T) {
+	env := newEnv()
+	var evs []*event.Event
+	for i := range 12 { // the scan, inbound, on the first morning
+		evs = append(evs, conn(monday.Add(9*time.Hour+time.Duration(i)*time.Second), "zeek.conn", "203.0.113.9", fmt.Sprintf("10.0.10.%d", 20+i), 22, "REJ", 0, internalAddr))
+	}
+	for i := range 12 { // the office's own browsing
+		for h := range 48 {
+			evs = append(evs, conn(monday.Add(time.Duration(h)*time.Hour+time.Duration(i)*time.Minute), "zeek.conn", fmt.Sprintf("10.0.10.%d", 20+i), "192.0.2.80", 443, "SF", 900, internalAddr))
+		}
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, at := range every(r, monday.Add(10*time.Hour), 5*time.Minute, 0.05, 0, 400) { // then one PC calls it home
+		evs = append(evs, conn(at, "zeek.conn", "10.0.10.23", "203.0.113.9", 443, "SF", lognorm(r, 600, 0.05), internalAddr))
+	}
+	evs = sorted(evs)
+	e := newEngine(t, env, nil, 0)
+	for _, ev := range evs {
+		e.Process(ev)
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range e.Alerts() {
+		if a.Rule == "S-BEACON" && a.Endpoint == "10.0.10.23" && a.Peer == "203.0.113.9" {
+			return
+		}
+	}
+	t.Errorf("the beacon to the scanner's address was not reported")
+}

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
 )
@@ -21,6 +23,9 @@ import (
 //   - failed logins (sshd, Zeek ssh/ntlm/kerberos) per actor and target:
 //     brute force (many tries), password spraying (many accounts from one
 //     source) and a success after the failures, which is what matters most;
+//   - sshd connections that end before authentication (no identification,
+//     failed key exchange, bad protocol, timeouts, disconnects), per
+//     client: scanners and bots guessing against key-only servers;
 //   - HTTP 4xx/5xx answers per client (a broken C2, a tool hammering), and
 //     per external client of an internal web server (a scanner);
 //   - NXDOMAIN answers per client (domain-generation algorithms probing for
@@ -31,30 +36,52 @@ import (
 // target (a server brute-forced from the internet; sshd names the server
 // by its host name when the inventory does not know its address).
 //
-// A window must reach the class's minimum and also baseline_factor times the
-// busiest window the endpoint had while the baseline was learned (an
-// endpoint that always has some 404s). The rule is a detect.Learner for
-// that part only: while learning it still counts and reports (the
-// minimums alone judge then, and brute force is not normal business), and
-// it learns only from windows it did not report. Windows are evaluated
-// every minute of event time, for the keys that had new errors.
+// A window is reported when it reaches its class's minimum (fail2ban's and
+// CrowdSec's kind of thresholds), or when accounts enough were tried, or
+// when a login succeeds after min_failures_before_success failures of the
+// same source (critical when the failures reached the brute-force
+// minimum). A window is judged as it stood at its last event, so a burst
+// followed by silence is judged on its own.
+//
+// Learning. An internal actor may have errors as normal business (a
+// script with a stale password, a PC whose search domain makes NXDOMAIN
+// answers): the rule is a detect.Learner for that part only. While the
+// baseline is learned it reports by the minimums alone (brute force is
+// not normal business), and it learns, per internal source (and, for
+// logins, per target), the busiest window of each hour the source was
+// active in. Hours in which a window reached the minimums, or belonged to
+// a reported burst, are left out: nothing that raised, or would have
+// raised, an alert is learned. The usual value is the upper quartile of
+// those hours (at least errMinHours of them), not their maximum, so one
+// busy hour moves nothing; since every learned hour was below the
+// minimum, the bar (baseline_factor times the usual value) can never rise
+// above baseline_factor times the minimum. Outside sources (an internet
+// client of a server, a client sshd knows only by name) learn nothing:
+// they are always judged by the minimums, so no outside source can raise
+// the bar for another. Pre-authentication failures are judged by their
+// minimum only.
 type Errors struct {
 	env    *detect.Env
 	relays *relays
 
-	window   time.Duration
-	minutes  int
-	minAuth  int
-	minUsers int
-	minHTTP  int
-	minNX    int
-	minDeny  int
-	factor   float64
+	window     time.Duration
+	minutes    int
+	minAuth    int
+	minUsers   int
+	minPreauth int
+	minSuccess int
+	minHTTP    int
+	minNX      int
+	minDeny    int
+	factor     float64
 
-	states   *detect.LRU[errKey, *errState]
-	dirty    []errKey
-	baseline map[string]uint32 // "endpoint class service" → busiest window while learning
-	learning bool              // the last event came through Learn
+	states *detect.LRU[errKey, *errState]
+	dirty  []errKey
+	// baseline maps a learned key (learnKey) to its usual busy window; learn
+	// holds the hourly peaks while the baseline is learned (nil after).
+	baseline map[string]uint32
+	learn    map[string][]uint16
+	learning bool // the last event came through Learn
 }
 
 // Error classes.
@@ -97,12 +124,13 @@ func (k errKey) peerString() string {
 	return k.peerName
 }
 
-// bucket is one minute of a key's window: n[0..2] are class-specific
-// counts (logins: password failures, PAM failures, rejected users; HTTP
-// and DNS: errors, all answers; denies: denies).
+// bucket is one minute of a key's window: n are class-specific counts
+// (logins: password failures, PAM failures, rejected users, connections
+// ended before authentication; HTTP and DNS: errors, all answers; denies:
+// denies).
 type bucket struct {
 	minute int64
-	n      [3]uint32
+	n      [4]uint32
 }
 
 // errState is a key's sliding window and its current burst.
@@ -114,11 +142,19 @@ type errState struct {
 	// The current burst: from its first error to its last, with no gap
 	// longer than the window; its counts are a bucket's, summed.
 	first, last     time.Time
-	total           [3]uint32
+	total           [4]uint32
 	firstEv, lastEv evidence
-	success         *login // a success after the failures
+	success         *login    // a success after the failures
+	ports           [8]uint16 // source ports of the latest pre-authentication ends (one connection logs two)
+	port            int
 	reported        bool
 	dirty           bool
+	// Learning: the hour being learned (unix hours), its busiest window,
+	// and whether a window of it reached the minimums.
+	lhour   int64
+	lpeak   uint32
+	lfired  bool
+	lactive bool
 }
 
 // login is a successful login.
@@ -133,37 +169,49 @@ const maxValues = 32
 
 // Errors defaults: 10 failed logins in 10 minutes is beyond a person's
 // typos (fail2ban's default bans at 5); 5 accounts from one source is
-// spraying (crowdsec's ssh-bf bucket holds 5); 30 HTTP errors, 20
-// NXDOMAIN answers and 30 denies in 10 minutes are more than a
-// mistyped address, a blocked site tried again or a dead bookmark; 3
-// times the busiest learned window is a clear excess.
+// spraying (crowdsec's ssh-bf bucket holds 5); 5 failures then a success
+// is fail2ban's maxretry reached and then let in; 20 connections ended
+// before authentication in 10 minutes is twice what a monitoring check
+// every minute makes; 30 HTTP errors, 20 NXDOMAIN answers and 30 denies
+// in 10 minutes are more than a mistyped address, a blocked site tried
+// again or a dead bookmark (NXDOMAIN counted by name, HTTP errors only when
+// they are most of the answers); 3 times the usual busy window is a clear
+// excess. The usual value is the upper quartile of at least 4 learned
+// hours.
 const (
-	errWindow   = 10 * time.Minute
-	errMinAuth  = 10
-	errMinUsers = 5
-	errMinHTTP  = 30
-	errMinNX    = 20
-	errMinDeny  = 30
-	errFactor   = 3.0
-	errMaxKeys  = 50_000
+	errWindow     = 10 * time.Minute
+	errMinAuth    = 10
+	errMinUsers   = 5
+	errMinSuccess = 5
+	errMinPreauth = 20
+	errMinHTTP    = 30
+	errMinNX      = 20
+	errMinDeny    = 30
+	errFactor     = 3.0
+	errMaxKeys    = 50_000
+	errQuantile   = 0.75
+	errMinHours   = 4
+	errMaxHours   = 168 // hourly peaks kept per key while learning: a week
 )
 
 // NewErrors builds S-ERRORS.
 func NewErrors(p detect.Params, env *detect.Env) detect.Detector {
 	w := min(max(p.Duration("window", errWindow), time.Minute), time.Hour).Truncate(time.Minute)
 	return &Errors{
-		env:      env,
-		relays:   newRelays(p.Strings("relay_roles", defaultRelayRoles), env),
-		window:   w,
-		minutes:  int(w / time.Minute),
-		minAuth:  max(1, p.Int("min_failures", errMinAuth)),
-		minUsers: max(2, p.Int("min_users", errMinUsers)),
-		minHTTP:  max(1, p.Int("min_http_errors", errMinHTTP)),
-		minNX:    max(1, p.Int("min_nxdomain", errMinNX)),
-		minDeny:  max(1, p.Int("min_denies", errMinDeny)),
-		factor:   p.Float("baseline_factor", errFactor),
-		states:   detect.NewLRU[errKey, *errState](max(1, p.Int("max_keys", errMaxKeys))),
-		baseline: map[string]uint32{},
+		env:        env,
+		relays:     newRelays(p.Strings("relay_roles", defaultRelayRoles), env),
+		window:     w,
+		minutes:    int(w / time.Minute),
+		minAuth:    max(1, p.Int("min_failures", errMinAuth)),
+		minUsers:   max(2, p.Int("min_users", errMinUsers)),
+		minSuccess: max(1, p.Int("min_failures_before_success", errMinSuccess)),
+		minPreauth: max(1, p.Int("min_preauth", errMinPreauth)),
+		minHTTP:    max(1, p.Int("min_http_errors", errMinHTTP)),
+		minNX:      min(max(1, p.Int("min_nxdomain", errMinNX)), maxValues),
+		minDeny:    max(1, p.Int("min_denies", errMinDeny)),
+		factor:     max(1, p.Float("baseline_factor", errFactor)),
+		states:     detect.NewLRU[errKey, *errState](max(1, p.Int("max_keys", errMaxKeys))),
+		baseline:   map[string]uint32{},
 	}
 }
 
@@ -181,10 +229,12 @@ func (*Errors) Params() []detect.Param {
 		{Name: "window", Default: "10m", Doc: "sliding window errors are counted over (1m to 1h)"},
 		{Name: "min_failures", Default: errMinAuth, Doc: "failed logins in the window from one actor to one target"},
 		{Name: "min_users", Default: errMinUsers, Doc: "accounts tried in the window that make password spraying"},
-		{Name: "min_http_errors", Default: errMinHTTP, Doc: "HTTP 4xx/5xx answers in the window"},
-		{Name: "min_nxdomain", Default: errMinNX, Doc: "NXDOMAIN answers in the window"},
+		{Name: "min_failures_before_success", Default: errMinSuccess, Doc: "failed logins of one source that make its next success an alert (critical from min_failures on)"},
+		{Name: "min_preauth", Default: errMinPreauth, Doc: "sshd connections of one client ended before authentication in the window (scanners, key-only brute force)"},
+		{Name: "min_http_errors", Default: errMinHTTP, Doc: "HTTP 4xx/5xx answers in the window (and at least half of the answers)"},
+		{Name: "min_nxdomain", Default: errMinNX, Doc: "distinct names answered NXDOMAIN in the window (at most 32)"},
 		{Name: "min_denies", Default: errMinDeny, Doc: "firewall denies of the endpoint's connections in the window"},
-		{Name: "baseline_factor", Default: errFactor, Doc: "times the endpoint's busiest learned window a window must also reach"},
+		{Name: "baseline_factor", Default: errFactor, Doc: "times an internal source's usual busy window (learned, always below the minimums) a window must also reach"},
 		{Name: "max_keys", Default: errMaxKeys, Doc: "windows tracked; the least recently active are forgotten"},
 		{Name: "relay_roles", Default: defaultRelayRoles, Doc: "inventory roles of machines that relay others' traffic (their lookups and denies are their clients')"},
 	}
@@ -192,28 +242,130 @@ func (*Errors) Params() []detect.Param {
 
 // Observe implements detect.Detector.
 func (e *Errors) Observe(ev *event.Event, _ *detect.Emitter) {
+	if e.learn != nil {
+		e.finishLearning()
+	}
 	e.learning = false
 	e.record(ev)
 }
 
-// Learn implements detect.Learner: it counts as Observe does; the windows
-// judged meanwhile that are not reported teach the baseline.
+// Learn implements detect.Learner: it counts as Observe does (the windows
+// are still judged and reported by the minimums) and learns the hourly
+// peaks of internal sources.
 func (e *Errors) Learn(ev *event.Event) {
+	if e.learn == nil {
+		e.learn = map[string][]uint16{}
+	}
 	e.learning = true
 	e.record(ev)
 }
 
-// Baseline implements detect.Learner.
-func (e *Errors) Baseline() any { return e.baseline }
+// errBaseline is the persisted baseline. Version 1 (a plain map of each
+// endpoint's busiest window, outside sources included) could be poisoned
+// and is dropped on restore.
+type errBaseline struct {
+	Version int               `json:"version"`
+	Usual   map[string]uint32 `json:"usual"`
+}
 
-// Restore implements detect.Learner.
+const errBaselineVersion = 2
+
+// Baseline implements detect.Learner.
+func (e *Errors) Baseline() any {
+	if e.learn != nil {
+		e.finishLearning()
+	}
+	return errBaseline{Version: errBaselineVersion, Usual: e.baseline}
+}
+
+// Restore implements detect.Learner. A baseline of the first version is
+// dropped: the minimums judge until the next learning.
 func (e *Errors) Restore(b []byte) error {
-	m := map[string]uint32{}
-	if err := json.Unmarshal(b, &m); err != nil {
+	var v errBaseline
+	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("S-ERRORS baseline: %w", err)
 	}
-	e.baseline = m
+	e.baseline = map[string]uint32{}
+	if v.Version == errBaselineVersion && v.Usual != nil {
+		e.baseline = v.Usual
+	}
 	return nil
+}
+
+// learnKey names the baseline a key learns into and is judged by: the
+// internal source (the endpoint as actor), its class and, for logins, the
+// service and target. Keys whose source is outside (inbound logins and
+// HTTP errors of outside clients) have none.
+func learnKey(k errKey) (string, bool) {
+	if !k.outbound || !k.ep.IsValid() {
+		return "", false
+	}
+	if k.class == clsAuth {
+		return k.ep.String() + " auth " + k.service + " " + k.peerString(), true
+	}
+	return k.ep.String() + " " + className[k.class], true
+}
+
+// noteHour moves a key's learning to the hour of t, keeping the peak of
+// the hour before.
+func (e *Errors) noteHour(k errKey, st *errState, t time.Time) {
+	h := t.Unix() / 3600
+	if st.lactive && st.lhour == h {
+		return
+	}
+	if st.lactive && h > st.lhour {
+		e.keepHour(k, st)
+	}
+	if !st.lactive || h > st.lhour {
+		st.lhour, st.lpeak, st.lfired, st.lactive = h, 0, false, true
+	}
+}
+
+// keepHour adds a key's finished hour to what is learned, unless a window
+// of it reached the minimums.
+func (e *Errors) keepHour(k errKey, st *errState) {
+	defer func() { st.lactive = false }()
+	if st.lfired || e.learn == nil {
+		return
+	}
+	bk, ok := learnKey(k)
+	if !ok {
+		return
+	}
+	peaks, known := e.learn[bk]
+	if !known && len(e.learn) >= errMaxKeys*2 {
+		return
+	}
+	if len(peaks) >= errMaxHours {
+		peaks = peaks[1:] // the latest week
+	}
+	e.learn[bk] = append(peaks, uint16(min(st.lpeak, math.MaxUint16)))
+}
+
+// finishLearning turns the learned hours into usual values: the upper
+// quartile of each key's hourly peaks, when it has errMinHours of them.
+func (e *Errors) finishLearning() {
+	e.states.Each(func(k errKey, st *errState) {
+		if st.lactive {
+			e.keepHour(k, st)
+		}
+	})
+	base := map[string]uint32{}
+	var xs []float64
+	for bk, peaks := range e.learn {
+		if len(peaks) < errMinHours {
+			continue
+		}
+		xs = xs[:0]
+		for _, p := range peaks {
+			xs = append(xs, float64(p))
+		}
+		slices.Sort(xs)
+		if u := uint32(math.Round(quantile(xs, errQuantile))); u > 0 {
+			base[bk] = u
+		}
+	}
+	e.baseline, e.learn = base, nil
 }
 
 // record counts one event into its key's window.
@@ -234,6 +386,19 @@ func (e *Errors) record(ev *event.Event) {
 	if st.host == "" && ev.Host != "" {
 		st.host = strings.Clone(ev.Host)
 	}
+	if e.learning {
+		e.noteHour(k, st, ev.Time)
+	}
+	if n[3] > 0 && ev.SrcPort != 0 {
+		// sshd logs a connection's end twice ("Received disconnect", then
+		// "Disconnected from"): count it once.
+		if slices.Contains(st.ports[:], ev.SrcPort) {
+			n[3] = 0
+		} else {
+			st.ports[st.port] = ev.SrcPort
+			st.port = (st.port + 1) % len(st.ports)
+		}
+	}
 	minute := ev.Time.Unix() / 60
 	b := &st.buckets[mod(minute, int64(e.minutes))]
 	if b.minute != minute {
@@ -242,12 +407,13 @@ func (e *Errors) record(ev *event.Event) {
 	for i := range n {
 		b.n[i] = satAdd(b.n[i], int64(n[i]))
 	}
-	failure := n[0] > 0 || (k.class == clsAuth && n[1]+n[2] > 0)
+	failure := n[0] > 0 || (k.class == clsAuth && n[1]+n[2]+n[3] > 0)
 	inBurst := !st.first.IsZero() && ev.Time.Sub(st.last) <= e.window
 	if k.class == clsAuth && ev.Outcome == event.OutcomeSuccess {
 		if inBurst {
 			st.success = &login{time: ev.Time, user: strings.Clone(ev.User), ev: evidenceOf(ev)}
 			st.mark(e, k)
+			e.learnWindow(k, st, ev.Time)
 		}
 		return
 	}
@@ -258,7 +424,7 @@ func (e *Errors) record(ev *event.Event) {
 		return
 	}
 	if !inBurst {
-		st.first, st.firstEv, st.success, st.reported, st.total, st.more = ev.Time, evidenceOf(ev), nil, false, [3]uint32{}, false
+		st.first, st.firstEv, st.success, st.reported, st.total, st.more = ev.Time, evidenceOf(ev), nil, false, [4]uint32{}, false
 		clear(st.values)
 	}
 	st.add(n)
@@ -273,9 +439,26 @@ func (e *Errors) record(ev *event.Event) {
 		}
 	}
 	st.mark(e, k)
+	e.learnWindow(k, st, ev.Time)
 }
 
-func (st *errState) add(n [3]int) {
+// learnWindow measures, while learning, the window ending at t for the
+// hour's peak, or marks the hour as one not to learn when the window
+// reaches the minimums. It does not wait for the engine's ticks, so that
+// relearning from stored events (`mamori baseline learn`) learns the same.
+func (e *Errors) learnWindow(k errKey, st *errState, t time.Time) {
+	if !e.learning {
+		return
+	}
+	v := e.measure(k, st, t)
+	if fire, _, _ := e.verdict(k, st, v, e.floor(k)); fire {
+		st.lfired = true
+		return
+	}
+	st.lpeak = max(st.lpeak, uint32(v.errs))
+}
+
+func (st *errState) add(n [4]int) {
 	for i := range n {
 		st.total[i] = satAdd(st.total[i], int64(n[i]))
 	}
@@ -291,7 +474,7 @@ func (st *errState) mark(e *Errors, k errKey) {
 // classify names an event's key, its counts and the value it tried (a
 // user, a name, a site, a destination); ok is false for events of no
 // class.
-func (e *Errors) classify(ev *event.Event) (k errKey, n [3]int, value string, ok bool) {
+func (e *Errors) classify(ev *event.Event) (k errKey, n [4]int, value string, ok bool) {
 	k = errKey{ep: ev.Endpoint, format: ev.Format}
 	if !k.ep.IsValid() {
 		if ev.Host == "" {
@@ -320,11 +503,17 @@ func (e *Errors) classify(ev *event.Event) (k errKey, n [3]int, value string, ok
 			// the client.
 			k.peerName, k.peer, k.outbound = "", ev.SrcIP, false
 		}
+		if !k.outbound && !k.peer.IsValid() {
+			k.peerName = clientName(ev)
+		}
 		if ev.Outcome == event.OutcomeSuccess {
 			return k, n, "", true
 		}
 		reps := ev.Times()
 		switch {
+		case ev.Outcome == event.OutcomeNone && preauthLabels[ev.Label]:
+			n[3] = reps
+			return k, n, ev.User, true
 		case ev.Outcome != event.OutcomeFailure:
 			return k, n, "", false
 		case ev.Label == "pam-failure":
@@ -376,15 +565,32 @@ func (e *Errors) classify(ev *event.Event) (k errKey, n [3]int, value string, ok
 	return k, n, "", false
 }
 
-// sum adds up the buckets of the window ending at now.
-func (e *Errors) sum(st *errState, now time.Time) [3]uint32 {
-	to := now.Unix() / 60
+// preauthLabels are sshd's labels of a connection that ended before
+// authentication (see ingest/sshd).
+var preauthLabels = map[string]bool{
+	"preauth-closed": true, "preauth-disconnect": true, "no-identification": true,
+	"negotiation-failed": true, "bad-protocol": true, "timeout": true, "refused-connect": true,
+}
+
+// clientName is the client of a login named only by host name (sshd puts
+// PAM's rhost= or UseDNS names in Message), or "".
+func clientName(ev *event.Event) string {
+	m := ev.Message
+	if ev.SrcIP.IsValid() || m == "" || len(m) > 253 || strings.ContainsAny(m, " \t") {
+		return ""
+	}
+	return normName(m)
+}
+
+// sum adds up the buckets of the window ending at t.
+func (e *Errors) sum(st *errState, t time.Time) [4]uint32 {
+	to := t.Unix() / 60
 	from := to - int64(e.minutes) + 1
-	var sum [3]uint32
+	var sum [4]uint32
 	for _, b := range st.buckets {
 		if b.minute >= from && b.minute <= to {
 			for i := range sum {
-				sum[i] += b.n[i]
+				sum[i] = satAdd(sum[i], int64(b.n[i]))
 			}
 		}
 	}
@@ -395,11 +601,102 @@ func (e *Errors) sum(st *errState, now time.Time) [3]uint32 {
 // Failed logins are logged up to three times per try (PAM's line, sshd's
 // "Failed password", the rejected user): the most complete of the three
 // counts is taken, never their sum.
-func errorsOf(class uint8, n [3]uint32) (errs, all int) {
+func errorsOf(class uint8, n [4]uint32) (errs, all int) {
 	if class == clsAuth {
 		return int(max(n[0], n[1], n[2])), 0
 	}
 	return int(n[0]), int(n[1])
+}
+
+// winCount is a window as it is judged.
+type winCount struct {
+	errs    int // errors (logins: failures; NXDOMAIN: distinct names)
+	all     int // HTTP: all answers
+	preauth int // logins: connections ended before authentication
+	values  int // distinct values (logins: accounts) tried in the window
+}
+
+// measure reads the window of a key ending at t. NXDOMAIN answers are
+// counted by distinct name: one name failing again and again is a lookup
+// retried (a stale setting; a parked C2 name on a rhythm is S-SINKHOLE's),
+// many names failing is what domain-generation algorithms and address
+// sweeps do.
+func (e *Errors) measure(k errKey, st *errState, t time.Time) winCount {
+	n := e.sum(st, t)
+	var v winCount
+	v.errs, v.all = errorsOf(k.class, n)
+	if k.class == clsAuth {
+		v.preauth = int(n[3])
+	}
+	from := t.Unix()/60 - int64(e.minutes) + 1
+	for _, m := range st.values {
+		if m >= from {
+			v.values++
+		}
+	}
+	if k.class == clsDNS {
+		v.errs = min(v.errs, v.values)
+		if st.more && v.values >= maxValues {
+			v.errs = max(v.errs, maxValues+1)
+		}
+	}
+	return v
+}
+
+// floor is the minimum of a key's class.
+func (e *Errors) floor(k errKey) int {
+	switch k.class {
+	case clsAuth:
+		return e.minAuth
+	case clsHTTP, clsHTTPIn:
+		return e.minHTTP
+	case clsDNS:
+		return e.minNX
+	}
+	return e.minDeny
+}
+
+// threshold is the count of errors that fires for a key, and the usual
+// value it came from: the minimum while learning and for outside sources,
+// else also baseline_factor times the source's usual busy window.
+func (e *Errors) threshold(k errKey) (int, uint32) {
+	floor := e.floor(k)
+	if e.learning {
+		return floor, 0
+	}
+	bk, ok := learnKey(k)
+	if !ok {
+		return floor, 0
+	}
+	base := e.baseline[bk]
+	return max(floor, int(math.Ceil(e.factor*float64(base)))), base
+}
+
+// failuresBefore is how many failed logins the burst had, for a success
+// after them.
+func (st *errState) failuresBefore() int {
+	n, _ := errorsOf(clsAuth, st.total)
+	return n
+}
+
+// verdict says whether a window fires with need errors, and why: spray (many
+// accounts), preauth (many connections ended before authentication); a
+// success after enough failures fires too.
+func (e *Errors) verdict(k errKey, st *errState, v winCount, need int) (fire, spray, preauth bool) {
+	in := false
+	if k.class == clsAuth {
+		spray = v.values >= e.minUsers
+		preauth = v.preauth >= e.minPreauth
+		in = st.success != nil && (st.reported || st.failuresBefore() >= e.minSuccess)
+	}
+	over := v.errs >= need
+	if k.class == clsHTTP || k.class == clsHTTPIn {
+		// Errors among many good answers are a busy page's broken parts
+		// (ad and tracking sites); a tool hammering, a broken implant or a
+		// scanner gets mostly errors.
+		over = over && 2*v.errs >= v.all
+	}
+	return over || spray || preauth || in || (st.reported && v.errs+v.preauth > 0), spray, preauth
 }
 
 // values returns the distinct values of the burst.
@@ -431,50 +728,43 @@ func (e *Errors) evaluate(now time.Time, em *detect.Emitter) {
 	}
 }
 
-// thresholds of a class: the count that fires, given the endpoint's
-// baseline.
-func (e *Errors) threshold(k errKey) (int, uint32) {
-	floor := map[uint8]int{clsAuth: e.minAuth, clsHTTP: e.minHTTP, clsHTTPIn: e.minHTTP, clsDNS: e.minNX, clsDeny: e.minDeny}[k.class]
-	base := e.baseline[baseKey(k)]
-	return max(floor, int(e.factor*float64(base)+0.999)), base
+// lastAt is the time of the burst's last event (a failure or the success
+// after them).
+func (st *errState) lastAt() time.Time {
+	if st.success != nil && st.success.time.After(st.last) {
+		return st.success.time
+	}
+	return st.last
 }
 
-func baseKey(k errKey) string { return k.endpoint() + " " + className[k.class] + " " + k.service }
-
-// judge evaluates a window and makes its finding.
+// judge evaluates a key's window as it stood at its last event (or at now,
+// if earlier: a tick inside the burst) and makes its finding.
 func (e *Errors) judge(k errKey, st *errState, now time.Time) (detect.Finding, bool) {
-	errs, _ := errorsOf(k.class, e.sum(st, now))
-	if errs == 0 && st.success == nil {
+	at := now
+	if t := st.lastAt(); !t.IsZero() && t.Before(at) {
+		at = t
+	}
+	v := e.measure(k, st, at)
+	if v.errs == 0 && v.preauth == 0 && st.success == nil {
 		return detect.Finding{}, false
 	}
-	vs := st.valueList()
 	need, base := e.threshold(k)
-	// Many accounts from one source within the window is spraying (a
-	// burst can last longer than the window: users of one NAT address
-	// mistyping now and then over a day are not).
-	recent := 0
-	from := now.Unix()/60 - int64(e.minutes) + 1
-	for _, m := range st.values {
-		if m >= from {
-			recent++
-		}
-	}
-	spray := k.class == clsAuth && recent >= e.minUsers
-	fire := errs >= need || spray || (st.reported && st.success != nil)
+	fire, spray, preauth := e.verdict(k, st, v, need)
 	if !fire {
-		if e.learning && len(e.baseline) < errMaxKeys*2 {
-			if bk := baseKey(k); uint32(errs) > e.baseline[bk] {
-				e.baseline[bk] = uint32(errs)
-			}
-		}
 		return detect.Finding{}, false
 	}
 	st.reported = true
-	return e.finding(k, st, errs, vs, need, base, spray), true
+	if e.learning {
+		st.lfired = true
+	}
+	return e.finding(k, st, v, need, base, spray, preauth && v.errs < need), true
 }
 
-// finding writes a reported window up.
-func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int, base uint32, spray bool) detect.Finding {
+// finding writes a reported window up: v is the window that fired, need
+// its threshold and base the usual value it came from; preauth says it
+// fired on connections ended before authentication alone.
+func (e *Errors) finding(k errKey, st *errState, v winCount, need int, base uint32, spray, preauth bool) detect.Finding {
+	vs := st.valueList()
 	d := st.last.Sub(st.first)
 	errs, all := errorsOf(k.class, st.total)
 	more := st.more
@@ -494,7 +784,9 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 		return nvals + " " + thing + "s"
 	}
 	var en, ja, pattern string
-	score := min(1, 0.5+0.5*float64(peak)/float64(4*need))
+	score := min(1, 0.5+0.5*float64(v.errs)/float64(4*need))
+	var sev *alert.Severity
+	count := errs
 	switch k.class {
 	case clsAuth:
 		svc := strings.ToUpper(k.service)
@@ -504,19 +796,41 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 			pattern, patternJA = "password spraying", "パスワードスプレー"
 			score = max(score, 0.7)
 		}
-		actor := k.endpoint()
+		actor, actorJA := k.endpoint(), k.endpoint()
 		if !k.outbound {
-			actor, target = peer, k.endpoint()
+			actor, actorJA, target = peer, peer, k.endpoint()
+			if peer == "" {
+				actor, actorJA = "an unnamed client", "名前のわからないクライアント"
+			}
 			if st.host != "" {
 				target = st.host
 			}
 		}
-		en = fmt.Sprintf("%d failed %s logins for %s%s in %s from %s to %s (%s)", errs, svc, plural("user"), listed(vs, more), dur(d), actor, target, pattern)
-		ja = fmt.Sprintf("%sから%sへの%sログイン失敗が%sで%d回（%s個のユーザー名、%s）", actor, target, svc, durJA(d), errs, nvals, patternJA)
+		if preauth {
+			pre := int(st.total[3])
+			pattern, count = "pre-authentication failures", pre
+			score = min(1, 0.5+0.5*float64(v.preauth)/float64(4*e.minPreauth))
+			en = fmt.Sprintf("%d %s connections from %s to %s ended before authentication in %s (no identification, failed key exchange, bad protocol or disconnect%s): a scan, or guessing against a server without passwords",
+				pre, svc, actor, target, dur(d), usersTried(len(vs), more, vs))
+			ja = fmt.Sprintf("%sから%sへの%s接続のうち%d件が認証前に終了（%s、識別文字列なし・鍵交換失敗・プロトコル不正・切断）。スキャン、またはパスワードを使わないサーバへの総当たり",
+				actorJA, target, svc, pre, durJA(d))
+			break
+		}
+		users, usersJA := " for "+plural("user")+listed(vs, more), nvals+"個のユーザー名、"
+		if len(vs) == 0 { // PAM without user= (an unknown account)
+			users, usersJA = "", ""
+		}
+		en = fmt.Sprintf("%d failed %s logins%s in %s from %s to %s (%s)", errs, svc, users, dur(d), actor, target, pattern)
+		ja = fmt.Sprintf("%sから%sへの%sログイン失敗が%sで%d回（%s%s）", actorJA, target, svc, durJA(d), errs, usersJA, patternJA)
 		if s := st.success; s != nil {
-			en += fmt.Sprintf(", then a success for %s", s.user)
-			ja += fmt.Sprintf("。その後 %s でログインに成功", s.user)
+			en += fmt.Sprintf(", then a success for %s: the account may be in the attacker's hands", s.user)
+			ja += fmt.Sprintf("。その後 %s でログインに成功（アカウントが攻撃者に渡った可能性）", s.user)
 			score = 1
+			level := alert.High
+			if errs >= e.minAuth {
+				level = alert.Critical
+			}
+			sev = &level
 		}
 	case clsHTTP, clsHTTPIn:
 		whom := ", from "
@@ -532,19 +846,28 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 		en = fmt.Sprintf("%d connections denied by the firewall in %s, to %s%s", errs, dur(d), plural("destination"), listed(vs, more))
 		ja = fmt.Sprintf("ファイアウォールによる通信拒否が%sで%d件（%s個の宛先）", durJA(d), errs, nvals)
 	}
-	if base > 0 {
-		en += fmt.Sprintf(" (busiest window while learning: %d)", base)
-		ja += fmt.Sprintf("（学習期間中の最大: %d）", base)
+	if base > 0 && !preauth {
+		en += fmt.Sprintf("; this source usually has up to %d in %s, so from %d it is reported", base, dur(e.window), need)
+		ja += fmt.Sprintf("（この送信元は通常%sあたり%d件まで。%d件以上で通知）", durJA(e.window), base, need)
 	}
 	details := map[string]string{
 		"class":     className[k.class],
 		"errors":    strconv.Itoa(errs),
-		"peak":      strconv.Itoa(peak),
+		"peak":      strconv.Itoa(v.errs),
 		"threshold": strconv.Itoa(need),
 		"values":    nvals,
 		"window":    e.window.String(),
 		"format":    k.format,
 		"burst":     d.String(),
+	}
+	if base > 0 {
+		details["usual"] = strconv.Itoa(int(base))
+	}
+	if preauth {
+		details["peak"], details["threshold"] = strconv.Itoa(v.preauth), strconv.Itoa(e.minPreauth)
+	}
+	if k.class == clsAuth && st.total[3] > 0 {
+		details["preauth"] = strconv.Itoa(int(st.total[3]))
 	}
 	if k.service != "" {
 		details["service"] = k.service
@@ -570,26 +893,39 @@ func (e *Errors) finding(k errKey, st *errState, peak int, vs []string, need int
 	case clsHTTPIn:
 		key += " " + peer
 	}
-	last := st.last
-	if st.success != nil && st.success.time.After(last) {
-		last = st.success.time
-	}
 	return detect.Finding{
-		Time:      last,
+		Time:      st.lastAt(),
 		FirstSeen: st.first,
 		Endpoint:  k.endpoint(),
 		Host:      st.host,
 		Peer:      peer,
 		Key:       key,
 		Score:     score,
-		Count:     errs,
+		Count:     max(count, 1),
 		Absolute:  true,
 		Summary:   en,
 		SummaryJA: ja,
 		Details:   details,
 		Evidence:  events(evs...),
 		Phase:     map[uint8]int{clsAuth: 4, clsHTTP: 5, clsHTTPIn: 1, clsDNS: 5, clsDeny: 5}[k.class],
+		Severity:  sev,
 	}
+}
+
+// usersTried says ", 3 users tried (root, admin, …)" for pre-authentication
+// failures that named accounts.
+func usersTried(n int, more bool, vs []string) string {
+	if n == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("; %d users tried", n)
+	if more {
+		s = fmt.Sprintf("; %d+ users tried", n)
+	}
+	if n == 1 && !more {
+		s = "; 1 user tried"
+	}
+	return s + listed(vs, more)
 }
 
 // listed writes the first few values in parentheses: " (admin, root, …)".

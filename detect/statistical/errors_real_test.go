@@ -75,22 +75,26 @@ func TestErrorsLoghubOpenSSH(t *testing.T) {
 	}
 }
 
-// WRCCDC 2018: NXDOMAIN bursts from 10.47.2.10 (a reverse-lookup sweep),
-// 10.47.3.156 and 10.47.8.155 (retries of a few names).
+// WRCCDC 2018: 10.47.2.10 sweeps reverse lookups (a different name each
+// time); 10.47.3.156, 10.47.8.155 and a dozen other machines retry the same
+// two or three failing names (a domain controller's SRV record, a
+// video-search host, two reverse names) tens of times. NXDOMAIN answers are
+// counted by name: the sweep is reported, the retries are not.
 func TestErrorsWRCCDCNXDOMAIN(t *testing.T) {
 	for _, path := range sources(t, "zeek-wrccdc2018-nxdomain/dns.log.gz", "zeek-wrccdc2018/dns.log.gz") {
 		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
 			got := errorsOn(t, path, "zeek", 0)
-			for _, ep := range []string{"10.47.2.10", "10.47.3.156", "10.47.8.155"} {
-				f, ok := got[ep+" "]
-				if !ok {
-					t.Errorf("%s: no NXDOMAIN burst", ep)
-					continue
+			f, ok := got["10.47.2.10 "]
+			if !ok {
+				t.Fatal("10.47.2.10: no NXDOMAIN burst")
+			}
+			if f.Key != "dns" || f.Count < 60 || !strings.Contains(f.Summary, "NXDOMAIN answers in") {
+				t.Errorf("10.47.2.10: %d %s", f.Count, f.Summary)
+			}
+			for k, f := range got {
+				if k != "10.47.2.10 " {
+					t.Errorf("%s: %s", k, f.Summary)
 				}
-				if f.Key != "dns" || f.Count < 60 || !strings.Contains(f.Summary, "NXDOMAIN answers in") {
-					t.Errorf("%s: %d %s", ep, f.Count, f.Summary)
-				}
-				t.Log(ep, f.Summary)
 			}
 		})
 	}

@@ -32,15 +32,20 @@ import (
 // A destination whose every connection failed (Zeek's S0, REJ and the
 // other no-answer states, a firewall deny) counts one and a half: probes
 // into the void are what scanners make. A window must reach the minimum of
-// its shape and baseline_factor times the busiest window the endpoint had while
-// the baseline was learned (a file server or the administrator's PC
-// talks to many machines every day); an endpoint with no baseline of its
-// own (a new PC) is judged by the median of its segment's endpoints.
+// its shape and baseline_factor times what the endpoint usually reaches (a
+// file server or the administrator's PC talks to many machines every
+// day); an endpoint with no baseline of its own (a new PC) is judged by the
+// median of its segment's endpoints. Outside scanners are judged by the
+// minimums alone.
 //
-// While the baseline is learned the rule still reports scan-shaped windows
-// (most destinations never answered): scanning is not normal business.
-// Windows whose destinations answered are learned, however busy, so that a
-// machine that always talks to many is not reported for doing so.
+// While the baseline is learned the rule reports scan-shaped windows (most
+// destinations never answered) by the minimums alone: scanning is not
+// normal business. It learns, per internal endpoint, the busiest window of
+// each hour the endpoint was active in, leaving out the hours in which it
+// reported a scan; the usual value is the upper quartile of those hours
+// (at least fanMinHours of them), not the busiest, so a sweep whose hosts
+// answered, made while learning, moves nothing unless it fills a quarter
+// of the endpoint's hours. Outside scanners learn nothing.
 type Fanout struct {
 	env *detect.Env
 
@@ -53,6 +58,7 @@ type Fanout struct {
 	states   *detect.LRU[fanKey, *fanState]
 	dirty    []fanKey
 	baseline map[string]fanBase
+	learn    map[string][]fanBase // while learning: each endpoint's hourly peaks (nil after)
 	segments map[string][]float64 // segment → its endpoints' learned horizontal fan-out (cached, rebuilt when stale)
 	segStale bool
 	learning bool // the last event came through Learn
@@ -65,7 +71,8 @@ type fanKey struct {
 	src netip.Addr // the outside scanner; zero for the endpoint's own fan-out
 }
 
-// fanBase is an endpoint's busiest learned window.
+// fanBase is an endpoint's usual busy window (or one hour's peak while
+// learning).
 type fanBase struct {
 	Hosts float64 `json:"hosts"`
 	Ports float64 `json:"ports"`
@@ -82,6 +89,12 @@ type fanState struct {
 	probe    int
 	reported bool
 	dirty    bool
+	// Learning: the hour being learned (unix hours), its peak, and whether
+	// a scan was reported in it.
+	lhour   int64
+	lpeak   fanBase
+	lfired  bool
+	lactive bool
 }
 
 // fanTarget is one destination address and port of an actor.
@@ -94,8 +107,8 @@ type fanTarget struct {
 // Fanout defaults: 15 internal hosts in 10 minutes is more than an office
 // PC touches (the proxy, a file server, a printer, a domain controller);
 // 20 ports of one host is more than any client protocol uses; twice the
-// busiest learned window is a clear excess; 4096 targets cover a /20
-// sweep.
+// usual busy window is a clear excess; 4096 targets cover a /20 sweep; the
+// usual value is the upper quartile of at least 4 learned hours.
 const (
 	fanWindow     = 10 * time.Minute
 	fanMinHosts   = 15
@@ -103,6 +116,8 @@ const (
 	fanFactor     = 2.0
 	fanMaxTargets = 4096
 	fanMaxActors  = 20_000
+	fanMinHours   = 4
+	fanMaxHours   = 168
 )
 
 // failedStates are Zeek conn_state values of a connection that got no
@@ -136,7 +151,7 @@ func (*Fanout) Params() []detect.Param {
 		{Name: "window", Default: "10m", Doc: "sliding window destinations are counted over"},
 		{Name: "min_hosts", Default: fanMinHosts, Doc: "distinct internal hosts in the window (unanswered ones count 1.5)"},
 		{Name: "min_ports", Default: fanMinPorts, Doc: "distinct ports of one host in the window (unanswered ones count 1.5)"},
-		{Name: "baseline_factor", Default: fanFactor, Doc: "times the endpoint's busiest learned window a window must also reach"},
+		{Name: "baseline_factor", Default: fanFactor, Doc: "times the endpoint's usual busy window (upper quartile of its learned hours) a window must also reach"},
 		{Name: "max_targets", Default: fanMaxTargets, Doc: "destinations kept per endpoint in the window"},
 		{Name: "max_actors", Default: fanMaxActors, Doc: "endpoints and outside scanners tracked; the least recently active are forgotten"},
 	}
@@ -144,27 +159,108 @@ func (*Fanout) Params() []detect.Param {
 
 // Observe implements detect.Detector.
 func (f *Fanout) Observe(ev *event.Event, _ *detect.Emitter) {
+	if f.learn != nil {
+		f.finishLearning()
+	}
 	f.learning = false
 	f.record(ev)
 }
 
 // Learn implements detect.Learner.
 func (f *Fanout) Learn(ev *event.Event) {
+	if f.learn == nil {
+		f.learn = map[string][]fanBase{}
+	}
 	f.learning = true
 	f.record(ev)
 }
 
-// Baseline implements detect.Learner.
-func (f *Fanout) Baseline() any { return f.baseline }
+// fanBaseline is the persisted baseline. Version 1 (each endpoint's
+// busiest window) could be raised by one sweep and is dropped on restore.
+type fanBaseline struct {
+	Version   int                `json:"version"`
+	Endpoints map[string]fanBase `json:"endpoints"`
+}
 
-// Restore implements detect.Learner.
+const fanBaselineVersion = 2
+
+// Baseline implements detect.Learner.
+func (f *Fanout) Baseline() any {
+	if f.learn != nil {
+		f.finishLearning()
+	}
+	return fanBaseline{Version: fanBaselineVersion, Endpoints: f.baseline}
+}
+
+// Restore implements detect.Learner. A baseline of the first version is
+// dropped: the minimums and segment medians judge until the next learning.
 func (f *Fanout) Restore(b []byte) error {
-	m := map[string]fanBase{}
-	if err := json.Unmarshal(b, &m); err != nil {
+	var v fanBaseline
+	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("S-FANOUT baseline: %w", err)
 	}
-	f.baseline, f.segStale = m, true
+	f.baseline, f.segStale = map[string]fanBase{}, true
+	if v.Version == fanBaselineVersion && v.Endpoints != nil {
+		f.baseline = v.Endpoints
+	}
 	return nil
+}
+
+// noteHour moves an endpoint's learning to the hour of t.
+func (f *Fanout) noteHour(k fanKey, st *fanState, t time.Time) {
+	h := t.Unix() / 3600
+	if st.lactive && h <= st.lhour {
+		return
+	}
+	if st.lactive {
+		f.keepHour(k, st)
+	}
+	st.lhour, st.lpeak, st.lfired, st.lactive = h, fanBase{}, false, true
+}
+
+// keepHour adds an endpoint's finished hour to what is learned, unless it
+// reported a scan in it.
+func (f *Fanout) keepHour(k fanKey, st *fanState) {
+	st.lactive = false
+	if st.lfired || f.learn == nil || k.src.IsValid() {
+		return
+	}
+	ep := k.ep.String()
+	peaks, known := f.learn[ep]
+	if !known && len(f.learn) >= fanMaxActors {
+		return
+	}
+	if len(peaks) >= fanMaxHours {
+		peaks = peaks[1:]
+	}
+	f.learn[ep] = append(peaks, st.lpeak)
+}
+
+// finishLearning turns the learned hours into usual values: the upper
+// quartile of each endpoint's hourly peaks, hosts and ports apart.
+func (f *Fanout) finishLearning() {
+	f.states.Each(func(k fanKey, st *fanState) {
+		if st.lactive {
+			f.keepHour(k, st)
+		}
+	})
+	base := map[string]fanBase{}
+	var hs, ps []float64
+	for ep, peaks := range f.learn {
+		if len(peaks) < fanMinHours {
+			continue
+		}
+		hs, ps = hs[:0], ps[:0]
+		for _, p := range peaks {
+			hs, ps = append(hs, p.Hosts), append(ps, p.Ports)
+		}
+		slices.Sort(hs)
+		slices.Sort(ps)
+		if b := (fanBase{Hosts: quantile(hs, 0.75), Ports: quantile(ps, 0.75)}); b.Hosts > 0 || b.Ports > 0 {
+			base[ep] = b
+		}
+	}
+	f.baseline, f.learn, f.segStale = base, nil, true
 }
 
 // record notes one connection's destination.
@@ -188,6 +284,9 @@ func (f *Fanout) record(ev *event.Event) {
 	st := f.states.GetOr(k, func() *fanState { return &fanState{targets: map[netip.AddrPort]fanTarget{}} })
 	if st.host == "" && ev.Host != "" {
 		st.host = strings.Clone(ev.Host)
+	}
+	if f.learning && !k.src.IsValid() {
+		f.noteHour(k, st, ev.Time)
 	}
 	port := ev.DstPort
 	if ev.Kind == event.KindSMB && port == 0 {
@@ -356,10 +455,15 @@ func portName(proto string, port uint16) string {
 }
 
 // thresholds returns the counts that fire for an actor, and the baseline
-// they came from.
+// they came from: the minimums while learning and for outside scanners,
+// else also baseline_factor times the endpoint's usual value, or its
+// segment's median for an endpoint without one.
 func (f *Fanout) thresholds(k fanKey) (hosts, ports float64, base fanBase, own bool) {
+	if f.learning || k.src.IsValid() {
+		return f.minHosts, f.minPorts, fanBase{}, false
+	}
 	base, own = f.baseline[k.ep.String()]
-	if !own && !k.src.IsValid() {
+	if !own {
 		base.Hosts = f.segmentMedian(f.env.Segment(k.ep.String()))
 	}
 	return max(f.minHosts, f.factor*base.Hosts), max(f.minPorts, f.factor*base.Ports), base, own
@@ -386,11 +490,21 @@ func (f *Fanout) segmentMedian(seg string) float64 {
 	return quantile(f.segments[seg], 0.5)
 }
 
-// judge evaluates an actor's window.
+// judge evaluates an actor's window as it stood at its last connection (or
+// at now, if earlier: a tick inside the burst), so that a scan followed by
+// silence is judged on its own window.
 func (f *Fanout) judge(k fanKey, st *fanState, now time.Time) (detect.Finding, bool) {
+	if !st.last.IsZero() && st.last.Before(now) {
+		now = st.last
+	}
 	needH, needP, base, own := f.thresholds(k)
-	if reach := 1.5 * float64(len(st.targets)); reach < min(needH, needP) && (!f.learning || reach <= min(base.Hosts, base.Ports)) {
-		// Too few destinations to matter (or to teach): forget the old ones.
+	learn := f.learning && !k.src.IsValid()
+	if reach := 1.5 * float64(len(st.targets)); reach < min(needH, needP) && (!learn || f.factor*reach < min(needH, needP)) {
+		// Too few destinations to matter (or, while learning, to teach
+		// more than the minimums already say): forget the old ones.
+		if learn {
+			st.lpeak = fanBase{Hosts: max(st.lpeak.Hosts, reach), Ports: max(st.lpeak.Ports, reach)}
+		}
 		cut := now.Add(-f.window).Unix()
 		for ap, t := range st.targets {
 			if t.last < cut {
@@ -403,29 +517,22 @@ func (f *Fanout) judge(k fanKey, st *fanState, now time.Time) (detect.Finding, b
 	horizontal := c.effHosts() >= needH
 	vertical := c.effPorts() >= needP
 	scan := (horizontal && 2*c.hostsFailed >= c.hosts) || (!horizontal && vertical && 2*c.portsFailed >= c.ports)
-	if f.learning && !scan {
-		f.learn(k, c)
-		return detect.Finding{}, false
+	if f.learning {
+		switch {
+		case learn && scan:
+			st.lfired = true
+		case learn:
+			st.lpeak = fanBase{Hosts: max(st.lpeak.Hosts, c.effHosts()), Ports: max(st.lpeak.Ports, c.effPorts())}
+		}
+		if !scan {
+			return detect.Finding{}, false
+		}
 	}
 	if !horizontal && !vertical {
 		return detect.Finding{}, false
 	}
 	st.reported = true
 	return f.finding(k, st, c, horizontal, needH, needP, base, own), true
-}
-
-// learn raises an endpoint's baseline to a window it did not report.
-func (f *Fanout) learn(k fanKey, c fanCount) {
-	if k.src.IsValid() {
-		return
-	}
-	ep := k.ep.String()
-	b, ok := f.baseline[ep]
-	if (!ok && len(f.baseline) >= fanMaxActors) || (c.effHosts() <= b.Hosts && c.effPorts() <= b.Ports) {
-		return
-	}
-	f.baseline[ep] = fanBase{Hosts: max(b.Hosts, c.effHosts()), Ports: max(b.Ports, c.effPorts())}
-	f.segStale = true
 }
 
 // finding writes a reported window up.
@@ -461,11 +568,11 @@ func (f *Fanout) finding(k fanKey, st *fanState, c fanCount, horizontal bool, ne
 	}
 	switch {
 	case own && (base.Hosts > 0 || base.Ports > 0):
-		en += fmt.Sprintf(" (busiest window while learning: %s hosts, %s ports)", trimFloat(base.Hosts), trimFloat(base.Ports))
-		ja += fmt.Sprintf("（学習期間中の最大: %sホスト、%sポート）", trimFloat(base.Hosts), trimFloat(base.Ports))
+		en += fmt.Sprintf("; it usually reaches up to %s hosts and %s ports in %s", trimFloat(base.Hosts), trimFloat(base.Ports), dur(f.window))
+		ja += fmt.Sprintf("（この端末は通常%sあたり%sホスト・%sポートまで）", durJA(f.window), trimFloat(base.Hosts), trimFloat(base.Ports))
 	case !own && base.Hosts > 0:
-		en += fmt.Sprintf(" (no baseline of its own; its segment's median: %s hosts)", trimFloat(base.Hosts))
-		ja += fmt.Sprintf("（自身のベースラインなし。セグメントの中央値: %sホスト）", trimFloat(base.Hosts))
+		en += fmt.Sprintf("; a new machine: machines of its segment usually reach %s hosts in %s", trimFloat(base.Hosts), dur(f.window))
+		ja += fmt.Sprintf("（新しい端末。同じセグメントの端末は通常%sあたり%sホスト）", durJA(f.window), trimFloat(base.Hosts))
 	}
 	// Score: reaching the threshold is 0.6, four times it is 1.
 	score = clamp01(0.6 + 0.4*(score-1)/3)

@@ -61,7 +61,7 @@ func TestBeaconRITAProxy(t *testing.T) {
 			if got == nil {
 				t.Fatal("the beacon through the proxy was not found")
 			}
-			if iv := got.Details["interval_s"]; iv < "240" || iv > "260" || !strings.Contains(got.Summary, "to www.honestimnotevil.com") || got.Score < 0.8 {
+			if iv := got.Details["interval_s"]; iv < "240" || iv > "260" || !strings.Contains(got.Summary, "to www.honestimnotevil.com on 443/tcp (tunnel)") || got.Score < 0.8 {
 				t.Errorf("%.2f %s", got.Score, got.Summary)
 			}
 			if got.Count < 200 || len(got.Evidence) == 0 || !strings.Contains(got.Evidence[0].Raw, "www.honestimnotevil.com") {

@@ -9,6 +9,7 @@ func Factories() []detect.Factory {
 		{Rule: "S-ERRORS", New: NewErrors},
 		{Rule: "S-FANOUT", New: NewFanout},
 		{Rule: "S-SINKHOLE", New: NewSinkhole},
+		{Rule: "S-REFUSED", New: NewRefused},
 		{Rule: "S-CONN-VOLUME", New: NewConnVolume},
 		{Rule: "S-BYTES-OUT", New: NewBytesOut},
 	}

@@ -35,18 +35,22 @@ import (
 //
 // Baseline. While learning, every hour of an endpoint between its first
 // and last activity is kept per slot (kind of day × hour), including the
-// silent ones. An hour's usual value U is the largest the endpoint had in
-// that slot or the ones beside it (people start at 8:50 or 9:10), or, if
-// larger, its largest hour of that kind of day scaled by how active the
-// slot was while learning ((active+1)/(observed+2): a slot always busy
-// takes most of the endpoint's daytime range, a slot always silent a
-// fifth of it, an unobserved slot half). Three days of learning give at
-// most three values per slot: this is what keeps a quiet Monday from
-// making Tuesday's normal work an anomaly, while the night stays tight.
-// An endpoint with no baseline (a new PC on its user's first day) takes
-// the largest U of its segment's endpoints, else of the organisation's.
-// An hour is reported when its value exceeds both `floor` and `factor`
-// times U (the names are the rule's settings).
+// silent ones, with the day it was on. A value is usual only when the
+// endpoint reached it on two different days: the per-day figures below
+// are each day's largest, and the second largest of them is taken, so no
+// single day (an exfiltration, a scan, made while learning) can raise the
+// bar. An hour's usual value U is that figure for the slot and the ones
+// beside it (people start at 8:50 or 9:10), or, if larger, the figure for
+// the whole kind of day scaled by how active the slot was while learning
+// ((active+1)/(observed+2): a slot always busy takes most of the
+// endpoint's daytime range, a slot always silent a fifth of it, an
+// unobserved slot half). This is what keeps a quiet Monday from making
+// Tuesday's normal work an anomaly, while the night stays tight, and what
+// lets a daily upload at varying hours stay normal. An endpoint with no
+// baseline (a new PC on its user's first day) takes the second largest U
+// of its segment's endpoints (the largest when it has one), else of the
+// organisation's. An hour is reported when its value exceeds both `floor`
+// and `factor` times U (the names are the rule's settings).
 //
 // Office-wide bursts. When at least office_share of a segment's active
 // endpoints (three at least) exceed their own thresholds in the same hour
@@ -133,10 +137,26 @@ type volBase struct {
 	// hours between it and the next active one are counted as zero.
 	Last int64 `json:"last"`
 	// Hours counts the hours observed per slot; Values are the non-zero
-	// values of the slot (the latest maxSlotValues).
-	Hours  [2][24]uint16    `json:"hours"`
-	Values [2][24][]float32 `json:"values"`
+	// values of the slot (the latest maxSlotValues), with their days.
+	Hours  [2][24]uint16     `json:"hours"`
+	Values [2][24][]volValue `json:"values"`
 }
+
+// volValue is one learned hour's value and the local day it was on.
+type volValue struct {
+	V   float32 `json:"v"`
+	Day int32   `json:"d"` // year*400 + day of the year
+}
+
+// volBaseline is the persisted baseline. Version 1 (values without their
+// days, whose maximum one exfiltration while learning could set) is
+// dropped on restore.
+type volBaseline struct {
+	Version   int                 `json:"version"`
+	Endpoints map[string]*volBase `json:"endpoints"`
+}
+
+const volBaselineVersion = 2
 
 const (
 	maxSlotValues   = 8
@@ -222,17 +242,23 @@ func (v *Volume) Learn(ev *event.Event) {
 }
 
 // Baseline implements detect.Learner.
-func (v *Volume) Baseline() any { return v.base }
+func (v *Volume) Baseline() any {
+	return volBaseline{Version: volBaselineVersion, Endpoints: v.base}
+}
 
-// Restore implements detect.Learner.
+// Restore implements detect.Learner. A baseline of the first version is
+// dropped: new endpoints' rules judge until the next learning.
 func (v *Volume) Restore(b []byte) error {
-	m := map[string]*volBase{}
-	if err := json.Unmarshal(b, &m); err != nil {
+	var vb volBaseline
+	if err := json.Unmarshal(b, &vb); err != nil {
 		return fmt.Errorf("%s baseline: %w", v.rule, err)
 	}
-	for ep, vb := range m {
-		if vb == nil {
-			delete(m, ep)
+	m := map[string]*volBase{}
+	if vb.Version == volBaselineVersion {
+		for ep, b := range vb.Endpoints {
+			if b != nil {
+				m[ep] = b
+			}
 		}
 	}
 	v.base = m
@@ -531,51 +557,107 @@ func (v *Volume) usual(ep netip.Addr, e *volEndpoint, s slot) (float64, bool) {
 	return u, false
 }
 
-// busiest is the largest usual value for a slot among a segment's
-// endpoints, or all endpoints when the segment has none learned.
+// busiest is the usual value for a slot of a segment's busier endpoints:
+// the second largest of their U (the largest when there is one), or of all
+// endpoints when the segment has none learned.
 func (v *Volume) busiest(segment string, s slot) float64 {
-	u, peers := 0.0, 0
+	var top [2]float64
+	peers := 0
+	add := func(u float64) {
+		peers++
+		if u > top[0] {
+			top[0], top[1] = u, top[0]
+		} else if u > top[1] {
+			top[1] = u
+		}
+	}
 	for _, b := range v.base {
 		if segment == "" || b.Segment == segment {
-			u = max(u, b.usual(s))
-			peers++
+			add(b.usual(s))
 		}
 	}
 	if peers == 0 && segment != "" {
 		for _, b := range v.base {
-			u = max(u, b.usual(s))
+			add(b.usual(s))
 		}
 	}
-	return u
+	if peers == 1 {
+		return top[0]
+	}
+	return top[1]
 }
 
 // usual is U for a slot (see Volume).
 func (b *volBase) usual(s slot) float64 {
-	slotMax, active, observed := 0.0, 0, 0
+	var slotDays dayMaxes
+	active, observed := 0, 0
 	for dh := -1; dh <= 1; dh++ {
 		h := (s.hour + dh + 24) % 24
 		for _, x := range b.Values[s.day][h] {
-			slotMax = max(slotMax, float64(x))
+			slotDays.add(x)
 		}
 		active += len(b.Values[s.day][h])
 		observed += int(b.Hours[s.day][h])
 	}
 	active = min(active, observed)
-	dayMax := b.dayMax(s.day)
-	if dayMax == 0 {
-		dayMax = b.dayMax(1 - s.day) // learned on the other kind of day only
+	day := b.dayTypical(s.day)
+	if day == 0 {
+		day = b.dayTypical(1 - s.day) // learned on the other kind of day only
 	}
-	return max(slotMax, dayMax*float64(active+1)/float64(observed+2))
+	return max(slotDays.second(), day*float64(active+1)/float64(observed+2))
 }
 
-func (b *volBase) dayMax(day int) float64 {
-	m := 0.0
+// dayTypical is the second largest of the daily maxima of a kind of day.
+func (b *volBase) dayTypical(day int) float64 {
+	var d dayMaxes
 	for h := range 24 {
 		for _, x := range b.Values[day][h] {
-			m = max(m, float64(x))
+			d.add(x)
 		}
 	}
-	return m
+	return d.second()
+}
+
+// dayMaxes keeps the two largest daily maxima of learned values.
+type dayMaxes struct {
+	day [2]int32
+	v   [2]float64
+	n   int
+}
+
+func (d *dayMaxes) add(x volValue) {
+	v := float64(x.V)
+	for i := range d.n {
+		if d.day[i] == x.Day {
+			d.v[i] = max(d.v[i], v)
+			if i == 1 && d.v[1] > d.v[0] {
+				d.day[0], d.day[1], d.v[0], d.v[1] = d.day[1], d.day[0], d.v[1], d.v[0]
+			}
+			return
+		}
+	}
+	switch {
+	case d.n < 2:
+		d.day[d.n], d.v[d.n] = x.Day, v
+		d.n++
+		if d.n == 2 && d.v[1] > d.v[0] {
+			d.day[0], d.day[1], d.v[0], d.v[1] = d.day[1], d.day[0], d.v[1], d.v[0]
+		}
+	case v > d.v[0]:
+		d.day[1], d.v[1] = d.day[0], d.v[0]
+		d.day[0], d.v[0] = x.Day, v
+	case v > d.v[1]:
+		d.day[1], d.v[1] = x.Day, v
+	}
+}
+
+// second is the value reached on two different days: the second largest
+// daily maximum, 0 with fewer than two days.
+func (d *dayMaxes) second() float64 {
+	if d.n < 2 {
+		return 0
+	}
+	return d.v[1]
 }
 
 // close ends an hour: learned hours go into the baseline.
@@ -609,7 +691,7 @@ func (v *Volume) learn(ep, segment string, start time.Time, x float64) {
 	s := slotOf(start)
 	b.Hours[s.day][s.hour] = min(b.Hours[s.day][s.hour]+1, math.MaxUint16-1)
 	if x > 0 {
-		vals := append(b.Values[s.day][s.hour], float32(x))
+		vals := append(b.Values[s.day][s.hour], volValue{V: float32(x), Day: int32(start.Year()*400 + start.YearDay())})
 		if len(vals) > maxSlotValues {
 			vals = vals[len(vals)-maxSlotValues:]
 		}
@@ -644,8 +726,8 @@ func (v *Volume) finding(hour time.Time, c *candidate, office float64) detect.Fi
 		ja += "。主な通信先: " + strings.Join(top, ", ")
 	}
 	if !c.own {
-		en += "; no baseline of its own, judged by its segment's busiest"
-		ja += "。自身のベースラインがないため、同じセグメントで最も多い端末と比較"
+		en += "; a new machine, judged by its segment's busier machines"
+		ja += "。新しい端末のため、同じセグメントで通信の多い端末と比較"
 	}
 	if office > 0 {
 		en += fmt.Sprintf("; the whole office is busy this hour (median %s), this endpoint far more", v.format(office))

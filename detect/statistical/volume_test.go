@@ -141,7 +141,7 @@ func TestConnVolume(t *testing.T) {
 			events: func(r *rand.Rand) []*event.Event {
 				return append(officeWeek(r, 9), burst(r, thursday.Add(3*time.Hour), "10.0.10.9", 2000, 500)...)
 			},
-			want: true, ep: "10.0.10.9", summary: []string{"2000 connections in the hour 03:00–04:00", "no baseline of its own"},
+			want: true, ep: "10.0.10.9", summary: []string{"2000 connections in the hour 03:00–04:00", "a new machine, judged by its segment"},
 		},
 	}
 	for name, tt := range tests {

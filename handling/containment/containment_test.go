@@ -823,3 +823,28 @@ func TestDecisionNotDurableRunsNothing(t *testing.T) {
 		t.Errorf("MarkInterrupted = %+v %v, want nothing", marked, err)
 	}
 }
+
+// TestManualPlanShowsTheCommandFilledIn: a measure done by hand shows the
+// catalog's example command for reference with the plan's values, never
+// with {{ip}} left in it; its undo too.
+func TestManualPlanShowsTheCommandFilledIn(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	m := e.manager(t, nil)
+	p, err := m.Plan(ctx, incID, "segment.block-ip", map[string]string{"ip": "203.0.113.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Manual || len(p.Example) == 0 {
+		t.Fatalf("plan without an actuator: manual %v, example %v", p.Manual, p.Example)
+	}
+	for _, c := range p.Example {
+		line := containment.CommandLine(c.Argv)
+		if strings.Contains(line, "{{") {
+			t.Errorf("reference command with a placeholder left: %s", line)
+		}
+	}
+	if !strings.Contains(containment.CommandLine(p.Example[0].Argv), "203.0.113.7") {
+		t.Errorf("reference command without the address: %v", p.Example)
+	}
+}

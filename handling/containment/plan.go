@@ -117,7 +117,7 @@ func (m *Manager) Plan(ctx context.Context, incident, measure string, params map
 		Evidence: ms.Evidence, Rationale: ms.Rationale, Steps: ms.Manual,
 	}
 	if ms.Actuator != nil {
-		p.Example = ms.Actuator.Commands
+		p.Example = filled(ms.Expand, ms.Actuator.Commands, vals)
 	}
 	for _, name := range confirmOrder {
 		if pp := param(ms, name); pp != nil && pp.Required {
@@ -173,6 +173,16 @@ func (m *Manager) Plan(ctx context.Context, incident, measure string, params map
 
 // expand replaces the placeholders of argv with values, each within the
 // argument it is in: a value never becomes more than one argument.
+// filled is the catalog's example commands with the plan's values in
+// place of their placeholders (a reference to copy, not one with {{ip}}
+// left in it); as written when they cannot be filled.
+func filled(expand func(map[string]string) ([]catalog.Command, error), raw []catalog.Command, vals map[string]string) []catalog.Command {
+	if cs, err := expand(vals); err == nil {
+		return cs
+	}
+	return raw
+}
+
 // {{secret:name}} placeholders take secret(name).
 func expand(id, field string, argv []string, vals map[string]string, secret func(string) (string, error)) ([]string, error) {
 	out := make([]string, len(argv))

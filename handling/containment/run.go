@@ -405,7 +405,7 @@ func (m *Manager) UndoPlan(ctx context.Context, runID string) (Plan, error) {
 	p.Steps = []catalog.Text{ms.Undo}
 	p.ExportFirst = false
 	if ms.Actuator != nil {
-		p.Example = ms.Actuator.Undo
+		p.Example = filled(ms.ExpandUndo, ms.Actuator.Undo, p.Params)
 	}
 	return p, nil
 }

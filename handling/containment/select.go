@@ -33,7 +33,17 @@ type Value struct {
 	// Internal is set for the organisation's own addresses, networks and
 	// machines.
 	Internal bool
+	// Rank orders values of a kind: higher first. An account that logged
+	// in after the failures ranks above the accounts that only failed: it
+	// is the one the attacker holds.
+	Rank int
 }
+
+// Ranks of values.
+const (
+	rankFailedLogin = -1 // an account only seen failing
+	rankLoggedIn    = 1  // an account seen logging in
+)
 
 // maxEvidenceLookups bounds the evidence events read per alert.
 const maxEvidenceLookups = 8
@@ -71,7 +81,7 @@ func (m *Manager) Values(ctx context.Context, sel Selection) ([]Value, error) {
 		}{
 			{"domain", catalog.ParamDomain}, {"url_host", catalog.ParamDomain}, {"dst_ip", catalog.ParamIP},
 			{"url", catalog.ParamURL}, {"user", catalog.ParamUser}, {"port", catalog.ParamPort},
-			{"dst_port", catalog.ParamPort}, {"service", catalog.ParamService},
+			{"dst_port", catalog.ParamPort},
 		} {
 			if v := a.Details[k.key]; v != "" {
 				g.add(k.kind, v, k.key+" of "+a.Rule)
@@ -121,16 +131,25 @@ func (g *gatherer) add(kind catalog.ParamKind, v, source string) {
 // addSide adds a value; internal marks it as the organisation's own side
 // when its kind cannot tell (a port of an internal server).
 func (g *gatherer) addSide(kind catalog.ParamKind, v, source string, internal bool) {
+	g.addRanked(kind, v, source, internal, 0)
+}
+
+// addRanked adds a value of a rank; a value seen again with a higher rank
+// takes it, and its source.
+func (g *gatherer) addRanked(kind catalog.ParamKind, v, source string, internal bool, rank int) {
 	c, err := g.m.val.Validate(string(kind), kind, v)
 	if err != nil {
 		return
 	}
 	k := [2]string{string(kind), c}
-	if _, ok := g.seen[k]; ok {
+	if i, ok := g.seen[k]; ok {
+		if rank > g.out[i].Rank {
+			g.out[i].Rank, g.out[i].Source = rank, sanitize.Line(source)
+		}
 		return
 	}
 	g.seen[k] = len(g.out)
-	g.out = append(g.out, Value{Kind: kind, Value: c, Source: sanitize.Line(source), Internal: internal || g.m.internal(kind, c)})
+	g.out = append(g.out, Value{Kind: kind, Value: c, Source: sanitize.Line(source), Internal: internal || g.m.internal(kind, c), Rank: rank})
 }
 
 // endpoint offers an endpoint's address, host name, segment and the
@@ -182,7 +201,14 @@ func (g *gatherer) event(ev *event.Event, a *alert.Alert) {
 		g.add(catalog.ParamURL, ev.URL, from)
 	}
 	if ev.User != "" && ev.User != "-" {
-		g.add(catalog.ParamUser, ev.User, from)
+		switch {
+		case ev.Kind == event.KindAuth && ev.Outcome == event.OutcomeSuccess:
+			g.addRanked(catalog.ParamUser, ev.User, "logged in ("+from+")", false, rankLoggedIn)
+		case ev.Kind == event.KindAuth && ev.Outcome == event.OutcomeFailure:
+			g.addRanked(catalog.ParamUser, ev.User, "failed logins ("+from+")", false, rankFailedLogin)
+		default:
+			g.add(catalog.ParamUser, ev.User, from)
+		}
 	}
 	if p := ev.Peer(); p.IsValid() && p != ev.Endpoint {
 		if g.m.opts.Networks.Contains(p) {
@@ -196,6 +222,12 @@ func (g *gatherer) event(ev *event.Event, a *alert.Alert) {
 	}
 	if ev.Transport != "" {
 		g.add(catalog.ParamProtocol, ev.Transport, from)
+	}
+	// A service of the office's own (a measure stops it) is one an
+	// endpoint answers on; the protocol an endpoint speaks to the far
+	// side (a beacon's https) is not.
+	if ev.Service != "" && ev.Endpoint.IsValid() && ev.DstIP == ev.Endpoint {
+		g.addSide(catalog.ParamService, ev.Service, "service on "+ev.Endpoint.String()+" ("+from+")", true)
 	}
 }
 
@@ -294,6 +326,8 @@ func wantsInternal(ms *catalog.Measure, p catalog.Param) bool {
 	return false
 }
 
+// orderChoices puts first the values of the side the parameter names
+// (the organisation's own or the far side), then the higher ranked.
 func orderChoices(ms *catalog.Measure, p catalog.Param, cs []Value) []Value {
 	want := wantsInternal(ms, p)
 	slices.SortStableFunc(cs, func(a, b Value) int {
@@ -304,7 +338,7 @@ func orderChoices(ms *catalog.Measure, p catalog.Param, cs []Value) []Value {
 		case bi && !ai:
 			return 1
 		}
-		return 0
+		return b.Rank - a.Rank
 	})
 	return cs
 }

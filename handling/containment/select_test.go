@@ -154,3 +154,52 @@ func TestOfferOnDemo(t *testing.T) {
 		t.Errorf("power-off plan: export first %v, evidence %s, impact %+v", iso.ExportFirst, iso.Evidence.Class, iso.Impact)
 	}
 }
+
+// TestOfferPutsTheAccountThatGotInFirst: of the accounts a brute force
+// tried, the one that then logged in is the one the attacker holds: the
+// account measures propose it before the accounts that only failed.
+func TestOfferPutsTheAccountThatGotInFirst(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.NewDemo(t, apptest.Options{})
+	a := d.App
+	m, err := containment.New(containment.Options{
+		Catalog: a.Catalog, Audit: audit.Open(a.Store, audit.Options{User: "yamada"}), Networks: a.Networks, Inventory: a.Inventory,
+		Endpoints: a.Store, Events: a.Store,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	brute := d.Step(t, "brute-force")
+	all, err := a.Store.Alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel containment.Selection
+	for _, al := range all {
+		if (al.Endpoint == brute.Endpoint.String() || al.Peer == brute.Endpoint.String()) && slices.Contains(brute.Rules, al.Rule) {
+			sel.Alerts = append(sel.Alerts, al)
+		}
+	}
+	if len(sel.Alerts) == 0 {
+		t.Fatal("no alert of the brute force")
+	}
+	opts, err := m.Offer(ctx, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range opts {
+		for _, c := range o.Params {
+			if c.Param.Kind != catalog.ParamUser || len(c.Choices) == 0 {
+				continue
+			}
+			found = true
+			if c.Default != "backup" || c.Choices[0].Value != "backup" || !strings.Contains(c.Choices[0].Source, "logged in") {
+				t.Errorf("%s %s: default %q, choices %+v: want backup, the account that got in, first", o.Measure.ID, c.Param.Name, c.Default, c.Choices)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no account measure offered for the brute force")
+	}
+}

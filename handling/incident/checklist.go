@@ -22,6 +22,15 @@ type Checklist struct {
 	Explicit bool
 }
 
+// Progress counts the items done or skipped, and all items.
+func (c Checklist) Progress() (done, total int) {
+	for _, p := range c.Phases {
+		done += p.Done
+		total += p.Total
+	}
+	return done, total
+}
+
 // PhaseProgress is one phase of the checklist.
 type PhaseProgress struct {
 	Phase catalog.HandlingPhase

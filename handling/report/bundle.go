@@ -123,10 +123,26 @@ type line struct {
 	alert  bool
 }
 
+// lineKey identifies a line as the store identifies its event: by time and
+// store.EventID (file name, offset and the line's bytes). The offset alone
+// is not enough: after a rotation the new file of the same name starts
+// again at offset 0, so the old file's lines and the new one's share
+// offsets, and keying by it kept one line of each pair.
+type lineKey struct {
+	ns int64
+	id uint64
+}
+
+func keyOf(file string, l *line) lineKey {
+	return lineKey{ns: l.time.UnixNano(), id: store.EventID(file, l.offset, l.raw)}
+}
+
 // WriteBundle exports the evidence of incident id to the file out: the
 // original lines behind the incident's alerts and every event of its
 // endpoints within the window around each alert, one archive file per
-// original log file with the lines in time order byte for byte as stored,
+// original log file name with the lines in time order byte for byte as
+// stored (a rotated file's lines and its successor's go in the one file of
+// their name, each line once, as the store keys events),
 // plus incident.json, alerts.json, manifest.json and SHA256SUMS. It writes
 // nothing but out, through a temporary file in the same directory renamed
 // into place; an existing out is refused unless Force.
@@ -157,21 +173,22 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 	if err != nil {
 		return BundleResult{}, err
 	}
-	files := map[string]map[int64]*line{}
+	files := map[string]map[lineKey]*line{}
 	add := func(file string, l line) {
 		if file == "" || l.raw == "" {
 			return
 		}
 		m := files[file]
 		if m == nil {
-			m = map[int64]*line{}
+			m = map[lineKey]*line{}
 			files[file] = m
 		}
-		if have := m[l.offset]; have != nil {
+		k := keyOf(file, &l)
+		if have := m[k]; have != nil {
 			have.alert = have.alert || l.alert
 			return
 		}
-		m[l.offset] = &l
+		m[k] = &l
 	}
 	for _, a := range alerts {
 		for _, e := range a.Evidence {
@@ -218,7 +235,10 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 			if c := a.time.Compare(b.time); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.offset, b.offset)
+			if c := cmp.Compare(a.offset, b.offset); c != 0 {
+				return c
+			}
+			return strings.Compare(a.raw, b.raw)
 		})
 		var buf bytes.Buffer
 		for _, l := range ls {

@@ -42,7 +42,7 @@ func ReadLog(t testing.TB, path string, o Options) []event.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }() // read only: nothing to lose on close
 	fi, err := fh.Stat()
 	if err != nil {
 		t.Fatal(err)

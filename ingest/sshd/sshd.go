@@ -18,16 +18,33 @@
 //	                   Disconnecting: Too many authentication failures [for root]
 //	pam-failure        pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.1  user=root
 //	                   error: PAM: Authentication failure for root from 192.0.2.1
-//	disconnect         Disconnected from [user|invalid user|authenticating user] bob 192.0.2.1 port 50022 [preauth]
+//	disconnect         Disconnected from user bob 192.0.2.1 port 50022
+//	                   Received disconnect from 192.0.2.1 port 50022:11: disconnected by user
+//	closed             Connection closed by 192.0.2.1 port 50022
+//	preauth-disconnect the same two, before authentication ([preauth]):
+//	                   Disconnected from [invalid user|authenticating user] bob 192.0.2.1 port 50022 [preauth]
 //	                   Received disconnect from 192.0.2.1 port 50022:11: Bye Bye [preauth]
-//	closed             Connection closed by [authenticating user|invalid user] bob 192.0.2.1 port 50022 [preauth]
+//	preauth-closed     Connection closed by [authenticating user|invalid user] bob 192.0.2.1 port 50022 [preauth]
 //	                   Connection reset by 192.0.2.1 port 50022 [preauth]
 //	no-identification  Did not receive identification string from 192.0.2.1 [port 50022]
+//	negotiation-failed Unable to negotiate with 192.0.2.1 port 50022: no matching key exchange method found. Their offer: ...
+//	bad-protocol       Bad protocol version identification 'GET / HTTP/1.1' from 192.0.2.1 port 50022
+//	                   Protocol major versions differ for 192.0.2.1 port 50022: SSH-2.0-OpenSSH_8.4 vs. SSH-1.5-Nmap
+//	                   banner exchange: Connection from 192.0.2.1 port 50022: invalid format
+//	                   ssh_dispatch_run_fatal: Connection from 192.0.2.1 port 50022: message authentication code incorrect [preauth]
+//	                   Magic value check failed (4289475479) on obfuscated handshake from 192.0.2.1 port 50022
+//	timeout            fatal: Timeout before authentication for 192.0.2.1 port 50022
+//	refused-connect    refused connect from scanner.example (192.0.2.1)      (TCP wrappers)
 //	break-in-attempt   reverse mapping checking getaddrinfo for x.example [192.0.2.1] failed - POSSIBLE BREAK-IN ATTEMPT!
 //	                   Address 192.0.2.1 maps to x.example, but this does not map back to the address - POSSIBLE BREAK-IN ATTEMPT!
 //
 // Outcome is success for accepted, failure for failed, invalid-user,
-// not-allowed, max-attempts and pam-failure, and unset for the others.
+// not-allowed, max-attempts and pam-failure, and unset for the others. The
+// pre-authentication labels (preauth-*, no-identification,
+// negotiation-failed, bad-protocol, timeout, refused-connect) are the
+// connections fail2ban's sshd filter counts in its ddos, extra and
+// aggressive modes: no login was tried, but scanners and bots guessing
+// against servers without passwords make them by the hundred.
 //
 // rsyslog's "message repeated 5 times: [ Failed password for ...]" becomes
 // one event with the inner message's label and Repeat set to the count.
@@ -133,7 +150,10 @@ func cutRepeat(s string) (int, string, bool) {
 // decode fills ev from an sshd message; false means not an auth message.
 func decode(msg, prog string, ev *event.Event) bool {
 	msg = strings.TrimRight(msg, " ")
-	msg = strings.TrimSuffix(msg, " [preauth]")
+	msg, preauth := strings.CutSuffix(msg, " [preauth]")
+	if ok, known := preauthFailure(msg, ev); known {
+		return ok
+	}
 	switch {
 	case strings.HasPrefix(msg, "Accepted "):
 		ev.Label = "accepted"
@@ -166,16 +186,16 @@ func decode(msg, prog string, ev *event.Event) bool {
 		ev.Label = "max-attempts"
 		return userAddrPort(head, ev)
 	case strings.HasPrefix(msg, "Disconnected from "):
-		ev.Label = "disconnect"
+		ev.Label = pre(preauth, "disconnect")
 		return userAddrPort(msg[len("Disconnected from "):], ev)
 	case strings.HasPrefix(msg, "Connection closed by "):
-		ev.Label = "closed"
+		ev.Label = pre(preauth, "closed")
 		return userAddrPort(msg[len("Connection closed by "):], ev)
 	case strings.HasPrefix(msg, "Connection reset by "):
-		ev.Label = "closed"
+		ev.Label = pre(preauth, "closed")
 		return userAddrPort(msg[len("Connection reset by "):], ev)
 	case strings.HasPrefix(msg, "Received disconnect from "), strings.HasPrefix(msg, "error: Received disconnect from "):
-		ev.Label = "disconnect"
+		ev.Label = pre(preauth, "disconnect")
 		_, rest, _ := strings.Cut(msg, "Received disconnect from ")
 		return receivedDisconnect(rest, ev)
 	case strings.HasPrefix(msg, "pam_unix(sshd:auth): authentication failure; "):
@@ -216,6 +236,59 @@ func decode(msg, prog string, ev *event.Event) bool {
 		return addrPort(msg[len("ROOT LOGIN REFUSED FROM "):], ev)
 	}
 	return false
+}
+
+// pre names a connection's end before authentication "preauth-…".
+func pre(preauth bool, label string) string {
+	if preauth {
+		return "preauth-" + label
+	}
+	return label
+}
+
+// preauthFailure decodes the messages of a connection that failed before
+// any login was tried (see the package comment); known is false for other
+// messages. sshd writes some with "error: " or "fatal: " before them.
+func preauthFailure(msg string, ev *event.Event) (ok, known bool) {
+	m := strings.TrimPrefix(strings.TrimPrefix(msg, "error: "), "fatal: ")
+	switch {
+	case strings.HasPrefix(m, "Unable to negotiate with "):
+		ev.Label = "negotiation-failed"
+		head, _, _ := strings.Cut(m[len("Unable to negotiate with "):], ": ")
+		return addrPort(head, ev), true
+	case strings.HasPrefix(m, "Bad protocol version identification "):
+		// The identification is the client's and may hold " from ": the
+		// address is after the last one.
+		ev.Label = "bad-protocol"
+		i := strings.LastIndex(m, " from ")
+		return i >= 0 && addrPort(m[i+len(" from "):], ev), true
+	case strings.HasPrefix(m, "Protocol major versions differ for "):
+		ev.Label = "bad-protocol"
+		head, _, _ := strings.Cut(m[len("Protocol major versions differ for "):], ": ")
+		return addrPort(head, ev), true
+	case strings.HasPrefix(m, "banner exchange: Connection from "), strings.HasPrefix(m, "ssh_dispatch_run_fatal: Connection from "):
+		ev.Label = "bad-protocol"
+		_, rest, _ := strings.Cut(m, "Connection from ")
+		if strings.HasPrefix(rest, "user ") || strings.HasPrefix(rest, "authenticating user ") || strings.HasPrefix(rest, "invalid user ") {
+			return false, false // a session's end, or a login's: not a protocol failure
+		}
+		head, _, _ := strings.Cut(rest, ": ")
+		return addrPort(head, ev), true
+	case strings.HasPrefix(m, "Magic value check failed ") && strings.Contains(m, " on obfuscated handshake from "):
+		ev.Label = "bad-protocol"
+		i := strings.LastIndex(m, " from ")
+		return addrPort(m[i+len(" from "):], ev), true
+	case strings.HasPrefix(m, "Timeout before authentication for "):
+		ev.Label = "timeout"
+		return addrPort(m[len("Timeout before authentication for "):], ev), true
+	case strings.HasPrefix(m, "refused connect from "):
+		// "refused connect from NAME (ADDR)": the address in parentheses,
+		// "::ffff:" mapped or not; the name is the client's to choose.
+		ev.Label = "refused-connect"
+		i, j := strings.LastIndexByte(m, '('), strings.LastIndexByte(m, ')')
+		return i >= 0 && j == len(m)-1 && setAddr(ev, m[i+1:j]), true
+	}
+	return false, false
 }
 
 // authAttempt reads "METHOD for [invalid user ]USER from ADDR port N ssh2[: INFO]".

@@ -158,25 +158,25 @@ func TestDecode(t *testing.T) {
 		},
 		"disconnected authenticating user": {
 			line: "Feb 19 10:38:14 myhost sshd[3355]: Disconnected from authenticating user ftp 92.255.85.135 port 26138 [preauth]",
-			want: with(auth("2026-02-19T10:38:14Z", "myhost", "disconnect", event.OutcomeNone), func(e *event.Event) {
+			want: with(auth("2026-02-19T10:38:14Z", "myhost", "preauth-disconnect", event.OutcomeNone), func(e *event.Event) {
 				e.User, e.SrcIP, e.SrcPort = "ftp", ip("92.255.85.135"), 26138
 			}),
 		},
 		"received disconnect new format": {
 			line: "May 27 00:16:33 host sshd[2364]: Received disconnect from 198.51.100.76 port 58846:11: Bye Bye [preauth]",
-			want: with(auth("2025-05-27T00:16:33Z", "host", "disconnect", event.OutcomeNone), func(e *event.Event) {
+			want: with(auth("2025-05-27T00:16:33Z", "host", "preauth-disconnect", event.OutcomeNone), func(e *event.Event) {
 				e.SrcIP, e.SrcPort = ip("198.51.100.76"), 58846
 			}),
 		},
 		"received disconnect old format": {
 			line: "Oct  1 17:27:44 localhost sshd[24077]: error: Received disconnect from 94.249.236.6: 3: com.jcraft.jsch.JSchException: Auth fail [preauth]",
-			want: with(auth("2025-10-01T17:27:44Z", "localhost", "disconnect", event.OutcomeNone), func(e *event.Event) {
+			want: with(auth("2025-10-01T17:27:44Z", "localhost", "preauth-disconnect", event.OutcomeNone), func(e *event.Event) {
 				e.SrcIP = ip("94.249.236.6")
 			}),
 		},
 		"closed authenticating user injection": {
 			line: "Jul 17 23:04:01 srv sshd[1300]: Connection closed by authenticating user test 127.0.0.1 port 12345 192.0.2.11 port 46039 [preauth]",
-			want: with(auth("2025-07-17T23:04:01Z", "srv", "closed", event.OutcomeNone), func(e *event.Event) {
+			want: with(auth("2025-07-17T23:04:01Z", "srv", "preauth-closed", event.OutcomeNone), func(e *event.Event) {
 				e.User, e.SrcIP, e.SrcPort = "test 127.0.0.1 port 12345", ip("192.0.2.11"), 46039
 			}),
 		},
@@ -188,8 +188,74 @@ func TestDecode(t *testing.T) {
 		},
 		"connection reset": {
 			line: "Feb 8 17:15:01 hostname sshd[1478159]: Connection reset by authenticating user root 80.94.92.63 port 49115 [preauth]",
-			want: with(auth("2026-02-08T17:15:01Z", "hostname", "closed", event.OutcomeNone), func(e *event.Event) {
+			want: with(auth("2026-02-08T17:15:01Z", "hostname", "preauth-closed", event.OutcomeNone), func(e *event.Event) {
 				e.User, e.SrcIP, e.SrcPort = "root", ip("80.94.92.63"), 49115
+			}),
+		},
+		"disconnected after a session": {
+			line: "Mar  2 10:05:44 srv sshd[4410]: Disconnected from user alice 192.0.2.7 port 51022",
+			want: with(auth("2026-03-02T10:05:44Z", "srv", "disconnect", event.OutcomeNone), func(e *event.Event) {
+				e.User, e.SrcIP, e.SrcPort = "alice", ip("192.0.2.7"), 51022
+			}),
+		},
+		"unable to negotiate kex": {
+			line: "Jun  8 10:44:36 server sshd[3204729]: Unable to negotiate with 123.57.135.134 port 45626: no matching key exchange method found. Their offer: diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1,diffie-hellman-group1-sha1 [preauth] ",
+			want: with(auth("2025-06-08T10:44:36Z", "server", "negotiation-failed", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("123.57.135.134"), 45626
+			}),
+		},
+		"unable to negotiate mac": {
+			line: "Jul  7 06:11:48 node1 sshd[1625360]: Unable to negotiate with 123.123.123.123 port 45296: no matching MAC found. Their offer: hmac-sha2-256,hmac-sha1,hmac-sha1-96 [preauth]",
+			want: with(auth("2025-07-07T06:11:48Z", "node1", "negotiation-failed", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("123.123.123.123"), 45296
+			}),
+		},
+		"bad protocol with an injected address": {
+			line: "Mar  3 02:11:09 srv sshd[907]: Bad protocol version identification 'GET / from 10.0.0.1 port 1 HTTP/1.1' from 198.51.100.9 port 40112",
+			want: with(auth("2026-03-03T02:11:09Z", "srv", "bad-protocol", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("198.51.100.9"), 40112
+			}),
+		},
+		"protocol major versions differ": {
+			line: "Mar  3 02:11:10 srv sshd[908]: Protocol major versions differ for 198.51.100.9 port 40113: SSH-2.0-OpenSSH_8.4p1 vs. SSH-1.5-Nmap-SSH1-Hostkey",
+			want: with(auth("2026-03-03T02:11:10Z", "srv", "bad-protocol", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("198.51.100.9"), 40113
+			}),
+		},
+		"banner exchange invalid format": {
+			line: "Mar  3 02:11:11 srv sshd[909]: banner exchange: Connection from 198.51.100.9 port 40114: invalid format",
+			want: with(auth("2026-03-03T02:11:11Z", "srv", "bad-protocol", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("198.51.100.9"), 40114
+			}),
+		},
+		"dispatch fatal before auth": {
+			line: "Jul  2 11:32:16 instance-20240401-2335 sshd[309785]: ssh_dispatch_run_fatal: Connection from 192.168.9.213 port 48680: message authentication code incorrect [preauth]",
+			want: with(auth("2025-07-02T11:32:16Z", "instance-20240401-2335", "bad-protocol", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("192.168.9.213"), 48680
+			}),
+		},
+		"magic value": {
+			line: "Oct 10 01:48:14 username sshd[386400]: Magic value check failed (4289475479) on obfuscated handshake from 94.232.46.213 port 62730",
+			want: with(auth("2025-10-10T01:48:14Z", "username", "bad-protocol", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("94.232.46.213"), 62730
+			}),
+		},
+		"timeout before authentication": {
+			line: "Jul  1 09:30:56 usbkey sshd[8807]: fatal: Timeout before authentication for 192.168.9.212 port 47056",
+			want: with(auth("2025-07-01T09:30:56Z", "usbkey", "timeout", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP, e.SrcPort = ip("192.168.9.212"), 47056
+			}),
+		},
+		"tcp wrappers refused": {
+			line: "Dec 16 14:10:24 myhost sshd[16379]: refused connect from example.com (192.168.1.1)",
+			want: with(auth("2025-12-16T14:10:24Z", "myhost", "refused-connect", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP = ip("192.168.1.1")
+			}),
+		},
+		"tcp wrappers refused mapped": {
+			line: "Dec 12 14:10:24 myhost sshd[16379]: refused connect from _U2FsdGVkX19P3BCJmFBHhjLza8BcMH06WCUVwttMHpE=_@::ffff:192.168.1.1 (::ffff:192.168.1.1)",
+			want: with(auth("2025-12-12T14:10:24Z", "myhost", "refused-connect", event.OutcomeNone), func(e *event.Event) {
+				e.SrcIP = ip("192.168.1.1")
 			}),
 		},
 		"no identification": {
@@ -258,18 +324,19 @@ func TestDecodeSkipsAndRejects(t *testing.T) {
 		line   string
 		reason string // "" for parse.ErrSkip
 	}{
-		"other program":         {"May 11 04:02:36 host1 postfix/smtpd[26897]: warning: unknown[192.168.1.1]: SASL LOGIN authentication failed", ""},
-		"session opened":        {"Mar  7 18:53:20 bar sshd[1556]: pam_unix(sshd:session): session opened for user rda by (uid=0)", ""},
-		"postponed":             {"Nov 28 09:16:03 srv sshd[32307]: Postponed publickey for git from 192.0.2.1 port 57904 ssh2 [preauth]", ""},
-		"negotiation failure":   {"Jun  7 04:07:10 server sshd[1941162]: Unable to negotiate with 206.189.59.169 port 34386: no matching host key type found. Their offer: ssh-rsa,ssh-dss [preauth]", ""},
-		"made-up disconnect":    {"Feb 19 10:38:14 myhost sshd[3355]: Disconnected from totobad user ftp 92.255.85.135 port 26138 [preauth]", ""},
-		"locked account":        {"Apr 24 01:39:19 host sshd[3719]: User root not allowed because account is locked", ""},
-		"failed without client": {"Mar  1 10:00:00 gw sshd[1]: Failed password for alice", ""},
-		"bad timestamp":         {"Mar 33 10:00:00 gw sshd[1]: Failed password for root from 1.2.3.4 port 1 ssh2", "bad timestamp"},
-		"not syslog":            {"srv sshd[13709]: Failed password for root from 1.2.3.4 port 1 ssh2", "not syslog"},
-		"truncated":             {"Mar  1 10:00:00", "truncated line"},
-		"binary garbage":        {"\x00\x1b[31m\xff\xfe\x01", "not syslog"},
-		"bad repeat":            {"Dec 10 07:13:56 LabSZ sshd[24227]: message repeated many times: [ Failed password]", "bad repeat"},
+		"other program":          {"May 11 04:02:36 host1 postfix/smtpd[26897]: warning: unknown[192.168.1.1]: SASL LOGIN authentication failed", ""},
+		"session opened":         {"Mar  7 18:53:20 bar sshd[1556]: pam_unix(sshd:session): session opened for user rda by (uid=0)", ""},
+		"postponed":              {"Nov 28 09:16:03 srv sshd[32307]: Postponed publickey for git from 192.0.2.1 port 57904 ssh2 [preauth]", ""},
+		"kex failure, no client": {"Mar  1 10:00:00 gw sshd[1]: error: kex_exchange_identification: Connection closed by remote host", ""},
+		"session's dispatch end": {"Mar  1 10:00:00 gw sshd[1]: ssh_dispatch_run_fatal: Connection from user bob 192.0.2.9 port 5022: Broken pipe", ""},
+		"made-up disconnect":     {"Feb 19 10:38:14 myhost sshd[3355]: Disconnected from totobad user ftp 92.255.85.135 port 26138 [preauth]", ""},
+		"locked account":         {"Apr 24 01:39:19 host sshd[3719]: User root not allowed because account is locked", ""},
+		"failed without client":  {"Mar  1 10:00:00 gw sshd[1]: Failed password for alice", ""},
+		"bad timestamp":          {"Mar 33 10:00:00 gw sshd[1]: Failed password for root from 1.2.3.4 port 1 ssh2", "bad timestamp"},
+		"not syslog":             {"srv sshd[13709]: Failed password for root from 1.2.3.4 port 1 ssh2", "not syslog"},
+		"truncated":              {"Mar  1 10:00:00", "truncated line"},
+		"binary garbage":         {"\x00\x1b[31m\xff\xfe\x01", "not syslog"},
+		"bad repeat":             {"Dec 10 07:13:56 LabSZ sshd[24227]: message repeated many times: [ Failed password]", "bad repeat"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -325,8 +392,8 @@ func TestFail2banFixtures(t *testing.T) {
 		prefix string
 		events int
 	}{
-		{"sshd.log", "", 108},
-		{"sshd-journal.log", "Mar  4 10:00:00 ", 95},
+		{"sshd.log", "", 120},
+		{"sshd-journal.log", "Mar  4 10:00:00 ", 101},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			f, err := os.Open(filepath.Join("..", "..", "testdata", "fail2ban", tc.file))
@@ -383,7 +450,7 @@ func TestFail2banFixtures(t *testing.T) {
 func TestCrowdsecFixtures(t *testing.T) {
 	for file, want := range map[string][3]int{ // events, skipped, rejected
 		"ssh-bf.log":    {6, 0, 0},
-		"sshd-logs.log": {14, 10, 0},
+		"sshd-logs.log": {23, 1, 0},
 	} {
 		t.Run(file, func(t *testing.T) {
 			got := countFile(t, filepath.Join("..", "..", "testdata", "crowdsec", file))

@@ -208,6 +208,15 @@ func fillFlow(d *decoder, r *record, ev *event.Event) error {
 			return err
 		}
 	}
+	if ev.Transport == "tcp" {
+		refused, err := refusedTCP(r.tcp)
+		if err != nil {
+			return err
+		}
+		if refused {
+			ev.Label = "rejected"
+		}
+	}
 	if absent(start) {
 		return nil
 	}
@@ -226,6 +235,36 @@ func fillFlow(d *decoder, r *record, ev *event.Event) error {
 		ev.Duration = dur
 	}
 	return nil
+}
+
+// refusedTCP reports whether a flow's TCP flags (the "tcp" object EVE
+// writes with each flow) say the server refused the connection: it sent
+// resets and never a SYN, so no connection was established (Zeek's REJ).
+// Flags are hex strings ("14" is RST|ACK); absent flags say nothing.
+func refusedTCP(v jsonscan.Value) (bool, error) {
+	if absent(v) {
+		return false, nil
+	}
+	it, err := members(v, "tcp")
+	if err != nil {
+		return false, err
+	}
+	for it.Next() {
+		if string(it.Key()) != "tcp_flags_tc" {
+			continue
+		}
+		s, err := str(it.Value(), "tcp.tcp_flags_tc")
+		if err != nil || s == "" {
+			return false, err
+		}
+		f, perr := strconv.ParseUint(s, 16, 8)
+		if perr != nil {
+			return false, parse.Rejectf("bad TCP flags", "tcp.tcp_flags_tc %q", clip([]byte(s)))
+		}
+		const syn, rst = 0x02, 0x04
+		return f&rst != 0 && f&syn == 0, nil
+	}
+	return false, nil
 }
 
 // flowState returns flow.state, without allocating for the usual ones.

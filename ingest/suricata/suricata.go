@@ -33,7 +33,10 @@
 //	                      Action=action Refs; Domain URL Method UserAgent
 //	                      Status from an http context, Domain from a tls one
 //	flow      Connection  BytesOut=bytes_toserver BytesIn=bytes_toclient
-//	                      Duration=end-start Label=state Time=start
+//	                      Duration=end-start Label=state Time=start;
+//	                      Label="rejected" for a TCP flow whose server
+//	                      answered only with resets (tcp.tcp_flags_tc has
+//	                      RST and no SYN: the connection was refused)
 //	dns       DNS         Query=rrname QType=rrtype RCode=rcode Answers (rdata)
 //	http      HTTP        Domain=hostname URL (http://hostname[:port]/url)
 //	                      Method Status UserAgent ContentType BytesIn=length
@@ -84,6 +87,7 @@ type record struct {
 	proto, appProto, host            jsonscan.Value
 	// The event-type objects and the context objects alerts carry.
 	alert, flow, dns, http, tls, fileinfo, smb, dcerpc, anomaly jsonscan.Value
+	tcp                                                         jsonscan.Value // a flow's TCP flags
 }
 
 // eventType is an EVE event type mamori turns into events.
@@ -154,6 +158,8 @@ func (d *decoder) Decode(line []byte, ev *event.Event) error {
 			r.dcerpc = v
 		case "anomaly":
 			r.anomaly = v
+		case "tcp":
+			r.tcp = v
 		}
 	}
 	if err := it.Err(); err != nil {

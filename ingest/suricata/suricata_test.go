@@ -104,7 +104,16 @@ func TestDecodeReal(t *testing.T) {
 				Time: at("2021-06-07T02:33:55.0036Z"), Format: "suricata.flow", Kind: event.KindConnection,
 				Observer: "stratosphere.org", SrcIP: ip("107.174.144.204"), SrcPort: 57095,
 				DstIP: ip("192.168.1.129"), DstPort: 23, Transport: "tcp",
-				BytesOut: 120, BytesIn: 120, Duration: 251 * time.Microsecond, Label: "closed",
+				BytesOut: 120, BytesIn: 120, Duration: 251 * time.Microsecond, Label: "rejected", // the server's only flags: RST|ACK
+			},
+		},
+		"flow the server answered, then reset": {
+			line: `{"timestamp":"2021-06-06T15:57:37.272281+0200","flow_id":482525783043092,"event_type":"flow","src_ip":"162.142.125.53","src_port":51230,"dest_ip":"192.168.1.129","dest_port":554,"proto":"TCP","app_proto":"http","flow":{"pkts_toserver":10,"pkts_toclient":8,"bytes_toserver":762,"bytes_toclient":818,"start":"2021-06-07T09:25:24.306196+0200","end":"2021-06-07T09:25:25.523306+0200","age":1,"state":"closed","reason":"shutdown","alerted":false},"tcp":{"tcp_flags":"1f","tcp_flags_ts":"1e","tcp_flags_tc":"1b","syn":true,"fin":true,"rst":true,"psh":true,"ack":true,"state":"closed"},"host":"stratosphere.org"}`,
+			want: event.Event{
+				Time: at("2021-06-07T07:25:24.306196Z"), Format: "suricata.flow", Kind: event.KindConnection,
+				Observer: "stratosphere.org", SrcIP: ip("162.142.125.53"), SrcPort: 51230,
+				DstIP: ip("192.168.1.129"), DstPort: 554, Transport: "tcp", Service: "http",
+				BytesOut: 762, BytesIn: 818, Duration: 1217110 * time.Microsecond, Label: "closed",
 			},
 		},
 		"dns query": {

@@ -72,6 +72,7 @@ const (
 	fOperation
 	fNote
 	fMsg
+	fSub
 	fSrc
 	fDst
 	fP
@@ -197,6 +198,8 @@ func fieldByName(name []byte) field {
 		return fNote
 	case "msg":
 		return fMsg
+	case "sub":
+		return fSub
 	case "src":
 		return fSrc
 	case "dst":
@@ -250,7 +253,7 @@ var fieldNames = func() [nFields]string {
 		"fuid", "tx_hosts", "rx_hosts", "is_orig", "source", "mime_type", "filename",
 		"seen_bytes", "total_bytes", "md5", "sha1", "sha256", "version", "cipher",
 		"server_name", "action", "path", "name", "size", "share_type", "named_pipe",
-		"endpoint", "operation", "note", "msg", "src", "dst", "p", "addl",
+		"endpoint", "operation", "note", "msg", "sub", "src", "dst", "p", "addl",
 		"auth_success", "client", "username", "domainname", "success",
 		"request_type", "error_msg",
 	} {

@@ -1,6 +1,7 @@
 package zeek
 
 import (
+	"net/netip"
 	"path/filepath"
 	"strings"
 
@@ -303,6 +304,18 @@ func fillNotice(d *decoder, r *record, ev *event.Event) error {
 	if !ev.DstIP.IsValid() {
 		if ev.DstIP, err = r.addr(fDst); err != nil {
 			return err
+		}
+	}
+	if !ev.DstIP.IsValid() {
+		// A guesser's notice (SSH::Password_Guessing) names only the
+		// guesser; its victims are in sub: "Sampled servers: a, b, c".
+		// The first is the notice's destination, so that the alert is
+		// about a machine of the office.
+		if rest, ok := strings.CutPrefix(r.str(fSub), "Sampled servers: "); ok {
+			first, _, _ := strings.Cut(rest, ",")
+			if a, perr := netip.ParseAddr(strings.TrimSpace(first)); perr == nil {
+				ev.DstIP = a.Unmap()
+			}
 		}
 	}
 	if ev.DstPort == 0 {

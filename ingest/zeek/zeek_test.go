@@ -338,6 +338,15 @@ func TestDecodeJSON(t *testing.T) {
 				Message: "192.168.1.15 performed ICMP address scan on 5 hosts",
 			},
 		},
+		"a guesser's notice names its victims in sub": {
+			file: "notice.log",
+			line: `{"ts":1601998373.487791,"note":"SSH::Password_Guessing","msg":"222.186.30.112 appears to be guessing SSH passwords (seen in 30 connections).","sub":"Sampled servers: 147.32.85.117, 147.32.85.117, 147.32.81.196","src":"222.186.30.112","peer_descr":"bro","actions":["Notice::ACTION_LOG"],"suppress_for":3600.0}`,
+			want: event.Event{
+				Time: unix(1601998373, 487791000), Format: "zeek.notice", Kind: event.KindIDS,
+				SrcIP: ip("222.186.30.112"), DstIP: ip("147.32.85.117"), Signature: "SSH::Password_Guessing", Observer: "bro",
+				Message: "222.186.30.112 appears to be guessing SSH passwords (seen in 30 connections).",
+			},
+		},
 		// The lines below change one thing in a real line (port-scans-vertical
 		// conn.log) to cover layouts absent from the samples.
 		"nested id, _path, ISO 8601 ts, node name": {

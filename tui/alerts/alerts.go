@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
@@ -53,7 +54,7 @@ type Model struct {
 	showAll bool
 
 	detail *alertview.Model
-	now    func() time.Time
+	clock  clock.Clock
 	status backend.Status // the latest, for what an empty list means
 }
 
@@ -75,9 +76,10 @@ func (m Model) emptyText() string {
 	return T("no alerts review")
 }
 
-// New returns the pane.
-func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), now: time.Now}
+// New returns the pane; clk (nil: the wall clock) says which alerts are
+// of today.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
+	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), clock: clock.Or(clk)}
 	m.setKeys()
 	return m
 }
@@ -102,7 +104,7 @@ func (m *Model) SetLang(l i18n.Lang) {
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
-	m.filter.SetWidth(w - 2)
+	m.filter.SetWidth(w)
 	if m.detail != nil {
 		m.detail.SetSize(w, h)
 	}
@@ -255,8 +257,17 @@ func (m *Model) apply() {
 			break
 		}
 	}
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
+
+// statusHeight is the status line under the table.
+const statusHeight = 1
+
+// tableHeight is the lines of the table, its header included.
+func (m Model) tableHeight() int { return m.height - statusHeight }
+
+// shown is how many alerts the table shows.
+func (m Model) shown() int { return table.Rows(m.tableHeight()) }
 
 // Update handles a message.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
@@ -290,7 +301,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, cmd
 	}
-	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+	if d, ok := m.keys.Delta(k, len(m.rows), m.shown()); ok {
 		m.move(d)
 		return m, nil
 	}
@@ -366,7 +377,7 @@ func (m Model) OpenID(id string) (Model, tea.Cmd) {
 func (m *Model) move(n int) {
 	m.touched = true
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
 
 func (m Model) ack(a alert.Alert) tea.Cmd {
@@ -461,7 +472,7 @@ func (m Model) View() string {
 		return ""
 	}
 	status := m.statusLine()
-	body := m.tableView(m.height - 1)
+	body := m.tableView(m.tableHeight())
 	return lipgloss.JoinVertical(lipgloss.Left, body, status)
 }
 
@@ -469,8 +480,8 @@ func (m Model) tableView(h int) string {
 	cols := m.columns()
 	if len(m.rows) == 0 {
 		msg := m.emptyText()
-		empty := table.Render(cols, nil, -1, 0, m.width, 1, m.tableStyles())
-		return lipgloss.JoinVertical(lipgloss.Left, empty, m.st.Muted.Render(table.Fit("  "+msg, m.width, false)), strings.Repeat("\n", max(0, h-3)))
+		empty := table.Render(cols, nil, -1, 0, m.width, table.HeaderHeight, m.tableStyles())
+		return table.FitLines([]string{empty, m.st.Muted.Render(table.Fit("  "+msg, m.width, false))}, h)
 	}
 	// Build only the rows on screen: a frame costs the same with 100,000
 	// alerts as with ten.
@@ -497,7 +508,7 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	sevStyle := m.st.Sev(a.Severity)
 	// Narrow: the time today, the date before (as ls -l does), so that an
 	// old alert never passes for one of today.
-	last, now := a.LastSeen.Local(), m.now().Local()
+	last, now := a.LastSeen.Local(), m.clock.Now().Local()
 	when := last.Format("15:04")
 	switch {
 	case wide:
@@ -534,9 +545,9 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	if r, ok := m.be.Catalog().Rule(a.Rule); ok {
 		title = r.Title.In(string(m.lang))
 	}
-	name := a.Severity.String()
+	name := style.SevName(a.Severity, m.lang)
 	if !wide {
-		name = style.SevShort(a.Severity)
+		name = style.SevShort(a.Severity, m.lang)
 	}
 	sev := style.SevMark(a.Severity) + " " + name
 	if a.Acked {
@@ -585,7 +596,7 @@ func (m Model) statusLine() string {
 		parts = append(parts, "/"+sanitize.Line(q))
 	}
 	if m.minSev > 0 {
-		parts = append(parts, "≥"+m.minSev.String())
+		parts = append(parts, "≥"+style.SevName(m.minSev, m.lang))
 	}
 	if m.persp != "" {
 		parts = append(parts, string(m.persp))

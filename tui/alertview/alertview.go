@@ -171,7 +171,7 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 		if label != "" {
 			text = st.Muted.Render(label+": ") + text
 		}
-		line(ansi.Wordwrap(text, w, " ,;/"))
+		line(ansi.Wrap(text, w, " ,;/")) // breaks a word (and Japanese, which has no spaces) rather than leave a line wider than w
 	}
 
 	title := a.Title
@@ -187,7 +187,7 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 			}
 		}
 	}
-	sev := st.Sev(a.Severity).Render(style.SevMark(a.Severity) + " " + strings.ToUpper(a.Severity.String()))
+	sev := st.Sev(a.Severity).Render(style.SevMark(a.Severity) + " " + strings.ToUpper(style.SevName(a.Severity, lang)))
 	line(ansi.Truncate(sev+"  "+st.Title.Render(a.Rule)+"  "+st.Title.Render(sanitize.Line(title)), w, "…"))
 
 	ep := a.Endpoint
@@ -218,10 +218,15 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 	if bs, ok := cat.Basis(a.Basis); ok {
 		basis = bs.Name.In(L)
 	}
-	wrap(T("perspective"), persp+" · "+basis+" · "+T("phase")+" "+phase+" · ATT&CK "+strings.Join(a.Attack, ", "))
-	wrap("", fmt.Sprintf("%s %s   %s %s   %s %d   %s %.2f",
-		T("first seen"), a.FirstSeen.Local().Format("2006-01-02 15:04:05"),
-		T("last seen"), a.LastSeen.Local().Format("2006-01-02 15:04:05"),
+	analysis := persp + " · " + basis + " · " + T("phase") + " " + phase
+	if len(a.Attack) > 0 {
+		analysis += " · ATT&CK " + strings.Join(a.Attack, ", ")
+	}
+	wrap(T("perspective"), analysis)
+	// Each figure stays on one line with its label (a no-break space).
+	wrap("", fmt.Sprintf("%s\u00a0%s   %s\u00a0%s   %s\u00a0%d   %s\u00a0%.2f",
+		T("first seen"), a.FirstSeen.Local().Format("2006-01-02\u00a015:04:05"),
+		T("last seen"), a.LastSeen.Local().Format("2006-01-02\u00a015:04:05"),
 		T("count"), a.Count, T("score"), a.Score))
 	if a.Acked {
 		line(st.OK.Render("✓ " + T("acked")))
@@ -249,7 +254,8 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 		wrap(T("details"), details)
 	}
 	line("")
-	line(st.Accent.Render(fmt.Sprintf("── %s (%d) ", T("evidence"), len(a.Evidence))) + st.Subtle.Render(strings.Repeat("─", max(0, w-14))))
+	head := fmt.Sprintf("── %s (%d) ", T("evidence"), len(a.Evidence))
+	line(st.Accent.Render(head) + st.Subtle.Render(strings.Repeat("─", max(0, w-ansi.StringWidth(head)))))
 	for _, ev := range a.Evidence {
 		line(st.Muted.Render(ev.Time.Local().Format("01-02 15:04:05") + "  " + sanitize.Line(ev.File) + fmt.Sprintf(":%d", ev.Offset)))
 		line(ansi.Hardwrap(sanitize.Line(ev.Raw), w, true))

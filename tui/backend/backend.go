@@ -94,8 +94,18 @@ type Exported struct {
 // audit log; when that fails the report stays and Warning says why. It is
 // the ExportReport of every Backend.
 func WriteReport(ctx context.Context, im *incident.Manager, log *audit.Log, id, path string, opts report.Options) (Exported, error) {
+	return WriteReportAs(ctx, im, log, id, path, "md", false, opts)
+}
+
+// WriteReportAs is WriteReport in format "md" (Markdown) or "json",
+// replacing an existing path when force: the export a running mamori does
+// for `mamori report -o FILE` asked over its control socket.
+func WriteReportAs(ctx context.Context, im *incident.Manager, log *audit.Log, id, path, format string, force bool, opts report.Options) (Exported, error) {
 	if im == nil || log == nil {
 		return Exported{}, errors.New("report: no incident handling")
+	}
+	if format != "md" && format != "json" {
+		return Exported{}, fmt.Errorf("report: unknown format %q (want md or json)", format)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -105,7 +115,11 @@ func WriteReport(ctx context.Context, im *incident.Manager, log *audit.Log, id, 
 	if err != nil {
 		return Exported{}, fmt.Errorf("report %s: %w", id, err)
 	}
-	n, err := writeNew(abs, r.Markdown)
+	write := r.Markdown
+	if format == "json" {
+		write = r.JSON
+	}
+	n, err := writeNew(abs, force, write)
 	if err != nil {
 		return Exported{}, fmt.Errorf("report %s: %w", id, err)
 	}
@@ -117,11 +131,17 @@ func WriteReport(ctx context.Context, im *incident.Manager, log *audit.Log, id, 
 	return out, nil
 }
 
-// writeNew writes a new file at path through a temporary file renamed into
-// place and returns its size; an existing file is refused.
-func writeNew(path string, write func(io.Writer) error) (int64, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return 0, fmt.Errorf("%s exists already: choose another name", filepath.Base(path))
+// writeNew writes a file at path through a temporary file renamed into
+// place and returns its size; an existing file is refused unless force.
+func writeNew(path string, force bool, write func(io.Writer) error) (int64, error) {
+	exists := func() error {
+		if _, err := os.Lstat(path); err == nil && !force {
+			return fmt.Errorf("%s exists already: choose another name", filepath.Base(path))
+		}
+		return nil
+	}
+	if err := exists(); err != nil {
+		return 0, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -142,8 +162,8 @@ func writeNew(path string, write func(io.Writer) error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return 0, fmt.Errorf("%s exists already: choose another name", filepath.Base(path))
+	if err := exists(); err != nil {
+		return 0, err
 	}
 	return n, os.Rename(tmp.Name(), path)
 }

@@ -142,8 +142,8 @@ func (m *Model) SetLang(l i18n.Lang) {
 // SetSize sets the dialog's size.
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
-	m.filter.SetWidth(w - 3)
-	m.confirm.SetWidth(max(10, w-4))
+	m.filter.SetWidth(w - len(bottomIndent))
+	list.FitInput(&m.confirm, w-len(bottomIndent))
 	m.render()
 }
 
@@ -375,7 +375,7 @@ func (m Model) pickKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, cmd
 	}
-	if d, ok := m.keys.nav().Delta(k, len(m.shown), m.listHeight()-1); ok {
+	if d, ok := m.keys.nav().Delta(k, len(m.shown), m.listHeight()); ok {
 		m.move(d)
 		return m, nil
 	}

@@ -87,7 +87,8 @@ func (s stepKeys) FullHelp() [][]key.Binding {
 	case picking:
 		return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pick, k.Filter, k.Back}}
 	case planning:
-		return [][]key.Binding{{k.PrevParam, k.NextParam, k.PrevValue, k.NextValue, k.TypeValue}, {k.Run, k.DryRun, k.Export, k.PageUp, k.PageDown, k.Back}}
+		// PrevParam's and PrevValue's help names both their keys (↑↓, ←→).
+		return [][]key.Binding{{k.PrevParam, k.PrevValue, k.TypeValue}, {k.Run, k.DryRun, k.Export, k.PageUp, k.PageDown, k.Back}}
 	case confirming:
 		return [][]key.Binding{{k.Confirm, k.Cancel}}
 	case running:

@@ -56,9 +56,28 @@ func (m Model) targetName(t catalog.Target) string {
 	return string(t)
 }
 
+// The picker's fixed lines: its title and column header above the list,
+// the status line under it; and the plan's prompt under the plan.
+const (
+	titleHeight  = 1
+	statusHeight = 1
+	promptHeight = 1
+)
+
 // listHeight is the lines of measures the picker shows: all but the
 // title, the column header and the status line.
-func (m Model) listHeight() int { return max(1, m.h-3) }
+func (m Model) listHeight() int { return max(1, m.h-titleHeight-table.HeaderHeight-statusHeight) }
+
+// bottomIndent starts the lines under the plan and the picker's status
+// line, the inputs on them too.
+const bottomIndent = " "
+
+// The picker's rows start with a mark column: the selection's mark, or
+// blank.
+const (
+	selMark = "▸ "
+	noMark  = "  "
+)
 
 // View renders the dialog.
 func (m Model) View() string {
@@ -86,7 +105,7 @@ func (m Model) View() string {
 		what := sanitize.Line(m.plan.Confirm)
 		bottom = append(bottom,
 			m.st.Warn.Render(" "+fmt.Sprintf(T("type to run"), m.plan.ConfirmParam))+m.st.Bold.Render(what)+m.st.Muted.Render("  "+T("nothing ran yet")),
-			" "+m.confirm.View())
+			bottomIndent+m.confirm.View())
 		if m.refused != "" {
 			bottom = append(bottom, m.st.Error.Render(" ✗ "+T("refused")+": "+sanitize.Line(m.refused)))
 		} else {
@@ -95,9 +114,18 @@ func (m Model) View() string {
 	case running:
 		bottom = append(bottom, m.st.Warn.Render(" ⏳ "+T("running")+" "+m.commandText(m.plan)))
 	}
-	for i := range bottom {
-		bottom[i] = table.Fit(bottom[i], m.w, false)
+	// What is said under the plan wraps (a refusal in Japanese is longer
+	// than the width); the input line scrolls in itself.
+	var lines []string
+	for _, b := range bottom {
+		for i, l := range strings.Split(ansi.Wrap(b, m.w-len(bottomIndent), " ,;/"), "\n") {
+			if i > 0 {
+				l = bottomIndent + l
+			}
+			lines = append(lines, table.Fit(l, m.w, false))
+		}
 	}
+	bottom = lines
 	vp := m.vp
 	vp.SetHeight(max(1, m.h-len(bottom)))
 	out := vp.View()
@@ -120,17 +148,17 @@ func (m Model) pickerView() string {
 			msg = T("no measures")
 		}
 		lines = append(lines, st.Render(table.Fit(" "+msg, m.w, false)))
-		return fitLines(lines, m.h)
+		return table.FitLines(lines, m.h)
 	}
 	cols := m.columns()
-	ws := table.Widths(cols, m.w-2)
+	ws := table.Widths(cols, m.w-ansi.StringWidth(noMark))
 	var hdr []string
 	for i, c := range cols {
 		if ws[i] > 0 {
 			hdr = append(hdr, table.Fit(c.Title, ws[i], c.Right))
 		}
 	}
-	lines = append(lines, m.st.ColumnHeader.Render(table.Fit("  "+strings.Join(hdr, " "), m.w, false)))
+	lines = append(lines, m.st.ColumnHeader.Render(table.Fit(noMark+strings.Join(hdr, " "), m.w, false)))
 	all := m.lines()
 	sel := m.lineOf(m.selected)
 	for i := m.offset; i < len(all) && i < m.offset+m.listHeight(); i++ {
@@ -141,28 +169,17 @@ func (m Model) pickerView() string {
 		}
 		lines = append(lines, m.optionLine(l.shown, ws, cols, i == sel))
 	}
-	body := fitLines(lines, m.h-1)
+	body := table.FitLines(lines, m.h-statusHeight)
 	status := fmt.Sprintf(" %d/%d %s", len(m.shown), len(m.options), T("measures n"))
 	if q := m.filter.Value(); q != "" {
 		status += "  /" + sanitize.Line(q)
 	}
 	if m.filter.Active() {
-		status = " " + m.filter.View()
+		status = bottomIndent + m.filter.View()
 	} else {
 		status = m.st.Muted.Render(table.Fit(status+"  "+T("legend"), m.w, false))
 	}
 	return body + "\n" + table.Fit(status, m.w, false)
-}
-
-// fitLines joins lines, cut or padded to exactly h.
-func fitLines(lines []string, h int) string {
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
 }
 
 func (m Model) columns() []table.Column {
@@ -232,9 +249,9 @@ func (m Model) optionLine(i int, ws []int, cols []table.Column, selected bool) s
 			parts = append(parts, c.style.Render(text))
 		}
 	}
-	line := "  " + strings.Join(parts, " ")
+	line := noMark + strings.Join(parts, " ")
 	if selected {
-		return m.st.Selected.Render(table.Fit("▸ "+strings.Join(parts, " "), m.w, false))
+		return m.st.Selected.Render(table.Fit(selMark+strings.Join(parts, " "), m.w, false))
 	}
 	return line
 }
@@ -315,7 +332,7 @@ func (m *Model) render() {
 		return
 	}
 	m.vp.SetWidth(m.w)
-	m.vp.SetHeight(max(1, m.h-1))
+	m.vp.SetHeight(max(1, m.h-promptHeight))
 	m.vp.SetContent(content)
 }
 
@@ -344,14 +361,15 @@ func (d *doc) para(label string, text string, st lipgloss.Style, labelSt lipglos
 	}
 }
 
-// mark writes a paragraph after a one-cell mark (⚠, ✗, ◇), wrapped under
-// the text.
+// mark writes a paragraph after a mark (⚠, ✗, ◇) and a space, wrapped
+// under the text.
 func (d *doc) mark(mark, text string, st lipgloss.Style) {
-	for i, l := range strings.Split(ansi.Wrap(text, max(10, d.w-2), " ,;/"), "\n") {
+	under := strings.Repeat(" ", ansi.StringWidth(mark)+1)
+	for i, l := range strings.Split(ansi.Wrap(text, max(10, d.w-len(under)), " ,;/"), "\n") {
 		if i == 0 {
 			d.line(st.Render(mark + " " + l))
 		} else {
-			d.line(st.Render("  " + l))
+			d.line(st.Render(under + l))
 		}
 	}
 }
@@ -615,6 +633,9 @@ func (m Model) reversibleName(r catalog.Reversibility) string {
 	return string(r)
 }
 
+// outputIndent is what a command's output lines start with.
+const outputIndent = "  "
+
 func (m Model) resultContent() string {
 	T := m.lang.T
 	L := string(m.lang)
@@ -659,8 +680,8 @@ func (m Model) resultContent() string {
 		}
 		d.line(m.st.Bold.Render(T(out.label)))
 		for _, l := range strings.Split(strings.TrimRight(out.text, "\n"), "\n") {
-			for _, w := range strings.Split(ansi.Wrap(sanitize.Line(l), max(10, m.w-2), ""), "\n") {
-				d.line("  " + w)
+			for _, w := range strings.Split(ansi.Wrap(sanitize.Line(l), max(10, m.w-len(outputIndent)), ""), "\n") {
+				d.line(outputIndent + w)
 			}
 		}
 	}

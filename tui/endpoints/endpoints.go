@@ -20,6 +20,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
+	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
@@ -87,7 +88,8 @@ const (
 	sortOrders
 )
 
-var sortNames = [...]string{"risk", "alerts", "last seen", "address"}
+// sortNames are the orders' names, keys of their translations.
+var sortNames = [...]string{"sort risk", "sort alerts", "sort last seen", "sort address"}
 
 // Model is the pane.
 type Model struct {
@@ -106,11 +108,12 @@ type Model struct {
 	selected, offset int
 	touched          bool // the user moved the selection: keep it on rebuilds
 	filter           list.Filter
+	clock            clock.Clock
 }
 
-// New returns the pane.
-func New(be backend.Backend, st *style.Styles, lang i18n.Lang) Model {
-	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter()}
+// New returns the pane; clk (nil: the wall clock) times its reloads.
+func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
+	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), clock: clock.Or(clk)}
 	m.SetLang(lang)
 	return m
 }
@@ -145,7 +148,10 @@ func (m *Model) SetLang(l i18n.Lang) {
 }
 
 // SetSize sets the pane's size.
-func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.filter.SetWidth(w)
+}
 
 // KeyMap returns the pane's keys.
 func (m Model) KeyMap() KeyMap { return m.keys }
@@ -239,8 +245,17 @@ func (m *Model) build() {
 			m.selected = i
 		}
 	}
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
+
+// statusHeight is the status line under the table.
+const statusHeight = 1
+
+// tableHeight is the lines of the table, its header included.
+func (m Model) tableHeight() int { return m.height - statusHeight }
+
+// shown is how many endpoints the table shows.
+func (m Model) shown() int { return table.Rows(m.tableHeight()) }
 
 func (m Model) sortRows(rows []Endpoint) {
 	sort.SliceStable(rows, func(i, j int) bool {
@@ -294,11 +309,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case loadedMsg:
 		if msg.err != nil {
-			return m, tea.Batch(request.Notify("endpoints: "+msg.err.Error(), true), tea.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
+			return m, tea.Batch(request.Notify("endpoints: "+msg.err.Error(), true), m.clock.Tick(10*time.Second, func(time.Time) tea.Msg { return reloadMsg{} }))
 		}
 		m.sums = msg.sums
 		m.build()
-		return m, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return reloadMsg{} })
+		return m, m.clock.Tick(5*time.Second, func(time.Time) tea.Msg { return reloadMsg{} })
 	case reloadMsg:
 		return m, m.Load()
 	case tea.KeyPressMsg:
@@ -315,7 +330,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		return m, cmd
 	}
-	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+	if d, ok := m.keys.Delta(k, len(m.rows), m.shown()); ok {
 		m.move(d)
 		return m, nil
 	}
@@ -355,7 +370,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m *Model) move(n int) {
 	m.touched = true
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
 
 // View renders the pane.
@@ -378,13 +393,13 @@ func (m Model) View() string {
 		cols = append(cols, table.Column{Title: T("role"), Width: 12, Flex: 1}, table.Column{Title: T("events"), Width: 9, Right: true})
 	}
 	// Build only the rows on screen.
-	end := min(len(m.rows), m.offset+m.height)
+	end := min(len(m.rows), m.offset+m.shown())
 	rows := make([]table.Row, 0, max(0, end-m.offset))
 	for i := m.offset; i < end; i++ {
 		e := &m.rows[i]
 		risk, riskStyle := "-", m.st.Muted
 		if e.HasAlerts {
-			risk, riskStyle = style.SevMark(e.Worst)+" "+style.SevShort(e.Worst), m.st.Sev(e.Worst)
+			risk, riskStyle = style.SevMark(e.Worst)+" "+style.SevShort(e.Worst, m.lang), m.st.Sev(e.Worst)
 		}
 		var match []int
 		if i < len(m.matches) {
@@ -418,7 +433,7 @@ func (m Model) View() string {
 		}
 		rows = append(rows, table.Row{Cells: cells})
 	}
-	body := table.Render(cols, rows, m.selected-m.offset, 0, m.width, m.height-1, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
+	body := table.Render(cols, rows, m.selected-m.offset, 0, m.width, m.tableHeight(), table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
 	if len(m.rows) == 0 {
 		msg := T("no endpoints")
 		if len(m.sums) > 0 {
@@ -426,11 +441,8 @@ func (m Model) View() string {
 		}
 		body += "\n" + m.st.Muted.Render("  "+msg)
 	}
-	n := strings.Count(body, "\n") + 1
-	if n < m.height-1 {
-		body += strings.Repeat("\n", m.height-1-n)
-	}
-	status := fmt.Sprintf(" %d/%d  %s: %s", len(m.rows), len(m.sums), T("sort"), sortNames[m.order])
+	body = table.FitLines(strings.Split(body, "\n"), m.tableHeight())
+	status := fmt.Sprintf(" %d/%d  %s: %s", len(m.rows), len(m.sums), T("sort"), T(sortNames[m.order]))
 	if q := m.filter.Value(); q != "" {
 		status += "  /" + sanitize.Line(q)
 	}

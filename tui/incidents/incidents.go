@@ -382,7 +382,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
-	if d, ok := m.keys.Delta(k, len(m.rows), m.height-3); ok {
+	if d, ok := m.keys.Delta(k, len(m.rows), m.shown()); ok {
 		m.move(d)
 		return m, nil
 	}
@@ -424,8 +424,17 @@ func (m *Model) apply() {
 
 func (m *Model) move(n int) {
 	m.selected = min(max(m.selected+n, 0), max(len(m.rows)-1, 0))
-	m.offset = table.Window(m.offset, m.selected, m.height-2, len(m.rows))
+	m.offset = table.Window(m.offset, m.selected, m.shown(), len(m.rows))
 }
+
+// statusHeight is the status line under the table.
+const statusHeight = 1
+
+// tableHeight is the lines of the table, its header included.
+func (m Model) tableHeight() int { return max(0, m.height-statusHeight) }
+
+// shown is how many incidents the table shows.
+func (m Model) shown() int { return table.Rows(m.tableHeight()) }
 
 // View renders the pane.
 func (m Model) View() string {
@@ -452,25 +461,20 @@ func (m Model) View() string {
 	}
 	var body string
 	if msg != "" {
-		body = table.Render(cols, nil, -1, 0, m.width, 1, m.tableStyles()) + "\n" + m.st.Muted.Render(table.Fit("  "+msg, m.width, false))
+		body = table.Render(cols, nil, -1, 0, m.width, table.HeaderHeight, m.tableStyles()) + "\n" + m.st.Muted.Render(table.Fit("  "+msg, m.width, false))
 	} else {
 		rows := make([]table.Row, len(m.rows))
 		for i := range m.rows {
 			rows[i] = m.row(&m.rows[i])
 		}
-		body = table.Render(cols, rows, m.selected, m.offset, m.width, m.height-1, m.tableStyles())
-	}
-	lines := strings.Split(body, "\n")
-	for len(lines) < m.height-1 {
-		lines = append(lines, "")
+		body = table.Render(cols, rows, m.selected, m.offset, m.width, m.tableHeight(), m.tableStyles())
 	}
 	closed := len(m.incs) - m.Count()
 	status := fmt.Sprintf(" %d %s, %d %s", m.Count(), T("open n"), closed, T("closed n"))
 	if m.showClosed {
 		status += "  (" + T("closed shown") + ")"
 	}
-	lines = append(lines[:m.height-1], m.st.Muted.Render(table.Fit(status, m.width, false)))
-	return strings.Join(lines, "\n")
+	return table.FitLines(strings.Split(body, "\n"), m.tableHeight()) + "\n" + m.st.Muted.Render(table.Fit(status, m.width, false))
 }
 
 func (m Model) tableStyles() table.Styles {
@@ -530,9 +534,9 @@ func (m Model) row(inc *incident.Incident) table.Row {
 	}
 	sev, sevSt := "", m.st.Muted
 	if any {
-		name := style.SevShort(worst)
+		name := style.SevShort(worst, m.lang)
 		if wide {
-			name = worst.String()
+			name = style.SevName(worst, m.lang)
 		}
 		sev, sevSt = style.SevMark(worst)+" "+name, m.st.Sev(worst)
 	}

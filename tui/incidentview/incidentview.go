@@ -158,11 +158,10 @@ func (m *Model) SetSize(w, h int) {
 	}
 	if m.overlay != nil {
 		m.overlay.SetWidth(w)
-		m.overlay.SetHeight(max(1, h-1))
+		m.overlay.SetHeight(max(1, h-hintHeight))
 	}
 	if m.editing != nil {
-		m.editing.SetWidth(max(10, w-2))
-		m.editing.SetHeight(max(3, h-4))
+		m.sizeEditor(m.editing)
 	}
 }
 
@@ -330,7 +329,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	rows := m.rows()
-	page := max(1, m.bodyHeight()-1)
+	page := max(1, m.bodyHeight()-pageOverlap)
 	switch {
 	case key.Matches(k, m.keys.Up):
 		m.move(rows, -1)
@@ -425,7 +424,7 @@ func (m Model) rowKey(k tea.KeyPressMsg, r row) (Model, tea.Cmd) {
 		case key.Matches(k, m.keys.Open) && r.run >= 0:
 			vp := viewport.New()
 			vp.SetWidth(m.w)
-			vp.SetHeight(max(1, m.h-1))
+			vp.SetHeight(max(1, m.h-hintHeight))
 			vp.SetContent(m.actionDetail(&m.data.Actions[r.run]))
 			m.overlay = &vp
 		case key.Matches(k, m.keys.Undo):
@@ -500,8 +499,7 @@ func (m Model) edit(finding string) (Model, tea.Cmd) {
 	st := ta.Styles()
 	st.Cursor.Blink = false // no redraws twice a second over SSH
 	ta.SetStyles(st)
-	ta.SetWidth(max(10, m.w-2))
-	ta.SetHeight(max(3, m.h-4))
+	m.sizeEditor(&ta)
 	// What is stored is not trusted to be free of control characters.
 	lines := strings.Split(m.data.Incident.Findings[finding].Text, "\n")
 	for i := range lines {
@@ -510,6 +508,13 @@ func (m Model) edit(finding string) (Model, tea.Cmd) {
 	ta.SetValue(strings.Join(lines, "\n"))
 	m.editing, m.editID = &ta, finding
 	return m, m.editing.Focus()
+}
+
+// sizeEditor gives the finding's editor the pane under its heading (the
+// finding's name and its questions); the editor fits its prompt in.
+func (m Model) sizeEditor(ta *textarea.Model) {
+	ta.SetWidth(max(10, m.w))
+	ta.SetHeight(max(3, m.h-editHeadHeight))
 }
 
 func (m Model) editKey(k tea.KeyPressMsg) (Model, tea.Cmd) {

@@ -33,9 +33,27 @@ type row struct {
 
 func newRow(line string) row { return row{line: line, sugg: -1, alert: -1, run: -1} }
 
-// bodyHeight is the lines a section gets: all but the header, the
-// section tabs and the hint line.
-func (m Model) bodyHeight() int { return max(1, m.h-3) }
+// The view's fixed lines: the incident at a glance (header), the section
+// tabs above a section; the hint under an action's details.
+const (
+	headerHeight = 2
+	tabsHeight   = 1
+	hintHeight   = 1
+)
+
+// editHeadHeight is the lines above the finding's editor: the finding's
+// name and its questions.
+const editHeadHeight = 2
+
+// bodyHeight is the lines a section gets: all but the header and the
+// section tabs.
+func (m Model) bodyHeight() int { return max(1, m.h-headerHeight-tabsHeight) }
+
+// pageOverlap is the rows a page up or down keeps in view.
+const pageOverlap = 1
+
+// indent is what a line under a heading starts with.
+const indent = "  "
 
 // local formats a time in the local zone.
 func local(t time.Time, layout string) string {
@@ -59,7 +77,7 @@ func (m Model) View() string {
 		if m.err != "" {
 			msg, st = "✗ "+sanitize.Line(m.err), m.st.Error
 		}
-		return fitLines([]string{m.st.Title.Render(m.id), st.Render(table.Fit(msg, m.w, false))}, m.h)
+		return table.FitLines([]string{m.st.Title.Render(m.id), st.Render(table.Fit(msg, m.w, false))}, m.h)
 	}
 	if m.overlay != nil {
 		hint := m.st.Muted.Render(table.Fit(" esc "+T("back")+"  u "+T("undo…"), m.w, false))
@@ -80,18 +98,7 @@ func (m Model) View() string {
 		}
 		lines = append(lines, table.Fit(rows[i].line, m.w, false))
 	}
-	return fitLines(lines, m.h)
-}
-
-// fitLines joins lines, cut or padded to exactly h.
-func fitLines(lines []string, h int) string {
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
+	return table.FitLines(lines, m.h)
 }
 
 // header is the incident at a glance: id, title and status; endpoints,
@@ -105,7 +112,7 @@ func (m Model) header() []string {
 		status = m.st.Muted.Render("○ " + T("status closed"))
 	}
 	left := m.st.Title.Render(sanitize.Line(inc.ID)) + "  " + m.st.Bold.Render(sanitize.Line(inc.Title))
-	line1 := table.Fit(left, max(0, m.w-ansi.StringWidth(status)-1), false) + " " + status
+	line1 := rightAligned(left, status, m.w)
 
 	var reached [7]bool
 	worst, any := alert.Info, false
@@ -120,7 +127,7 @@ func (m Model) header() []string {
 	}
 	parts := []string{sanitize.Line(Hosts(m.be, inc.Endpoints, d.Alerts))}
 	if any {
-		parts = append(parts, m.st.Sev(worst).Render(style.SevMark(worst)+" "+worst.String()))
+		parts = append(parts, m.st.Sev(worst).Render(style.SevMark(worst)+" "+style.SevName(worst, m.lang)))
 	}
 	parts = append(parts, T("phases")+" "+m.st.Phases(reached))
 	done, total := Progress(d.Checklist)
@@ -196,10 +203,11 @@ func bar(done, total, width int) string {
 	return strings.Repeat("█", n) + strings.Repeat("░", width-n)
 }
 
-// rightAligned fits left and puts right at the end of a line of width w.
+// rightAligned fits left and puts right at the end of a line of width w,
+// a space at least between them.
 func rightAligned(left, right string, w int) string {
-	rw := ansi.StringWidth(right)
-	return table.Fit(left, max(0, w-rw-1), false) + " " + right
+	const gap = " "
+	return table.Fit(left, max(0, w-ansi.StringWidth(right)-len(gap)), false) + gap + right
 }
 
 func (m Model) checklistRows() []row {
@@ -275,9 +283,12 @@ func (m Model) itemRows(phase string, it incident.Item) []row {
 	if c.Who != "" {
 		right = m.st.Muted.Render(sanitize.Line(clip(c.Who, 16)) + " " + local(c.When, "01-02 15:04"))
 	}
-	r := newRow(rightAligned("    "+mark+" "+st.Render(it.Action.Do.In(L)), right, m.w))
-	if right == "" {
-		r.line = "    " + mark + " " + st.Render(it.Action.Do.In(L))
+	left := "    " + mark + " " + st.Render(it.Action.Do.In(L))
+	room := m.w // what the row has for left: the width, less who marked it when
+	r := newRow(left)
+	if right != "" {
+		r.line = rightAligned(left, right, m.w)
+		room = m.w - ansi.StringWidth(right) - 1
 	}
 	r.sel, r.phase, r.action = true, phase, it.Action.ID
 	out := []row{r}
@@ -289,7 +300,7 @@ func (m Model) itemRows(phase string, it incident.Item) []row {
 		out = append(out, m.wrapped("        ", note, m.st.Muted)...)
 	}
 	if m.allIO || m.io[it.Action.ID] {
-		if ansi.StringWidth(it.Action.Do.In(L)) > m.w-30 {
+		if ansi.StringWidth(left) > room { // the row cut it: here it is whole
 			out = append(out, m.wrapped("        ", it.Action.Do.In(L), m.st.Text)...)
 		}
 		var ins, outs []string
@@ -347,7 +358,7 @@ func (m Model) findingRows() []row {
 			qs = append(qs, q.In(L))
 		}
 		if len(qs) > 0 {
-			q := newRow("  " + m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w-2, false)))
+			q := newRow(indent + m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w-len(indent), false)))
 			q.finding = f.ID
 			out = append(out, q)
 		}
@@ -423,7 +434,7 @@ func (m Model) alertRows() []row {
 		}
 		r := newRow(join(
 			cell{local(a.FirstSeen, "01-02 15:04"), m.st.Text},
-			cell{style.SevMark(a.Severity) + " " + style.SevShort(a.Severity), m.st.Sev(a.Severity)},
+			cell{style.SevMark(a.Severity) + " " + style.SevShort(a.Severity, m.lang), m.st.Sev(a.Severity)},
 			cell{a.Rule, m.st.Text},
 			cell{fmt.Sprint(a.Phase), m.st.Text},
 			cell{sanitize.Line(ep), m.st.Text},
@@ -558,8 +569,8 @@ func (m Model) actionDetail(a *containment.Action) string {
 		}
 		b.WriteString(m.st.Bold.Render(T(o.label)) + "\n")
 		for _, l := range strings.Split(strings.TrimRight(o.text, "\n"), "\n") {
-			for _, wl := range strings.Split(ansi.Wrap(sanitize.Line(l), max(10, w-2), ""), "\n") {
-				b.WriteString("  " + wl + "\n")
+			for _, wl := range strings.Split(ansi.Wrap(sanitize.Line(l), max(10, w-len(indent)), ""), "\n") {
+				b.WriteString(indent + wl + "\n")
 			}
 		}
 	}
@@ -640,5 +651,5 @@ func (m Model) editView() string {
 	head := m.st.Title.Render("✎ "+sanitize.Line(m.data.Incident.ID)+" · "+name) + "  " + m.st.Muted.Render(T("edit hint"))
 	lines := []string{table.Fit(head, m.w, false), m.st.Subtle.Render(table.Fit(strings.Join(qs, " · "), m.w, false))}
 	lines = append(lines, strings.Split(m.editing.View(), "\n")...)
-	return fitLines(lines, m.h)
+	return table.FitLines(lines, m.h)
 }

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // NavKeys are the keys that move a selection (vi keys and arrows, as k9s
@@ -32,10 +33,11 @@ func (k NavKeys) Bindings() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown}
 }
 
-// Delta returns how far msg moves a selection in a list of n rows whose
-// pages hold page rows, and whether msg is a navigation key at all.
-func (k NavKeys) Delta(msg tea.KeyPressMsg, n, page int) (int, bool) {
-	page = max(1, page)
+// Delta returns how far msg moves a selection in a list of n rows of
+// which shown are on screen, and whether msg is a navigation key at all. A
+// page keeps one row of the one before in view.
+func (k NavKeys) Delta(msg tea.KeyPressMsg, n, shown int) (int, bool) {
+	page := max(1, shown-pageOverlap)
 	switch {
 	case key.Matches(msg, k.Up):
 		return -1, true
@@ -51,6 +53,22 @@ func (k NavKeys) Delta(msg tea.KeyPressMsg, n, page int) (int, bool) {
 		return n, true
 	}
 	return 0, false
+}
+
+// pageOverlap is the rows a page up or down keeps in view.
+const pageOverlap = 1
+
+// cursorWidth is the cell an input's cursor takes after its text.
+const cursorWidth = 1
+
+// minInput is the fewest cells an input's text gets, however narrow the
+// line.
+const minInput = 10
+
+// FitInput sizes an input so that its line — the prompt, the text and
+// the cursor after it — is w cells wide; the text scrolls within it.
+func FitInput(ti *textinput.Model, w int) {
+	ti.SetWidth(max(minInput, w-ansi.StringWidth(ti.Prompt)-cursorWidth))
 }
 
 // Filter is a list's "/" filter line.
@@ -87,7 +105,7 @@ func (f Filter) Value() string { return f.input.Value() }
 func (f *Filter) Clear() { f.input.SetValue("") }
 
 // SetWidth sets the filter line's width.
-func (f *Filter) SetWidth(w int) { f.input.SetWidth(max(10, w)) }
+func (f *Filter) SetWidth(w int) { FitInput(&f.input, w) }
 
 // View renders the filter line.
 func (f Filter) View() string { return f.input.View() }

@@ -5,12 +5,15 @@ package sources
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/internal/human"
@@ -87,14 +90,20 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		case key.Matches(k, m.keys.Up):
 			m.selected = max(0, m.selected-1)
 		case key.Matches(k, m.keys.Down):
-			m.selected = min(len(m.status.Sources)-1, m.selected+1)
+			m.selected = max(0, min(len(m.status.Sources)-1, m.selected+1))
+		}
+		if n := len(m.status.Sources); n > 0 {
+			shown := table.Rows(m.tableHeight(len(m.detail(m.status.Sources[m.selected]))))
+			m.offset = table.Window(m.offset, m.selected, shown, n)
 		}
 	}
 	return m, nil
 }
 
 // View renders the pane: the sources table on top, the selected source's
-// rejected lines below.
+// details (its counts, why it waits or failed, its rejected lines) below.
+// The table takes the rows it needs, or what the details leave of the
+// pane (half of it at least), and the selected source is always on it.
 func (m Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
@@ -102,7 +111,7 @@ func (m Model) View() string {
 	T := m.lang.T
 	srcs := m.status.Sources
 	if len(srcs) == 0 {
-		return m.st.Muted.Render("  " + T("no sources"))
+		return table.FitLines([]string{m.st.Muted.Render("  " + T("no sources"))}, m.height)
 	}
 	cols := []table.Column{
 		{Title: T("path"), Width: 14, Flex: 1},
@@ -115,7 +124,6 @@ func (m Model) View() string {
 	}
 	rows := make([]table.Row, len(srcs))
 	for i, s := range srcs {
-		state := s.State
 		var st = m.st.Text
 		switch s.State {
 		case ingest.StateFailed:
@@ -137,49 +145,65 @@ func (m Model) View() string {
 		rows[i] = table.Row{Cells: []table.Cell{
 			{Text: shortPath(s.Path)},
 			{Text: s.Format},
-			{Text: state, Style: &st},
+			{Text: m.stateName(s.State), Style: &st},
 			{Text: events},
 			{Text: rate},
 			{Text: rej, Style: &rejStyle},
 			{Text: human.Compact(s.Lag())},
 		}}
 	}
-	top := min(len(srcs)+1, max(3, m.height/2))
-	offset := table.Window(m.offset, m.selected, top, len(srcs))
-	body := table.Render(cols, rows, m.selected, offset, m.width, top, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
-	sel := srcs[min(m.selected, len(srcs)-1)]
-	var b strings.Builder
-	b.WriteString(body)
-	b.WriteString("\n")
-	b.WriteString(m.st.Accent.Render(table.Fit("── "+sanitize.Line(sel.Path)+" ", m.width, false)))
-	lines := []string{}
+	detail := m.detail(srcs[min(m.selected, len(srcs)-1)])
+	tableH := m.tableHeight(len(detail))
+	offset := table.Window(m.offset, m.selected, table.Rows(tableH), len(srcs))
+	body := table.Render(cols, rows, m.selected, offset, m.width, tableH, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
+	return table.FitLines(append(strings.Split(body, "\n"), detail...), m.height)
+}
+
+// stateName is a source's state in the pane's language.
+func (m Model) stateName(state string) string {
+	if name := m.lang.T("state " + state); name != "state "+state {
+		return name
+	}
+	return state
+}
+
+// tableHeight is the lines the table gets (its header included) when the
+// selected source's details take detail lines.
+func (m Model) tableHeight(detail int) int {
+	need := len(m.status.Sources) + table.HeaderHeight
+	return min(need, max(m.height-detail, m.height/2, table.HeaderHeight+1))
+}
+
+// detail is what the pane says of one source: a heading with its path,
+// why it waits or failed, its counts, its rejected lines by reason, its
+// notes and sample lines; each line fits the width (the counts and
+// reasons wrap, a sample line is cut).
+func (m Model) detail(sel ingest.SourceStats) []string {
+	T := m.lang.T
+	out := []string{m.st.Accent.Render(table.Fit("── "+sanitize.Line(sel.Path)+" ", m.width, false))}
+	wrap := func(text string, st lipgloss.Style) {
+		for _, l := range strings.Split(ansi.Wrap(text, m.width, " ,;/"), "\n") {
+			out = append(out, st.Render(l))
+		}
+	}
 	if sel.Reason != "" {
-		lines = append(lines, m.st.Warn.Render(sanitize.Line(sel.Reason)))
+		wrap(sanitize.Line(sel.Reason), m.st.Warn)
 	}
 	if sel.State == ingest.StateStored {
-		lines = append(lines, fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.Local().Format("01-02 15:04")))
+		wrap(fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.Local().Format("01-02 15:04")), m.st.Text)
 	} else {
-		lines = append(lines, fmt.Sprintf("%d lines, %d events, %d not events, %d rejected; offset %d of %d", sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size))
+		wrap(fmt.Sprintf(T("source counts"), sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size), m.st.Text)
 	}
-	reasons := make([]string, 0, len(sel.ByReason))
-	for r := range sel.ByReason {
-		reasons = append(reasons, r)
+	for _, r := range slices.Sorted(maps.Keys(sel.ByReason)) {
+		wrap(fmt.Sprintf("%6d  %s", sel.ByReason[r], sanitize.Line(r)), m.st.Warn)
 	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		lines = append(lines, m.st.Warn.Render(fmt.Sprintf("%6d  %s", sel.ByReason[r], sanitize.Line(r))))
-	}
-	for n, c := range sel.Notes {
-		lines = append(lines, m.st.Muted.Render(fmt.Sprintf("%6d  %s", c, sanitize.Line(n))))
+	for _, n := range slices.Sorted(maps.Keys(sel.Notes)) {
+		wrap(fmt.Sprintf("%6d  %s", sel.Notes[n], sanitize.Line(n)), m.st.Muted)
 	}
 	for _, smp := range sel.Samples {
-		lines = append(lines, m.st.Muted.Render(fmt.Sprintf("  @%d %s: ", smp.Offset, sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line))
+		out = append(out, table.Fit(m.st.Muted.Render(fmt.Sprintf("  @%d %s: ", smp.Offset, sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line), m.width, false))
 	}
-	for _, l := range lines {
-		b.WriteString("\n")
-		b.WriteString(table.Fit(l, m.width, false))
-	}
-	return b.String()
+	return out
 }
 
 func shortPath(p string) string {

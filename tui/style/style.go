@@ -7,6 +7,7 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/themes"
+	"github.com/mamori-soc/mamori/tui/i18n"
 )
 
 // Styles are the console's styles for one theme.
@@ -100,10 +101,15 @@ func SevMark(sev alert.Severity) string {
 	return sev.Symbol()
 }
 
-// SevShort is a severity's name in four letters at most, for narrow
+// SevName is a severity's name in lang.
+func SevName(sev alert.Severity, lang i18n.Lang) string {
+	return lang.T("sev " + sev.String())
+}
+
+// SevShort is a severity's name in four cells at most, for narrow
 // columns.
-func SevShort(sev alert.Severity) string {
-	return [...]string{"info", "low", "med", "high", "crit"}[min(int(sev), 4)]
+func SevShort(sev alert.Severity, lang i18n.Lang) string {
+	return lang.T("sev short " + sev.String())
 }
 
 // Phases renders the six attack phases as a strip of digits: reached ones

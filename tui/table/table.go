@@ -44,8 +44,20 @@ type Styles struct {
 
 // Widths fits columns into width: fixed columns keep their width (the
 // last ones are dropped when even they do not fit), flexible ones share
-// the rest in proportion to Flex. One space separates columns.
+// the rest in proportion to Flex. One space separates columns. When every
+// column fits, a column is at least as wide as its title (a Japanese title
+// is often wider than the figures under it).
 func Widths(cols []Column, width int) []int {
+	titled := make([]Column, len(cols))
+	need := -1
+	for i, c := range cols {
+		c.Width = max(c.Width, ansi.StringWidth(c.Title))
+		titled[i] = c
+		need += c.Width + 1
+	}
+	if need <= width {
+		cols = titled
+	}
 	ws := make([]int, len(cols))
 	used, flex := 0, 0
 	for i, c := range cols {
@@ -97,6 +109,18 @@ func Fit(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", pad)
 }
 
+// FitLines joins lines, cut or padded with empty lines to exactly h: a
+// pane's view is exactly its height.
+func FitLines(lines []string, h int) string {
+	if len(lines) > h {
+		lines = lines[:max(h, 0)]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Highlight styles the runes of s at positions idx with match and the rest
 // with base; s is first truncated to w cells.
 func Highlight(s string, idx []int, w int, base, match lipgloss.Style) string {
@@ -135,6 +159,13 @@ func Highlight(s string, idx []int, w int, base, match lipgloss.Style) string {
 	return b.String()
 }
 
+// HeaderHeight is the lines of a table's column header.
+const HeaderHeight = 1
+
+// Rows is how many rows a table of height lines (its header included)
+// shows.
+func Rows(height int) int { return max(0, height-HeaderHeight) }
+
 // Window returns the first row to show so that selected is visible in a
 // window of height rows, moving the previous offset as little as possible.
 func Window(offset, selected, height, total int) int {
@@ -166,7 +197,7 @@ func Render(cols []Column, rows []Row, selected, offset, width, height int, st S
 		hdr = append(hdr, Fit(c.Title, ws[i], c.Right))
 	}
 	b.WriteString(st.Header.Render(Fit(strings.Join(hdr, " "), width, false)))
-	for r := offset; r < len(rows) && r < offset+height-1; r++ {
+	for r := offset; r < len(rows) && r < offset+Rows(height); r++ {
 		b.WriteByte('\n')
 		row := rows[r]
 		var parts []string

@@ -74,3 +74,20 @@ func TestWindowKeepsSelectionVisible(t *testing.T) {
 		}
 	}
 }
+
+// A Japanese title wider than its column widens it when the row has room,
+// taking the space from the flexible columns; without room the columns
+// keep their widths.
+func TestWidthsMakeRoomForTitles(t *testing.T) {
+	cols := []Column{{Title: "段階", Width: 2}, {Title: "タイトル", Width: 10, Flex: 1}}
+	if ws := Widths(cols, 40); ws[0] != 4 || ws[1] != 35 {
+		t.Fatalf("widths %v: the phase column should take its title's 4 cells", ws)
+	}
+	if ws := Widths(cols, 13); ws[0] != 2 || ws[1] != 10 {
+		t.Fatalf("narrow widths %v: the columns should keep their widths", ws)
+	}
+	out := ansi.Strip(Render(cols, nil, -1, 0, 40, 1, Styles{}))
+	if !strings.HasPrefix(out, "段階 タイトル") {
+		t.Fatalf("header %q: a title is cut", out)
+	}
+}

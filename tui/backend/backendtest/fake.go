@@ -31,7 +31,8 @@ type Fake struct {
 	Sums      []store.EndpointSummary
 	St        backend.Status
 	RO        bool
-	Updates   chan []alert.Alert
+	// Updates is what AlertUpdates returns: nil unless a test sets it.
+	Updates chan []alert.Alert
 
 	// IM, CM and Log are incident handling over Store, set by
 	// EnableHandling; nil before.
@@ -40,8 +41,9 @@ type Fake struct {
 	Log *audit.Log
 
 	// Changes is what IncidentChanges returns: nil unless a test sets
-	// it (a test driver that gives up on a waiting command must not leave
-	// it reading a feed the test reads too).
+	// it. Like Updates, a test that sets it feeds or closes it: the
+	// test driver runs every command to completion, the bridge that reads
+	// it too.
 	Changes <-chan []incident.Change
 
 	// AlertsErr, when set, is what Alerts fails with.
