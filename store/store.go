@@ -215,9 +215,16 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	bo := badgerOptions(abs, opts)
-	db, err := badger.Open(bo)
-	if err != nil && opts.ReadOnly && truncateNeeded(err) {
+	var db *badger.DB
+	if opts.ReadOnly && hasMemtableLog(abs) {
+		// Badger would refuse the read-only open, and its failed open
+		// leaves its caches' goroutines running: recover first.
 		db, err = s.recover(bo)
+	} else {
+		db, err = badger.Open(bo)
+		if err != nil && opts.ReadOnly && truncateNeeded(err) {
+			db, err = s.recover(bo)
+		}
 	}
 	if err != nil {
 		return nil, openError(abs, err)
@@ -292,6 +299,15 @@ func badgerOptions(dir string, opts Options) badger.Options {
 // its write-ahead log must be replayed and truncated by a read-write open.
 func truncateNeeded(err error) bool {
 	return errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())
+}
+
+// hasMemtableLog reports whether the store in dir has a memtable log
+// (*.mem): Badger removes them when it closes a store, so one is left by a
+// writer that was killed or crashed (or that is running: recovering then
+// fails with the lock error, as the read-only open would have).
+func hasMemtableLog(dir string) bool {
+	logs, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	return err == nil && len(logs) > 0
 }
 
 // recover opens a store that was not closed cleanly read-write, which
