@@ -178,15 +178,15 @@ func (h *harness) raws() []string {
 	return out
 }
 
-// missing returns the lines 0..n-1 not stored and the stored lines that
-// are not one of them or are stored more than once.
-func (h *harness) missing(n int) (missing, extra []string) {
+// missing returns the lines line(0)..line(n-1) not stored and the stored
+// lines that are not one of them or are stored more than once.
+func (h *harness) missing(n int, line func(int) string) (missing, extra []string) {
 	count := map[string]int{}
 	for _, r := range h.raws() {
 		count[r]++
 	}
 	for i := range n {
-		l := testLine(i)
+		l := line(i)
 		if count[l] == 0 {
 			missing = append(missing, l)
 		}
@@ -221,7 +221,7 @@ func (h *harness) waitFor(n int, stall time.Duration) {
 			last, deadline = got, time.Now().Add(stall)
 		}
 		if time.Now().After(deadline) {
-			miss, extra := h.missing(n)
+			miss, extra := h.missing(n, testLine) // the lines of most tests
 			h.t.Fatalf("store holds %d events, unchanged for %v, want %d; missing %q, extra %q; sources: %+v", got, stall, n, miss, extra, h.p.Stats().Snapshot())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -244,7 +244,7 @@ func (h *harness) wantLines(n int, line func(int) string) {
 	}
 	sort.Strings(want)
 	got := h.raws()
-	miss, extra := h.missing(n)
+	miss, extra := h.missing(n, line)
 	if len(got) != n || len(miss)+len(extra) > 0 {
 		h.t.Fatalf("store holds %d events, want %d: missing %q, extra %q", len(got), n, miss, extra)
 	}
