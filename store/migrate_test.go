@@ -79,6 +79,11 @@ func TestFormat1StoreIsConvertedNeverMisread(t *testing.T) {
 	if !errors.As(err, &old) || !errors.Is(err, ErrOldFormat) || !strings.Contains(err.Error(), "mamori migrate --db "+dir) {
 		t.Fatalf("read-only open of a format-1 store: %v", err)
 	}
+	// One message, naming the store once and the command (the CLI prints
+	// it after "mamori: ").
+	if !strings.HasPrefix(err.Error(), "the store "+dir+" was written by an older mamori") || strings.Count(err.Error(), dir) != 2 {
+		t.Fatalf("the refusal is not one clear message: %v", err)
+	}
 
 	s, err := Open(dir, Options{IsInternal: private})
 	if err != nil {

@@ -232,6 +232,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.db = db
 	if err := s.checkFormat(); err != nil {
 		_ = db.Close()
+		var old *OldFormatError
+		if errors.As(err, &old) { // names the store and what to do
+			return nil, err
+		}
 		return nil, fmt.Errorf("store %s: %w", abs, err)
 	}
 	if err := s.loadJournal(); err != nil {
