@@ -265,3 +265,50 @@ func FuzzParseBlock(f *testing.F) {
 		}
 	})
 }
+
+// TestTimelineDuringAFlush: timeline pages read the postings a flush is
+// writing while it writes them. The flush sorted them in place and stored
+// the sorted lists back into the map the pages read, unlocked: a data
+// race (the race detector's report, or Go's "concurrent map read and map
+// write"), found by the ingest kill test reading timelines beside a
+// restarted ingest.
+func TestTimelineDuringAFlush(t *testing.T) {
+	s := openTemp(t, Options{})
+	ep := ParseEndpoint("10.0.10.23")
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if _, err := s.Timeline(context.Background(), ep, Query{Limit: 50}); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for round := range 40 {
+		// Batches out of time order: the flush has lists to sort.
+		evs := mkEvents(fmt.Sprintf("/logs/%d.log", round), "10.0.10.23", 300)
+		slices.Reverse(evs)
+		for i := 0; i < len(evs); i += 50 {
+			if err := s.PutEvents(evs[i : i+50]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.flushIndex(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := timelineLen(t, s, "10.0.10.23"); n != 40*300 {
+		t.Fatalf("the timeline shows %d events, want %d", n, 40*300)
+	}
+}

@@ -331,7 +331,8 @@ func (s *Store) runIndex() {
 }
 
 // flushIndex writes the postings held in memory and deletes the journal
-// entries they cover. Only runIndex and Close call it.
+// entries they cover. Only runIndex and Close call it. While it writes,
+// the postings stay readable as x.flushing: nothing changes them.
 func (s *Store) flushIndex() error {
 	x := s.index
 	x.mu.Lock()
@@ -400,8 +401,9 @@ func (s *Store) writePostings(take map[string][]posting, jnl []uint64) error {
 	wb := s.db.NewWriteBatch()
 	var buf []byte
 	for _, k := range keys {
-		ps := sortPostings(take[k])
-		take[k] = ps
+		// take is also x.flushing, which timeline pages read (under x.mu)
+		// while this writes it: sort a copy, change nothing of take.
+		ps := sortPostings(slices.Clone(take[k]))
 		start := len(buf)
 		buf = appendPostings(buf, readHour([]byte(k[:4])), ps)
 		if err := wb.Set(postingKey([]byte(k), seq), buf[start:len(buf):len(buf)]); err != nil {
