@@ -371,7 +371,7 @@ func Check(groups []Group, files []File) []Warning {
 		}
 		d := f.Last.Sub(f.Mod)
 		hours := int(math.Round(d.Hours()))
-		if hours < 1 || hours > maxHours || (d - time.Duration(hours)*time.Hour).Abs() > mtimeSlack {
+		if hours < 1 || hours > maxHours || (d-time.Duration(hours)*time.Hour).Abs() > mtimeSlack {
 			continue
 		}
 		zone := suggest(f.Location, hours)
