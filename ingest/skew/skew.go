@@ -41,10 +41,10 @@ import (
 const (
 	// maxKeys bounds a sample: past it, the sample keeps the keys of the
 	// lower half of the hashes it keeps, and so on.
-	maxKeys = 4096
-	// timesPerKey is how many of the times a key was seen are kept (a
-	// reservoir over all of them).
-	timesPerKey = 8
+	maxKeys = 8192
+	// timesPerKey is how many of the times a key was seen are kept (see
+	// sighting).
+	timesPerKey = 4
 	// tolerance is how far from a whole number of hours two sightings of
 	// the same lookup or connection may be: the sensors see the same
 	// packets within a second or two.
@@ -56,27 +56,51 @@ const (
 	minVotes = 5
 )
 
-// sighting is one sampled key: when it was seen (a reservoir of at most
-// timesPerKey times, unix milliseconds) and how often.
+// sighting is one sampled key: at most timesPerKey of the times it was
+// seen (unix milliseconds), each with its priority.
+//
+// Which times are kept must not depend on the source, or two sources
+// seeing the same lookups keep different ones of a name asked every few
+// minutes, and nothing matches. So the times kept are those of the lowest
+// priorities, a hash of the key and of the ten seconds within the hour
+// the time falls in: whole hours apart, the same lookup has the same
+// priority in both sources (bar a jitter across a ten-second boundary).
 type sighting struct {
 	times [timesPerKey]int64
-	n     uint32 // times held
-	seen  uint64 // times seen
+	prio  [timesPerKey]uint64
+	n     int // times held
+}
+
+// The kinds of keys, each sampled on its own: a sensor's millions of
+// connections must not crowd out the few lookups a resolver shares with it.
+const (
+	keyLookup  = iota // client and name asked
+	keyFlow           // four-tuple
+	keyRequest        // client and web host
+	keyKinds
+)
+
+// part is the sample of one kind of key.
+type part struct {
+	limit uint64 // keys whose hash is above are not kept
+	keys  map[uint64]*sighting
 }
 
 // Sample is the hash-sampled keys of one source's events with the times
 // they were seen. It is safe for concurrent use.
 type Sample struct {
-	mu     sync.Mutex
-	limit  uint64 // keys whose hash is above are not kept
-	keys   map[uint64]*sighting
-	events int64 // events that had a key
-	buf    []byte
+	mu    sync.Mutex
+	parts [keyKinds]part
+	buf   []byte
 }
 
 // NewSample returns an empty sample.
 func NewSample() *Sample {
-	return &Sample{limit: math.MaxUint64, keys: map[uint64]*sighting{}}
+	s := &Sample{}
+	for i := range s.parts {
+		s.parts[i] = part{limit: math.MaxUint64, keys: map[uint64]*sighting{}}
+	}
+	return s
 }
 
 // Add samples ev, when it is a lookup, a connection or a web request.
@@ -91,9 +115,9 @@ func (s *Sample) Add(ev *event.Event) {
 	switch ev.Kind {
 	case event.KindDNS:
 		if ev.Query != "" {
-			s.buf = append(src.AppendTo(append(s.buf[:0], 'd')), ' ')
+			s.buf = append(src.AppendTo(s.buf[:0]), ' ')
 			s.buf = append(s.buf, strings.ToLower(strings.TrimSuffix(ev.Query, "."))...)
-			s.add(ms)
+			s.parts[keyLookup].add(xxhash.Sum64(s.buf), ms)
 		}
 		return
 	case event.KindConnection, event.KindHTTP, event.KindTLS:
@@ -101,55 +125,58 @@ func (s *Sample) Add(ev *event.Event) {
 		return
 	}
 	if ev.SrcPort != 0 && ev.DstPort != 0 && ev.DstIP.IsValid() {
-		s.buf = netip.AddrPortFrom(src, ev.SrcPort).AppendTo(append(s.buf[:0], 'f'))
+		s.buf = netip.AddrPortFrom(src, ev.SrcPort).AppendTo(s.buf[:0])
 		s.buf = netip.AddrPortFrom(ev.DstIP.Unmap(), ev.DstPort).AppendTo(append(s.buf, ' '))
-		s.add(ms)
+		s.parts[keyFlow].add(xxhash.Sum64(s.buf), ms)
 	}
 	if ev.Domain != "" && ev.Kind != event.KindConnection {
-		s.buf = append(src.AppendTo(append(s.buf[:0], 'w')), ' ')
+		s.buf = append(src.AppendTo(s.buf[:0]), ' ')
 		s.buf = append(s.buf, strings.ToLower(ev.Domain)...)
-		s.add(ms)
+		s.parts[keyRequest].add(xxhash.Sum64(s.buf), ms)
 	}
 }
 
-// add records the key in s.buf seen at ms.
-func (s *Sample) add(ms int64) {
-	h := xxhash.Sum64(s.buf)
-	if h > s.limit {
+// add records the key of hash h seen at ms.
+func (p *part) add(h uint64, ms int64) {
+	if h > p.limit {
 		return
 	}
-	s.events++
-	k := s.keys[h]
+	k := p.keys[h]
 	if k == nil {
 		k = &sighting{}
-		s.keys[h] = k
-		if len(s.keys) > maxKeys {
-			s.shrink()
-			if h > s.limit {
+		p.keys[h] = k
+		if len(p.keys) > maxKeys {
+			p.shrink()
+			if h > p.limit {
 				return
 			}
 		}
 	}
-	k.seen++
+	hourMs := time.Hour.Milliseconds()
+	prio := mix(h ^ uint64(((ms%hourMs)+hourMs)%hourMs/10_000))
 	if k.n < timesPerKey {
-		k.times[k.n] = ms
+		k.times[k.n], k.prio[k.n] = ms, prio
 		k.n++
 		return
 	}
-	// Reservoir: the seen-th time replaces a kept one with probability
-	// timesPerKey/seen, the slot picked by a hash of the count.
-	if j := mix(k.seen^h) % k.seen; j < timesPerKey {
-		k.times[j] = ms
+	worst := 0
+	for i := 1; i < k.n; i++ {
+		if k.prio[i] > k.prio[worst] {
+			worst = i
+		}
+	}
+	if prio < k.prio[worst] {
+		k.times[worst], k.prio[worst] = ms, prio
 	}
 }
 
-// shrink halves the hashes kept until the sample fits.
-func (s *Sample) shrink() {
-	for len(s.keys) > maxKeys {
-		s.limit /= 2
-		for h := range s.keys {
-			if h > s.limit {
-				delete(s.keys, h)
+// shrink halves the hashes kept until the part fits.
+func (p *part) shrink() {
+	for len(p.keys) > maxKeys {
+		p.limit /= 2
+		for h := range p.keys {
+			if h > p.limit {
+				delete(p.keys, h)
 			}
 		}
 	}
@@ -168,18 +195,23 @@ func mix(x uint64) uint64 {
 func (s *Sample) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.keys)
+	n := 0
+	for _, p := range s.parts {
+		n += len(p.keys)
+	}
+	return n
 }
 
-// snapshot copies what the sample holds.
-func (s *Sample) snapshot() (limit uint64, keys map[uint64][]int64) {
+// snapshot copies what one part of the sample holds.
+func (s *Sample) snapshot(kind int) (limit uint64, keys map[uint64][]int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys = make(map[uint64][]int64, len(s.keys))
-	for h, k := range s.keys {
+	p := &s.parts[kind]
+	keys = make(map[uint64][]int64, len(p.keys))
+	for h, k := range p.keys {
 		keys[h] = slices.Clone(k.times[:k.n])
 	}
-	return s.limit, keys
+	return p.limit, keys
 }
 
 // Agreement is how two samples' times compare.
@@ -206,29 +238,39 @@ func (a Agreement) Disagree() bool {
 // the lower of the two hash limits, so the comparison is fair whatever
 // each source's volume.
 func Offset(a, b *Sample) Agreement {
-	la, ka := a.snapshot()
-	lb, kb := b.snapshot()
-	limit := min(la, lb)
-	if len(kb) < len(ka) {
-		ag := offset(kb, ka, limit)
-		ag.Hours = -ag.Hours
-		return ag
-	}
-	return offset(ka, kb, limit)
-}
-
-// offset votes over the keys of a (the smaller) found in b: by how many
-// hours b's times are ahead.
-func offset(a, b map[uint64][]int64, limit uint64) Agreement {
 	var ag Agreement
 	votes := map[int]int{}
+	for kind := range keyKinds {
+		la, ka := a.snapshot(kind)
+		lb, kb := b.snapshot(kind)
+		limit := min(la, lb)
+		if len(kb) < len(ka) {
+			matched, common := vote(kb, ka, limit, votes, -1)
+			ag.Matched, ag.Common = ag.Matched+matched, ag.Common+common
+		} else {
+			matched, common := vote(ka, kb, limit, votes, 1)
+			ag.Matched, ag.Common = ag.Matched+matched, ag.Common+common
+		}
+	}
+	for h, v := range votes {
+		if v > ag.Votes || v == ag.Votes && abs(h) < abs(ag.Hours) {
+			ag.Hours, ag.Votes = h, v
+		}
+	}
+	return ag
+}
+
+// vote adds to votes, for every key of a (the smaller) found in b, the
+// number of hours b's times are ahead (times sign: -1 when a and b were
+// swapped), and returns how many keys voted and how many were common.
+func vote(a, b map[uint64][]int64, limit uint64, votes map[int]int, sign int) (matched, common int) {
 	tol := tolerance.Milliseconds()
 	for h, ta := range a {
 		tb, ok := b[h]
 		if !ok || h > limit {
 			continue
 		}
-		ag.Common++
+		common++
 		best, bestRes := 0, int64(math.MaxInt64)
 		for _, x := range ta {
 			for _, y := range tb {
@@ -247,16 +289,11 @@ func offset(a, b map[uint64][]int64, limit uint64) Agreement {
 			}
 		}
 		if bestRes <= tol {
-			ag.Matched++
-			votes[best]++
+			matched++
+			votes[sign*best]++
 		}
 	}
-	for h, v := range votes {
-		if v > ag.Votes || v == ag.Votes && abs(h) < abs(ag.Hours) {
-			ag.Hours, ag.Votes = h, v
-		}
-	}
-	return ag
+	return matched, common
 }
 
 func abs(x int) int {

@@ -38,8 +38,16 @@ func flows(rng *rand.Rand, n int) []event.Event {
 // seenBy samples evs as a second source sees them: each time moved by
 // shift and a jitter of up to ±jitter.
 func seenBy(rng *rand.Rand, evs []event.Event, shift, jitter time.Duration) *Sample {
+	return seenPart(rng, evs, shift, jitter, 1)
+}
+
+// seenPart is seenBy for a source that sees only a share of the events.
+func seenPart(rng *rand.Rand, evs []event.Event, shift, jitter time.Duration, share float64) *Sample {
 	s := NewSample()
 	for _, ev := range evs {
+		if rng.Float64() >= share {
+			continue
+		}
 		if jitter > 0 {
 			ev.Time = ev.Time.Add(time.Duration(rng.Int64N(int64(2*jitter))) - jitter)
 		}
@@ -83,6 +91,28 @@ func TestOffset(t *testing.T) {
 				t.Fatalf("the other way round: %+v", back)
 			}
 		})
+	}
+}
+
+// TestFrequentKeys: names asked again and again all day, of which the
+// sensor sees only some lookups (the others are cached or go elsewhere),
+// and among a hundred thousand connections of its own: the times the two
+// sources keep of a name must be the same lookups, and the connections
+// must not crowd the lookups out of the sensor's sample.
+func TestFrequentKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	evs := make([]event.Event, 20000)
+	for i := range evs {
+		evs[i] = event.Event{Time: t0.Add(time.Duration(rng.Int64N(int64(72 * time.Hour)))), Kind: event.KindDNS,
+			SrcIP: netip.AddrFrom4([4]byte{10, 0, 10, byte(rng.IntN(20))}), Query: fmt.Sprintf("host%d.example.net", rng.IntN(30))}
+	}
+	resolver := seenPart(rng, evs, 9*time.Hour, 0, 1)
+	sensor := seenPart(rng, evs, 0, 300*time.Millisecond, 0.3)
+	for _, ev := range flows(rng, 100000) {
+		sensor.Add(&ev)
+	}
+	if ag := Offset(sensor, resolver); !ag.Disagree() || ag.Hours != 9 {
+		t.Fatalf("Offset = %+v, want 9 h", ag)
 	}
 }
 
