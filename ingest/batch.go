@@ -241,7 +241,7 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 		fail(err)
 		return nil
 	}
-	ss.setFormat(f.Name)
+	ss.setFormat(f, opt.Location)
 	ss.setState(StateReading, "")
 	o, err := openLog(path, &prog.doneBytes)
 	if err != nil {
@@ -251,7 +251,8 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	defer o.Close()
 	src := parse.Source{Path: path, ModTime: fi.ModTime(), Year: opt.Year, Location: opt.Location}
 	fd := newFileDecoder(path, f.New(src), &opt.Options)
-	fd.t.size = fi.Size()
+	fd.t.size, fd.t.mod = fi.Size(), fi.ModTime()
+	fd.sample = p.stats.sample(f.Name)
 	if start > 0 {
 		if err := replayHeaderOf(path, fd.dec, opt.MaxLine); err != nil {
 			fail(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/ingest/skew"
 )
 
 // batchSize is how many events a source collects before sending them.
@@ -40,6 +41,7 @@ type fileDecoder struct {
 	events   []event.Event
 	t        tally
 	prevTime time.Time
+	sample   *skew.Sample // the zone check's sample of the format, if any
 }
 
 func newFileDecoder(ref string, dec parse.Decoder, opt *Options) *fileDecoder {
@@ -119,6 +121,9 @@ func (fd *fileDecoder) add(l line) error {
 		fd.enr.Enrich(ev)
 	}
 	fd.t.events++
+	if fd.sample != nil {
+		fd.sample.Add(ev)
+	}
 	if ev.Time.After(fd.now().Add(fd.skew)) {
 		fd.t.note(fd.future, l.offset, text)
 		return nil
@@ -132,6 +137,9 @@ func (fd *fileDecoder) add(l line) error {
 	if ev.Time.After(fd.t.lastTime) {
 		fd.t.lastTime = ev.Time
 	}
+	if fd.t.firstTime.IsZero() || ev.Time.Before(fd.t.firstTime) {
+		fd.t.firstTime = ev.Time
+	}
 	return nil
 }
 
@@ -139,7 +147,7 @@ func (fd *fileDecoder) add(l line) error {
 func (fd *fileDecoder) take() ([]event.Event, tally) {
 	evs, t := fd.events, fd.t
 	fd.events = make([]event.Event, 0, batchSize)
-	fd.t = tally{offset: t.offset, size: t.size, lastTime: t.lastTime}
+	fd.t = tally{offset: t.offset, size: t.size, lastTime: t.lastTime, mod: t.mod}
 	return evs, t
 }
 

@@ -179,7 +179,7 @@ func (s *sourceFollower) startDecoding(t *track) bool {
 		s.fail(t, err)
 		return false
 	}
-	t.ss.setFormat(format.Name)
+	t.ss.setFormat(format, s.opt.Location)
 	mod := time.Now()
 	if fi, err := t.f.Stat(); err == nil && t.gz {
 		mod = fi.ModTime()
@@ -192,6 +192,7 @@ func (s *sourceFollower) startDecoding(t *track) bool {
 	}
 	t.fd = newFileDecoder(t.rec.ref, dec, &s.opt)
 	t.fd.t.offset = t.lr.off
+	t.fd.sample = s.f.Pipeline.stats.sample(format.Name)
 	return true
 }
 
@@ -274,7 +275,7 @@ func (s *sourceFollower) send(ctx context.Context, t *track, force bool) error {
 	if fi, err := t.f.Stat(); err == nil {
 		r.size, r.mod = fi.Size(), fi.ModTime()
 	}
-	tl.size = r.size
+	tl.size, tl.mod = r.size, r.mod
 	if t.gz {
 		tl.size = tl.offset // the content's size is not known before its end
 	}

@@ -133,6 +133,9 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 				if err := printJSONLines(os.Stdout, as); err != nil {
 					return err
 				}
+				for _, z := range sum.Zones {
+					warnings = append(warnings, z.Text)
+				}
 				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as), Warnings: warnings, Learning: learningOf(a.Engine)})
 			}
 			// The summary is a side note on stderr: the alerts on stdout
@@ -294,7 +297,8 @@ type scanSummary struct {
 	ingest.Summary
 	Alerts int `json:"alerts"`
 	// Warnings say why the alerts may be incomplete (no event had an
-	// internal address).
+	// internal address; sources disagree on the time zone: their texts
+	// are also in zone_warnings, with the offsets and the zone to try).
 	Warnings []string `json:"warnings,omitempty"`
 	// Learning says which rules only learned (the data is shorter than
 	// the learning window): their silence is not a verdict.

@@ -157,6 +157,9 @@ func printSummary(w io.Writer, s ingest.Summary) error {
 	for _, f := range s.Failed {
 		p.printf("failed: %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
 	}
+	for _, z := range s.Zones {
+		p.printf("warning: %s\n", sanitize.Line(z.Text))
+	}
 	return p.err
 }
 

@@ -375,7 +375,7 @@ func Check(groups []Group, files []File) []Warning {
 		flagged[g.Format] = true
 		zone := suggest(g.Location, hours)
 		out = append(out, Warning{Format: g.Format, Files: g.Files, Against: against, Hours: hours, Zone: zone,
-			Text: fmt.Sprintf("%s (%s) look %s the %s logs: their times carry no zone and were read as %s; try --timezone %s (timezone: %q in the config)",
+			Text: fmt.Sprintf("the %s logs (%s) look %s the %s logs: their times carry no zone and were read as %s; try --timezone %s (timezone: %q in the config)",
 				g.Format, names(g.Files), apart(hours), strings.Join(against, "/"), zoneName(g.Location), zone, zone)})
 	}
 	// Zoned groups against each other: a sensor's clock or zone is wrong,
@@ -392,16 +392,20 @@ func Check(groups []Group, files []File) []Warning {
 			}
 			w := Warning{Format: b.Format, Files: b.Files, Against: []string{a.Format}, Hours: ag.Hours}
 			if a.ZoneLess {
-				w.Text = fmt.Sprintf("%s (%s) look %s the %s logs (%s): one of them was written in another zone; give it its own timezone: under sources in the config",
+				w.Text = fmt.Sprintf("the %s logs (%s) look %s the %s logs (%s): one of them was written in another zone; give it its own timezone: under sources in the config",
 					b.Format, names(b.Files), apart(ag.Hours), a.Format, names(a.Files))
 			} else {
-				w.Text = fmt.Sprintf("%s (%s) look %s the %s logs (%s): their times carry a zone, so a sensor's clock is wrong; --timezone does not change them",
+				w.Text = fmt.Sprintf("the %s logs (%s) look %s the %s logs (%s): their times carry a zone, so a sensor's clock is wrong; --timezone does not change them",
 					b.Format, names(b.Files), apart(ag.Hours), a.Format, names(a.Files))
 			}
 			out = append(out, w)
 		}
 	}
-	// A zone-less file dated after it was written.
+	// A zone-less file dated after it was written; files dated alike in
+	// one warning.
+	byShift := map[[2]string]*Warning{}
+	var shifted []*Warning
+	readAs := map[*Warning]string{}
 	for _, f := range files {
 		if !f.ZoneLess || f.Mod.IsZero() || f.Last.IsZero() || flagged[f.Format] {
 			continue
@@ -412,9 +416,19 @@ func Check(groups []Group, files []File) []Warning {
 			continue
 		}
 		zone := suggest(f.Location, hours)
-		out = append(out, Warning{Format: f.Format, Files: []string{f.Path}, Hours: hours, Zone: zone,
-			Text: fmt.Sprintf("%s: its newest line is dated %d h after the file was last written: its times carry no zone and were read as %s; try --timezone %s (timezone: %q in the config)",
-				filepath.Base(f.Path), hours, zoneName(f.Location), zone, zone)})
+		k := [2]string{zone, zoneName(f.Location)}
+		if w := byShift[k]; w != nil {
+			w.Files = append(w.Files, f.Path)
+			continue
+		}
+		w := &Warning{Format: f.Format, Files: []string{f.Path}, Hours: hours, Zone: zone}
+		byShift[k], readAs[w] = w, k[1]
+		shifted = append(shifted, w)
+	}
+	for _, w := range shifted {
+		w.Text = fmt.Sprintf("%s: the newest lines are dated %d h after the files were last written: their times carry no zone and were read as %s; try --timezone %s (timezone: %q in the config)",
+			names(w.Files), w.Hours, readAs[w], w.Zone, w.Zone)
+		out = append(out, *w)
 	}
 	slices.SortStableFunc(out, func(x, y Warning) int { return cmp.Compare(x.Format, y.Format) })
 	return out
