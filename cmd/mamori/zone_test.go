@@ -86,3 +86,62 @@ func TestScanWarnsOfAWrongZone(t *testing.T) {
 		t.Errorf("no zone warning in the text summary:\n%s", stderr)
 	}
 }
+
+// TestSourcesCommand: `mamori sources` lists what a store holds of each
+// file (format, events, time range) and says where the zones disagree,
+// for a store filled in the wrong zone, and nothing for the right one.
+func TestSourcesCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and imports two days of an office's logs")
+	}
+	dir := t.TempDir()
+	c := cli{t: t, dir: dir}
+	logs := filepath.Join(dir, "logs")
+	c.ok("demo", "--write", logs, "--days", "1", "--at", time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC).Format(time.RFC3339))
+	for zone, warn := range map[string]bool{"UTC": true, "Asia/Tokyo": false} {
+		db := filepath.Join(dir, "db-"+strings.ReplaceAll(zone, "/", "-"))
+		c.run("ingest", "--db", db, "--timezone", zone, logs)
+		var rep struct {
+			Sources []struct {
+				Path      string    `json:"path"`
+				Format    string    `json:"format"`
+				Events    int64     `json:"events"`
+				FirstTime time.Time `json:"first_event_time"`
+				LastTime  time.Time `json:"last_event_time"`
+			} `json:"sources"`
+			Zones []struct {
+				Format string   `json:"format"`
+				Files  []string `json:"files"`
+				Zone   string   `json:"suggested_timezone"`
+				Text   string   `json:"text"`
+			} `json:"zone_warnings"`
+		}
+		if err := json.Unmarshal([]byte(c.ok("sources", "--db", db, "--json")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		formats := map[string]int64{}
+		for _, s := range rep.Sources {
+			formats[s.Format] += s.Events
+			if s.Events == 0 || s.FirstTime.IsZero() || s.LastTime.Before(s.FirstTime) {
+				t.Errorf("%s: %s: %+v", zone, s.Path, s)
+			}
+		}
+		for _, f := range []string{"dnsmasq", "netfilter", "sshd", "squid", "zeek"} {
+			if formats[f] == 0 {
+				t.Errorf("%s: no %s events listed: %v", zone, f, formats)
+			}
+		}
+		if got := len(rep.Zones) > 0; got != warn {
+			t.Errorf("--timezone %s: zone warnings %+v, want some: %v", zone, rep.Zones, warn)
+		}
+		for _, z := range rep.Zones {
+			if z.Zone != "+09:00" {
+				t.Errorf("--timezone %s: %s", zone, z.Text)
+			}
+		}
+		text := c.ok("sources", "--db", db)
+		if strings.Contains(text, "warning:") != warn || !strings.Contains(text, "gateway/dnsmasq.log") {
+			t.Errorf("--timezone %s: text output:\n%s", zone, text)
+		}
+	}
+}
