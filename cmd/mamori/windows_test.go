@@ -18,7 +18,7 @@ func TestScanOfWindowsEventsSaysWhy(t *testing.T) {
 	}
 	files := map[string]string{
 		"Security.evtx": "ElfFile\x00" + strings.Repeat("\x00", 120),
-		"sysmon.json": `{"Keywords":-9223372036854775808,"SeverityValue":2,"EventID":10,"Channel":"Microsoft-Windows-Sysmon/Operational","EventTime":"2020-09-20 02:57:14","SourceName":"Microsoft-Windows-Sysmon","Hostname":"WORKSTATION5.theshire.local"}` + "\n",
+		"sysmon.json":   `{"Keywords":-9223372036854775808,"SeverityValue":2,"EventID":10,"Channel":"Microsoft-Windows-Sysmon/Operational","EventTime":"2020-09-20 02:57:14","SourceName":"Microsoft-Windows-Sysmon","Hostname":"WORKSTATION5.theshire.local"}` + "\n",
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(logs, name), []byte(content), 0o600); err != nil {
