@@ -76,23 +76,23 @@ func (e *errStopFile) Error() string { return e.reason }
 // whole file is of no use.
 func (fd *fileDecoder) add(l line) error {
 	fd.t.lines++
-	fd.t.offset = l.end
+	fd.t.offset, fd.t.line = l.end, l.no
 	text := l.text
 	switch {
 	case l.tooLong:
-		fd.t.reject("line too long", fmt.Sprintf("%d bytes, more than %d", l.length, len(l.text)), l.offset, text)
+		fd.t.reject("line too long", fmt.Sprintf("%d bytes, more than %d", l.length, len(l.text)), l.where(), text)
 		return nil
 	case len(bytes.TrimSpace(text)) == 0:
 		fd.t.ignored++
 		return nil
 	case bytes.IndexByte(text, 0) >= 0:
-		fd.t.reject("binary data", "NUL bytes in the line", l.offset, text)
+		fd.t.reject("binary data", "NUL bytes in the line", l.where(), text)
 		return nil
 	}
 	raw := string(text) // kept byte for byte as evidence
 	if !utf8.Valid(text) {
 		text = bytes.ToValidUTF8(text, []byte("\uFFFD"))
-		fd.t.note("invalid UTF-8 (replaced)", l.offset, text)
+		fd.t.note("invalid UTF-8 (replaced)", l.where(), text)
 	}
 	fd.events = append(fd.events, event.Event{})
 	ev := &fd.events[len(fd.events)-1]
@@ -105,16 +105,16 @@ func (fd *fileDecoder) add(l line) error {
 		case errors.Is(err, parse.ErrSkipFile):
 			return &errStopFile{reason: err.Error()}
 		default:
-			fd.t.reject(parse.RejectReason(err), err.Error(), l.offset, text)
+			fd.t.reject(parse.RejectReason(err), err.Error(), l.where(), text)
 		}
 		return nil
 	}
 	if err := parse.CheckTime(ev.Time); err != nil {
 		fd.events = fd.events[:len(fd.events)-1]
-		fd.t.reject(parse.RejectReason(err), err.Error(), l.offset, text)
+		fd.t.reject(parse.RejectReason(err), err.Error(), l.where(), text)
 		return nil
 	}
-	ev.Ref = event.Ref{File: fd.ref, Offset: l.offset}
+	ev.Ref = event.Ref{File: fd.ref, Offset: l.offset, Line: l.no}
 	ev.Raw = raw
 	ev.Time = ev.Time.UTC()
 	if fd.enr != nil {
@@ -125,11 +125,11 @@ func (fd *fileDecoder) add(l line) error {
 		fd.sample.Add(ev)
 	}
 	if ev.Time.After(fd.now().Add(fd.skew)) {
-		fd.t.note(fd.future, l.offset, text)
+		fd.t.note(fd.future, l.where(), text)
 		return nil
 	}
 	if !fd.prevTime.IsZero() && ev.Time.Before(fd.prevTime.Add(-backwardsNote)) {
-		fd.t.note("time goes back more than 10m", l.offset, text)
+		fd.t.note("time goes back more than 10m", l.where(), text)
 	}
 	if ev.Time.After(fd.prevTime) {
 		fd.prevTime = ev.Time
@@ -147,7 +147,7 @@ func (fd *fileDecoder) add(l line) error {
 func (fd *fileDecoder) take() ([]event.Event, tally) {
 	evs, t := fd.events, fd.t
 	fd.events = make([]event.Event, 0, batchSize)
-	fd.t = tally{offset: t.offset, size: t.size, lastTime: t.lastTime, mod: t.mod}
+	fd.t = tally{offset: t.offset, line: t.line, size: t.size, lastTime: t.lastTime, mod: t.mod}
 	return evs, t
 }
 

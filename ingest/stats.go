@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest/parse"
 	"github.com/mamori-soc/mamori/ingest/skew"
 	"github.com/mamori-soc/mamori/sanitize"
@@ -36,8 +37,17 @@ type Sample struct {
 	Reason string `json:"reason"`
 	Detail string `json:"detail,omitempty"`
 	Offset int64  `json:"offset"`
-	Line   string `json:"line"` // sanitised and shortened for display
+	LineNo int64  `json:"line_number,omitempty"` // from 1; 0 when not known
+	Line   string `json:"line"`                  // sanitised and shortened for display
 }
+
+// Place says where the line is for people: its line number, else its
+// byte offset (see event.Place).
+func (s Sample) Place() string { return event.Place(s.LineNo, s.Offset) }
+
+// where is a line's place in its file: byte offset and line number (0
+// when not known).
+type where struct{ offset, line int64 }
 
 // SourceStats is a snapshot of one source's progress.
 type SourceStats struct {
@@ -137,27 +147,28 @@ type tally struct {
 	notes                  map[string]int64
 	samples                []Sample
 	offset, size           int64
+	line                   int64 // lines up to offset; 0: not known
 	firstTime, lastTime    time.Time
 	mod                    time.Time // the file's modification time, when known
 }
 
-func (t *tally) reject(reason, detail string, offset int64, text []byte) {
+func (t *tally) reject(reason, detail string, at where, text []byte) {
 	if t.rejected == nil {
 		t.rejected = map[string]int64{}
 	}
 	t.rejected[reason]++
-	t.sample(reason, detail, offset, text)
+	t.sample(reason, detail, at, text)
 }
 
-func (t *tally) note(reason string, offset int64, text []byte) {
+func (t *tally) note(reason string, at where, text []byte) {
 	if t.notes == nil {
 		t.notes = map[string]int64{}
 	}
 	t.notes[reason]++
-	t.sample(reason, "", offset, text)
+	t.sample(reason, "", at, text)
 }
 
-func (t *tally) sample(reason, detail string, offset int64, text []byte) {
+func (t *tally) sample(reason, detail string, at where, text []byte) {
 	n := 0
 	for _, s := range t.samples {
 		if s.Reason == reason {
@@ -176,7 +187,7 @@ func (t *tally) sample(reason, detail string, offset int64, text []byte) {
 	if len(detail) > show {
 		detail = detail[:show] + "…"
 	}
-	t.samples = append(t.samples, Sample{Reason: reason, Detail: sanitize.Line(detail), Offset: offset, Line: s})
+	t.samples = append(t.samples, Sample{Reason: reason, Detail: sanitize.Line(detail), Offset: at.offset, LineNo: at.line, Line: s})
 }
 
 func (ss *sourceStats) merge(t *tally, now time.Time) {

@@ -250,7 +250,7 @@ func (m Model) detail(sel ingest.SourceStats) []string {
 		wrap(fmt.Sprintf("%6d  %s", sel.Notes[n], sanitize.Line(n)), m.st.Muted)
 	}
 	for _, smp := range sel.Samples {
-		out = append(out, table.Fit(m.st.Muted.Render(fmt.Sprintf("  @%d %s: ", smp.Offset, sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line), m.width, false))
+		out = append(out, table.Fit(m.st.Muted.Render(fmt.Sprintf("  %s %s: ", smp.Place(), sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line), m.width, false))
 	}
 	return out
 }

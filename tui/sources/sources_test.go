@@ -34,7 +34,7 @@ func office() backend.Status {
 	}
 	srcs[0].Rejected, srcs[0].ByReason = 12, map[string]int64{"bad timestamp": 10, "too few fields": 2}
 	srcs[0].Notes = map[string]int64{"time went backwards": 3, "invalid UTF-8 replaced": 1}
-	srcs[0].Samples = []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, Line: "garbage line"}, {Reason: "too few fields", Offset: 8192, Line: "1700000000.000 42"}}
+	srcs[0].Samples = []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, LineNo: 41, Line: "garbage line"}, {Reason: "too few fields", Offset: 8192, Line: "1700000000.000 42"}}
 	srcs[9].State, srcs[9].Reason, srcs[9].Events, srcs[9].Rate = ingest.StateWaiting, "the file does not exist (yet)", 0, 0
 	srcs[10].State, srcs[10].Reason, srcs[10].Size = ingest.StateFailed, "permission denied", 400000*11
 	return backend.Status{Live: true, Sources: srcs}
