@@ -78,6 +78,12 @@ uses a temporary store that is removed afterwards; give --db DIR to keep it
 for "mamori alerts" or the console. With --db and no PATH, the events
 already in the store are analysed (after "mamori ingest").
 
+Syslog-style logs carry no zone and are read in --timezone (or the
+config's timezone:, else the machine's zone). When the sources disagree by
+whole hours (the same lookups and connections seen hours apart, a file
+dated after it was written), the summary says which files and the
+--timezone to try ("warnings" and "zone_warnings" with --json).
+
 Exit status: 0 when events were analysed (alerts or not), 3 when no event
 was read (nothing but skipped or rejected input), 130 when interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
