@@ -179,7 +179,11 @@ func (m *Monitor) storedSources() ([]ingest.SourceStats, []skew.Warning) {
 			m.a.Log.Warn("reading the stored offsets", "err", err)
 			return
 		}
-		rep, err := m.a.SourcesReport(context.Background())
+		// Status has no context: the report is bounded by its event count
+		// and this deadline instead.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		rep, err := m.a.SourcesReport(ctx)
 		if err != nil {
 			m.a.Log.Warn("reading the stored sources", "err", err)
 		}
