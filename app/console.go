@@ -13,9 +13,11 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/ingest"
@@ -86,6 +88,13 @@ func (c *Console) Catalog() *catalog.Catalog { return c.a.Catalog }
 // ReadOnly implements backend.Backend.
 func (c *Console) ReadOnly() bool { return c.a.readOnly() }
 
+// Location is the office's zone (see OfficeZone), else the machine's:
+// the zone every time mamori shows is in. mamori never sets time.Local.
+func (a *App) Location() *time.Location { return a.Config.Location(config.Source{}) }
+
+// Location implements backend.Backend.
+func (c *Console) Location() *time.Location { return c.a.Location() }
+
 // Alerts implements backend.Backend.
 func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Alerts(true) }
 
@@ -97,6 +106,29 @@ func (c *Console) IncidentChanges() <-chan []incident.Change { return c.changes 
 
 // Hidden implements backend.Backend.
 func (c *Console) Hidden(a *alert.Alert) bool { return c.a.Allow.Hidden(a) }
+
+// HiddenBy implements backend.Backend.
+func (c *Console) HiddenBy(a *alert.Alert) (detect.Allow, bool) { return c.a.Allow.Match(a) }
+
+// AllowEntries implements backend.Backend.
+func (c *Console) AllowEntries(context.Context) ([]detect.Allow, error) {
+	return c.a.Allow.Entries(), nil
+}
+
+// Hides implements backend.Backend.
+func (c *Console) Hides(_ context.Context, e detect.Allow) ([alert.Critical + 1]int, error) {
+	return c.a.Hides(e)
+}
+
+// RemoveAllow implements backend.Backend: the application removes the
+// entry and audits it.
+func (c *Console) RemoveAllow(ctx context.Context, id, note string) error {
+	if c.ReadOnly() {
+		return errReadOnly
+	}
+	_, err := c.a.RemoveAllow(ctx, id, note)
+	return err
+}
 
 // errReadOnly is what changes get in read-only mode.
 var errReadOnly = errors.New("read-only: mamori was started with --readonly")
@@ -131,6 +163,16 @@ func (c *Console) Asset(endpoint string) (asset.Asset, bool) {
 		return asset.Asset{}, false
 	}
 	return c.a.Inventory.Lookup(a)
+}
+
+// ResolveEndpoint implements backend.Backend over the endpoint summaries
+// and the inventory.
+func (c *Console) ResolveEndpoint(_ context.Context, name string) (string, error) {
+	sums, err := c.a.Store.EndpointSummaries()
+	if err != nil {
+		return "", err
+	}
+	return backend.One(name, sums, c.a.Inventory)
 }
 
 // Timeline implements backend.Backend.
@@ -219,31 +261,15 @@ func (c *Console) Containment() *containment.Manager { return c.a.Containment }
 // Audit implements backend.Backend.
 func (c *Console) Audit() *audit.Log { return c.a.Audit }
 
-// ExportReport implements backend.Backend.
-func (c *Console) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
-	return backend.WriteReport(ctx, c.a.Incidents, c.a.Audit, id, path, c.a.ReportOptions(lang))
+// ExportReport implements backend.Backend: App.ExportReport in Markdown.
+func (c *Console) ExportReport(ctx context.Context, id, path, lang string) (export.Exported, error) {
+	return c.a.ExportReport(ctx, id, path, export.ReportOptions{Options: report.Options{Lang: lang}})
 }
 
-// ExportEvidence implements backend.Backend: the configured evidence
-// window, recorded in the audit log.
-func (c *Console) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
-	return backend.Bundle(ctx, c.a.Incidents, c.a.rd, id, path, c.a.EvidenceOptions(0, false))
-}
-
-// ReportOptions are the options of the reports the running application
-// exports (the console's, and those asked for over the control socket).
-func (a *App) ReportOptions(lang string) report.Options {
-	return report.Options{Lang: lang, Inventory: a.Inventory, Version: buildVersion()}
-}
-
-// EvidenceOptions are the options of the evidence bundles the running
-// application exports, recorded in its audit log: window (zero: the
-// configured evidence window) and force (replace an existing file).
-func (a *App) EvidenceOptions(window time.Duration, force bool) report.BundleOptions {
-	if window <= 0 {
-		window = time.Duration(a.Config.EvidenceWindow)
-	}
-	return report.BundleOptions{Window: window, Force: force, Version: buildVersion(), Store: a.rd.Dir(), Log: a.Audit}
+// ExportEvidence implements backend.Backend: App.ExportEvidence with the
+// configured evidence window.
+func (c *Console) ExportEvidence(ctx context.Context, id, path string) (export.Exported, error) {
+	return c.a.ExportEvidence(ctx, id, path, export.EvidenceOptions{})
 }
 
 // buildVersion is the module version mamori was built as, or "" for a

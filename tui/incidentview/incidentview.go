@@ -26,6 +26,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
@@ -194,7 +195,7 @@ type (
 	}
 	exportedMsg struct {
 		what string
-		exp  backend.Exported
+		exp  export.Exported
 		err  error
 	}
 )
@@ -592,8 +593,13 @@ func (m Model) closeReopen() tea.Cmd {
 		prompt, what = m.lang.T("reopen note"), m.lang.T("incident reopened")
 	}
 	id := m.id
-	return func() tea.Msg {
+	done, total := m.data.Checklist.Progress()
+	untouched := open && done == 0
+	notePrompt := func() tea.Msg {
 		return request.PromptMsg{Prompt: prompt, Done: func(note string) tea.Cmd {
+			if untouched && strings.TrimSpace(note) == "" {
+				return request.Notify(m.lang.T("close untouched note"), true)
+			}
 			return m.change(what+": "+id, func(ctx context.Context, im *incident.Manager) error {
 				var err error
 				if open {
@@ -605,6 +611,26 @@ func (m Model) closeReopen() tea.Cmd {
 			})
 		}}
 	}
+	if !untouched {
+		return notePrompt
+	}
+	// Nobody marked a checklist item: closing now closes an incident
+	// nobody handled. As the command line asks for --force, the console
+	// asks for a typed yes, then a note saying why.
+	return func() tea.Msg {
+		return request.PromptMsg{Prompt: fmt.Sprintf(m.lang.T("close untouched"), total), Done: func(v string) tea.Cmd {
+			if !confirmed(v) {
+				return request.Notify(fmt.Sprintf(m.lang.T("not closed untouched"), total), true)
+			}
+			return notePrompt
+		}}
+	}
+}
+
+// confirmed reports whether a typed answer is an explicit yes.
+func confirmed(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v == "yes" || v == "はい"
 }
 
 // ReportPath is where an incident's report is exported by default.
@@ -627,7 +653,7 @@ func (m Model) exportPrompt(evidence bool) tea.Cmd {
 			return func() tea.Msg {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 				defer cancel()
-				var exp backend.Exported
+				var exp export.Exported
 				var err error
 				if evidence {
 					exp, err = be.ExportEvidence(ctx, id, p)

@@ -4,6 +4,8 @@
 package sources
 
 import (
+	"time"
+
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -50,11 +52,12 @@ type Model struct {
 	status        backend.Status
 	selected      int
 	offset        int
+	loc           *time.Location
 }
 
-// New returns the pane.
-func New(st *style.Styles, lang i18n.Lang) Model {
-	m := Model{st: st}
+// New returns the pane; times are shown in loc, the office's zone.
+func New(st *style.Styles, lang i18n.Lang, loc *time.Location) Model {
+	m := Model{st: st, loc: loc}
 	m.SetLang(lang)
 	return m
 }
@@ -236,12 +239,12 @@ func (m Model) detail(sel ingest.SourceStats) []string {
 		}
 	}
 	if sel.State == ingest.StateStored {
-		wrap(fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.Local().Format("01-02 15:04")), m.st.Text)
+		wrap(fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.In(m.loc).Format("01-02 15:04")), m.st.Text)
 	} else {
 		wrap(fmt.Sprintf(T("source counts"), sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size), m.st.Text)
 	}
 	if !sel.FirstTime.IsZero() {
-		wrap(fmt.Sprintf(T("source times"), sel.FirstTime.Local().Format("2006-01-02 15:04"), sel.LastTime.Local().Format("2006-01-02 15:04")), m.st.Text)
+		wrap(fmt.Sprintf(T("source times"), sel.FirstTime.In(m.loc).Format("2006-01-02 15:04"), sel.LastTime.In(m.loc).Format("2006-01-02 15:04")), m.st.Text)
 	}
 	for _, r := range slices.Sorted(maps.Keys(sel.ByReason)) {
 		wrap(fmt.Sprintf("%6d  %s", sel.ByReason[r], sanitize.Line(r)), m.st.Warn)
