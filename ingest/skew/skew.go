@@ -237,20 +237,36 @@ func (a Agreement) Disagree() bool {
 // a few seconds) votes for that number. The keys both hold are those under
 // the lower of the two hash limits, so the comparison is fair whatever
 // each source's volume.
-func Offset(a, b *Sample) Agreement {
+func Offset(a, b *Sample) Agreement { return offset(a.frozen(), b.frozen()) }
+
+// frozenSample is a copy of a sample's parts, to compare at leisure.
+type frozenSample [keyKinds]struct {
+	limit uint64
+	keys  map[uint64][]int64
+}
+
+// frozen copies what the sample holds.
+func (s *Sample) frozen() *frozenSample {
+	var f frozenSample
+	for kind := range keyKinds {
+		f[kind].limit, f[kind].keys = s.snapshot(kind)
+	}
+	return &f
+}
+
+func offset(a, b *frozenSample) Agreement {
 	var ag Agreement
 	votes := map[int]int{}
 	for kind := range keyKinds {
-		la, ka := a.snapshot(kind)
-		lb, kb := b.snapshot(kind)
-		limit := min(la, lb)
+		ka, kb := a[kind].keys, b[kind].keys
+		limit := min(a[kind].limit, b[kind].limit)
+		var matched, common int
 		if len(kb) < len(ka) {
-			matched, common := vote(kb, ka, limit, votes, -1)
-			ag.Matched, ag.Common = ag.Matched+matched, ag.Common+common
+			matched, common = vote(kb, ka, limit, votes, -1)
 		} else {
-			matched, common := vote(ka, kb, limit, votes, 1)
-			ag.Matched, ag.Common = ag.Matched+matched, ag.Common+common
+			matched, common = vote(ka, kb, limit, votes, 1)
 		}
+		ag.Matched, ag.Common = ag.Matched+matched, ag.Common+common
 	}
 	for h, v := range votes {
 		if v > ag.Votes || v == ag.Votes && abs(h) < abs(ag.Hours) {
@@ -350,6 +366,15 @@ const mtimeSlack = 10 * time.Minute
 func Check(groups []Group, files []File) []Warning {
 	var out []Warning
 	flagged := map[string]bool{}
+	frozen := make(map[*Sample]*frozenSample, len(groups))
+	compare := func(a, b *Sample) Agreement {
+		for _, s := range []*Sample{a, b} {
+			if frozen[s] == nil {
+				frozen[s] = s.frozen()
+			}
+		}
+		return offset(frozen[a], frozen[b])
+	}
 	// A zone-less group against the zoned ones: those carry their zone,
 	// so they are the reference.
 	for _, g := range groups {
@@ -362,7 +387,7 @@ func Check(groups []Group, files []File) []Warning {
 			if ref.ZoneLess {
 				continue
 			}
-			ag := Offset(ref.Sample, g.Sample)
+			ag := compare(ref.Sample, g.Sample)
 			if !ag.Disagree() || (hours != 0 && ag.Hours != hours) {
 				continue
 			}
@@ -386,7 +411,7 @@ func Check(groups []Group, files []File) []Warning {
 			if a.ZoneLess != b.ZoneLess || flagged[a.Format] || flagged[b.Format] {
 				continue
 			}
-			ag := Offset(a.Sample, b.Sample)
+			ag := compare(a.Sample, b.Sample)
 			if !ag.Disagree() {
 				continue
 			}
