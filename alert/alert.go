@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mamori-soc/mamori/event"
 )
 
 // Perspective is the analysis perspective of the defence model (§2.2).
@@ -84,9 +86,15 @@ func (s *Severity) UnmarshalText(b []byte) error {
 type Evidence struct {
 	Time   time.Time `json:"time"`
 	File   string    `json:"file"`
-	Offset int64     `json:"offset"`
+	Offset int64     `json:"offset"`         // byte offset of the line
+	Line   int64     `json:"line,omitempty"` // line number, from 1; 0 when not known
 	Raw    string    `json:"raw"`
 }
+
+// Place says where the line is in its file, for people: "line 5123", or
+// "byte 2310263" when its number is not known (evidence stored before
+// lines were numbered).
+func (e Evidence) Place() string { return event.Place(e.Line, e.Offset) }
 
 // MaxEvidence bounds how many events an alert keeps: the first ones (how it
 // started) and the latest ones (that it goes on).

@@ -282,6 +282,7 @@ func (a *App) Ingest(ctx context.Context, paths []string, resume bool, progress 
 		err = runErr // why the import stopped, rather than how the readers heard of it
 	}
 	sum := ingest.Summarize(stats.Snapshot())
+	sum.Zones = stats.ZoneCheck()
 	sum.Elapsed = time.Since(start)
 	if sum.Events > 0 {
 		if perr := a.notePending(sum.Events); perr != nil {

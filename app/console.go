@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/netip"
@@ -20,6 +21,7 @@ import (
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/ingest/skew"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -62,6 +64,7 @@ type Monitor struct {
 
 	storedOnce sync.Once
 	stored     []ingest.SourceStats
+	zones      []skew.Warning
 }
 
 // Monitor returns the App's status view; live says whether sources are
@@ -191,10 +194,11 @@ func (m *Monitor) Status() backend.Status {
 	m.mu.Unlock()
 	if p != nil {
 		s.Sources = p.Stats().Snapshot()
+		s.Zones = p.Stats().Warnings()
 		s.Written = p.Written()
 		s.ErrAt, s.Err = p.Err()
 	} else {
-		s.Sources = m.storedSources()
+		s.Sources, s.Zones = m.storedSources()
 	}
 	if a.Engine != nil {
 		s.Learning, s.Learned, _, _ = a.Engine.Learning()
@@ -206,28 +210,46 @@ func (m *Monitor) Status() backend.Status {
 }
 
 // storedSources lists, for a store opened for review, the files earlier
-// runs read into it and how far (their saved offsets): what a rescue team
-// wants to check it loaded. Nothing writes to the store meanwhile, so it is
-// read once.
-func (m *Monitor) storedSources() []ingest.SourceStats {
+// runs read into it and how far (their saved offsets), with the events
+// stored of each and their time range, and the time-zone disagreements
+// between them (SourcesReport): what a rescue team wants to check it
+// loaded. Nothing writes to the store meanwhile, so it is read once.
+func (m *Monitor) storedSources() ([]ingest.SourceStats, []skew.Warning) {
 	m.storedOnce.Do(func() {
 		offs, err := m.a.rd.Offsets()
 		if err != nil {
 			m.a.Log.Warn("reading the stored offsets", "err", err)
 			return
 		}
+		// Status has no context: the report is bounded by its event count
+		// and this deadline instead.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		rep, err := m.a.SourcesReport(ctx)
+		if err != nil {
+			m.a.Log.Warn("reading the stored sources", "err", err)
+		}
+		byPath := map[string]ingest.SourceStats{}
+		for _, s := range rep.Sources {
+			byPath[s.Path] = s
+		}
 		for _, o := range offs {
 			size := o.Size
 			if o.Done {
 				size = o.Offset
 			}
-			m.stored = append(m.stored, ingest.SourceStats{
-				Path: o.Path, State: ingest.StateStored, Offset: o.Offset, Size: size, LastRead: o.Updated,
-			})
+			s := byPath[cmp.Or(o.Ref, o.Path)]
+			delete(byPath, cmp.Or(o.Ref, o.Path))
+			s.Path, s.State, s.Offset, s.Size, s.LastRead = o.Path, ingest.StateStored, o.Offset, size, o.Updated
+			m.stored = append(m.stored, s)
 		}
+		for _, s := range byPath { // read by a name no offset keeps now
+			m.stored = append(m.stored, s)
+		}
+		m.zones = rep.Zones
 		sort.Slice(m.stored, func(i, j int) bool { return m.stored[i].Path < m.stored[j].Path })
 	})
-	return m.stored
+	return m.stored, m.zones
 }
 
 // Incidents implements backend.Backend.

@@ -144,7 +144,7 @@ func evidenceOf(evs []*event.Event) []alert.Evidence {
 		if ev == nil {
 			continue
 		}
-		out = append(out, alert.Evidence{Time: ev.Time, File: ev.Ref.File, Offset: ev.Ref.Offset, Raw: ev.Raw})
+		out = append(out, alert.Evidence{Time: ev.Time, File: ev.Ref.File, Offset: ev.Ref.Offset, Line: ev.Ref.Line, Raw: ev.Raw})
 	}
 	return out
 }

@@ -10,8 +10,9 @@ import (
 
 // codecVersion is the first byte of every encoded event. A decoder refuses
 // versions it does not know rather than misreading them. Version 2 added
-// Repeat after Raw; version 1 events (without it) still decode.
-const codecVersion = 2
+// Repeat after Raw, version 3 Ref.Line after Repeat; events of the earlier
+// versions (without them) still decode.
+const codecVersion = 3
 
 // ErrCorrupt is returned when stored bytes cannot be decoded as an event.
 var ErrCorrupt = errors.New("event: corrupt encoding")
@@ -71,6 +72,7 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, e.Ref.Offset)
 	b = appendString(b, e.Raw)
 	b = binary.AppendUvarint(b, uint64(max(e.Repeat, 0)))
+	b = binary.AppendUvarint(b, uint64(max(e.Ref.Line, 0)))
 	return b, nil
 }
 
@@ -87,7 +89,7 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 	if d.err != nil {
 		return d.err
 	}
-	if v != 1 && v != codecVersion {
+	if v < 1 || v > codecVersion {
 		return fmt.Errorf("%w: unknown version %d", ErrCorrupt, v)
 	}
 	*e = Event{}
@@ -135,6 +137,9 @@ func (e *Event) UnmarshalBinary(b []byte) error {
 	e.Raw = d.string()
 	if v >= 2 {
 		e.Repeat = int(min(d.uvarint(), 1<<31-1))
+	}
+	if v >= 3 {
+		e.Ref.Line = int64(min(d.uvarint(), 1<<63-1))
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))

@@ -47,24 +47,36 @@ func sample() Event {
 		Severity:    2,
 		Refs:        []string{"cve,2017-0144"},
 		Message:     "日本語のメッセージ",
-		Ref:         Ref{File: "/var/log/squid/access.log", Offset: 1 << 33},
+		Ref:         Ref{File: "/var/log/squid/access.log", Offset: 1 << 33, Line: 31337},
 		Raw:         "1521911720.123 ... raw line",
 		Repeat:      5,
 	}
 }
 
-// TestCodecReadsVersion1 keeps stores written before Repeat existed
-// readable: a version 1 encoding is a version 2 one without the trailing
-// Repeat.
-func TestCodecReadsVersion1(t *testing.T) {
+// TestCodecReadsOlderVersions keeps stores written before Repeat and
+// Ref.Line existed readable: a version 2 encoding is a version 3 one
+// without the trailing line number, a version 1 one without Repeat too.
+func TestCodecReadsOlderVersions(t *testing.T) {
 	want := sample()
-	want.Repeat = 0
+	want.Ref.Line = 0
 	b, err := want.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1 := append([]byte{1}, b[1:len(b)-1]...) // version byte 1, no Repeat
+	v2 := append([]byte{2}, b[1:len(b)-1]...) // version byte 2, no line number
 	var got Event
+	if err := got.UnmarshalBinary(v2); err != nil {
+		t.Fatalf("decode version 2: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 2 decoded as\n got %+v\nwant %+v", got, want)
+	}
+	want.Repeat = 0
+	if b, err = want.MarshalBinary(); err != nil {
+		t.Fatal(err)
+	}
+	v1 := append([]byte{1}, b[1:len(b)-2]...) // version byte 1, no Repeat, no line number
+	got = Event{}
 	if err := got.UnmarshalBinary(v1); err != nil {
 		t.Fatalf("decode version 1: %v", err)
 	}

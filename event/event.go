@@ -124,6 +124,20 @@ func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil 
 type Ref struct {
 	File   string `json:"file"`   // absolute path of the log file as read
 	Offset int64  `json:"offset"` // byte offset of the line's first byte
+	// Line is the line's number in the file, from 1; 0 when not known
+	// (events stored before it was kept). Show it to people: an offset
+	// reads like a line number and is not one.
+	Line int64 `json:"line,omitempty"`
+}
+
+// Place says where a line is in its file, for people: "line 5123", or
+// "byte 2310263" when its number (line) is not known. A bare offset after
+// a colon reads like a line number and is not one.
+func Place(line, offset int64) string {
+	if line > 0 {
+		return "line " + strconv.FormatInt(line, 10)
+	}
+	return "byte " + strconv.FormatInt(offset, 10)
 }
 
 // Event is one normalised log record.

@@ -241,7 +241,7 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 		fail(err)
 		return nil
 	}
-	ss.setFormat(f.Name)
+	ss.setFormat(f, opt.Location)
 	ss.setState(StateReading, "")
 	o, err := openLog(path, &prog.doneBytes)
 	if err != nil {
@@ -251,23 +251,26 @@ func importFile(ctx context.Context, p *Pipeline, offs Offsets, path string, opt
 	defer o.Close()
 	src := parse.Source{Path: path, ModTime: fi.ModTime(), Year: opt.Year, Location: opt.Location}
 	fd := newFileDecoder(path, f.New(src), &opt.Options)
-	fd.t.size = fi.Size()
+	fd.t.size, fd.t.mod = fi.Size(), fi.ModTime()
+	fd.sample = p.stats.sample(f.Name)
 	if start > 0 {
 		if err := replayHeaderOf(path, fd.dec, opt.MaxLine); err != nil {
 			fail(err)
 			return nil
 		}
-		if _, err := io.CopyN(io.Discard, o.r, start); err != nil {
-			fail(fmt.Errorf("skip to offset %d: %w", start, err))
-			return nil
-		}
+	}
+	lines, err := skipLines(o.r, start)
+	if err != nil {
+		fail(fmt.Errorf("skip to offset %d: %w", start, err))
+		return nil
 	}
 	lr := newLineReader(o.r, start, opt.MaxLine, true)
+	lr.at(lines)
 	// send hands the lines read so far to the writer; with a state, the
 	// writer sets it once they are stored and counted (see Batch).
 	send := func(done bool, state, reason string) error {
 		evs, t := fd.take()
-		off := &store.Offset{Path: path, Dev: dev, Inode: ino, Offset: t.offset, Size: fi.Size(), Updated: time.Now(), Done: done}
+		off := &store.Offset{Path: path, Dev: dev, Inode: ino, Offset: t.offset, Line: t.line, Size: fi.Size(), Updated: time.Now(), Done: done}
 		return p.Send(ctx, Batch{Events: evs, Offset: off, stats: ss, tally: t, state: state, reason: reason})
 	}
 	for {

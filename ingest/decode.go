@@ -10,6 +10,7 @@ import (
 
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/ingest/skew"
 )
 
 // batchSize is how many events a source collects before sending them.
@@ -40,6 +41,7 @@ type fileDecoder struct {
 	events   []event.Event
 	t        tally
 	prevTime time.Time
+	sample   *skew.Sample // the zone check's sample of the format, if any
 }
 
 func newFileDecoder(ref string, dec parse.Decoder, opt *Options) *fileDecoder {
@@ -74,23 +76,23 @@ func (e *errStopFile) Error() string { return e.reason }
 // whole file is of no use.
 func (fd *fileDecoder) add(l line) error {
 	fd.t.lines++
-	fd.t.offset = l.end
+	fd.t.offset, fd.t.line = l.end, l.no
 	text := l.text
 	switch {
 	case l.tooLong:
-		fd.t.reject("line too long", fmt.Sprintf("%d bytes, more than %d", l.length, len(l.text)), l.offset, text)
+		fd.t.reject("line too long", fmt.Sprintf("%d bytes, more than %d", l.length, len(l.text)), l.where(), text)
 		return nil
 	case len(bytes.TrimSpace(text)) == 0:
 		fd.t.ignored++
 		return nil
 	case bytes.IndexByte(text, 0) >= 0:
-		fd.t.reject("binary data", "NUL bytes in the line", l.offset, text)
+		fd.t.reject("binary data", "NUL bytes in the line", l.where(), text)
 		return nil
 	}
 	raw := string(text) // kept byte for byte as evidence
 	if !utf8.Valid(text) {
 		text = bytes.ToValidUTF8(text, []byte("\uFFFD"))
-		fd.t.note("invalid UTF-8 (replaced)", l.offset, text)
+		fd.t.note("invalid UTF-8 (replaced)", l.where(), text)
 	}
 	fd.events = append(fd.events, event.Event{})
 	ev := &fd.events[len(fd.events)-1]
@@ -103,34 +105,40 @@ func (fd *fileDecoder) add(l line) error {
 		case errors.Is(err, parse.ErrSkipFile):
 			return &errStopFile{reason: err.Error()}
 		default:
-			fd.t.reject(parse.RejectReason(err), err.Error(), l.offset, text)
+			fd.t.reject(parse.RejectReason(err), err.Error(), l.where(), text)
 		}
 		return nil
 	}
 	if err := parse.CheckTime(ev.Time); err != nil {
 		fd.events = fd.events[:len(fd.events)-1]
-		fd.t.reject(parse.RejectReason(err), err.Error(), l.offset, text)
+		fd.t.reject(parse.RejectReason(err), err.Error(), l.where(), text)
 		return nil
 	}
-	ev.Ref = event.Ref{File: fd.ref, Offset: l.offset}
+	ev.Ref = event.Ref{File: fd.ref, Offset: l.offset, Line: l.no}
 	ev.Raw = raw
 	ev.Time = ev.Time.UTC()
 	if fd.enr != nil {
 		fd.enr.Enrich(ev)
 	}
 	fd.t.events++
+	if fd.sample != nil {
+		fd.sample.Add(ev)
+	}
 	if ev.Time.After(fd.now().Add(fd.skew)) {
-		fd.t.note(fd.future, l.offset, text)
+		fd.t.note(fd.future, l.where(), text)
 		return nil
 	}
 	if !fd.prevTime.IsZero() && ev.Time.Before(fd.prevTime.Add(-backwardsNote)) {
-		fd.t.note("time goes back more than 10m", l.offset, text)
+		fd.t.note("time goes back more than 10m", l.where(), text)
 	}
 	if ev.Time.After(fd.prevTime) {
 		fd.prevTime = ev.Time
 	}
 	if ev.Time.After(fd.t.lastTime) {
 		fd.t.lastTime = ev.Time
+	}
+	if fd.t.firstTime.IsZero() || ev.Time.Before(fd.t.firstTime) {
+		fd.t.firstTime = ev.Time
 	}
 	return nil
 }
@@ -139,7 +147,7 @@ func (fd *fileDecoder) add(l line) error {
 func (fd *fileDecoder) take() ([]event.Event, tally) {
 	evs, t := fd.events, fd.t
 	fd.events = make([]event.Event, 0, batchSize)
-	fd.t = tally{offset: t.offset, size: t.size, lastTime: t.lastTime}
+	fd.t = tally{offset: t.offset, line: t.line, size: t.size, lastTime: t.lastTime, mod: t.mod}
 	return evs, t
 }
 

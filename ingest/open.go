@@ -85,7 +85,6 @@ func binaryReason(head []byte) string {
 		{[]byte{0xa1, 0xb2, 0xc3, 0xd4}, "a pcap packet capture"},
 		{[]byte{0x4d, 0x3c, 0xb2, 0xa1}, "a pcap packet capture"},
 		{[]byte{0x0a, 0x0d, 0x0d, 0x0a}, "a pcapng packet capture"},
-		{[]byte("ElfFile\x00"), "a Windows .evtx event log (not supported yet)"},
 		{[]byte("PK\x03\x04"), "a ZIP archive (unpack it first)"},
 		{[]byte("\x7fELF"), "an executable"},
 		{[]byte("MZ"), "a Windows executable"},
@@ -191,6 +190,9 @@ func detect(path string, r io.Reader, formats []parse.Format, live bool) (parse.
 		}
 		head = head[:i+1]
 	}
+	if bytes.HasPrefix(head, evtxMagic) {
+		return parse.Format{}, &SkipError{Path: path, Reason: ReasonWindowsLog}
+	}
 	if why := binaryReason(head); why != "" {
 		return parse.Format{}, &SkipError{Path: path, Reason: "not a log: " + why}
 	}
@@ -238,6 +240,9 @@ func pick(path string, lines [][]byte, formats []parse.Format) (parse.Format, er
 		}
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].score > rs[j].score })
+	if len(rs) == 0 && windowsExport(lines) {
+		return parse.Format{}, &SkipError{Path: path, Reason: ReasonWindowsExport}
+	}
 	if len(rs) == 0 {
 		first := string(lines[0])
 		if len(first) > 60 {
@@ -246,6 +251,37 @@ func pick(path string, lines [][]byte, formats []parse.Format) (parse.Format, er
 		return parse.Format{}, &SkipError{Path: path, Reason: fmt.Sprintf("no known log format (first line: %q)", sanitize.Line(first))}
 	}
 	return rs[0].f, nil
+}
+
+// The reasons Windows event logs are skipped for, until mamori reads them:
+// they are logs, of a kind it does not support yet, not unknown files.
+const (
+	ReasonWindowsLog    = "Windows event log (.evtx; not supported yet)"
+	ReasonWindowsExport = "Windows event export (JSON; not supported yet)"
+)
+
+// evtxMagic starts a Windows .evtx file.
+var evtxMagic = []byte("ElfFile\x00")
+
+// windowsExport says whether lines are Windows events exported one JSON
+// object a line: by Winlogbeat or NXLog, Get-WinEvent | ConvertTo-Json,
+// the OTRF/Mordor data sets (EventID with Channel, or ProviderName /
+// SourceName; winlog.event_id for Winlogbeat).
+func windowsExport(lines [][]byte) bool {
+	n := 0
+	for _, l := range lines {
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 || l[0] != '{' {
+			return false
+		}
+		id := bytes.Contains(l, []byte(`"EventID"`)) || bytes.Contains(l, []byte(`"event_id"`)) || bytes.Contains(l, []byte(`"EventId"`))
+		src := bytes.Contains(l, []byte(`"Channel"`)) || bytes.Contains(l, []byte(`"channel"`)) || bytes.Contains(l, []byte(`"ProviderName"`)) ||
+			bytes.Contains(l, []byte(`"SourceName"`)) || bytes.Contains(l, []byte(`"Provider"`)) || bytes.Contains(l, []byte(`"provider_name"`))
+		if id && src {
+			n++
+		}
+	}
+	return n*2 > len(lines)
 }
 
 // isLogCandidate says whether a file met while walking a folder is worth

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -24,14 +25,26 @@ type lineReader struct {
 	// reading began at its start: what a file's content is recognised by,
 	// kept even if the file is truncated right after.
 	head []byte
+	// lines is how many lines the stream has before off, or -1 when not
+	// known (reading began mid-stream at an offset whose line nobody
+	// counted): the next line is line lines+1.
+	lines int64
 }
 
 func newLineReader(r io.Reader, start int64, max int, complete bool) *lineReader {
 	if max <= 0 {
 		max = DefaultMaxLine
 	}
-	return &lineReader{r: bufio.NewReaderSize(r, 256<<10), off: start, max: max, noTail: complete}
+	lr := &lineReader{r: bufio.NewReaderSize(r, 256<<10), off: start, max: max, noTail: complete}
+	if start > 0 {
+		lr.lines = -1
+	}
+	return lr
 }
+
+// at says how many lines the stream has before the reader's offset
+// (-1: not known), when reading did not begin at the start.
+func (lr *lineReader) at(lines int64) { lr.lines = lines }
 
 // line is one line read.
 type line struct {
@@ -40,7 +53,11 @@ type line struct {
 	end     int64  // offset after the line ending
 	tooLong bool   // text is only the first max bytes of a longer line
 	length  int64  // full length without the ending
+	no      int64  // its line number, from 1; 0 when not known
 }
+
+// where is the line's place in its file.
+func (l line) where() where { return where{l.offset, l.no} }
 
 // errPartial is returned when the stream ends inside a line that may still
 // be completed (a followed file): the caller retries later from offset.
@@ -51,6 +68,9 @@ var errPartial = errors.New("partial line")
 // read again.
 func (lr *lineReader) reset(r io.Reader, off int64) {
 	lr.r.Reset(r)
+	if off != lr.off {
+		lr.lines = -1 // the caller knows: see at
+	}
 	lr.off = off
 	lr.head = lr.head[:min(int64(len(lr.head)), max(off, 0))]
 }
@@ -127,5 +147,27 @@ func (lr *lineReader) finish(start, length int64, tooLong bool, last2 [2]byte) l
 	if len(text) > lr.max {
 		text, tooLong = text[:lr.max], true
 	}
-	return line{text: text, offset: start, end: end, tooLong: tooLong, length: length}
+	var no int64
+	if lr.lines >= 0 {
+		lr.lines++
+		no = lr.lines
+	}
+	return line{text: text, offset: start, end: end, tooLong: tooLong, length: length, no: no}
+}
+
+// skipLines reads n bytes of r, as io.CopyN(io.Discard, r, n) does (with
+// its io.EOF when r ends before), and returns how many lines they end: so
+// that reading resumed mid-file still numbers its lines.
+func skipLines(r io.Reader, n int64) (int64, error) {
+	var lines int64
+	_, err := io.CopyN(lineCounter{&lines}, r, n)
+	return lines, err
+}
+
+// lineCounter counts the newlines written to it.
+type lineCounter struct{ n *int64 }
+
+func (c lineCounter) Write(b []byte) (int, error) {
+	*c.n += int64(bytes.Count(b, []byte{'\n'}))
+	return len(b), nil
 }

@@ -31,6 +31,7 @@ type record struct {
 	id      fileIdentity // the file holding it
 	head    []byte       // its start: the first headMax bytes, or fewer whole lines (see lineHead)
 	offset  int64        // read up to here (handed to the pipeline)
+	line    int64        // how many lines before offset; 0 when not known (and offset is not 0)
 	size    int64        // the file's size when last seen (compressed size for gz)
 	mod     time.Time    // the file's modification time when last seen holding this content (this run)
 	gz      bool         // the file is compressed: read once, not followed
@@ -54,13 +55,13 @@ func (r *record) unchanged(fi os.FileInfo) bool {
 // offsetOf is the record as saved, the file being called name now.
 func (r *record) offsetOf(name string, now time.Time) *store.Offset {
 	return &store.Offset{Key: r.key, Path: name, Ref: r.ref, Dev: r.id.dev, Inode: r.id.ino,
-		Offset: r.offset, Size: r.size, Updated: now, Done: r.done, Head: r.head}
+		Offset: r.offset, Line: r.line, Size: r.size, Updated: now, Done: r.done, Head: r.head}
 }
 
 // recordOf reads a saved record.
 func recordOf(o *store.Offset, now time.Time) *record {
 	r := &record{key: o.Key, ref: o.Ref, name: o.Path, id: fileIdentity{o.Dev, o.Inode}, head: o.Head,
-		offset: o.Offset, size: o.Size, done: o.Done, updated: o.Updated, seen: now}
+		offset: o.Offset, line: o.Line, size: o.Size, done: o.Done, updated: o.Updated, seen: now}
 	if r.ref == "" {
 		r.ref = o.Path
 	}

@@ -435,8 +435,9 @@ func (s *sourceFollower) placeNew(ctx context.Context, k found, now time.Time, a
 	if best != nil {
 		r = s.newRecord(k.id, best.ref, k.name)
 		at = best.offset
+		r.line = best.line
 		if !gz && fi.Size() < at { // a copy made before the rest was read: at its end
-			at = fi.Size()
+			at, r.line = fi.Size(), 0
 		}
 		s.f.Log.Info("content already read found under another name: reading only its rest", "path", k.name, "of", best.ref, "from", at)
 	} else {

@@ -1,10 +1,15 @@
 package ingest
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/parse"
+	"github.com/mamori-soc/mamori/ingest/skew"
 	"github.com/mamori-soc/mamori/sanitize"
 )
 
@@ -32,8 +37,17 @@ type Sample struct {
 	Reason string `json:"reason"`
 	Detail string `json:"detail,omitempty"`
 	Offset int64  `json:"offset"`
-	Line   string `json:"line"` // sanitised and shortened for display
+	LineNo int64  `json:"line_number,omitempty"` // from 1; 0 when not known
+	Line   string `json:"line"`                  // sanitised and shortened for display
 }
+
+// Place says where the line is for people: its line number, else its
+// byte offset (see event.Place).
+func (s Sample) Place() string { return event.Place(s.LineNo, s.Offset) }
+
+// where is a line's place in its file: byte offset and line number (0
+// when not known).
+type where struct{ offset, line int64 }
 
 // SourceStats is a snapshot of one source's progress.
 type SourceStats struct {
@@ -48,13 +62,17 @@ type SourceStats struct {
 	ByReason map[string]int64 `json:"rejected_by_reason,omitempty"`
 	// Notes count lines that were stored but deserve a look (time going
 	// backwards, invalid UTF-8 replaced).
-	Notes    map[string]int64 `json:"notes,omitempty"`
-	Samples  []Sample         `json:"samples,omitempty"`
-	Offset   int64            `json:"offset"`
-	Size     int64            `json:"size"`
-	LastTime time.Time        `json:"last_event_time,omitzero"` // event time of the newest event
-	LastRead time.Time        `json:"last_read,omitzero"`       // wall time of the last line read
-	Rate     float64          `json:"events_per_second"`
+	Notes     map[string]int64 `json:"notes,omitempty"`
+	Samples   []Sample         `json:"samples,omitempty"`
+	Offset    int64            `json:"offset"`
+	Size      int64            `json:"size"`
+	FirstTime time.Time        `json:"first_event_time,omitzero"` // event time of the oldest event
+	LastTime  time.Time        `json:"last_event_time,omitzero"`  // event time of the newest event
+	// ModTime is the file's modification time when its last line was
+	// read: a zone-less line dated hours after it was read in a wrong zone.
+	ModTime  time.Time `json:"mod_time,omitzero"`
+	LastRead time.Time `json:"last_read,omitzero"` // wall time of the last line read
+	Rate     float64   `json:"events_per_second"`
 }
 
 // Lag is how far the source is behind its file, in bytes.
@@ -72,6 +90,10 @@ type sourceStats struct {
 	// rate: events counted in the current one-second window.
 	winStart time.Time
 	winCount int64
+	// zoneLess and loc: the format's times carry no zone and are read in
+	// loc (nil: local), for the zone check.
+	zoneLess bool
+	loc      *time.Location
 }
 
 func newSourceStats(path string) *sourceStats {
@@ -108,9 +130,12 @@ func (ss *sourceStats) setState(state, reason string) {
 	ss.mu.Unlock()
 }
 
-func (ss *sourceStats) setFormat(name string) {
+// setFormat records the source's format and the zone its zone-less times
+// are read in (nil: local).
+func (ss *sourceStats) setFormat(f parse.Format, loc *time.Location) {
 	ss.mu.Lock()
-	ss.s.Format = name
+	ss.s.Format = f.Name
+	ss.zoneLess, ss.loc = f.ZoneLess, loc
 	ss.mu.Unlock()
 }
 
@@ -122,26 +147,28 @@ type tally struct {
 	notes                  map[string]int64
 	samples                []Sample
 	offset, size           int64
-	lastTime               time.Time
+	line                   int64 // lines up to offset; 0: not known
+	firstTime, lastTime    time.Time
+	mod                    time.Time // the file's modification time, when known
 }
 
-func (t *tally) reject(reason, detail string, offset int64, text []byte) {
+func (t *tally) reject(reason, detail string, at where, text []byte) {
 	if t.rejected == nil {
 		t.rejected = map[string]int64{}
 	}
 	t.rejected[reason]++
-	t.sample(reason, detail, offset, text)
+	t.sample(reason, detail, at, text)
 }
 
-func (t *tally) note(reason string, offset int64, text []byte) {
+func (t *tally) note(reason string, at where, text []byte) {
 	if t.notes == nil {
 		t.notes = map[string]int64{}
 	}
 	t.notes[reason]++
-	t.sample(reason, "", offset, text)
+	t.sample(reason, "", at, text)
 }
 
-func (t *tally) sample(reason, detail string, offset int64, text []byte) {
+func (t *tally) sample(reason, detail string, at where, text []byte) {
 	n := 0
 	for _, s := range t.samples {
 		if s.Reason == reason {
@@ -160,7 +187,7 @@ func (t *tally) sample(reason, detail string, offset int64, text []byte) {
 	if len(detail) > show {
 		detail = detail[:show] + "…"
 	}
-	t.samples = append(t.samples, Sample{Reason: reason, Detail: sanitize.Line(detail), Offset: offset, Line: s})
+	t.samples = append(t.samples, Sample{Reason: reason, Detail: sanitize.Line(detail), Offset: at.offset, LineNo: at.line, Line: s})
 }
 
 func (ss *sourceStats) merge(t *tally, now time.Time) {
@@ -203,6 +230,12 @@ func (ss *sourceStats) merge(t *tally, now time.Time) {
 	if t.lastTime.After(s.LastTime) {
 		s.LastTime = t.lastTime
 	}
+	if !t.firstTime.IsZero() && (s.FirstTime.IsZero() || t.firstTime.Before(s.FirstTime)) {
+		s.FirstTime = t.firstTime
+	}
+	if t.mod.After(s.ModTime) {
+		s.ModTime = t.mod
+	}
 	if t.lines > 0 {
 		s.LastRead = now
 	}
@@ -222,10 +255,83 @@ type Stats struct {
 	mu      sync.Mutex
 	sources map[string]*sourceStats
 	order   []string
+	// samples are the zone check's samples, one per format (the files of
+	// one kind of source share a clock); warned and warnedAt cache its
+	// last answer.
+	samples  map[string]*skew.Sample
+	warned   []skew.Warning
+	warnedAt time.Time
 }
 
 // NewStats returns an empty tracker.
-func NewStats() *Stats { return &Stats{sources: map[string]*sourceStats{}} }
+func NewStats() *Stats {
+	return &Stats{sources: map[string]*sourceStats{}, samples: map[string]*skew.Sample{}}
+}
+
+// sample is the zone check's sample of the format's events.
+func (st *Stats) sample(format string) *skew.Sample {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := st.samples[format]
+	if s == nil {
+		s = skew.NewSample()
+		st.samples[format] = s
+	}
+	return s
+}
+
+// warnEvery is how long the zone check's answer is kept before it is
+// worked out again.
+const warnEvery = 5 * time.Second
+
+// Warnings are the time-zone disagreements between the sources (see
+// ZoneCheck), worked out at most every few seconds: for a live display.
+func (st *Stats) Warnings() []skew.Warning {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.warnedAt.IsZero() && time.Since(st.warnedAt) < warnEvery {
+		return st.warned
+	}
+	st.warned, st.warnedAt = st.zoneCheck(), time.Now()
+	return st.warned
+}
+
+// ZoneCheck returns the time-zone disagreements between the sources (see
+// ingest/skew): their events sampled so far compared, and each file's
+// newest event with its modification time.
+func (st *Stats) ZoneCheck() []skew.Warning {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.zoneCheck()
+}
+
+func (st *Stats) zoneCheck() []skew.Warning {
+	groups := map[string]*skew.Group{}
+	var files []skew.File
+	for _, p := range st.order {
+		ss := st.sources[p]
+		ss.mu.Lock()
+		s, zl, loc := ss.s, ss.zoneLess, ss.loc
+		ss.mu.Unlock()
+		if s.Format == "" || s.Events == 0 {
+			continue
+		}
+		g := groups[s.Format]
+		if g == nil {
+			g = &skew.Group{Format: s.Format, ZoneLess: zl, Location: loc, Sample: st.samples[s.Format]}
+			groups[s.Format] = g
+		}
+		g.Files = append(g.Files, s.Path)
+		files = append(files, skew.File{Path: s.Path, Format: s.Format, ZoneLess: zl, Location: loc, Last: s.LastTime, Mod: s.ModTime})
+	}
+	var gs []skew.Group
+	for _, f := range slices.Sorted(maps.Keys(groups)) {
+		if groups[f].Sample != nil {
+			gs = append(gs, *groups[f])
+		}
+	}
+	return skew.Check(gs, files)
+}
 
 func (st *Stats) source(path string) *sourceStats {
 	st.mu.Lock()
@@ -270,7 +376,10 @@ type Summary struct {
 	// and that have not changed since: nothing new to read.
 	Unchanged int           `json:"unchanged"`
 	Sources   []SourceStats `json:"sources,omitempty"`
-	Elapsed   time.Duration `json:"-"`
+	// Zones are the time-zone disagreements found between the sources
+	// (see Stats.Warnings), each with the fix it suggests.
+	Zones   []skew.Warning `json:"zone_warnings,omitempty"`
+	Elapsed time.Duration  `json:"-"`
 }
 
 // SkippedFile is a file that was not read, and why.

@@ -88,6 +88,13 @@ func (s *sourceFollower) open(r *record, name string, f *os.File, at int64, atNa
 		t.lastSize, t.lastMod = r.size, r.mod
 	}
 	t.ss = s.f.Pipeline.stats.source(r.ref)
+	lines := int64(-1) // before at: known from the record, else counted
+	switch {
+	case at == 0:
+		lines = 0
+	case at == r.offset && r.line > 0:
+		lines = r.line
+	}
 	if r.gz {
 		t.gzHead, _, _ = readHead(f, true)
 		zr, err := contentOf(f, true)
@@ -96,7 +103,11 @@ func (s *sourceFollower) open(r *record, name string, f *os.File, at int64, atNa
 			return nil, err
 		}
 		if at > 0 {
-			if _, err := io.CopyN(io.Discard, zr, at); err != nil {
+			n, err := skipLines(zr, at)
+			if lines < 0 {
+				lines = n
+			}
+			if err != nil {
 				switch {
 				case errors.Is(err, io.EOF): // its content ends before: nothing left
 					t.eof = true
@@ -110,12 +121,16 @@ func (s *sourceFollower) open(r *record, name string, f *os.File, at int64, atNa
 		}
 		t.lr = newLineReader(zr, at, s.opt.MaxLine, true)
 	} else {
+		if lines < 0 {
+			lines = linesBefore(f, at)
+		}
 		if _, err := f.Seek(at, io.SeekStart); err != nil {
 			closeReadOnly(f)
 			return nil, err
 		}
 		t.lr = newLineReader(f, at, s.opt.MaxLine, false)
 	}
+	t.lr.at(lines)
 	if !r.gz {
 		r.done = false // found again after all
 	}
@@ -179,7 +194,7 @@ func (s *sourceFollower) startDecoding(t *track) bool {
 		s.fail(t, err)
 		return false
 	}
-	t.ss.setFormat(format.Name)
+	t.ss.setFormat(format, s.opt.Location)
 	mod := time.Now()
 	if fi, err := t.f.Stat(); err == nil && t.gz {
 		mod = fi.ModTime()
@@ -191,7 +206,8 @@ func (s *sourceFollower) startDecoding(t *track) bool {
 		}
 	}
 	t.fd = newFileDecoder(t.rec.ref, dec, &s.opt)
-	t.fd.t.offset = t.lr.off
+	t.fd.t.offset, t.fd.t.line = t.lr.off, max(t.lr.lines, 0)
+	t.fd.sample = s.f.Pipeline.stats.sample(format.Name)
 	return true
 }
 
@@ -267,14 +283,14 @@ func (s *sourceFollower) send(ctx context.Context, t *track, force bool) error {
 			return nil
 		}
 		evs, tl = t.fd.take()
-		r.offset = tl.offset
+		r.offset, r.line = tl.offset, tl.line
 	} else if !force {
 		return nil
 	}
 	if fi, err := t.f.Stat(); err == nil {
 		r.size, r.mod = fi.Size(), fi.ModTime()
 	}
-	tl.size = r.size
+	tl.size, tl.mod = r.size, r.mod
 	if t.gz {
 		tl.size = tl.offset // the content's size is not known before its end
 	}
@@ -437,7 +453,7 @@ func (s *sourceFollower) truncated(ctx context.Context, t *track, at, cur int64)
 		if t.fd != nil {
 			dst = &t.fd.t
 		}
-		dst.reject(reasonCut, fmt.Sprintf("%d bytes of a line whose end was never written", cutLen), cutAt, cutLine)
+		dst.reject(reasonCut, fmt.Sprintf("%d bytes of a line whose end was never written", cutLen), where{offset: cutAt}, cutLine)
 		if t.fd == nil {
 			t.ss.merge(&tl, time.Now())
 		}
@@ -455,19 +471,24 @@ func (s *sourceFollower) truncated(ctx context.Context, t *track, at, cur int64)
 		t.ss = s.f.Pipeline.stats.source(t.rec.ref)
 		t.fd = nil
 	} else {
-		if t.fd != nil {
-			t.fd.t.offset = at
-		}
 		if len(t.rec.head) > int(at) {
 			t.rec.head = bytes.Clone(t.rec.head[:at])
 		}
+	}
+	lines := int64(0)
+	if at > 0 {
+		lines = linesBefore(t.f, at) // what was read before the cut is still there
+	}
+	if t.fd != nil {
+		t.fd.t.offset, t.fd.t.line = at, max(lines, 0)
 	}
 	if _, err := t.f.Seek(at, io.SeekStart); err != nil {
 		s.fail(t, err)
 		return nil
 	}
 	t.lr.reset(t.f, at)
-	t.rec.offset, t.pending, t.lastSize = at, nil, cur
+	t.lr.at(lines)
+	t.rec.offset, t.rec.line, t.pending, t.lastSize = at, max(lines, 0), nil, cur
 	return s.send(ctx, t, true) // the place moved back: save it
 }
 
@@ -525,4 +546,23 @@ func (s *sourceFollower) settle(ctx context.Context, t *track, now time.Time) er
 	s.f.Log.Info("rotated file read to its end", "path", t.name, "of", t.rec.ref, "offset", t.rec.offset)
 	s.close(t)
 	return nil
+}
+
+// countMax is the most of a file counted to number its lines when reading
+// starts mid-file with no count saved (a record of an older version, a
+// file followed from its end): past it, the lines' numbers are not known
+// and their byte offsets are shown instead.
+const countMax = 256 << 20
+
+// linesBefore counts the lines of f before offset at, or returns -1 when
+// at is past countMax or f cannot be read.
+func linesBefore(f *os.File, at int64) int64 {
+	if at > countMax {
+		return -1
+	}
+	n, err := skipLines(io.NewSectionReader(f, 0, at), at)
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -179,11 +179,15 @@ type Offset struct {
 	// Key, when set, is the name the record is kept under instead of Path:
 	// a follower keeps one record per file content it has read, named by
 	// its source and the file's identity, whatever the file is called now.
-	Key     string    `json:"key,omitempty"`
-	Path    string    `json:"path"` // the file's name when last read
-	Dev     uint64    `json:"dev"`
-	Inode   uint64    `json:"inode"`
-	Offset  int64     `json:"offset"`
+	Key    string `json:"key,omitempty"`
+	Path   string `json:"path"` // the file's name when last read
+	Dev    uint64 `json:"dev"`
+	Inode  uint64 `json:"inode"`
+	Offset int64  `json:"offset"`
+	// Line is how many lines the file has before Offset, so that lines
+	// read after a restart are still numbered; 0 when not known (records
+	// saved before it was kept, and then Offset is not 0).
+	Line    int64     `json:"line,omitempty"`
 	Size    int64     `json:"size"`           // file size when the offset was saved
 	Updated time.Time `json:"updated"`        // wall-clock time of the save
 	Done    bool      `json:"done,omitempty"` // a batch import read the whole file

@@ -140,7 +140,7 @@ func (d *Demo) storyAlerts(ctx context.Context, raised []alert.Alert) ([]alert.A
 				a.Details["domain"] = st.Domain
 			}
 			for _, ev := range evs {
-				a.AddEvidence(alert.Evidence{Time: ev.Time, File: ev.Ref.File, Offset: ev.Ref.Offset, Raw: ev.Raw})
+				a.AddEvidence(alert.Evidence{Time: ev.Time, File: ev.Ref.File, Offset: ev.Ref.Offset, Line: ev.Ref.Line, Raw: ev.Raw})
 			}
 			a.ID = alert.MakeID(a.Rule, a.Endpoint, a.Key, a.FirstSeen)
 			out = append(out, a)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/ingest/skew"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -124,13 +125,14 @@ type status struct {
 	Learning   float64              `json:"learning"`
 	Learned    bool                 `json:"learned"`
 	Unanalysed int64                `json:"unanalysed"`
+	Zones      []skew.Warning       `json:"zone_warnings,omitempty"`
 	Err        string               `json:"error,omitempty"`
 	ErrAt      time.Time            `json:"error_at,omitzero"`
 }
 
 func toStatus(s backend.Status) status {
 	w := status{Live: s.Live, Sources: s.Sources, StoreDir: s.StoreDir, StoreSize: s.StoreSize, Written: s.Written,
-		Learning: s.Learning, Learned: s.Learned, Unanalysed: s.Unanalysed, ErrAt: s.ErrAt}
+		Learning: s.Learning, Learned: s.Learned, Unanalysed: s.Unanalysed, Zones: s.Zones, ErrAt: s.ErrAt}
 	if s.Err != nil {
 		w.Err = s.Err.Error()
 	}
@@ -139,7 +141,7 @@ func toStatus(s backend.Status) status {
 
 func (w status) backend() backend.Status {
 	s := backend.Status{Live: w.Live, ReadOnly: true, Sources: w.Sources, StoreDir: w.StoreDir, StoreSize: w.StoreSize,
-		Written: w.Written, Learning: w.Learning, Learned: w.Learned, Unanalysed: w.Unanalysed, ErrAt: w.ErrAt}
+		Written: w.Written, Learning: w.Learning, Learned: w.Learned, Unanalysed: w.Unanalysed, Zones: w.Zones, ErrAt: w.ErrAt}
 	if w.Err != "" {
 		s.Err = errors.New(w.Err)
 	}

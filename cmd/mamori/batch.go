@@ -78,6 +78,12 @@ uses a temporary store that is removed afterwards; give --db DIR to keep it
 for "mamori alerts" or the console. With --db and no PATH, the events
 already in the store are analysed (after "mamori ingest").
 
+Syslog-style logs carry no zone and are read in --timezone (or the
+config's timezone:, else the machine's zone). When the sources disagree by
+whole hours (the same lookups and connections seen hours apart, a file
+dated after it was written), the summary says which files and the
+--timezone to try ("warnings" and "zone_warnings" with --json).
+
 Exit status: 0 when events were analysed (alerts or not), 3 when no event
 was read (nothing but skipped or rejected input), 130 when interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -132,6 +138,9 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 			if g.jsonOut {
 				if err := printJSONLines(os.Stdout, as); err != nil {
 					return err
+				}
+				for _, z := range sum.Zones {
+					warnings = append(warnings, z.Text)
 				}
 				return json.NewEncoder(os.Stdout).Encode(scanSummary{Summary: sum, Alerts: len(as), Warnings: warnings, Learning: learningOf(a.Engine)})
 			}
@@ -322,7 +331,8 @@ type scanSummary struct {
 	ingest.Summary
 	Alerts int `json:"alerts"`
 	// Warnings say why the alerts may be incomplete (no event had an
-	// internal address).
+	// internal address; sources disagree on the time zone: their texts
+	// are also in zone_warnings, with the offsets and the zone to try).
 	Warnings []string `json:"warnings,omitempty"`
 	// Learning says which rules only learned (the data is shorter than
 	// the learning window): their silence is not a verdict.

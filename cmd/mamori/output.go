@@ -137,7 +137,7 @@ func printSummary(w io.Writer, s ingest.Summary) error {
 		})
 		for _, src := range s.Sources {
 			for _, smp := range src.Samples {
-				p.printf("    e.g. %s:%d (%s): %s\n", sanitize.Line(src.Path), smp.Offset, smp.Reason, smp.Line)
+				p.printf("    e.g. %s %s (%s): %s\n", sanitize.Line(src.Path), smp.Place(), smp.Reason, smp.Line)
 				break
 			}
 		}
@@ -156,6 +156,9 @@ func printSummary(w io.Writer, s ingest.Summary) error {
 	}
 	for _, f := range s.Failed {
 		p.printf("failed: %s: %s\n", sanitize.Line(f.Path), sanitize.Line(f.Reason))
+	}
+	for _, z := range s.Zones {
+		p.printf("warning: %s\n", sanitize.Line(z.Text))
 	}
 	return p.err
 }

@@ -348,7 +348,7 @@ func (s *suggester) exfiltration() ([]Suggestion, error) {
 		raw := t.ev.Raw
 		out = append(out, Suggestion{
 			Finding: catalog.FindingExfiltration, Time: t.ev.Time, Endpoint: ep, Peer: t.to, Bytes: t.sent,
-			Evidence: &alert.Evidence{Time: t.ev.Time, File: t.ev.Ref.File, Offset: t.ev.Ref.Offset, Raw: raw},
+			Evidence: &alert.Evidence{Time: t.ev.Time, File: t.ev.Ref.File, Offset: t.ev.Ref.Offset, Line: t.ev.Ref.Line, Raw: raw},
 			Text: fmt.Sprintf("%s %s sent %s to %s (%s, %s)", s.when(t.ev.Time), s.name(ep, t.ev.Host), human.Traffic(t.sent),
 				sanitize.Line(t.dest()), t.ev.Format, transferVia(&t.ev)),
 		})

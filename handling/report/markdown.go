@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/sanitize"
 )
 
@@ -91,7 +92,7 @@ func (r *Report) Markdown(w io.Writer) error {
 		case "alert":
 			p("- %s  ALERT %s %s on %s: %s\n", r.local(e.Time), md(e.Severity), md(e.Rule), md(e.Endpoint), md(e.Text))
 		case "event":
-			p("- %s  log line (%s):\n\n%s\n", r.local(e.Time), md(e.File), codeBlock(e.Text, "      "))
+			p("- %s  log line (%s, %s):\n\n%s\n", r.local(e.Time), md(e.File), event.Place(e.Line, e.Offset), codeBlock(e.Text, "      "))
 		default:
 			p("- %s  %s\n", r.local(e.Time), md(e.Text))
 		}

@@ -97,6 +97,10 @@ type Entry struct {
 	Rule     string    `json:"rule,omitempty"`
 	Text     string    `json:"text"`
 	File     string    `json:"file,omitempty"` // of an event: its log file
+	// Offset and Line are where in File: its byte offset, and its line
+	// number (0 when not known).
+	Offset int64 `json:"offset,omitempty"`
+	Line   int64 `json:"line,omitempty"`
 }
 
 // FindingReport is one of the four findings.
@@ -330,7 +334,7 @@ func (r *Report) timeline(alerts []alert.Alert, recs []audit.Record, cat *catalo
 			}
 			seen[k] = true
 			r.Timeline = append(r.Timeline, Entry{Time: e.Time, Kind: "event", Endpoint: sanitize.Line(ep), Rule: a.Rule,
-				Text: clip(sanitize.Line(e.Raw), 1000), File: sanitize.Line(e.File)})
+				Text: clip(sanitize.Line(e.Raw), 1000), File: sanitize.Line(e.File), Offset: e.Offset, Line: e.Line})
 		}
 	}
 	for _, rec := range recs {

@@ -13,9 +13,10 @@ import (
 
 // Bind is the BIND 9 query and security log format.
 var Bind = parse.Format{
-	Name:    "bind",
-	Title:   "BIND 9 query log and denied queries / zone transfers (own file or syslog)",
-	Example: "24-Mar-2018 17:15:20.123 queries: info: client @0x7f8b2c0a1b30 10.0.0.5#51234 (example.com): query: example.com IN A +E(0)K (10.0.0.1)",
+	Name:     "bind",
+	ZoneLess: true,
+	Title:    "BIND 9 query log and denied queries / zone transfers (own file or syslog)",
+	Example:  "24-Mar-2018 17:15:20.123 queries: info: client @0x7f8b2c0a1b30 10.0.0.5#51234 (example.com): query: example.com IN A +E(0)K (10.0.0.1)",
 	Sniff: func(_ string, lines [][]byte) int {
 		return parse.SniffByDecoding(NewBind, lines)
 	},

@@ -12,9 +12,10 @@ import (
 
 // Dnsmasq is the dnsmasq query log format (log-queries).
 var Dnsmasq = parse.Format{
-	Name:    "dnsmasq",
-	Title:   "dnsmasq query log (log-queries, also =extra and =proto), in syslog or its own log file",
-	Example: "Mar  4 10:00:00 dnsmasq[512]: query[A] example.com from 10.0.0.5",
+	Name:     "dnsmasq",
+	ZoneLess: true,
+	Title:    "dnsmasq query log (log-queries, also =extra and =proto), in syslog or its own log file",
+	Example:  "Mar  4 10:00:00 dnsmasq[512]: query[A] example.com from 10.0.0.5",
 	Sniff: func(_ string, lines [][]byte) int {
 		return parse.SniffByDecoding(func(src parse.Source) parse.Decoder { return NewDnsmasq(src) }, lines)
 	},

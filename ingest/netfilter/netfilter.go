@@ -39,9 +39,10 @@ import (
 
 // Format is the netfilter packet log format.
 var Format = parse.Format{
-	Name:    "netfilter",
-	Title:   "Linux firewall packet logs (iptables LOG, nftables log, Proxmox VE firewall)",
-	Example: "Sep 27 20:56:38 ubuntu-focal kernel: [  203.842973] IPTABLES-DROP: IN=lo OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:08:00 SRC=127.0.0.1 DST=127.0.0.53 LEN=76 TOS=0x00 PREC=0x00 TTL=64 ID=25029 DF PROTO=UDP SPT=49007 DPT=53 LEN=56",
+	Name:     "netfilter",
+	ZoneLess: true,
+	Title:    "Linux firewall packet logs (iptables LOG, nftables log, Proxmox VE firewall)",
+	Example:  "Sep 27 20:56:38 ubuntu-focal kernel: [  203.842973] IPTABLES-DROP: IN=lo OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:08:00 SRC=127.0.0.1 DST=127.0.0.53 LEN=76 TOS=0x00 PREC=0x00 TTL=64 ID=25029 DF PROTO=UDP SPT=49007 DPT=53 LEN=56",
 	Sniff: func(_ string, lines [][]byte) int {
 		return parse.SniffByDecoding(New, lines)
 	},

@@ -63,6 +63,10 @@ type Format struct {
 	Name    string // stable id used by --format and the config: "squid"
 	Title   string // what it is, for `mamori formats`: "Squid native access.log"
 	Example string // one real line of the format
+	// ZoneLess says the format's times carry no zone (syslog-style): they
+	// are read in the configured zone, and a wrong one shifts them by
+	// whole hours (see ingest/skew).
+	ZoneLess bool
 	// Sniff rates how sure it is that a file with this path and these first
 	// non-empty lines (at most SniffLines of them) is in this format: 0 for
 	// no, 100 for certain (a Zeek header). Ingest picks the highest.

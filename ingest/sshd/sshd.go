@@ -69,9 +69,10 @@ import (
 
 // Format is the sshd log format.
 var Format = parse.Format{
-	Name:    "sshd",
-	Title:   "OpenSSH sshd authentication messages (auth.log, secure, journal text)",
-	Example: "Feb 12 14:10:21 sd-126005 sshd[16378]: Invalid user pascal from 35.188.49.176 port 53502",
+	Name:     "sshd",
+	ZoneLess: true,
+	Title:    "OpenSSH sshd authentication messages (auth.log, secure, journal text)",
+	Example:  "Feb 12 14:10:21 sd-126005 sshd[16378]: Invalid user pascal from 35.188.49.176 port 53502",
 	Sniff: func(_ string, lines [][]byte) int {
 		return parse.SniffByDecoding(New, lines)
 	},

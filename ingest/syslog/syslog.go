@@ -38,11 +38,12 @@ import (
 
 // Format is the mixed syslog format.
 var Format = parse.Format{
-	Name:    "syslog",
-	Title:   "syslog or journal text of several programs (sshd, kernel firewall, dnsmasq, named)",
-	Example: "Feb 12 14:10:21 sd-126005 sshd[16378]: Invalid user pascal from 35.188.49.176 port 53502",
-	Sniff:   Sniff,
-	New:     New,
+	Name:     "syslog",
+	ZoneLess: true,
+	Title:    "syslog or journal text of several programs (sshd, kernel firewall, dnsmasq, named)",
+	Example:  "Feb 12 14:10:21 sd-126005 sshd[16378]: Invalid user pascal from 35.188.49.176 port 53502",
+	Sniff:    Sniff,
+	New:      New,
 }
 
 // New returns a decoder for one syslog file.

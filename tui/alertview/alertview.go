@@ -265,7 +265,7 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 	head := fmt.Sprintf("── %s (%d) ", T("evidence"), len(a.Evidence))
 	line(st.Accent.Render(head) + st.Subtle.Render(strings.Repeat("─", max(0, w-ansi.StringWidth(head)))))
 	for _, ev := range a.Evidence {
-		line(st.Muted.Render(ev.Time.In(loc).Format("01-02 15:04:05") + "  " + sanitize.Line(ev.File) + fmt.Sprintf(":%d", ev.Offset)))
+		line(st.Muted.Render(ev.Time.In(loc).Format("01-02 15:04:05") + "  " + sanitize.Line(ev.File) + " " + ev.Place()))
 		line(ansi.Hardwrap(sanitize.Line(ev.Raw), w, true))
 	}
 	return strings.TrimRight(b.String(), "\n")

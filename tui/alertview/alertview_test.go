@@ -89,6 +89,26 @@ func TestNoTextIsLost(t *testing.T) {
 	}
 }
 
+// TestEvidenceShowsLineNumbers: an evidence line says which line of its
+// file it is ("access.log line 3"), not a byte offset after a colon that
+// reads like one; evidence stored before lines were numbered says "byte".
+func TestEvidenceShowsLineNumbers(t *testing.T) {
+	be := tuitest.Fixture(t)
+	a := alertByID(t, be, "a1")
+	a.Evidence = append(a.Evidence, alert.Evidence{Time: a.LastSeen, File: "/var/log/squid/access.log", Offset: 2310263, Raw: "an old line"})
+	m := alertview.New(a, be, tuitest.Styles(t), tuitest.Langs[0])
+	m.SetSize(80, 60)
+	out := ansi.Strip(tuitest.Press(t, m, "e").View())
+	for _, e := range a.Evidence[:len(a.Evidence)-1] {
+		if want := fmt.Sprintf("/var/log/squid/access.log line %d", e.Line); e.Line == 0 || !strings.Contains(out, want) {
+			t.Errorf("%q missing:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "access.log byte 2310263") || strings.Contains(out, "access.log:") {
+		t.Errorf("an offset reads like a line number:\n%s", out)
+	}
+}
+
 // TestAllowListedSaysByWhatUntilWhen: an allow-listed alert's detail
 // names the entry, its reason, its expiry (in the office's zone) and who
 // made it; a configuration entry is named as such.

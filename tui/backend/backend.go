@@ -16,6 +16,7 @@ import (
 	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/ingest/skew"
 	"github.com/mamori-soc/mamori/store"
 )
 
@@ -107,6 +108,9 @@ type Status struct {
 	// Unanalysed counts stored events the detectors never saw (stored by
 	// `mamori ingest`, not yet scanned).
 	Unanalysed int64
+	// Zones are the time-zone disagreements between the sources (see
+	// ingest/skew), each saying which files and the --timezone to try.
+	Zones []skew.Warning
 	// Err is the last problem writing to the store (disk full, ...).
 	Err   error
 	ErrAt time.Time

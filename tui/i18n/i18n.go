@@ -92,6 +92,13 @@ var words = map[string][2]string{
 	"state skipped":   {"skipped", "対象外"},
 	"state failed":    {"failed", "失敗"},
 	"state stored":    {"stored", "読込済"},
+	"source times":    {"events from %s to %s", "イベントの時刻 %s ～ %s"},
+	"zone off":        {"%s logs dated %d h after their files were written", "%s のログの時刻がファイルの更新より %d 時間後"},
+	"zone against":    {"%s logs %s the %s logs", "%s のログが %[3]s のログより%[2]s"},
+	"zone ahead":      {"%d h ahead of", " %d 時間進んでいる"},
+	"zone behind":     {"%d h behind", " %d 時間遅れている"},
+	"zone try":        {": try --timezone %s", "：--timezone %s を試す"},
+	"zone more":       {"⚠ and %d more time-zone warnings (see the files' details)", "⚠ ほか %d 件のタイムゾーン警告（各ファイルの詳細を参照）"},
 	"stored source":   {"an earlier run read %s of %s (saved %s); not followed now", "以前の実行で %s / %s を読み込み済み（%s 保存）。現在は追跡していない"},
 	"sources failed":  {"%d source(s) failed: see Sources (4)", "%d 件のログソースが失敗: ログソース (4) を参照"},
 

@@ -142,8 +142,11 @@ func (m Model) View() string {
 			rejStyle = m.st.Warn
 		}
 		events, rate := fmt.Sprint(s.Events), fmt.Sprintf("%.0f", s.Rate)
-		if s.State == ingest.StateStored { // counted by the run that read it, not kept
-			events, rate, rej = "–", "–", "–"
+		if s.State == ingest.StateStored { // rates and rejects were the run's that read it, not kept
+			rate, rej = "–", "–"
+			if s.Events == 0 {
+				events = "–"
+			}
 		}
 		rows[i] = table.Row{Cells: []table.Cell{
 			{Text: shortPath(s.Path)},
@@ -155,11 +158,48 @@ func (m Model) View() string {
 			{Text: human.Compact(s.Lag())},
 		}}
 	}
+	banner := m.banner()
 	detail := m.detail(srcs[min(m.selected, len(srcs)-1)])
 	tableH := m.tableHeight(len(detail))
 	offset := table.Window(m.offset, m.selected, table.Rows(tableH), len(srcs))
 	body := table.Render(cols, rows, m.selected, offset, m.width, tableH, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
-	return table.FitLines(append(strings.Split(body, "\n"), detail...), m.height)
+	lines := append(banner, strings.Split(body, "\n")...)
+	return table.FitLines(append(lines, detail...), m.height)
+}
+
+// maxBanner is how many time-zone warnings the banner lists; the rest
+// are counted.
+const maxBanner = 2
+
+// banner is one line per time-zone disagreement between the sources,
+// above the table: which logs, how far off, the zone to try (the whole
+// warning is in the details of its files).
+func (m Model) banner() []string {
+	T := m.lang.T
+	var out []string
+	for i, z := range m.status.Zones {
+		if i == maxBanner {
+			out = append(out, m.st.Warn.Render(table.Fit(fmt.Sprintf(T("zone more"), len(m.status.Zones)-maxBanner), m.width, false)))
+			break
+		}
+		what := fmt.Sprintf(T("zone off"), sanitize.Line(z.Format), z.Hours)
+		if len(z.Against) > 0 {
+			what = fmt.Sprintf(T("zone against"), sanitize.Line(z.Format), hoursOff(T, z.Hours), sanitize.Line(strings.Join(z.Against, "/")))
+		}
+		if z.Zone != "" {
+			what += fmt.Sprintf(T("zone try"), z.Zone)
+		}
+		out = append(out, m.st.Warn.Render(table.Fit("⚠ "+what, m.width, false)))
+	}
+	return out
+}
+
+// hoursOff says how many hours ahead or behind.
+func hoursOff(T func(string) string, hours int) string {
+	if hours < 0 {
+		return fmt.Sprintf(T("zone behind"), -hours)
+	}
+	return fmt.Sprintf(T("zone ahead"), hours)
 }
 
 // stateName is a source's state in the pane's language.
@@ -174,7 +214,8 @@ func (m Model) stateName(state string) string {
 // selected source's details take detail lines.
 func (m Model) tableHeight(detail int) int {
 	need := len(m.status.Sources) + table.HeaderHeight
-	return min(need, max(m.height-detail, m.height/2, table.HeaderHeight+1))
+	h := m.height - len(m.banner())
+	return min(need, max(h-detail, h/2, table.HeaderHeight+1))
 }
 
 // detail is what the pane says of one source: a heading with its path,
@@ -192,10 +233,18 @@ func (m Model) detail(sel ingest.SourceStats) []string {
 	if sel.Reason != "" {
 		wrap(sanitize.Line(sel.Reason), m.st.Warn)
 	}
+	for _, z := range m.status.Zones {
+		if slices.Contains(z.Files, sel.Path) {
+			wrap("⚠ "+sanitize.Line(z.Text), m.st.Warn)
+		}
+	}
 	if sel.State == ingest.StateStored {
 		wrap(fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.In(m.loc).Format("01-02 15:04")), m.st.Text)
 	} else {
 		wrap(fmt.Sprintf(T("source counts"), sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size), m.st.Text)
+	}
+	if !sel.FirstTime.IsZero() {
+		wrap(fmt.Sprintf(T("source times"), sel.FirstTime.In(m.loc).Format("2006-01-02 15:04"), sel.LastTime.In(m.loc).Format("2006-01-02 15:04")), m.st.Text)
 	}
 	for _, r := range slices.Sorted(maps.Keys(sel.ByReason)) {
 		wrap(fmt.Sprintf("%6d  %s", sel.ByReason[r], sanitize.Line(r)), m.st.Warn)
@@ -204,7 +253,7 @@ func (m Model) detail(sel ingest.SourceStats) []string {
 		wrap(fmt.Sprintf("%6d  %s", sel.Notes[n], sanitize.Line(n)), m.st.Muted)
 	}
 	for _, smp := range sel.Samples {
-		out = append(out, table.Fit(m.st.Muted.Render(fmt.Sprintf("  @%d %s: ", smp.Offset, sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line), m.width, false))
+		out = append(out, table.Fit(m.st.Muted.Render(fmt.Sprintf("  %s %s: ", smp.Place(), sanitize.Line(smp.Reason)))+sanitize.Line(smp.Line), m.width, false))
 	}
 	return out
 }

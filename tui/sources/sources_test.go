@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/ingest/skew"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/sources"
@@ -30,7 +34,7 @@ func office() backend.Status {
 	}
 	srcs[0].Rejected, srcs[0].ByReason = 12, map[string]int64{"bad timestamp": 10, "too few fields": 2}
 	srcs[0].Notes = map[string]int64{"time went backwards": 3, "invalid UTF-8 replaced": 1}
-	srcs[0].Samples = []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, Line: "garbage line"}, {Reason: "too few fields", Offset: 8192, Line: "1700000000.000 42"}}
+	srcs[0].Samples = []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, LineNo: 41, Line: "garbage line"}, {Reason: "too few fields", Offset: 8192, Line: "1700000000.000 42"}}
 	srcs[9].State, srcs[9].Reason, srcs[9].Events, srcs[9].Rate = ingest.StateWaiting, "the file does not exist (yet)", 0, 0
 	srcs[10].State, srcs[10].Reason, srcs[10].Size = ingest.StateFailed, "permission denied", 400000*11
 	return backend.Status{Live: true, Sources: srcs}
@@ -53,6 +57,7 @@ func TestGolden(t *testing.T) {
 		"office-last": {office, strings.Split(strings.Repeat("j", 10), "")},
 		"office-wait": {office, strings.Split(strings.Repeat("j", 9), "")},
 		"review":      {review, nil},
+		"zones":       {zones, []string{"j"}},
 		"no-sources":  {func() backend.Status { return backend.Status{} }, nil},
 	}
 	for name, v := range views {
@@ -65,10 +70,43 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// review is a store opened for review: the files earlier runs read.
+// review is a store opened for review: the files earlier runs read, one
+// with the events the store holds of it.
 func review() backend.Status {
 	return backend.Status{Sources: []ingest.SourceStats{
-		{Path: "/var/log/squid/access.log", Format: "squid", State: ingest.StateStored, Offset: 3 << 20, Size: 4 << 20, LastRead: tuitest.Now},
+		{Path: "/var/log/squid/access.log", Format: "squid", State: ingest.StateStored, Offset: 3 << 20, Size: 4 << 20, LastRead: tuitest.Now,
+			Events: 31337, FirstTime: tuitest.Now.Add(-50 * time.Hour), LastTime: tuitest.Now.Add(-time.Hour)},
 		{Path: "/var/log/zeek/conn.log", Format: "zeek", State: ingest.StateStored, Offset: 9 << 20, Size: 9 << 20, LastRead: tuitest.Now},
 	}}
+}
+
+// zones is the office whose syslog-style logs were read in the wrong
+// zone: the banner says so above the table, the selected dnsmasq log's
+// details say it whole.
+func zones() backend.Status {
+	st := office()
+	st.Zones = []skew.Warning{
+		{Format: "dnsmasq", Files: []string{"/var/log/gateway/dnsmasq.log"}, Against: []string{"zeek"}, Hours: 9, Zone: "+09:00",
+			Text: "the dnsmasq logs (gateway/dnsmasq.log) look 9 h ahead of the zeek logs: their times carry no zone and were read as UTC+00:00; try --timezone +09:00 (timezone: \"+09:00\" in the config)"},
+		{Format: "netfilter", Files: []string{"/var/log/gateway/firewall.log", "/var/log/servers/auth.log"}, Hours: 9, Zone: "+09:00",
+			Text: "gateway/firewall.log, servers/auth.log: the newest lines are dated 9 h after the files were last written: their times carry no zone and were read as UTC+00:00; try --timezone +09:00 (timezone: \"+09:00\" in the config)"},
+	}
+	return st
+}
+
+// TestZoneWarnings: the sources pane says which logs disagree on the
+// time zone and the zone to try, above the table, and the selected
+// file's whole warning in its details; the selection stays on screen.
+func TestZoneWarnings(t *testing.T) {
+	for _, lang := range tuitest.Langs {
+		out := ansi.Strip(pane(t, zones(), lang, "j").View())
+		for _, want := range []string{"dnsmasq", "--timezone +09:00", "netfilter", "gateway/dnsmasq.log", "look 9 h ahead of the zeek logs"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: %q missing:\n%s", lang, want, out)
+			}
+		}
+		if n := strings.Count(out, "\n") + 1; n != 24 {
+			t.Errorf("%s: %d lines, want 24", lang, n)
+		}
+	}
 }

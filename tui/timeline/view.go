@@ -53,7 +53,7 @@ func (m *Model) openEvent(st *store.Stored) {
 	field("label", ev.Label)
 	field("signature", ev.Signature)
 	field("message", ev.Message)
-	fmt.Fprintf(&b, "\n%s\n%s\n", m.st.Accent.Render(fmt.Sprintf("%s:%d", sanitize.Line(ev.Ref.File), ev.Ref.Offset)), ansi.Hardwrap(sanitize.Line(ev.Raw), max(10, m.width), true))
+	fmt.Fprintf(&b, "\n%s\n%s\n", m.st.Accent.Render(sanitize.Line(ev.Ref.File)+" "+event.Place(ev.Ref.Line, ev.Ref.Offset)), ansi.Hardwrap(sanitize.Line(ev.Raw), max(10, m.width), true))
 	vp := viewport.New()
 	vp.SetWidth(m.width)
 	vp.SetHeight(m.height)

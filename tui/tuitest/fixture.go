@@ -47,17 +47,17 @@ func Fixture(t testing.TB) *backendtest.Fake {
 		raw := fmt.Sprintf("%d.000 120 10.0.10.23 TCP_TUNNEL/200 4100 CONNECT cdn-update.duckdns.org:8443 - HIER_DIRECT/203.0.113.50 -", tm.Unix())
 		evs = append(evs, event.Event{Time: tm, Format: "squid", Kind: event.KindHTTP, Endpoint: Victim, Host: "pc-23", SrcIP: Victim,
 			DstIP: netip.MustParseAddr("203.0.113.50"), DstPort: 8443, Method: "CONNECT", Domain: "cdn-update.duckdns.org", URL: "cdn-update.duckdns.org:8443",
-			Status: 200, BytesIn: 4100, Ref: event.Ref{File: "/var/log/squid/access.log", Offset: int64(i * 200)}, Raw: raw})
+			Status: 200, BytesIn: 4100, Ref: event.Ref{File: "/var/log/squid/access.log", Offset: int64(i * 200), Line: int64(i + 1)}, Raw: raw})
 		if i%7 == 0 {
 			evs = append(evs, event.Event{Time: tm.Add(time.Second), Format: "dnsmasq", Kind: event.KindDNS, Endpoint: Victim, Host: "pc-23", SrcIP: Victim,
-				Query: "www.nhk.or.jp", QType: "A", RCode: "NOERROR", Answers: []string{"23.10.1.2"}, Ref: event.Ref{File: "/var/log/dnsmasq.log", Offset: int64(i * 80)}, Raw: fmt.Sprintf("dns line %d", i)})
+				Query: "www.nhk.or.jp", QType: "A", RCode: "NOERROR", Answers: []string{"23.10.1.2"}, Ref: event.Ref{File: "/var/log/dnsmasq.log", Offset: int64(i * 80), Line: int64(i + 1)}, Raw: fmt.Sprintf("dns line %d", i)})
 		}
 	}
 	if err := st.PutEvents(evs); err != nil {
 		t.Fatal(err)
 	}
 	ev := func(i int) alert.Evidence {
-		return alert.Evidence{Time: evs[i].Time, File: evs[i].Ref.File, Offset: evs[i].Ref.Offset, Raw: evs[i].Raw}
+		return alert.Evidence{Time: evs[i].Time, File: evs[i].Ref.File, Offset: evs[i].Ref.Offset, Line: evs[i].Ref.Line, Raw: evs[i].Raw}
 	}
 	as := []alert.Alert{
 		{ID: "a1", Time: t0.Add(4 * time.Hour), FirstSeen: t0, LastSeen: Now.Add(-time.Hour), Rule: "S-BEACON", Title: "Beaconing", Perspective: alert.Statistical, Basis: alert.KnownAttack,
@@ -83,7 +83,7 @@ func Fixture(t testing.TB) *backendtest.Fake {
 		},
 		St: backend.Status{Live: true, StoreSize: 42 << 20, Learned: true, Sources: []ingest.SourceStats{
 			{Path: "/var/log/squid/access.log", Format: "squid", State: ingest.StateFollowing, Lines: 1200, Events: 1190, Rejected: 10, ByReason: map[string]int64{"bad timestamp": 10},
-				Samples: []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, Line: "garbage line"}}, Offset: 90000, Size: 90000, Rate: 12},
+				Samples: []ingest.Sample{{Reason: "bad timestamp", Offset: 4096, LineNo: 52, Line: "garbage line"}}, Offset: 90000, Size: 90000, Rate: 12},
 			{Path: "/var/log/syslog", Format: "syslog", State: ingest.StateWaiting, Reason: "the file does not exist (yet)"},
 		}},
 	}
