@@ -232,3 +232,13 @@ func ServiceName(ev *event.Event) string {
 	}
 	return s
 }
+
+// LoggedAttempt reports whether ev is a firewall's log of a packet that
+// says no verdict: a netfilter LOG rule whose prefix has no DROP, REJECT
+// or ACCEPT word (the kernel's bare "IN=eth0 OUT= ... SYN"). Such a rule
+// usually sits just before the rule that drops, and the log can never
+// show an answer: the packet is an attempt whose outcome no log says,
+// which is what a scan made of them is.
+func LoggedAttempt(ev *event.Event) bool {
+	return ev.Kind == event.KindConnection && ev.Format == "netfilter" && ev.Action == event.ActionNone
+}
