@@ -97,9 +97,13 @@ func (fd *fileDecoder) add(l line) error {
 	err := fd.dec.Decode(text, ev)
 	if err != nil {
 		fd.events = fd.events[:len(fd.events)-1]
+		var note *parse.Note
 		switch {
 		case errors.Is(err, parse.ErrSkip):
 			fd.t.ignored++
+		case errors.As(err, &note):
+			fd.t.ignored++
+			fd.t.note(note.Reason, l.offset, text)
 		case errors.Is(err, parse.ErrSkipFile):
 			return &errStopFile{reason: err.Error()}
 		default:
