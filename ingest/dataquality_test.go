@@ -63,3 +63,40 @@ func TestImportNotesZeekCaptureLoss(t *testing.T) {
 		t.Errorf("the 4 %% loss line is not among the samples: %+v", sum.Sources)
 	}
 }
+
+// A busy log that goes silent for three hours and resumes has a gap the
+// analyst must know of (the sensor or the proxy stopped, or its logs
+// were lost); a log quiet by nature (a line every two hours) has none.
+func TestImportNotesGapInBusyLog(t *testing.T) {
+	h := newHarness(t, "")
+	busy := filepath.Join(h.dir, "busy.log")
+	quiet := filepath.Join(h.dir, "quiet.log")
+	var lines []string
+	for i := range 360 { // every 10 s for an hour
+		lines = append(lines, testLine(i*10))
+	}
+	for i := range 10 { // three hours later
+		lines = append(lines, testLine(4*3600+i*10))
+	}
+	if err := os.WriteFile(busy, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lines = lines[:0]
+	for i := range 6 {
+		lines = append(lines, testLine(i*2*3600))
+	}
+	if err := os.WriteFile(quiet, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := runImport(t, h, ImportOptions{}, busy, quiet)
+	got := map[string]int64{}
+	for _, s := range sum.Sources {
+		got[filepath.Base(s.Path)] = s.Notes[GapNote]
+	}
+	if got["busy.log"] != 1 || got["quiet.log"] != 0 {
+		t.Errorf("gap notes %v: want busy.log 1, quiet.log 0", got)
+	}
+	if sum.Events != 376 {
+		t.Errorf("events %d: a note loses nothing", sum.Events)
+	}
+}
