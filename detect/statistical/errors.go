@@ -1097,8 +1097,12 @@ func (e *Errors) refusedText(k errKey, st *errState, vs []string, more bool, d t
 		partsJA = append(partsJA, fmt.Sprintf("その他の問い合わせ%d件", other))
 	}
 	names := listed(vs, more)
-	en = fmt.Sprintf("%s refused%s in %s, asked by %s%s", strings.Join(parts, ", "), at, dur(d), client, names)
-	ja = fmt.Sprintf("%sが%sの要求を拒否（%s、%s）", atJA, client, strings.Join(partsJA, "・"), durJA(d))
+	in, inJA := " in "+dur(d), "、"+durJA(d)
+	if d < time.Second { // one request: no span to speak of
+		in, inJA = "", ""
+	}
+	en = fmt.Sprintf("%s refused%s%s, asked by %s%s", strings.Join(parts, ", "), at, in, client, names)
+	ja = fmt.Sprintf("%sが%sの要求を拒否（%s%s）", atJA, client, strings.Join(partsJA, "・"), inJA)
 	switch {
 	case xfr > 0:
 		pattern = "zone transfer"

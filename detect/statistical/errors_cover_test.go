@@ -52,7 +52,7 @@ func TestErrorsBINDRefused(t *testing.T) {
 		if !ok {
 			t.Fatalf("no refused zone transfer from 192.168.1.2: %v", got)
 		}
-		if want := "1 zone transfer (AXFR) request refused in 0 s, asked by 192.168.1.2 (example.com): an attempt to list every name of the zone"; !strings.Contains(xfr.Summary, want) {
+		if want := "1 zone transfer (AXFR) request refused, asked by 192.168.1.2 (example.com): an attempt to list every name of the zone"; !strings.Contains(xfr.Summary, want) {
 			t.Errorf("summary %q lacks %q", xfr.Summary, want)
 		}
 		if xfr.Severity == nil || *xfr.Severity != alert.Low || xfr.Phase != 1 {
