@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	squidlog "github.com/mamori-soc/mamori/ingest/squid"
 	"github.com/mamori-soc/mamori/ingest/zeek"
 )
 
@@ -36,6 +37,9 @@ func TestPaaS(t *testing.T) {
 	got := map[string]string{}
 	for _, f := range fs {
 		got[f.Endpoint+" "+f.Peer] = f.Details["zone"] + ": " + f.Summary
+		if f.Score >= 0.4 {
+			t.Errorf("%s %s: a lookup alone scores %.2f, not below low", f.Endpoint, f.Peer, f.Score)
+		}
 	}
 	for _, want := range []string{
 		"10.47.6.154 pastebin.com", "10.47.7.10 gist.github.com", "10.47.2.100 portal-wrccdc.azurewebsites.net",
@@ -54,5 +58,20 @@ func TestPaaS(t *testing.T) {
 	}
 	if r, ok := env.Catalog.Rule(RulePaaS); !ok || r.Severity.String() != "low" {
 		t.Errorf("catalog rule %s: %+v", RulePaaS, r)
+	}
+}
+
+// Data put on a file drop through the proxy (Squid with the request size,
+// %>st): low, and the summary says how much.
+func TestPaaSUpload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.log")
+	line := "1709514002.000 905120 10.0.10.21 TCP_TUNNEL/200 6120 CONNECT transfer.sh:443 - HIER_DIRECT/144.76.136.153 - 52428800\n"
+	if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t)
+	fs := run(t, env, RulePaaS, nil, readLog(t, env, squidlog.Format, path)...)
+	if len(fs) != 1 || fs[0].Score != paasSent || !strings.Contains(fs[0].Summary, "It sent 52.4 MB there (CONNECT)") {
+		t.Fatalf("findings: %+v", fs)
 	}
 }
