@@ -469,7 +469,7 @@ func (e *Errors) record(ev *event.Event) {
 	for i := range n {
 		b.n[i] = satAdd(b.n[i], int64(n[i]))
 	}
-	failure := n[0] > 0 || ((k.class == clsAuth || k.class == clsRefused) && n[1]+n[2]+n[3] > 0)
+	failure := n[0] > 0 || ((k.class == clsAuth || k.class == clsRefused) && n[1]+n[2]+n[3] > 0) //nolint:gosec // G602: n is a [4]int; constant indices are checked by the compiler (securego/gosec#1495)
 	inBurst := !st.first.IsZero() && ev.Time.Sub(st.last) <= e.window
 	if k.class == clsAuth && ev.Outcome == event.OutcomeSuccess {
 		if inBurst {
@@ -717,9 +717,9 @@ func errorsOf(class uint8, n [4]uint32) (errs, all int) {
 	case clsAuth:
 		return int(max(n[0], n[1], n[2])), 0
 	case clsRefused:
-		return int(satAdd(satAdd(n[0], int64(n[1])), int64(n[2]))), 0
+		return int(satAdd(satAdd(n[0], int64(n[1])), int64(n[2]))), 0 //nolint:gosec // G602: n is a [4]uint32; constant indices are checked by the compiler (securego/gosec#1495)
 	}
-	return int(n[0]), int(n[1])
+	return int(n[0]), int(n[1]) //nolint:gosec // G602: n is a [4]uint32; constant indices are checked by the compiler (securego/gosec#1495)
 }
 
 // winCount is a window as it is judged.
@@ -751,7 +751,7 @@ func (e *Errors) measure(k errKey, st *errState, t time.Time) winCount {
 		}
 	}
 	if k.class == clsRefused {
-		v.probes = int(n[0] + n[1])
+		v.probes = int(n[0] + n[1]) //nolint:gosec // G602: n is a [4]uint32; constant indices are checked by the compiler (securego/gosec#1495)
 	}
 	if k.class == clsDNS {
 		v.lookups = v.errs
