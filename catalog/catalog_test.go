@@ -28,7 +28,7 @@ func TestLoadIsShared(t *testing.T) {
 // TestRuleIDs pins the rule ids other packages refer to.
 func TestRuleIDs(t *testing.T) {
 	want := []string{
-		"M-IOC-DOMAIN", "M-IOC-IP", "M-IOC-URL", "M-IOC-HASH", "M-PSEXEC", "M-IDS", "M-DDNS", "M-DOUBLE-EXT",
+		"M-IOC-DOMAIN", "M-IOC-IP", "M-IOC-URL", "M-IOC-HASH", "M-PSEXEC", "M-IDS", "M-DDNS", "M-PAAS", "M-DOUBLE-EXT",
 		"N-COUNTRY", "N-INTERNAL-SVC", "N-APP", "N-CATEGORY", "N-PORT", "N-EXE-SOURCE", "N-UPLOAD-TYPE",
 		"N-IP-DIRECT", "N-QUERY", "N-CONNECT-PORT", "N-LAN-EXE", "N-PROXY-BYPASS", "N-NO-DNS",
 		"S-FANOUT", "S-ERRORS", "S-BEACON", "S-SINKHOLE", "S-REFUSED", "S-CONN-VOLUME", "S-BYTES-OUT",

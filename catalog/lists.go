@@ -20,6 +20,10 @@ const (
 	// rare-destination logic of C-CROSS-EP, which must compare full host
 	// names under these shared zones.
 	ListTrustedSites = "trusted-sites"
+	// ListPaaSPaste holds paste sites, file drops, tunnels, object storage
+	// and PaaS hosting zones (a subset of the trusted sites), the
+	// destinations J-CRAT names as a sign of malware traffic (M-PAAS).
+	ListPaaSPaste = "paas-paste"
 )
 
 // List is a shipped list of DNS zones that rules match names against.

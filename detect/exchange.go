@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/internal/human"
+	"github.com/mamori-soc/mamori/sanitize"
 )
 
 // Exchange is what came back for a connection or a request: whether the
@@ -231,4 +233,53 @@ func ServiceName(ev *event.Event) string {
 		return s + " (" + app + ")"
 	}
 	return s
+}
+
+// LoggedAttempt reports whether ev is a firewall's log of a packet that
+// says no verdict: a netfilter LOG rule whose prefix has no DROP, REJECT
+// or ACCEPT word (the kernel's bare "IN=eth0 OUT= ... SYN"). Such a rule
+// usually sits just before the rule that drops, and the log can never
+// show an answer: the packet is an attempt whose outcome no log says,
+// which is what a scan made of them is.
+func LoggedAttempt(ev *event.Event) bool {
+	return ev.Kind == event.KindConnection && ev.Format == "netfilter" && ev.Action == event.ActionNone
+}
+
+// ExchangeText says what came back for ev, for a summary, in the words of
+// Exchange: "; it was blocked (FW-DROP:)", "; it was refused (reset)",
+// "; the connection was reset before any data was exchanged", "; nothing
+// answered", "; an ICMP destination unreachable message", " and exchanged
+// 4.9 kB" (a connection), " and was answered (HTTP 200)" (a request), or
+// "" when the log does not say. The Japanese text continues a sentence
+// that ends in a verb ("…へ接続した" + "が、遮断された").
+func ExchangeText(ev *event.Event) (en, ja string) {
+	switch x := ExchangeOf(ev); x {
+	case ExchangeRefused:
+		label := sanitize.Line(ev.Label)
+		switch {
+		case ev.Action == event.ActionDeny && label != "":
+			return "; it was blocked (" + label + ")", "が、遮断された（" + label + "）"
+		case ev.Action == event.ActionDeny:
+			return "; it was blocked", "が、遮断された"
+		case ev.Label == "RSTO" || ev.Label == "RSTR":
+			return "; the connection was reset before any data was exchanged", "が、データのやり取り前にリセットされた"
+		}
+		return "; it was refused (reset)", "が、拒否された（リセット）"
+	case ExchangeUnanswered:
+		return "; nothing answered", "が、応答はなかった"
+	case ExchangeICMPError:
+		t, _ := ICMPErrorType(ev)
+		return "; an ICMP " + t + " message", "（ICMP " + t + "）"
+	case ExchangeAnswered:
+		switch {
+		case ev.Kind == event.KindHTTP && ev.Status > 0:
+			s := strconv.Itoa(ev.Status)
+			return " and was answered (HTTP " + s + ")", "（HTTP " + s + " の応答あり）"
+		case ev.BytesIn+ev.BytesOut > 0:
+			n := human.Traffic(ev.BytesIn + ev.BytesOut)
+			return " and exchanged " + n, "（" + n + " をやり取り）"
+		}
+		return " and was answered", "（応答あり）"
+	}
+	return "", ""
 }

@@ -21,6 +21,21 @@ const batchSize = 1024
 // connection, so small steps back are normal.
 const backwardsNote = 10 * time.Minute
 
+// A gap in a busy log: when a file whose events came at least gapRate a
+// minute (over at least gapSpan) goes silent for more than gapNote and
+// then resumes, the line after the silence is noted: the sensor, the
+// proxy or the shipping of its logs stopped, and whatever happened then
+// is not in the logs. A log that is quiet by nature (logins, notices, a
+// small office's proxy at night) is not busy enough to be noted.
+const (
+	gapNote = time.Hour
+	gapRate = 1.0
+	gapSpan = 30 * time.Minute
+)
+
+// GapNote is the source note counting silences in a busy log (gapNote).
+const GapNote = "gap of more than 1h in a busy log: events of that time are missing"
+
 // DefaultMaxFutureSkew is how far in the future an event may be dated
 // before it is noted: clocks of other machines drift, and a zone
 // misconfigured by a few hours is common; a day more is not.
@@ -42,6 +57,10 @@ type fileDecoder struct {
 	t        tally
 	prevTime time.Time
 	sample   *skew.Sample // the zone check's sample of the format, if any
+	// The run of events since the last gap, for GapNote: its first time
+	// and how many.
+	runStart time.Time
+	runCount int64
 }
 
 func newFileDecoder(ref string, dec parse.Decoder, opt *Options) *fileDecoder {
@@ -99,9 +118,13 @@ func (fd *fileDecoder) add(l line) error {
 	err := fd.dec.Decode(text, ev)
 	if err != nil {
 		fd.events = fd.events[:len(fd.events)-1]
+		var note *parse.Note
 		switch {
 		case errors.Is(err, parse.ErrSkip):
 			fd.t.ignored++
+		case errors.As(err, &note):
+			fd.t.ignored++
+			fd.t.note(note.Reason, l.where(), text)
 		case errors.Is(err, parse.ErrSkipFile):
 			return &errStopFile{reason: err.Error()}
 		default:
@@ -131,6 +154,7 @@ func (fd *fileDecoder) add(l line) error {
 	if !fd.prevTime.IsZero() && ev.Time.Before(fd.prevTime.Add(-backwardsNote)) {
 		fd.t.note("time goes back more than 10m", l.where(), text)
 	}
+	fd.noteGap(ev.Time, l.where(), text)
 	if ev.Time.After(fd.prevTime) {
 		fd.prevTime = ev.Time
 	}
@@ -141,6 +165,24 @@ func (fd *fileDecoder) add(l line) error {
 		fd.t.firstTime = ev.Time
 	}
 	return nil
+}
+
+// noteGap notes an event that follows a silence of more than gapNote in
+// a busy run of the file, and starts a new run after any silence.
+func (fd *fileDecoder) noteGap(t time.Time, at where, text []byte) {
+	if fd.prevTime.IsZero() || fd.runStart.IsZero() {
+		fd.runStart, fd.runCount = t, 1
+		return
+	}
+	if t.Sub(fd.prevTime) <= gapNote {
+		fd.runCount++
+		return
+	}
+	span := fd.prevTime.Sub(fd.runStart)
+	if span >= gapSpan && float64(fd.runCount) >= gapRate*span.Minutes() {
+		fd.t.note(GapNote, at, text)
+	}
+	fd.runStart, fd.runCount = t, 1
 }
 
 // take returns the events and tally collected so far and starts afresh.

@@ -22,10 +22,11 @@ func (e *Enricher) Internal(a netip.Addr) bool { return e.Networks.Contains(a) }
 // when that is internal (a server brute-forced from outside). For a login
 // recorded by the server itself (sshd names only the client), the server is
 // found from the log's host name in the inventory; without it, the host
-// name alone names the endpoint.
+// name alone names the endpoint. A DNS server's log of the requests it
+// refused is read the same way.
 func (e *Enricher) Enrich(ev *event.Event) {
 	ev.SrcIP, ev.DstIP = ev.SrcIP.Unmap(), ev.DstIP.Unmap()
-	if ev.Kind == event.KindAuth && !ev.DstIP.IsValid() && ev.Observer != "" {
+	if serverLog(ev) {
 		if a, ok := e.Inventory.AddrOf(ev.Observer); ok {
 			ev.DstIP = a
 		}
@@ -35,7 +36,7 @@ func (e *Enricher) Enrich(ev *event.Event) {
 		ev.Endpoint = ev.SrcIP
 	case e.Internal(ev.DstIP):
 		ev.Endpoint = ev.DstIP
-	case ev.Kind == event.KindAuth && ev.Observer != "" && !ev.DstIP.IsValid():
+	case serverLog(ev):
 		ev.Host = ev.Observer
 		return
 	default:
@@ -46,4 +47,15 @@ func (e *Enricher) Enrich(ev *event.Event) {
 	} else if ev.Endpoint == ev.DstIP && ev.Kind == event.KindAuth && ev.Observer != "" {
 		ev.Host = ev.Observer
 	}
+}
+
+// serverLog reports whether ev was written by the server it is about,
+// which names only its client: a login (sshd) or a request the server
+// refused (BIND's denied queries and zone transfers). The server is the
+// log's host.
+func serverLog(ev *event.Event) bool {
+	if ev.Observer == "" || ev.DstIP.IsValid() {
+		return false
+	}
+	return ev.Kind == event.KindAuth || ev.Kind == event.KindDNS && ev.Action == event.ActionDeny
 }

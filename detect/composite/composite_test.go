@@ -34,7 +34,7 @@ type scripted struct{ rule string }
 func (s scripted) Rule() string      { return s.rule }
 func (scripted) Kinds() []event.Kind { return []event.Kind{event.KindNotice} }
 func (s scripted) Observe(ev *event.Event, em *detect.Emitter) {
-	if ev.Label != s.rule {
+	if !slices.Contains(strings.Split(ev.Label, "|"), s.rule) { // "A|B": one line both rules alert on
 		return
 	}
 	f := detect.Finding{Time: ev.Time, Endpoint: ev.EndpointID(), Host: ev.Host, Peer: ev.Message, Key: ev.Message,
@@ -121,12 +121,13 @@ func TestKillChain(t *testing.T) {
 		last   int
 		parts  []string
 	}{
-		"delivery, foothold, C2": {walk, 3, 5, []string{"pc-021 (10.0.10.21)", "② Delivery M-DOUBLE-EXT 11-16 09:00", "③", "N-EXE-SOURCE", "⑤", "S-BEACON 11-16 09:10", "3 phases in 10 min"}},
+		"delivery, foothold, C2": {walk, 3, 5, []string{"pc-021 (10.0.10.21)", "② Delivery: executable disguised by a double extension, invoice.pdf.exe, 11-16 09:00",
+			"→ ③ Foothold: ", ", 203.0.113.80, ", "→ ⑤ C2: ", ", " + c2 + ", 11-16 09:10", "3 phases in 10 min"}},
 		"and exfiltration": {append(slices.Clone(walk), fire(5*time.Hour, "S-BYTES-OUT", pc1, "content.dropboxapi.com")),
-			4, 6, []string{"→ ⑥", "S-BYTES-OUT", "4 phases in 5 h"}},
+			4, 6, []string{"→ ⑥", "bytes sent out above the endpoint's baseline (exfiltration), content.dropboxapi.com", "4 phases in 5 h"}},
 		"a beacon going on before and after the delivery still walks forward": {[]*event.Event{
 			fire(0, "S-BEACON", pc1, c2), fire(time.Hour, "M-DOUBLE-EXT", pc1, "x.pdf.exe"), fire(2*time.Hour, "N-EXE-SOURCE", pc1, "203.0.113.80"),
-			fire(3*time.Hour, "S-BEACON", pc1, c2)}, 3, 5, []string{"② Delivery M-DOUBLE-EXT", "⑤", "S-BEACON 11-16 12:00"}},
+			fire(3*time.Hour, "S-BEACON", pc1, c2)}, 3, 5, []string{"② Delivery: executable disguised", "⑤", ", " + c2 + ", 11-16 12:00"}},
 		"phases in reverse order": {[]*event.Event{
 			fire(0, "S-BYTES-OUT", pc1, "a.example"), fire(time.Minute, "S-BEACON", pc1, c2),
 			fire(2*time.Minute, "N-EXE-SOURCE", pc1, "203.0.113.80"), fire(3*time.Minute, "M-DOUBLE-EXT", pc1, "x.pdf.exe")}, 0, 0, nil},
@@ -167,6 +168,37 @@ func TestKillChain(t *testing.T) {
 		if !mentions(a.Summary, c.parts...) || a.Details["summary_ja"] == "" || len(a.Evidence) < c.phases {
 			t.Errorf("%s: summary %q lacks %q (or JA/evidence: %d)", name, a.Summary, c.parts, len(a.Evidence))
 		}
+		for _, r := range scriptedRules {
+			if strings.Contains(a.Summary, r) {
+				t.Errorf("%s: summary names the rule id %s: %q", name, r, a.Summary)
+			}
+		}
+	}
+}
+
+// One download line raises the delivery and the foothold alert: the chain
+// shows it once, and the foothold step's next line of its own.
+func TestKillChainDistinctEvidence(t *testing.T) {
+	env := testEnv(t)
+	evs := []*event.Event{
+		fire(0, "M-DOUBLE-EXT|N-EXE-SOURCE", pc1, "203.0.113.80"),
+		fire(2*time.Minute, "N-EXE-SOURCE", pc1, "203.0.113.80"),
+		fire(10*time.Minute, "S-BEACON", pc1, "kx7-update.duckdns.org"),
+	}
+	as := only(feed(t, env, engine(t, env, nil), evs...), RuleKillChain)
+	if len(as) != 1 {
+		t.Fatalf("%d kill-chain alerts", len(as))
+	}
+	seen := map[string]bool{}
+	for _, e := range as[0].Evidence {
+		k := fmt.Sprintf("%s:%d", e.File, e.Offset)
+		if seen[k] {
+			t.Errorf("evidence line %s shown twice: %+v", k, as[0].Evidence)
+		}
+		seen[k] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("%d distinct evidence lines, want one per step (3): %+v", len(seen), as[0].Evidence)
 	}
 }
 

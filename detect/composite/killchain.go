@@ -2,12 +2,14 @@ package composite
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/sanitize"
 )
 
 // killChain is C-KILLCHAIN: an endpoint whose alerts walk forward through
@@ -41,8 +43,13 @@ type occurrence struct {
 	id, rule, peer string
 	phase          int
 	first, last    time.Time
-	ev             *event.Event // the alert's first evidence line, or nil
+	evs            []event.Event // the alert's first evidence lines (up to maxStepEvidence)
 }
+
+// maxStepEvidence is how many of an alert's evidence lines a step keeps,
+// to find one that no earlier step already shows (one download line can
+// raise a delivery and a foothold alert).
+const maxStepEvidence = 3
 
 // maxOccurrences bounds what is kept per endpoint; the stalest go first.
 const maxOccurrences = 128
@@ -106,6 +113,7 @@ func (st *chainState) note(a *alert.Alert, now time.Time) {
 				o.last = now
 			}
 			o.peer = a.Peer
+			o.evs = evidenceLines(a, o.evs[:0])
 			return
 		}
 	}
@@ -116,9 +124,7 @@ func (st *chainState) note(a *alert.Alert, now time.Time) {
 		first = now
 	}
 	o := occurrence{id: a.ID, rule: a.Rule, peer: a.Peer, phase: a.Phase, first: first, last: now}
-	if ev, ok := evidenceOf(a); ok {
-		o.ev = &ev
-	}
+	o.evs = evidenceLines(a, nil)
 	if len(st.occs) >= maxOccurrences {
 		stalest := 0
 		for i := range st.occs {
@@ -237,22 +243,78 @@ func signature(chain []link) uint64 {
 	return h
 }
 
+// evidenceLines appends an alert's first evidence lines to buf, as events
+// the engine can keep as the chain's evidence.
+func evidenceLines(a *alert.Alert, buf []event.Event) []event.Event {
+	for _, e := range a.Evidence[:min(len(a.Evidence), maxStepEvidence)] {
+		buf = append(buf, event.Event{Time: e.Time, Ref: event.Ref{File: e.File, Offset: e.Offset}, Raw: e.Raw})
+	}
+	return buf
+}
+
+// lineKey names an evidence line: its place, or its text when it has
+// none.
+func lineKey(ev *event.Event) string {
+	if ev.Ref.File == "" {
+		return "\x00" + ev.Raw
+	}
+	return ev.Ref.File + "\x00" + strconv.FormatInt(ev.Ref.Offset, 10)
+}
+
+// stepText says what a step of the chain was, in words: the phase, what
+// the rule found (its title in the catalog, not its id), about what, and
+// when: "② Delivery: executable disguised by a double extension,
+// invoice.pdf.exe, 11-16 09:00".
+func (k *killChain) stepText(o *occurrence, at time.Time) (en, ja string) {
+	phase, phaseJA := phaseName(k.env, o.phase)
+	what, whatJA := o.rule, o.rule
+	if k.env.Catalog != nil {
+		if r, ok := k.env.Catalog.Rule(o.rule); ok {
+			what, whatJA = lowerFirst(r.Title.EN), r.Title.JA
+		}
+	}
+	about, aboutJA := "", ""
+	if o.peer != "" {
+		about, aboutJA = ", "+sanitize.Line(o.peer), "、"+sanitize.Line(o.peer)
+	}
+	when := clock(k.env, at)
+	return phaseMark(o.phase) + " " + phase + ": " + what + about + ", " + when,
+		phaseMark(o.phase) + " " + phaseJA + "：" + whatJA + aboutJA + "、" + when
+}
+
+// lowerFirst lower-cases the first letter of a title used inside a
+// sentence, unless the first word is an acronym ("IOC", "SMB").
+func lowerFirst(s string) string {
+	w, _, _ := strings.Cut(s, " ")
+	if len(w) < 2 || w[1] >= 'A' && w[1] <= 'Z' || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}
+
 func (k *killChain) emit(endpoint, host string, chain []link, em *detect.Emitter) {
 	first, last := chain[0], chain[len(chain)-1]
 	var steps, stepsJA, marks, rules []string
 	details := map[string]string{}
 	var evidence []*event.Event
+	shown := map[string]bool{}
 	for _, l := range chain {
 		o := l.occ
-		en, ja := phaseName(k.env, o.phase)
-		steps = append(steps, phaseMark(o.phase)+" "+en+" "+o.rule+" "+clock(k.env, l.at))
-		stepsJA = append(stepsJA, phaseMark(o.phase)+" "+ja+" "+o.rule+" "+clock(k.env, l.at))
+		en, ja := k.stepText(o, l.at)
+		steps = append(steps, en)
+		stepsJA = append(stepsJA, ja)
 		marks = append(marks, phaseMark(o.phase))
 		rules = append(rules, o.rule)
 		details["phase_"+itoa(o.phase)] = o.rule + " at " + l.at.UTC().Format(time.RFC3339)
-		if o.ev != nil {
-			ev := *o.ev // the engine keeps what it is given only while it records
-			evidence = append(evidence, &ev)
+		// One evidence line per step, each a different line: a line an
+		// earlier step already shows proves nothing more.
+		for i := range o.evs {
+			if line := lineKey(&o.evs[i]); !shown[line] {
+				shown[line] = true
+				ev := o.evs[i] // the engine keeps what it is given only while it records
+				evidence = append(evidence, &ev)
+				break
+			}
 		}
 	}
 	span := last.at.Sub(first.at).Round(time.Minute)

@@ -43,6 +43,7 @@ func Factories() []detect.Factory {
 		{Rule: RulePsExec, New: newPsExec},
 		{Rule: RuleIDS, New: newIDS},
 		{Rule: RuleDDNS, New: newDDNS},
+		{Rule: RulePaaS, New: newPaaS},
 		{Rule: RuleDoubleExt, New: newDoubleExt},
 	}
 }
@@ -56,6 +57,7 @@ const (
 	RulePsExec    = "M-PSEXEC"
 	RuleIDS       = "M-IDS" //nolint:revive // var-naming: IDS is an intrusion detection system, not a plural of ID
 	RuleDDNS      = "M-DDNS"
+	RulePaaS      = "M-PAAS"
 	RuleDoubleExt = "M-DOUBLE-EXT"
 )
 

@@ -169,12 +169,19 @@ func (c *country) Observe(ev *event.Event, em *detect.Emitter) {
 	if org == 0 {
 		score = 0.6 // nobody in the organisation exchanges traffic with that country
 	}
+	// Port, protocol and what came back: a refused probe from a country
+	// is not traffic exchanged with it.
+	svc, svcJA := "", ""
+	if s := detect.ServiceName(ev); s != "" {
+		svc, svcJA = " on "+s, "（"+s+"）"
+	}
+	what, whatJA := detect.ExchangeText(ev)
 	c.lim.emit(em, detect.Finding{
 		Time: ev.Time, Endpoint: in.id, Host: ev.Host, Peer: peer.String(), Key: cc,
 		Score: score, Rare: rare(c.env, dest),
-		Summary: fmt.Sprintf("%s %s, in %s: a country not in the baseline (%s)", dir, named, cc, why),
-		SummaryJA: fmt.Sprintf("%s（%s）%s。ベースラインにない国（学習期間中に%d台のエンドポイントが通信）",
-			named, cc, dirJA, org),
+		Summary: fmt.Sprintf("%s %s%s, in %s%s: a country not in the baseline (%s)", dir, named, svc, cc, what, why),
+		SummaryJA: fmt.Sprintf("%s（%s）%s%s%s。ベースラインにない国（学習期間中に%d台のエンドポイントが通信）",
+			named, cc, svcJA, dirJA, whatJA, org),
 		Details: map[string]string{
 			"country": cc, "dst_ip": peer.String(), "domain": ev.Domain, "inbound": fmt.Sprint(inbound),
 			"org_endpoints": fmt.Sprint(org), "baseline": why,

@@ -49,7 +49,12 @@ func TestCountry(t *testing.T) {
 		"new country through the proxy": {
 			learn:   browsing(),
 			observe: []*event.Event{proxied(day2(0), pc1, "CONNECT", "kx7-update.duckdns.org:8443", "111.235.161.47", chrome124, "", 200)},
-			want:    &wantFinding{endpoint: pc1, peer: "111.235.161.47", key: "CN", summary: []string{"traffic to 111.235.161.47 (kx7-update.duckdns.org)", "in CN", "not in the baseline"}, minScore: 0.6},
+			want:    &wantFinding{endpoint: pc1, peer: "111.235.161.47", key: "CN", summary: []string{"traffic to 111.235.161.47 (kx7-update.duckdns.org) on 8443/tcp (tunnel), in CN and was answered (HTTP 200): a country not in the baseline"}, minScore: 0.6},
+		},
+		"a blocked attempt to a new country says it was blocked": {
+			learn:   browsing(),
+			observe: []*event.Event{conn(day2(0), pc2, "202.196.230.18", 8080, "tcp", event.ActionDeny)},
+			want:    &wantFinding{endpoint: pc2, peer: "202.196.230.18", key: "PH", summary: []string{"traffic to 202.196.230.18 on 8080/tcp, in PH; it was blocked (FW-DROP:)"}},
 		},
 		"new country at the firewall": {
 			learn:   browsing(),

@@ -1,6 +1,7 @@
 package statistical
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -29,7 +30,11 @@ import (
 //   - HTTP 4xx/5xx answers per client (a broken C2, a tool hammering), and
 //     per external client of an internal web server (a scanner);
 //   - NXDOMAIN answers per client (domain-generation algorithms probing for
-//     their C2, reverse-lookup sweeps);
+//     their C2, reverse-lookup sweeps, and a program looping on names that
+//     do not exist), one lookup recorded twice counted once;
+//   - requests a DNS server refused, per client (BIND's denied queries and
+//     zone transfers): a zone transfer or an ANY query refused is
+//     reconnaissance or open-resolver probing from the first;
 //   - firewall denies of an internal machine's own connections.
 //
 // The endpoint is the internal actor when there is one, else the internal
@@ -72,6 +77,8 @@ type Errors struct {
 	minSuccess int
 	minHTTP    int
 	minNX      int
+	minLookups int
+	minRefused int
 	minDeny    int
 	factor     float64
 
@@ -86,14 +93,15 @@ type Errors struct {
 
 // Error classes.
 const (
-	clsAuth   uint8 = iota // failed logins
-	clsHTTP                // HTTP errors answered to an internal client
-	clsHTTPIn              // HTTP errors an internal server answered an outside client
-	clsDNS                 // NXDOMAIN answers
-	clsDeny                // firewall denies
+	clsAuth    uint8 = iota // failed logins
+	clsHTTP                 // HTTP errors answered to an internal client
+	clsHTTPIn               // HTTP errors an internal server answered an outside client
+	clsDNS                  // NXDOMAIN answers
+	clsDeny                 // firewall denies
+	clsRefused              // requests a DNS server refused
 )
 
-var className = [...]string{"auth", "http", "http-in", "dns", "deny"}
+var className = [...]string{"auth", "http", "http-in", "dns", "deny", "dns-refused"}
 
 // errKey is what errors are counted per: the endpoint, the class, for
 // logins the service and the other side, for inbound HTTP the client, and
@@ -127,7 +135,8 @@ func (k errKey) peerString() string {
 // bucket is one minute of a key's window: n are class-specific counts
 // (logins: password failures, PAM failures, rejected users, connections
 // ended before authentication; HTTP and DNS: errors, all answers; denies:
-// denies).
+// denies; refused DNS requests: zone transfers, probing queries (ANY, the
+// root's NS), other queries and updates).
 type bucket struct {
 	minute int64
 	n      [4]uint32
@@ -147,6 +156,7 @@ type errState struct {
 	success         *login    // a success after the failures
 	ports           [8]uint16 // source ports of the latest pre-authentication ends (one connection logs two)
 	port            int
+	lookups         []dnsLookup // DNS: the latest lookups, to count one recorded twice once
 	reported        bool
 	dirty           bool
 	// Learning: the hour being learned (unix hours), its busiest window,
@@ -155,6 +165,45 @@ type errState struct {
 	lpeak   uint32
 	lfired  bool
 	lactive bool
+}
+
+// dnsLookup is a DNS lookup as the resolver saw it: the client's source port
+// and the name, at a time.
+type dnsLookup struct {
+	port uint16
+	name string
+	at   time.Time
+}
+
+// lookupRing is how many recent lookups a DNS key remembers, and
+// lookupTwice how far apart two records of one lookup can be: a sensor
+// that sees each packet twice (a mirror port), two sensors, or a query
+// forwarded to a second resolver from the same port write one lookup
+// twice within milliseconds; a client retrying picks a new source port
+// (RFC 5452).
+const (
+	lookupRing  = 8
+	lookupTwice = 500 * time.Millisecond
+)
+
+// again reports whether ev is a lookup already counted, and remembers it.
+func (st *errState) again(ev *event.Event, name string) bool {
+	if ev.SrcPort == 0 || name == "" {
+		return false
+	}
+	for _, l := range st.lookups {
+		if l.port == ev.SrcPort && l.name == name && ev.Time.Sub(l.at).Abs() <= lookupTwice {
+			return true
+		}
+	}
+	l := dnsLookup{port: ev.SrcPort, name: strings.Clone(name), at: ev.Time}
+	if len(st.lookups) < lookupRing {
+		st.lookups = append(st.lookups, l)
+	} else {
+		copy(st.lookups, st.lookups[1:])
+		st.lookups[lookupRing-1] = l
+	}
+	return false
 }
 
 // login is a successful login.
@@ -175,7 +224,11 @@ const maxValues = 32
 // every minute makes; 30 HTTP errors, 20 NXDOMAIN answers and 30 denies
 // in 10 minutes are more than a mistyped address, a blocked site tried
 // again or a dead bookmark (NXDOMAIN counted by name, HTTP errors only when
-// they are most of the answers); 3 times the usual busy window is a clear
+// they are most of the answers); 40 lookups of names that do not exist in
+// 10 minutes, whatever the names, is a failing lookup every 15 s, four
+// times what background retries make (an update check, a desktop search
+// lens: one every minute or so); 5 refused DNS queries is fail2ban's
+// maxretry for named-refused; 3 times the usual busy window is a clear
 // excess. The usual value is the upper quartile of at least 4 learned
 // hours.
 const (
@@ -186,6 +239,8 @@ const (
 	errMinPreauth = 20
 	errMinHTTP    = 30
 	errMinNX      = 20
+	errMinLookups = 40
+	errMinRefused = 5
 	errMinDeny    = 30
 	errFactor     = 3.0
 	errMaxKeys    = 50_000
@@ -208,6 +263,8 @@ func NewErrors(p detect.Params, env *detect.Env) detect.Detector {
 		minPreauth: max(1, p.Int("min_preauth", errMinPreauth)),
 		minHTTP:    max(1, p.Int("min_http_errors", errMinHTTP)),
 		minNX:      min(max(1, p.Int("min_nxdomain", errMinNX)), maxValues),
+		minLookups: max(1, p.Int("min_nxdomain_lookups", errMinLookups)),
+		minRefused: max(1, p.Int("min_refused_queries", errMinRefused)),
 		minDeny:    max(1, p.Int("min_denies", errMinDeny)),
 		factor:     max(1, p.Float("baseline_factor", errFactor)),
 		states:     detect.NewLRU[errKey, *errState](max(1, p.Int("max_keys", errMaxKeys))),
@@ -233,6 +290,8 @@ func (*Errors) Params() []detect.Param {
 		{Name: "min_preauth", Default: errMinPreauth, Doc: "sshd connections of one client ended before authentication in the window (scanners, key-only brute force)"},
 		{Name: "min_http_errors", Default: errMinHTTP, Doc: "HTTP 4xx/5xx answers in the window (and at least half of the answers)"},
 		{Name: "min_nxdomain", Default: errMinNX, Doc: "distinct names answered NXDOMAIN in the window (at most 32)"},
+		{Name: "min_nxdomain_lookups", Default: errMinLookups, Doc: "lookups answered NXDOMAIN in the window, whatever the names (a program looping on names that do not exist); one lookup recorded twice counts once"},
+		{Name: "min_refused_queries", Default: errMinRefused, Doc: "queries a DNS server refused one client in the window (a refused zone transfer or ANY query is reported from the first, at low)"},
 		{Name: "min_denies", Default: errMinDeny, Doc: "firewall denies of the endpoint's connections in the window"},
 		{Name: "baseline_factor", Default: errFactor, Doc: "times an internal source's usual busy window (learned, always below the minimums) a window must also reach"},
 		{Name: "max_keys", Default: errMaxKeys, Doc: "windows tracked; the least recently active are forgotten"},
@@ -297,7 +356,7 @@ func (e *Errors) Restore(b []byte) error {
 // service and target. Keys whose source is outside (inbound logins and
 // HTTP errors of outside clients) have none.
 func learnKey(k errKey) (string, bool) {
-	if !k.outbound || !k.ep.IsValid() {
+	if !k.outbound || !k.ep.IsValid() || k.class == clsRefused {
 		return "", false
 	}
 	if k.class == clsAuth {
@@ -386,6 +445,9 @@ func (e *Errors) record(ev *event.Event) {
 	if st.host == "" && ev.Host != "" {
 		st.host = strings.Clone(ev.Host)
 	}
+	if (k.class == clsDNS || k.class == clsRefused) && st.again(ev, value) {
+		return // one lookup recorded twice
+	}
 	if e.learning {
 		e.noteHour(k, st, ev.Time)
 	}
@@ -407,7 +469,7 @@ func (e *Errors) record(ev *event.Event) {
 	for i := range n {
 		b.n[i] = satAdd(b.n[i], int64(n[i]))
 	}
-	failure := n[0] > 0 || (k.class == clsAuth && n[1]+n[2]+n[3] > 0)
+	failure := n[0] > 0 || ((k.class == clsAuth || k.class == clsRefused) && n[1]+n[2]+n[3] > 0) //nolint:gosec // G602: n is a [4]int; constant indices are checked by the compiler (securego/gosec#1495)
 	inBurst := !st.first.IsZero() && ev.Time.Sub(st.last) <= e.window
 	if k.class == clsAuth && ev.Outcome == event.OutcomeSuccess {
 		if inBurst {
@@ -545,6 +607,9 @@ func (e *Errors) classify(ev *event.Event) (k errKey, n [4]int, value string, ok
 		}
 		return k, n, normName(site), true
 	case event.KindDNS:
+		if ev.Action == event.ActionDeny {
+			return e.classifyRefused(ev, k)
+		}
 		if ev.RCode == "" || !outbound || e.relays.is(ev.Endpoint) {
 			return k, n, "", false
 		}
@@ -563,6 +628,52 @@ func (e *Errors) classify(ev *event.Event) (k errKey, n [4]int, value string, ok
 		return k, n, netip.AddrPortFrom(ev.DstIP, ev.DstPort).String(), true
 	}
 	return k, n, "", false
+}
+
+// classifyRefused keys a request a DNS server refused (BIND's "query
+// (cache) ... denied", "zone transfer ... denied"): per client, the
+// client as the endpoint when it is internal, else the server, named by
+// its log's host, with the client as the peer. A client outside the
+// organisation of a server whose log names no host (BIND's own file) has
+// no endpoint to hold it and is left out, as is the server asking itself
+// (a loopback client).
+func (e *Errors) classifyRefused(ev *event.Event, k errKey) (errKey, [4]int, string, bool) {
+	var n [4]int
+	if ev.SrcIP.IsLoopback() {
+		return k, n, "", false
+	}
+	k.class = clsRefused
+	k.outbound = ev.Endpoint.IsValid() && ev.Endpoint == ev.SrcIP
+	if k.outbound {
+		k.peerName = ev.Observer
+	} else {
+		if !ev.SrcIP.IsValid() {
+			return k, n, "", false
+		}
+		k.peer = ev.SrcIP
+	}
+	reps := ev.Times()
+	switch {
+	case ev.Label == "zone transfer denied":
+		n[0] = reps
+	case probingQuery(ev):
+		n[1] = reps
+	default:
+		n[2] = reps
+	}
+	name := normName(ev.Query)
+	if name == "" {
+		name = "."
+	}
+	return k, n, name, true
+}
+
+// probingQuery reports whether a refused query is one open-resolver
+// scanners and amplification attacks send: ANY (RFC 8482 let servers stop
+// answering it; ordinary clients no longer ask it) or the root zone's NS.
+func probingQuery(ev *event.Event) bool {
+	q := strings.TrimSuffix(ev.Query, ".")
+	return strings.EqualFold(ev.QType, "ANY") || (q == "" && strings.EqualFold(ev.QType, "NS"))
 }
 
 // preauthLabels are sshd's labels of a connection that ended before
@@ -602,15 +713,20 @@ func (e *Errors) sum(st *errState, t time.Time) [4]uint32 {
 // "Failed password", the rejected user): the most complete of the three
 // counts is taken, never their sum.
 func errorsOf(class uint8, n [4]uint32) (errs, all int) {
-	if class == clsAuth {
+	switch class {
+	case clsAuth:
 		return int(max(n[0], n[1], n[2])), 0
+	case clsRefused:
+		return int(satAdd(satAdd(n[0], int64(n[1])), int64(n[2]))), 0 //nolint:gosec // G602: n is a [4]uint32; constant indices are checked by the compiler (securego/gosec#1495)
 	}
-	return int(n[0]), int(n[1])
+	return int(n[0]), int(n[1]) //nolint:gosec // G602: n is a [4]uint32; constant indices are checked by the compiler (securego/gosec#1495)
 }
 
 // winCount is a window as it is judged.
 type winCount struct {
 	errs    int // errors (logins: failures; NXDOMAIN: distinct names)
+	lookups int // NXDOMAIN: lookups answered NXDOMAIN, whatever the names
+	probes  int // refused DNS requests: zone transfers and probing queries
 	all     int // HTTP: all answers
 	preauth int // logins: connections ended before authentication
 	values  int // distinct values (logins: accounts) tried in the window
@@ -634,7 +750,11 @@ func (e *Errors) measure(k errKey, st *errState, t time.Time) winCount {
 			v.values++
 		}
 	}
+	if k.class == clsRefused {
+		v.probes = int(n[0] + n[1]) //nolint:gosec // G602: n is a [4]uint32; constant indices are checked by the compiler (securego/gosec#1495)
+	}
 	if k.class == clsDNS {
+		v.lookups = v.errs
 		v.errs = min(v.errs, v.values)
 		if st.more && v.values >= maxValues {
 			v.errs = max(v.errs, maxValues+1)
@@ -652,8 +772,17 @@ func (e *Errors) floor(k errKey) int {
 		return e.minHTTP
 	case clsDNS:
 		return e.minNX
+	case clsRefused:
+		return e.minRefused
 	}
 	return e.minDeny
+}
+
+// lookupsNeed is the count of NXDOMAIN lookups that fires a DNS key whose
+// names need need: min_nxdomain_lookups, raised with the source's usual
+// value as the names' threshold is.
+func (e *Errors) lookupsNeed(need int) int {
+	return max(e.minLookups, e.minLookups*need/max(1, e.minNX))
 }
 
 // threshold is the count of errors that fires for a key, and the usual
@@ -690,6 +819,12 @@ func (e *Errors) verdict(k errKey, st *errState, v winCount, need int) (fire, sp
 		in = st.success != nil && (st.reported || st.failuresBefore() >= e.minSuccess)
 	}
 	over := v.errs >= need
+	switch k.class {
+	case clsDNS:
+		over = over || v.lookups >= e.lookupsNeed(need)
+	case clsRefused:
+		over = over || v.probes > 0
+	}
 	if k.class == clsHTTP || k.class == clsHTTPIn {
 		// Errors among many good answers are a busy page's broken parts
 		// (ad and tracking sites); a tool hammering, a broken implant or a
@@ -784,6 +919,7 @@ func (e *Errors) finding(k errKey, st *errState, v winCount, need int, base uint
 		return nvals + " " + thing + "s"
 	}
 	var en, ja, pattern string
+	var phase int
 	score := min(1, 0.5+0.5*float64(v.errs)/float64(4*need))
 	var sev *alert.Severity
 	count := errs
@@ -840,8 +976,25 @@ func (e *Errors) finding(k errKey, st *errState, v winCount, need int, base uint
 		en = fmt.Sprintf("%d HTTP error answers (4xx/5xx or denied) of %d in %s%s%s%s", errs, all, dur(d), whom, plural("site"), listed(vs, more))
 		ja = fmt.Sprintf("HTTPのエラー応答（4xx/5xx・拒否）が%sで%d件（全%d件、%sサイト）", durJA(d), errs, all, nvals)
 	case clsDNS:
-		en = fmt.Sprintf("%d NXDOMAIN answers in %s for %s%s", errs, dur(d), plural("name"), listed(vs, more))
-		ja = fmt.Sprintf("NXDOMAIN応答が%sで%d件（%s個の名前）", durJA(d), errs, nvals)
+		en = fmt.Sprintf("%d lookups answered NXDOMAIN (no such name) in %s for %s%s", errs, dur(d), plural("name"), listed(vs, more))
+		ja = fmt.Sprintf("存在しない名前（NXDOMAIN）の名前解決が%sで%d件（%s個の名前）", durJA(d), errs, nvals)
+		if v.errs < need {
+			// Fired on lookups alone: few names, tried again and again.
+			// Worth a look, rarely urgent: low.
+			pattern = "retry loop"
+			score = min(1, 0.5+0.5*float64(v.lookups)/float64(4*e.lookupsNeed(need)))
+			low := alert.Low
+			sev = &low
+			en += ", tried again and again: a program looping on names that do not exist (a removed C2 name, a broken service or setting)"
+			ja += "。同じ名前を繰り返し試している（削除されたC2の名前、壊れたサービスや設定でループするプログラム）"
+		}
+	case clsRefused:
+		en, ja, pattern = e.refusedText(k, st, vs, more, d)
+		phase = 1
+		if v.errs < need {
+			low := alert.Low
+			sev = &low
+		}
 	case clsDeny:
 		en = fmt.Sprintf("%d connections denied by the firewall in %s, to %s%s", errs, dur(d), plural("destination"), listed(vs, more))
 		ja = fmt.Sprintf("ファイアウォールによる通信拒否が%sで%d件（%s個の宛先）", durJA(d), errs, nvals)
@@ -890,7 +1043,7 @@ func (e *Errors) finding(k errKey, st *errState, v winCount, need int, base uint
 	switch k.class {
 	case clsAuth:
 		key = k.service + " " + peer
-	case clsHTTPIn:
+	case clsHTTPIn, clsRefused:
 		key += " " + peer
 	}
 	return detect.Finding{
@@ -907,9 +1060,72 @@ func (e *Errors) finding(k errKey, st *errState, v winCount, need int, base uint
 		SummaryJA: ja,
 		Details:   details,
 		Evidence:  events(evs...),
-		Phase:     map[uint8]int{clsAuth: 4, clsHTTP: 5, clsHTTPIn: 1, clsDNS: 5, clsDeny: 5}[k.class],
+		Phase:     cmp.Or(phase, map[uint8]int{clsAuth: 4, clsHTTP: 5, clsHTTPIn: 1, clsDNS: 5, clsDeny: 5}[k.class]),
 		Severity:  sev,
 	}
+}
+
+// refusedText writes up requests a DNS server refused: who asked which
+// server for what. Zone transfers ask for every name of a zone at once
+// (reconnaissance of the organisation's hosts); ANY and root NS queries
+// are what open-resolver scanners send, to find servers to use for
+// amplification attacks.
+func (e *Errors) refusedText(k errKey, st *errState, vs []string, more bool, d time.Duration) (en, ja, pattern string) {
+	client, server := k.endpoint(), k.peerString()
+	if !k.outbound {
+		client, server = k.peerString(), k.endpoint()
+		if st.host != "" {
+			server = st.host
+		}
+	}
+	at, atJA := "", "DNSサーバ"
+	if server != "" {
+		at, atJA = " by "+server, "DNSサーバ "+server
+	}
+	xfr, probes, other := st.total[0], st.total[1], st.total[2]
+	var parts, partsJA []string
+	if xfr > 0 {
+		parts = append(parts, plural(int(xfr), "zone transfer (AXFR) request", "zone transfer (AXFR) requests"))
+		partsJA = append(partsJA, fmt.Sprintf("ゾーン転送（AXFR）%d件", xfr))
+	}
+	if probes > 0 {
+		parts = append(parts, plural(int(probes), "ANY or root NS query", "ANY or root NS queries"))
+		partsJA = append(partsJA, fmt.Sprintf("ANY・ルートNSの問い合わせ%d件", probes))
+	}
+	if other > 0 {
+		parts = append(parts, plural(int(other), "other query", "other queries"))
+		partsJA = append(partsJA, fmt.Sprintf("その他の問い合わせ%d件", other))
+	}
+	names := listed(vs, more)
+	in, inJA := " in "+dur(d), "、"+durJA(d)
+	if d < time.Second { // one request: no span to speak of
+		in, inJA = "", ""
+	}
+	en = fmt.Sprintf("%s refused%s%s, asked by %s%s", strings.Join(parts, ", "), at, in, client, names)
+	ja = fmt.Sprintf("%sが%sの要求を拒否（%s%s）", atJA, client, strings.Join(partsJA, "・"), inJA)
+	switch {
+	case xfr > 0:
+		pattern = "zone transfer"
+		en += ": an attempt to list every name of the zone (reconnaissance), or a secondary server that is not allowed"
+		ja += "。ゾーン内の全ての名前を取得しようとする試み（偵察）、または許可されていないセカンダリサーバ"
+	case probes > 0:
+		pattern = "open-resolver probing"
+		en += ": the queries open-resolver scanners send to find servers to use in amplification attacks"
+		ja += "。DNSアンプ攻撃に使えるオープンリゾルバを探すスキャナが送る問い合わせ"
+	default:
+		pattern = "refused queries"
+		en += ": a client using a server that does not serve it (probing, or a wrong resolver setting)"
+		ja += "。利用を許可されていないサーバへの問い合わせ（探索、またはリゾルバ設定の誤り）"
+	}
+	return en, ja, pattern
+}
+
+// plural writes "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // usersTried says ", 3 users tried (root, admin, …)" for pre-authentication

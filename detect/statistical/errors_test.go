@@ -108,7 +108,7 @@ func TestErrors(t *testing.T) {
 				}
 				return nil, evs
 			},
-			want: true, ep: "10.0.10.8", key: "dns", summary: []string{"40 NXDOMAIN answers in 3 min for 32+ names"},
+			want: true, ep: "10.0.10.8", key: "dns", summary: []string{"40 lookups answered NXDOMAIN (no such name) in 3 min for 32+ names"},
 		},
 		"an endpoint that always has some NXDOMAIN": {
 			events: func(env *detect.Env, r *rand.Rand) (learn, evs []*event.Event) {

@@ -31,7 +31,9 @@ import (
 //
 // A destination whose every connection failed (Zeek's S0, REJ and the
 // other no-answer states, a firewall deny) counts one and a half: probes
-// into the void are what scanners make. A window must reach the minimum of
+// into the void are what scanners make. A firewall's packet log whose
+// prefix names no verdict (detect.LoggedAttempt) counts as a probe of an
+// outside source, once. A window must reach the minimum of
 // its shape and baseline_factor times what the endpoint usually reaches (a
 // file server or the administrator's PC talks to many machines every
 // day); an endpoint with no baseline of its own (a new PC) is judged by the
@@ -276,8 +278,11 @@ func (f *Fanout) record(ev *event.Event) {
 		if !peer.IsGlobalUnicast() || (!f.env.Internal(peer) && !failed) {
 			return
 		}
-	case !f.env.Internal(ev.SrcIP) && failed:
-		k.src = ev.SrcIP // an outside source probing the endpoint
+	case !f.env.Internal(ev.SrcIP) && (failed || detect.LoggedAttempt(ev)):
+		// An outside source probing the endpoint: refused, unanswered, or
+		// logged by a firewall rule that names no verdict (counted, but not
+		// as failed).
+		k.src = ev.SrcIP
 	default:
 		return
 	}

@@ -3,6 +3,7 @@ package statistical
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -178,4 +179,33 @@ func TestFanoutSlipsVerticalScan(t *testing.T) {
 		t.Errorf("summary %q", last.Summary)
 	}
 	t.Log(last.Summary)
+}
+
+// A port scan seen only in the kernel's packet log, through a LOG rule
+// without a prefix (CrowdSec's iptables fixture's shape: no DROP or REJECT
+// word says what the firewall did): 30 ports of an internal server from
+// one outside address in a minute is a vertical scan.
+func TestFanoutNetfilterWithoutVerdict(t *testing.T) {
+	var lines []string
+	for i := range 30 {
+		lines = append(lines, fmt.Sprintf("Jun  8 14:34:%02d sd-126005 kernel: [50028442.%06d] IN=enp1s0 OUT= MAC=00:08:a2:0c:1f:12:00:c8:8b:e2:d6:87:08:00 SRC=195.54.160.107 DST=192.168.10.5 LEN=40 TOS=0x00 PREC=0x00 TTL=245 ID=%d PROTO=TCP SPT=8080 DPT=%d WINDOW=1024 RES=0x00 SYN URGP=0",
+			i*2, i, 37308+i, []int{21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 993, 995, 1433, 1723, 3306, 3389, 5432, 5900, 6379, 8000, 8080, 8081, 8443, 8888, 9200, 11211, 27017}[i]))
+	}
+	path := filepath.Join(t.TempDir(), "kern.log")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	evs := ptrs(ingesttest.ReadLog(t, path, ingesttest.Options{Format: "netfilter", Location: time.UTC, Year: 2026, Enricher: ingesttest.Enricher(nil)}))
+	if len(evs) != 30 || evs[0].Action != event.ActionNone || evs[0].Endpoint.String() != "192.168.10.5" {
+		t.Fatalf("%d events, first %+v", len(evs), evs[0])
+	}
+	env := newEnv()
+	fs := newRun(env, NewFanout(detect.Params{}, env)).feed(evs...).finish(evs[len(evs)-1].Time)
+	if len(fs) == 0 {
+		t.Fatal("the scan is not reported")
+	}
+	f := fs[len(fs)-1]
+	if f.Endpoint != "192.168.10.5" || f.Peer != "195.54.160.107" || !strings.Contains(f.Summary, "probed 30 ports of 192.168.10.5") {
+		t.Errorf("%s → %s: %s", f.Endpoint, f.Peer, f.Summary)
+	}
 }

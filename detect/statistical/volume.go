@@ -29,9 +29,11 @@ import (
 // request), so each log format is summed on its own and the hour's value
 // is the largest of the sums, never their total. Bytes come from Zeek's
 // conn.log (orig_bytes: this is how uploads through a proxy show, as
-// bytes the PC sends to the proxy), HTTP request bodies and Suricata's
-// flow bytes_toserver; firewall lines only give one packet's length and
-// are left out of bytes.
+// bytes the PC sends to the proxy), HTTP request bodies, Squid's request
+// size when its logformat has %>st (its built-in formats give only the
+// reply: for a CONNECT tunnel, the server's side) and Suricata's flow
+// bytes_toserver; firewall lines only give one packet's length and are
+// left out of bytes.
 //
 // Baseline. While learning, every hour of an endpoint between its first
 // and last activity is kept per slot (kind of day × hour), including the

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/ingest/ingesttest"
 )
 
 // monday is the first learned day of the volume tests (UTC office).
@@ -216,4 +219,39 @@ func TestBytesOut(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) { runVolume(t, "S-BYTES-OUT", NewBytesOut, tt) })
 	}
+}
+
+// A proxy-only office: Squid's access.log is the only log, written with
+// the request size (%>st, see ingest/squid) after the native fields. The
+// week's browsing teaches the baseline; on Thursday pc-03 sends 313 MB
+// through one CONNECT tunnel, which only the request size shows (the
+// reply size, Squid's "bytes", is 6 kB).
+func TestBytesOutSquidOnly(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var lines []string
+	squid := func(at time.Time, pc, site string, in, out int64) {
+		lines = append(lines, fmt.Sprintf("%d.%03d %6d %s TCP_TUNNEL/200 %d CONNECT %s:443 - HIER_DIRECT/203.0.113.%d - %d",
+			at.Unix(), at.Nanosecond()/1e6, 1000+r.IntN(90000), pc, in, site, 1+r.IntN(200), out))
+	}
+	sites := []string{"www.example.com", "news.example.net", "mail.example.org", "cdn.example.com"}
+	for d := range 4 {
+		for i := 1; i <= 8; i++ {
+			day := monday.Add(time.Duration(d) * 24 * time.Hour)
+			for at := day.Add(9*time.Hour + time.Duration(r.IntN(600))*time.Second); at.Before(day.Add(18 * time.Hour)); at = at.Add(time.Duration(r.ExpFloat64() * float64(time.Minute))) {
+				squid(at, fmt.Sprintf("10.0.10.%d", i), sites[r.IntN(len(sites))], lognorm(r, 40e3, 1), lognorm(r, 3e3, 1))
+			}
+		}
+	}
+	squid(monday.Add(3*24*time.Hour+14*time.Hour+10*time.Minute), "10.0.10.3", "storage.googleapis.com", 6120, 312_607_837)
+	path := filepath.Join(t.TempDir(), "access.log")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	evs := ingesttest.ReadLog(t, path, ingesttest.Options{Format: "squid", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
+	ingesttest.ByTime(evs)
+	runVolume(t, "S-BYTES-OUT", NewBytesOut, volumeCase{
+		events: func(*rand.Rand) []*event.Event { return ptrs(evs) },
+		want:   true, ep: "10.0.10.3",
+		summary: []string{"sent 313 MB in the hour 14:00–15:00", "storage.googleapis.com"},
+	})
 }

@@ -92,6 +92,23 @@ func SkipFile(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrSkipFile, fmt.Sprintf(format, args...))
 }
 
+// Note is a well-formed line that is not an event but says something
+// about how far the logs can be trusted: a sensor reporting that it
+// missed packets (Zeek's capture_loss.log and CaptureLoss notices). Ingest
+// counts it among the source's notes (SourceStats.Notes, shown in the
+// console's sources pane and the scan summary) by Reason, a short fixed
+// phrase, and keeps the line as a sample.
+type Note struct {
+	Reason string
+}
+
+func (n *Note) Error() string { return n.Reason }
+
+// Notef returns a *Note with the given reason.
+func Notef(format string, args ...any) error {
+	return &Note{Reason: fmt.Sprintf(format, args...)}
+}
+
 // Reject is a malformed line. Reason is a short, fixed phrase that rejected
 // lines are counted by ("bad timestamp", "too few fields"); Detail says what
 // exactly was wrong with this line.

@@ -7,6 +7,17 @@
 //	1286536309.450    226 192.168.0.5 TCP_MISS/200 4402 GET http://www.example.com/ - HIER_DIRECT/93.184.216.34 text/html
 //	time.ms         elapsed client    code/status bytes method URL  user hierarchy/peer     type
 //
+// What the client sent is not in any built-in logformat: "bytes" (%<st)
+// is what Squid sent the client, the reply, and for a CONNECT tunnel the
+// bytes the server sent through it (Squid's tunnel adds the server's side
+// to the reply size and the client's side to the request size, %>st). An
+// upload, by POST or through a tunnel, shows only in %>st. A native line
+// may carry it as one more number after the content type, which is what
+// this logformat writes (squid.conf):
+//
+//	logformat mamori %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt %>st "%{Referer}>h" "%{User-Agent}>h"
+//	access_log /var/log/squid/access.log mamori
+//
 // Combined and common (Apache-style, with Squid's code:hierarchy last):
 //
 //	192.168.0.5 - alice [24/Mar/2018:17:15:20 +0900] "GET http://example.com/ HTTP/1.1" 200 5120 "http://ref.example/" "Mozilla/5.0" TCP_MISS:HIER_DIRECT
@@ -16,7 +27,8 @@
 // authenticated (or ident) user, Method, URL, Domain the URL's host or the
 // CONNECT target, DstPort the URL's port or its scheme's default, DstIP the
 // server when Squid went direct (HIER_DIRECT, CLOSEST_DIRECT, ORIGINAL_DST),
-// Status, BytesIn the reply size, Duration the elapsed time, ContentType,
+// Status, BytesIn the reply size, BytesOut the request size when the line
+// has %>st, Duration the elapsed time, ContentType,
 // UserAgent, and Label the result code without the status ("TCP_MISS",
 // "TCP_DENIED", "NONE_NONE"). Action is deny for *_DENIED codes and for a
 // 403 the proxy answered itself (hierarchy NONE), allow otherwise. A client
@@ -121,9 +133,27 @@ func decodeNative(s string, ev *event.Event) error {
 		}
 	}
 	ev.ContentType = dash(f[9])
+	if w, after := next(rest); w != "" && isCount(w) {
+		// %>st after the native fields: what the client sent.
+		n, err := strconv.ParseInt(w, 10, 64)
+		if err != nil {
+			return parse.Rejectf("bad number", "request size %.20q", w)
+		}
+		ev.BytesOut, rest = n, after
+	}
 	ev.UserAgent = userAgent(rest)
 	finish(ev, hier)
 	return nil
+}
+
+// isCount reports whether w is a decimal count (all digits).
+func isCount(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return false
+		}
+	}
+	return w != ""
 }
 
 // decodeCombined reads the combined and common logformats.

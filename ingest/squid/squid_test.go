@@ -55,6 +55,13 @@ func TestDecode(t *testing.T) {
 				Status: 200, BytesIn: 51234, Duration: 6021 * time.Millisecond, UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
 				Label: "TCP_TUNNEL", Action: event.ActionAllow},
 		},
+		"request size (%>st) after the content type: an upload through a tunnel": {
+			line: `1709514002.000 905120 10.0.0.5 TCP_TUNNEL/200 6120 CONNECT storage.googleapis.com:443 - HIER_DIRECT/142.250.196.123 - 312607837 "-" "rclone/v1.66.0"`,
+			want: event.Event{Time: unix(1709514002, 0), Format: "squid", Kind: event.KindHTTP, SrcIP: ip("10.0.0.5"),
+				Method: "CONNECT", URL: "storage.googleapis.com:443", Domain: "storage.googleapis.com", DstPort: 443, DstIP: ip("142.250.196.123"),
+				Status: 200, BytesIn: 6120, BytesOut: 312607837, Duration: 905120 * time.Millisecond, UserAgent: "rclone/v1.66.0",
+				Label: "TCP_TUNNEL", Action: event.ActionAllow},
+		},
 		"referer and user agent appended": {
 			line: `1709514001.000     12 10.0.0.5 TCP_MISS/200 830 GET https://[2001:db8::7]:8080/a?b=c - FIRSTUP_PARENT/10.0.0.1 application/json "http://ref.example/" "curl/8.5.0"`,
 			want: event.Event{Time: unix(1709514001, 0), Format: "squid", Kind: event.KindHTTP, SrcIP: ip("10.0.0.5"),

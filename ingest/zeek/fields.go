@@ -84,6 +84,8 @@ const (
 	fSuccess
 	fRequestType
 	fErrorMsg
+	fPercentLost
+	fGaps
 	nFields
 )
 
@@ -222,6 +224,10 @@ func fieldByName(name []byte) field {
 		return fRequestType
 	case "error_msg":
 		return fErrorMsg
+	case "percent_lost":
+		return fPercentLost
+	case "gaps":
+		return fGaps
 	}
 	return fNone
 }
@@ -255,7 +261,7 @@ var fieldNames = func() [nFields]string {
 		"server_name", "action", "path", "name", "size", "share_type", "named_pipe",
 		"endpoint", "operation", "note", "msg", "sub", "src", "dst", "p", "addl",
 		"auth_success", "client", "username", "domainname", "success",
-		"request_type", "error_msg",
+		"request_type", "error_msg", "percent_lost", "gaps",
 	} {
 		names[fieldByName([]byte(n))] = n
 	}

@@ -3,6 +3,7 @@ package zeek
 import (
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/mamori-soc/mamori/event"
@@ -33,13 +34,16 @@ var logTypes = map[string]*logType{
 	"ssh":         {"zeek.ssh", event.KindAuth, fillSSH},
 	"ntlm":        {"zeek.ntlm", event.KindAuth, fillNTLM},
 	"kerberos":    {"zeek.kerberos", event.KindAuth, fillKerberos},
+	// capture_loss gives no events: its lines with loss are data-quality
+	// notes of the source (parse.Note).
+	"capture_loss": {"zeek.capture_loss", event.KindNotice, fillCaptureLoss},
 }
 
 // otherLogs are log paths Zeek and its common packages write that mamori
 // does not use. They are recognised in file names so that such files are
 // skipped as a whole. Read-only.
 var otherLogs = map[string]bool{
-	"analyzer": true, "analyzer_debug": true, "broker": true, "capture_loss": true,
+	"analyzer": true, "analyzer_debug": true, "broker": true,
 	"cluster": true, "config": true, "conn_long": true, "dhcp": true, "dnp3": true,
 	"dpd": true, "ftp": true, "intel": true, "irc": true, "known_certs": true,
 	"known_devices": true, "known_hosts": true, "known_modbus": true,
@@ -114,6 +118,8 @@ func inferType(r *record) *logType {
 		return logTypes["files"]
 	case r.has(fNote) && r.has(fMsg):
 		return logTypes["notice"]
+	case r.has(fPercentLost) && r.has(fGaps):
+		return logTypes["capture_loss"]
 	case r.has(fName) && (r.has(fAddl) || r.has(fPeer)):
 		return logTypes["weird"]
 	}
@@ -290,8 +296,37 @@ func fillDCERPC(d *decoder, r *record, ev *event.Event) error {
 	return nil
 }
 
+// Data-quality notes (parse.Note reasons): the sensor missed packets, so
+// connections, lookups and files are missing from its logs.
+const (
+	noteCaptureLoss = "capture loss: the sensor missed packets, events are missing (Zeek capture_loss.log)"
+	noteLossNotice  = "capture loss: the sensor reported too much loss or dropped packets (Zeek notice)"
+)
+
+// fillCaptureLoss reads a capture_loss.log line: a note when the interval
+// lost packets, nothing otherwise.
+func fillCaptureLoss(_ *decoder, r *record, _ *event.Event) error {
+	s := r.str(fPercentLost)
+	lost, err := strconv.ParseFloat(s, 64)
+	if err != nil && s != "" {
+		return parse.Rejectf("bad number", "percent_lost %.20q", s)
+	}
+	gaps, err := r.count(fGaps)
+	if err != nil {
+		return err
+	}
+	if lost > 0 || gaps > 0 {
+		return parse.Notef(noteCaptureLoss)
+	}
+	return parse.ErrSkip
+}
+
 func fillNotice(d *decoder, r *record, ev *event.Event) error {
 	var err error
+	switch note := r.str(fNote); {
+	case strings.HasPrefix(note, "CaptureLoss::"), note == "PacketFilter::Dropped_Packets":
+		return parse.Notef(noteLossNotice)
+	}
 	ev.Signature = r.str(fNote)
 	ev.Message = r.str(fMsg)
 	ev.Transport = d.proto.get(r, fProto)
