@@ -68,7 +68,7 @@ func TestThroughEngine(t *testing.T) {
 			}
 			return ""
 		},
-		"M-PSEXEC 10.0.10.21 10.0.10.22": func(a alert.Alert) string {
+		"M-PSEXEC 10.0.10.21 remote-exec": func(a alert.Alert) string {
 			if a.Phase != phaseSpread || a.Severity != alert.High || a.Peer != "10.0.10.22" {
 				return "psexec"
 			}

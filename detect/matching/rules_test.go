@@ -149,19 +149,19 @@ func TestPsExec(t *testing.T) {
 			rpc(2*time.Second, a, b, "svcctl", "OpenSCManagerW"),
 			rpc(3*time.Second, a, b, "svcctl", "CreateServiceW"),
 			rpc(4*time.Second, a, b, "svcctl", "StartServiceW")},
-			want{endpoint: a, peer: b, key: "", summary: []string{"pc-021", "created a service on pc-022 (10.0.10.22)", "CreateServiceW", "PsExec"}, score: 0.9}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"pc-021", "created a service on pc-022 (10.0.10.22)", "CreateServiceW", "PsExec"}, score: 0.9}},
 		"psexec's own pipe": {[]*event.Event{smbFile(0, a, b, "SMB::FILE_OPEN", `\\`+b+`\IPC$`, "PSEXESVC-PC021-4711-stdin")},
-			want{endpoint: a, peer: b, summary: []string{"PsExec's service pipe"}, score: 0.85}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"PsExec's service pipe"}, score: 0.85}},
 		"atexec scheduled task": {[]*event.Event{rpc(0, a, b, "ITaskSchedulerService", "SchRpcRegisterTask")},
-			want{endpoint: a, peer: b, summary: []string{"scheduled task", "SchRpcRegisterTask"}, score: 0.85}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"scheduled task", "SchRpcRegisterTask"}, score: 0.85}},
 		"existing service pointed at new code": {[]*event.Event{rpc(0, a, b, "svcctl", "ChangeServiceConfigW")},
-			want{endpoint: a, peer: b, summary: []string{"ChangeServiceConfigW"}, score: 0.8}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"ChangeServiceConfigW"}, score: 0.8}},
 		"a service started alone is medium": {[]*event.Event{rpc(0, a, b, "svcctl", "StartServiceW")},
-			want{endpoint: a, peer: b, summary: []string{"started a service"}, score: 0.5, severity: sevp(alert.Medium)}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"started a service"}, score: 0.5, severity: sevp(alert.Medium)}},
 		"suricata dcerpc over smb": {[]*event.Event{{Time: t0, Format: "suricata.smb", Kind: event.KindRPC, SrcIP: pc1, DstIP: pc2, DstPort: 445, Service: "svcctl", Method: "CreateServiceW"}},
-			want{endpoint: a, peer: b, summary: []string{"CreateServiceW"}}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"CreateServiceW"}}},
 		"executable on C$": {[]*event.Event{smbFile(0, a, b, "SMB::FILE_WRITE", `\\PC-022\C$`, `Windows\Temp\x.bat`)},
-			want{endpoint: a, peer: b, summary: []string{"administrative share", "x.bat"}, score: 0.8}},
+			want{endpoint: a, peer: b, key: "remote-exec", summary: []string{"administrative share", "x.bat"}, score: 0.8}},
 		"administrator querying services": {[]*event.Event{
 			smbFile(0, a, b, "SMB::FILE_OPEN", "", "svcctl"),
 			rpc(time.Second, a, b, "svcctl", "OpenSCManagerW"),
@@ -222,6 +222,55 @@ func TestPsExecWRCCDC(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Errorf("pairs found: %v", keys(got))
+	}
+	// 10.128.0.214 ran code on two machines: its findings are one alert
+	// (one key) that ends naming both, critical; 10.128.0.233 reached one.
+	spread := got["10.128.0.214 → 10.47.8.154"]
+	if got["10.128.0.214 → 10.47.8.142"].Key != spread.Key || spread.Severity == nil || *spread.Severity != alert.Critical ||
+		!strings.Contains(spread.Summary, "on 2 machines (10.47.8.142, 10.47.8.154)") || spread.Details["targets"] != "2" {
+		t.Errorf("10.128.0.214 on two machines: key %q, %q", spread.Key, spread.Summary)
+	}
+	if one := got["10.128.0.233 → 10.47.21.82"]; one.Severity != nil && *one.Severity == alert.Critical {
+		t.Errorf("one target is not spreading: %q", one.Summary)
+	}
+}
+
+// TestPsExecSpreadIsOneEscalatedAlert: one source creating services on
+// three machines is one critical alert naming them, whose count is the
+// three runs, not three high alerts; a mere service start elsewhere adds
+// no target.
+func TestPsExecSpreadIsOneEscalatedAlert(t *testing.T) {
+	env := newEnv(t)
+	rpc := func(at time.Duration, src, dst, iface, op string) *event.Event {
+		return &event.Event{Time: t0.Add(at), Format: "zeek.dce_rpc", Kind: event.KindRPC, SrcIP: ip(src), DstIP: ip(dst), DstPort: 445, Service: iface, Method: op}
+	}
+	src := pc1.String()
+	e := newEngine(t, env)
+	for _, ev := range []*event.Event{
+		rpc(0, src, "10.0.10.22", "svcctl", "CreateServiceW"),
+		rpc(time.Second, src, "10.0.10.22", "svcctl", "StartServiceW"),
+		rpc(time.Minute, src, "10.0.10.23", "svcctl", "StartServiceW"),
+		rpc(2*time.Minute, src, "10.0.10.24", "ITaskSchedulerService", "SchRpcRegisterTask"),
+		rpc(3*time.Minute, src, "10.0.10.25", "svcctl", "CreateServiceW"),
+	} {
+		e.Process(enrich(env, ev))
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	var got []alert.Alert
+	for _, a := range e.Alerts() {
+		if a.Rule == RulePsExec {
+			got = append(got, a)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d M-PSEXEC alerts, want one for the source", len(got))
+	}
+	a := got[0]
+	if a.Endpoint != src || a.Severity != alert.Critical || a.Count != 4 || a.Details["targets"] != "3" ||
+		!strings.Contains(a.Summary, "on 3 machines (pc-022 (10.0.10.22), 10.0.10.24, 10.0.10.25)") {
+		t.Errorf("%s count %d targets %s: %q", a.Severity, a.Count, a.Details["targets"], a.Summary)
 	}
 }
 
