@@ -308,8 +308,8 @@ func (d *ids) Observe(ev *event.Event, em *detect.Emitter) {
 		if nPeers >= maxIDSPeers {
 			peers += "+"
 		}
-		summary = fmt.Sprintf("%s: %d alerts of %s %s from %s peer(s) against %s so far: %s; the latest: %s %s, %s",
-			what, hits, detect.Plural(nSigs, "signature"), family, peers, who(ev.Host, ep), g.list(), sig+ref, dir, sevText)
+		summary = fmt.Sprintf("%s: %d alerts of the %s family (%s) from %s peer(s) against %s so far: %s; the latest: %s %s, %s",
+			what, hits, family, detect.Plural(nSigs, "signature"), peers, who(ev.Host, ep), g.list(), sig+ref, dir, sevText)
 		summaryJA = fmt.Sprintf("%s：%s 系のシグネチャ %d 種で %d 件（これまでに %s の相手から、対象 %s：%s）。最新は %s（%s、%s）",
 			what, family, nSigs, hits, peers, who(ev.Host, ep), g.list(), sig+ref, dirJA, sevText)
 	}

@@ -337,7 +337,7 @@ func TestIDSGroupsByFamily(t *testing.T) {
 		t.Fatalf("keys %v: want one family of 3 hits and one of 1", keys)
 	}
 	last := fs[2].Summary
-	for _, w := range []string{"3 alerts of 2 signatures ET CINS from 3 peer(s)", "group 98 (sid 2403397) ×2", "group 7 (sid 2403306)", "the latest: ET CINS"} {
+	for _, w := range []string{"3 alerts of the ET CINS family (2 signatures) from 3 peer(s)", "group 98 (sid 2403397) ×2", "group 7 (sid 2403306)", "the latest: ET CINS"} {
 		if !strings.Contains(last, w) {
 			t.Errorf("summary %q lacks %q", last, w)
 		}
