@@ -35,6 +35,7 @@ import (
 // Options are the command line's overrides of the configuration.
 type Options struct {
 	DB         string   // store directory
+	Version    string   // mamori's version, for reports and bundles ("" if unknown)
 	ReadOnly   bool     // open the store read-only: no ingest, no detection, no changes
 	Internal   []string // internal networks
 	Assets     string   // inventory file

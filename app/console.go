@@ -15,6 +15,7 @@ import (
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/ingest"
@@ -197,31 +198,15 @@ func (c *Console) Containment() *containment.Manager { return c.a.Containment }
 // Audit implements backend.Backend.
 func (c *Console) Audit() *audit.Log { return c.a.Audit }
 
-// ExportReport implements backend.Backend.
-func (c *Console) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
-	return backend.WriteReport(ctx, c.a.Incidents, c.a.Audit, id, path, c.a.ReportOptions(lang))
+// ExportReport implements backend.Backend: App.ExportReport in Markdown.
+func (c *Console) ExportReport(ctx context.Context, id, path, lang string) (export.Exported, error) {
+	return c.a.ExportReport(ctx, id, path, export.ReportOptions{Options: report.Options{Lang: lang}})
 }
 
-// ExportEvidence implements backend.Backend: the configured evidence
-// window, recorded in the audit log.
-func (c *Console) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
-	return backend.Bundle(ctx, c.a.Incidents, c.a.rd, id, path, c.a.EvidenceOptions(0, false))
-}
-
-// ReportOptions are the options of the reports the running application
-// exports (the console's, and those asked for over the control socket).
-func (a *App) ReportOptions(lang string) report.Options {
-	return report.Options{Lang: lang, Inventory: a.Inventory, Version: buildVersion()}
-}
-
-// EvidenceOptions are the options of the evidence bundles the running
-// application exports, recorded in its audit log: window (zero: the
-// configured evidence window) and force (replace an existing file).
-func (a *App) EvidenceOptions(window time.Duration, force bool) report.BundleOptions {
-	if window <= 0 {
-		window = time.Duration(a.Config.EvidenceWindow)
-	}
-	return report.BundleOptions{Window: window, Force: force, Version: buildVersion(), Store: a.rd.Dir(), Log: a.Audit}
+// ExportEvidence implements backend.Backend: App.ExportEvidence with the
+// configured evidence window.
+func (c *Console) ExportEvidence(ctx context.Context, id, path string) (export.Exported, error) {
+	return c.a.ExportEvidence(ctx, id, path, export.EvidenceOptions{})
 }
 
 // buildVersion is the module version mamori was built as, or "" for a

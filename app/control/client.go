@@ -19,8 +19,8 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
-	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -487,12 +487,12 @@ func (c *Client) Status(ctx context.Context) (backend.Status, error) {
 
 // ExportReport asks the running mamori to write a report as its console
 // does, recorded in its audit log. The path is made absolute here.
-func (c *Client) ExportReport(ctx context.Context, r ReportRequest) (backend.Exported, error) {
+func (c *Client) ExportReport(ctx context.Context, r ReportRequest) (export.Exported, error) {
 	var err error
 	if r.Path, err = filepath.Abs(r.Path); err != nil {
-		return backend.Exported{}, err
+		return export.Exported{}, err
 	}
-	var ex backend.Exported
+	var ex export.Exported
 	err = c.call(ctx, http.MethodPost, "/v1/export/report", nil, r, &ex)
 	return ex, err
 }
@@ -500,12 +500,12 @@ func (c *Client) ExportReport(ctx context.Context, r ReportRequest) (backend.Exp
 // ExportEvidence asks the running mamori to write an evidence bundle as
 // its console does, recorded in its audit log. The path is made absolute
 // here.
-func (c *Client) ExportEvidence(ctx context.Context, r EvidenceRequest) (report.BundleResult, error) {
+func (c *Client) ExportEvidence(ctx context.Context, r EvidenceRequest) (export.Exported, error) {
 	var err error
 	if r.Path, err = filepath.Abs(r.Path); err != nil {
-		return report.BundleResult{}, err
+		return export.Exported{}, err
 	}
-	var res report.BundleResult
+	var res export.Exported
 	err = c.call(ctx, http.MethodPost, "/v1/export/evidence", nil, r, &res)
 	return res, err
 }

@@ -276,11 +276,11 @@ func TestExportsThroughTheSocketAreAudited(t *testing.T) {
 	}
 	ev := filepath.Join(out, "evidence.tar.gz")
 	res, err := s.client.ExportEvidence(ctx, EvidenceRequest{ID: inc.ID, Path: ev})
-	if err != nil || res.Path != ev || res.SHA256 == "" || res.Manifest.Counts.Lines == 0 {
+	if err != nil || res.Path != ev || res.SHA256 == "" || res.Bundle.Counts.Lines == 0 {
 		t.Fatalf("evidence export: %+v, %v", res, err)
 	}
-	if res.Manifest.Window != time.Duration(d.Config.EvidenceWindow).String() {
-		t.Errorf("evidence window %s, want the configured %s", res.Manifest.Window, time.Duration(d.Config.EvidenceWindow))
+	if res.Bundle.Window != time.Duration(d.Config.EvidenceWindow).String() {
+		t.Errorf("evidence window %s, want the configured %s", res.Bundle.Window, time.Duration(d.Config.EvidenceWindow))
 	}
 	recs, err := d.App.Audit.Records(ctx, audit.Filter{Incident: inc.ID})
 	if err != nil {

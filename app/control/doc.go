@@ -21,9 +21,9 @@
 // incident, allow-list, metadata and baseline families, alerts, events,
 // timelines, histograms, endpoint summaries, offsets, the audit log — and
 // nothing that changes the store, except the two exports, which it does
-// itself through the console's own functions (backend.WriteReportAs,
-// report.WriteBundle with the app's EvidenceOptions), so that they are
-// recorded in its audit log like an export from the console. The client
+// itself through the one export path (App.ExportReport and
+// App.ExportEvidence, over package export), so that they are recorded in
+// its audit log like an export from the console. The client
 // opens an app.App over these reads (app.OpenReader): the commands then
 // run the same code, with the same printers, as when they open the store,
 // and print the same thing. The console's live feeds (new alerts,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/app"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/tui/backend"
 )
@@ -56,18 +57,13 @@ func (b *Backend) Status() backend.Status {
 
 // ExportReport implements backend.Backend: the running mamori writes the
 // report, and records it in its audit log.
-func (b *Backend) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
+func (b *Backend) ExportReport(ctx context.Context, id, path, lang string) (export.Exported, error) {
 	return b.c.ExportReport(ctx, ReportRequest{ID: id, Path: path, Format: "md", Lang: lang})
 }
 
 // ExportEvidence implements backend.Backend: the running mamori writes the
 // bundle (its configured evidence window), and records it in its audit
 // log.
-func (b *Backend) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
-	res, err := b.c.ExportEvidence(ctx, EvidenceRequest{ID: id, Path: path})
-	if err != nil {
-		return backend.Exported{}, err
-	}
-	c := res.Manifest.Counts
-	return backend.Exported{Path: res.Path, Bytes: res.Bytes, SHA256: res.SHA256, Lines: c.Lines, Files: c.LogFiles, Warning: res.Warning}, nil
+func (b *Backend) ExportEvidence(ctx context.Context, id, path string) (export.Exported, error) {
+	return b.c.ExportEvidence(ctx, EvidenceRequest{ID: id, Path: path})
 }

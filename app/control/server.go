@@ -16,6 +16,7 @@ import (
 
 	"github.com/mamori-soc/mamori/app"
 	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/store"
@@ -271,8 +272,8 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// exportReport writes a report as the console does (backend.WriteReportAs
-// with the app's report options), recorded in the audit log.
+// exportReport writes a report as the console does (App.ExportReport),
+// recorded in the audit log.
 func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 	var q ReportRequest
 	if err := decode(w, r, &q); err != nil {
@@ -283,11 +284,11 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	if q.Format != "md" && q.Format != "json" {
+	if q.Format != export.Markdown && q.Format != export.JSON {
 		fail(w, badRequest("format must be md or json"))
 		return
 	}
-	ex, err := backend.WriteReportAs(r.Context(), s.a.Incidents, s.a.Audit, q.ID, q.Path, q.Format, q.Force, s.a.ReportOptions(q.Lang))
+	ex, err := s.a.ExportReport(r.Context(), q.ID, q.Path, export.ReportOptions{Format: q.Format, Force: q.Force, Options: report.Options{Lang: q.Lang}})
 	if err != nil {
 		fail(w, err)
 		return
@@ -298,8 +299,7 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 }
 
 // exportEvidence writes an evidence bundle as the console does
-// (report.WriteBundle, which the console's backend.Bundle calls, with the
-// app's evidence options), recorded in the audit log.
+// (App.ExportEvidence), recorded in the audit log.
 func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) {
 	var q EvidenceRequest
 	if err := decode(w, r, &q); err != nil {
@@ -310,7 +310,7 @@ func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	res, err := report.WriteBundle(r.Context(), s.a.Incidents, s.a.Reader(), q.ID, q.Path, s.a.EvidenceOptions(q.Window, q.Force))
+	res, err := s.a.ExportEvidence(r.Context(), q.ID, q.Path, export.EvidenceOptions{Force: q.Force, BundleOptions: report.BundleOptions{Window: q.Window}})
 	if err != nil {
 		fail(w, err)
 		return

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/sanitize"
@@ -56,7 +55,28 @@ func openHandling(ctx context.Context, g *globals, readonly bool) (*handling, fu
 		}
 		return &handling{app: a, log: a.Audit, im: a.Incidents, remote: remote}, done, nil
 	}
-	a, done, err := openApp(g, readonly)
+	return openHandlingWritable(g)
+}
+
+// openExport opens what an export needs: the store, writable so that the
+// export is recorded in the audit log (read-only with --readonly: the file
+// is written, with a warning that it is not recorded), or the running
+// mamori that holds it, which then writes the file and records it.
+func openExport(ctx context.Context, g *globals) (*handling, func(), error) {
+	cfg, _, err := loadConfig(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, remote, done, err := openReadWith(ctx, g, cfg, g.readonly)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &handling{app: a, log: a.Audit, im: a.Incidents, remote: remote}, done, nil
+}
+
+// openHandlingWritable opens the store for a change to incidents.
+func openHandlingWritable(g *globals) (*handling, func(), error) {
+	a, done, err := openApp(g, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -323,38 +343,28 @@ its console exports one, and records it in its audit log.`,
 			if format != "md" && format != "json" {
 				return usageError("report: --format must be md or json")
 			}
+			if out != "" && out != "-" {
+				// A file is an export, written and recorded in the audit
+				// log as the console exports one.
+				return exportReport(cmd.Context(), g, args[0], out, export.ReportOptions{
+					Format: format, Force: force, Options: report.Options{Lang: langOf(g)},
+				})
+			}
 			h, done, err := openHandling(cmd.Context(), g, true)
 			if err != nil {
 				return err
 			}
 			defer done()
-			if h.remote != nil && out != "" && out != "-" {
-				// A file is an export: the running mamori writes it as
-				// its console does, into its audit log.
-				if err := refuseExisting(out, force); err != nil {
-					return err
-				}
-				ex, err := h.remote.ExportReport(cmd.Context(), control.ReportRequest{ID: args[0], Path: out, Format: format, Lang: langOf(g), Force: force})
-				if err != nil {
-					return err
-				}
-				warnExport(ex.Path, ex.Warning)
-				return nil
-			}
 			r, err := report.Build(cmd.Context(), h.im, h.log, args[0], report.Options{
-				Lang: langOf(g), Version: mamoriVersion(), Inventory: h.app.Inventory,
+				Lang: langOf(g), Version: h.app.Version(), Inventory: h.app.Inventory,
 			})
 			if err != nil {
 				return err
 			}
-			write := r.Markdown
-			if format == "json" {
-				write = r.JSON
+			if format == export.JSON {
+				return r.JSON(os.Stdout)
 			}
-			if out == "" || out == "-" {
-				return write(os.Stdout)
-			}
-			return writeFile(out, force, write)
+			return r.Markdown(os.Stdout)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "md", "md (Markdown) or json")
@@ -386,36 +396,33 @@ its console exports one, and records it in its audit log.`,
 			if out == "" {
 				return usageError("evidence: give the output file with -o FILE.tar.gz")
 			}
-			h, done, err := openHandling(cmd.Context(), g, true)
+			h, done, err := openExport(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
 			defer done()
-			if window == 0 {
-				window = time.Duration(h.app.Config.EvidenceWindow)
-			}
-			var res report.BundleResult
+			var ex export.Exported
 			if h.remote != nil {
-				// The running mamori writes it as its console does, into
-				// its audit log.
+				// The running mamori writes it, as its console does, and
+				// records it in its audit log.
 				if err := refuseExisting(out, force); err != nil {
 					return err
 				}
-				res, err = h.remote.ExportEvidence(cmd.Context(), control.EvidenceRequest{ID: args[0], Path: out, Window: window, Force: force})
-				if err == nil {
-					warnExport(res.Path, res.Warning)
-				}
+				ex, err = h.remote.ExportEvidence(cmd.Context(), control.EvidenceRequest{ID: args[0], Path: out, Window: window, Force: force})
 			} else {
-				res, err = report.WriteBundle(cmd.Context(), h.im, h.app.Store, args[0], out, report.BundleOptions{
-					Window: window, Force: force, Version: mamoriVersion(), Store: h.app.Store.Dir(),
+				ex, err = h.app.ExportEvidence(cmd.Context(), args[0], out, export.EvidenceOptions{
+					Force: force, BundleOptions: report.BundleOptions{Window: window},
 				})
 			}
 			if err != nil {
-				return err
+				return forceHint(err)
 			}
-			c := res.Manifest.Counts
-			fmt.Printf("wrote %s: %d lines (%d behind alerts, %d of context) from %d log files, %d alerts\nsha256 %s\n",
-				sanitize.Line(res.Path), c.Lines, c.AlertLines, c.ContextLines, c.LogFiles, c.Alerts, res.SHA256)
+			warnExport(ex, h.remote != nil)
+			if ex.Bundle != nil {
+				c := ex.Bundle.Counts
+				fmt.Printf("wrote %s: %d lines (%d behind alerts, %d of context) from %d log files, %d alerts\nsha256 %s\n",
+					sanitize.Line(ex.Path), c.Lines, c.AlertLines, c.ContextLines, c.LogFiles, c.Alerts, ex.SHA256)
+			}
 			return nil
 		},
 	}
@@ -425,8 +432,42 @@ its console exports one, and records it in its audit log.`,
 	return cmd
 }
 
-// refuseExisting refuses to replace path unless force, as writeFile does,
-// before a running mamori is asked to write it.
+// exportReport writes incident id's report to the file out, recorded in
+// the audit log: by the running mamori when one holds the store, else
+// here.
+func exportReport(ctx context.Context, g *globals, id, out string, opts export.ReportOptions) error {
+	h, done, err := openExport(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var ex export.Exported
+	if h.remote != nil {
+		if err := refuseExisting(out, opts.Force); err != nil {
+			return err
+		}
+		ex, err = h.remote.ExportReport(ctx, control.ReportRequest{ID: id, Path: out, Format: opts.Format, Lang: opts.Lang, Force: opts.Force})
+	} else {
+		ex, err = h.app.ExportReport(ctx, id, out, opts)
+	}
+	if err != nil {
+		return forceHint(err)
+	}
+	warnExport(ex, h.remote != nil)
+	return nil
+}
+
+// forceHint adds the command line's way to replace an existing file to
+// an export's refusal.
+func forceHint(err error) error {
+	if errors.Is(err, export.ErrExists) {
+		return fmt.Errorf("%w (or --force to replace it)", err)
+	}
+	return err
+}
+
+// refuseExisting refuses to replace path unless force, before a running
+// mamori is asked to write it (which would refuse it too, after the work).
 func refuseExisting(path string, force bool) error {
 	if !force {
 		if _, err := os.Lstat(path); err == nil {
@@ -436,42 +477,19 @@ func refuseExisting(path string, force bool) error {
 	return nil
 }
 
-// warnExport reports on stderr an export the running mamori wrote but
-// could not record, or wrote where this process cannot see it (a service
-// with a private /tmp).
-func warnExport(path, warning string) {
-	if warning != "" {
-		fmt.Fprintln(os.Stderr, "mamori: warning:", warning)
+// warnExport reports on stderr an export written but not recorded in the
+// audit log, or written by the running mamori (remote) where this process
+// cannot see it (a service with a private /tmp).
+func warnExport(ex export.Exported, remote bool) {
+	if ex.Warning != "" {
+		fmt.Fprintln(os.Stderr, "mamori: warning:", sanitize.Line(ex.Warning))
 	}
-	if _, err := os.Stat(path); err != nil {
-		fmt.Fprintf(os.Stderr, "mamori: warning: the running mamori wrote %s, but it cannot be found from here: %v\n", sanitize.Line(path), err)
+	if !remote {
+		return
 	}
-}
-
-// writeFile writes through a temporary file in the same directory renamed
-// into place, refusing an existing file unless force.
-func writeFile(path string, force bool, write func(io.Writer) error) error {
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s exists (use --force to replace it)", path)
-		}
+	if _, err := os.Stat(ex.Path); err != nil {
+		fmt.Fprintf(os.Stderr, "mamori: warning: the running mamori wrote %s, but it cannot be found from here: %v\n", sanitize.Line(ex.Path), err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.Remove(tmp.Name()) }() // after the rename, there is nothing to remove
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // langOf is the language of catalog texts: --lang, else LANG.

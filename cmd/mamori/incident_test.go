@@ -213,6 +213,15 @@ func TestIncidentCommands(t *testing.T) {
 	if _, _, code := c.run("evidence", "--db", db, id); code != 2 {
 		t.Errorf("evidence without -o: exit %d, want 2", code)
 	}
+	// The command line's exports are recorded in the audit log as the
+	// console's are (containment's "export evidence first" reads it).
+	trail := c.ok("report", "--db", db, id)
+	trail = trail[strings.Index(trail, "## Audit trail"):]
+	for _, want := range []string{"report written", jsonOut, "evidence exported", ev} {
+		if !strings.Contains(trail, want) {
+			t.Errorf("the audit trail lacks %q:\n%s", want, trail)
+		}
+	}
 
 	// Everything mamori wrote (the store, its log, the audit mirror, the
 	// report and the evidence) is its owner's only.

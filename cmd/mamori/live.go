@@ -201,7 +201,7 @@ func runConsole(cmd *cobra.Command, g *globals) error {
 func runLive(ctx context.Context, g *globals, cfg *config.Config) error {
 	headless := g.headless || !isTerminal(os.Stdout)
 	if g.readonly {
-		a, remote, done, err := openReadWith(ctx, g, cfg)
+		a, remote, done, err := openReadWith(ctx, g, cfg, true)
 		if err != nil {
 			return err
 		}

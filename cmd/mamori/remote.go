@@ -22,12 +22,15 @@ func openRead(ctx context.Context, g *globals) (a *app.App, remote *control.Clie
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return openReadWith(ctx, g, cfg)
+	return openReadWith(ctx, g, cfg, true)
 }
 
-func openReadWith(ctx context.Context, g *globals, cfg *config.Config) (a *app.App, remote *control.Client, done func(), err error) {
+// openReadWith opens the store (read-only, or writable for a command that
+// records what it did, such as an export) or, when a running mamori holds
+// it, a reader over that mamori's control socket (remote).
+func openReadWith(ctx context.Context, g *globals, cfg *config.Config, readonly bool) (a *app.App, remote *control.Client, done func(), err error) {
 	orig := *cfg // opening applies the flags to cfg: the second try starts again from it
-	a, done, err = openAppWith(g, cfg, true)
+	a, done, err = openAppWith(g, cfg, readonly)
 	var locked *store.LockedError
 	if err == nil || !errors.As(err, &locked) {
 		return a, nil, done, err

@@ -189,7 +189,7 @@ func appOptions(g *globals, readonly bool, log *slog.Logger) app.Options {
 	return app.Options{
 		DB: g.db, ReadOnly: readonly, Internal: g.internal, Assets: g.assets,
 		IOC: g.ioc, GeoIP: g.geoip, Categories: g.categories, Timezone: g.timezone,
-		Year: g.year, Format: g.format, Log: log,
+		Year: g.year, Format: g.format, Log: log, Version: mamoriVersion(),
 	}
 }
 

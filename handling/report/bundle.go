@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -38,24 +37,20 @@ type Timeliner interface {
 	Timeline(ctx context.Context, ep store.Endpoint, q store.Query) (store.Page, error)
 }
 
-// BundleOptions tune WriteBundle.
+// BundleOptions tune Bundle.
 type BundleOptions struct {
 	// Window is the context exported before and after each alert's
 	// first and last sighting and each of its evidence lines; zero means
 	// DefaultWindow.
 	Window time.Duration
-	// Force replaces an existing output file.
-	Force bool
 	// Now is the export time; zero means time.Now().
 	Now time.Time
-	// Who exports; "" means the audit log's user (or the OS user).
+	// Who exports; "" means the OS user.
 	Who string
 	// Version is mamori's version, Store the store directory, for the
 	// manifest.
 	Version string
 	Store   string
-	// Log, when set and writable, records the export.
-	Log *audit.Log
 }
 
 // Manifest describes a bundle: manifest.json in the archive. Field names
@@ -103,18 +98,6 @@ type BundleFile struct {
 	Last   time.Time `json:"last,omitzero"`
 }
 
-// BundleResult is what WriteBundle wrote.
-type BundleResult struct {
-	Path     string
-	Manifest Manifest
-	// SHA256 is the digest of the whole archive file.
-	SHA256 string
-	Bytes  int64
-	// Warning is set when the export happened but could not be recorded
-	// in the audit log (a read-only store, the mirror file).
-	Warning string
-}
-
 // line is one original log line.
 type line struct {
 	time   time.Time
@@ -137,16 +120,15 @@ func keyOf(file string, l *line) lineKey {
 	return lineKey{ns: l.time.UnixNano(), id: store.EventID(file, l.offset, l.raw)}
 }
 
-// WriteBundle exports the evidence of incident id to the file out: the
+// Bundle writes the evidence of incident id to w as a tar.gz: the
 // original lines behind the incident's alerts and every event of its
 // endpoints within the window around each alert, one archive file per
 // original log file name with the lines in time order byte for byte as
 // stored (a rotated file's lines and its successor's go in the one file of
-// their name, each line once, as the store keys events),
-// plus incident.json, alerts.json, manifest.json and SHA256SUMS. It writes
-// nothing but out, through a temporary file in the same directory renamed
-// into place; an existing out is refused unless Force.
-func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id, out string, opts BundleOptions) (BundleResult, error) {
+// their name, each line once, as the store keys events), plus
+// incident.json, alerts.json, manifest.json and SHA256SUMS. It returns the
+// manifest. (package export writes it to a file and records the export.)
+func Bundle(ctx context.Context, im *incident.Manager, events Timeliner, id string, w io.Writer, opts BundleOptions) (Manifest, error) {
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
 	}
@@ -154,24 +136,15 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 		opts.Now = time.Now()
 	}
 	if opts.Who == "" {
-		if opts.Log != nil {
-			opts.Who = opts.Log.User()
-		} else {
-			opts.Who = audit.CurrentUser()
-		}
-	}
-	if !opts.Force {
-		if _, err := os.Lstat(out); err == nil {
-			return BundleResult{}, fmt.Errorf("evidence: %s exists (use --force to replace it)", out)
-		}
+		opts.Who = audit.CurrentUser()
 	}
 	inc, err := im.Get(ctx, id)
 	if err != nil {
-		return BundleResult{}, err
+		return Manifest{}, err
 	}
 	alerts, err := im.Alerts(ctx, &inc)
 	if err != nil {
-		return BundleResult{}, err
+		return Manifest{}, err
 	}
 	files := map[string]map[lineKey]*line{}
 	add := func(file string, l line) {
@@ -201,7 +174,7 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 		for {
 			p, err := events.Timeline(ctx, store.ParseEndpoint(w.Endpoint), q)
 			if err != nil {
-				return BundleResult{}, fmt.Errorf("evidence: %w", err)
+				return Manifest{}, fmt.Errorf("evidence: %w", err)
 			}
 			for _, it := range p.Items {
 				ev := &it.Event
@@ -263,7 +236,7 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 	}{{"incident.json", &inc}, {"alerts.json", alerts}} {
 		b, err := json.MarshalIndent(doc.v, "", "  ")
 		if err != nil {
-			return BundleResult{}, fmt.Errorf("evidence: %w", err)
+			return Manifest{}, fmt.Errorf("evidence: %w", err)
 		}
 		e := entry{name: doc.name, data: append(b, '\n')}
 		entries = append(entries, e)
@@ -271,7 +244,7 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 	}
 	mb, err := json.MarshalIndent(&man, "", "  ")
 	if err != nil {
-		return BundleResult{}, fmt.Errorf("evidence: %w", err)
+		return Manifest{}, fmt.Errorf("evidence: %w", err)
 	}
 	entries = append([]entry{{name: "manifest.json", data: append(mb, '\n')}}, entries...)
 	var sums bytes.Buffer
@@ -280,21 +253,10 @@ func WriteBundle(ctx context.Context, im *incident.Manager, events Timeliner, id
 	}
 	entries = append(entries, entry{name: "SHA256SUMS", data: sums.Bytes()})
 
-	res := BundleResult{Path: out, Manifest: man}
-	res.SHA256, res.Bytes, err = writeArchive(out, dir, entries, opts.Now, opts.Force)
-	if err != nil {
-		return BundleResult{}, err
+	if err := writeArchive(w, dir, entries, opts.Now); err != nil {
+		return Manifest{}, err
 	}
-	if opts.Log != nil {
-		_, aerr := opts.Log.Append(context.WithoutCancel(ctx), audit.Record{
-			Kind: audit.KindExport, Action: audit.ActionEvidenceExported, Incident: inc.ID, Subject: out, Who: opts.Who,
-			Fields: map[string]string{"sha256": res.SHA256, "lines": fmt.Sprint(man.Counts.Lines), "window": man.Window},
-		})
-		if aerr != nil {
-			res.Warning = "the export is not in the audit log: " + aerr.Error()
-		}
-	}
-	return res, nil
+	return man, nil
 }
 
 type entry struct {
@@ -383,75 +345,22 @@ func uniqueName(used map[string]bool, name string) string {
 	return n
 }
 
-// writeArchive writes the entries as dir/name in a tar.gz at out, through a
-// temporary file in out's directory, and returns the archive's SHA-256.
-func writeArchive(out, dir string, entries []entry, now time.Time, force bool) (string, int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
-	if err != nil {
-		return "", 0, fmt.Errorf("evidence: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(tmp, h)}
-	gz := gzip.NewWriter(cw)
+// writeArchive writes the entries as dir/name in a tar.gz to w.
+func writeArchive(w io.Writer, dir string, entries []entry, now time.Time) error {
+	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	mtime := now.UTC().Truncate(time.Second)
 	for _, e := range entries {
 		hdr := &tar.Header{Name: dir + "/" + e.name, Mode: 0o644, Size: int64(len(e.data)), ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
 		if err := tw.WriteHeader(hdr); err != nil {
-			return "", 0, fmt.Errorf("evidence: %s: %w", e.name, err)
+			return fmt.Errorf("evidence: %s: %w", e.name, err)
 		}
 		if _, err := tw.Write(e.data); err != nil {
-			return "", 0, fmt.Errorf("evidence: %s: %w", e.name, err)
+			return fmt.Errorf("evidence: %s: %w", e.name, err)
 		}
 	}
 	if err := errors.Join(tw.Close(), gz.Close()); err != nil {
-		return "", 0, fmt.Errorf("evidence: %w", err)
+		return fmt.Errorf("evidence: %w", err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return "", 0, fmt.Errorf("evidence: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", 0, fmt.Errorf("evidence: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return "", 0, fmt.Errorf("evidence: %w", err)
-	}
-	if force {
-		err = os.Rename(tmp.Name(), out)
-	} else {
-		// Link refuses an existing target: another writer that created
-		// out meanwhile is not overwritten.
-		if err = os.Link(tmp.Name(), out); err == nil {
-			_ = os.Remove(tmp.Name())
-		} else if errors.Is(err, os.ErrExist) {
-			err = fmt.Errorf("%s exists (use --force to replace it)", out)
-		} else if _, serr := os.Lstat(out); errors.Is(serr, os.ErrNotExist) {
-			err = os.Rename(tmp.Name(), out) // a file system without hard links
-		}
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		done = true
-		return "", 0, fmt.Errorf("evidence: %w", err)
-	}
-	done = true
-	return hex.EncodeToString(h.Sum(nil)), cw.n, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return nil
 }

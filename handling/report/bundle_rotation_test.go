@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/event"
+	"github.com/mamori-soc/mamori/handling/audit"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/store"
@@ -79,7 +80,7 @@ func TestEvidenceBundleKeepsLinesOfRotatedFilesSharingOffsets(t *testing.T) {
 	}
 
 	out := filepath.Join(dir, "evidence.tar.gz")
-	res, err := report.WriteBundle(ctx, im, st, inc.ID, out, report.BundleOptions{Window: 10 * time.Minute, Now: t0.Add(time.Hour)})
+	res, err := export.Evidence(ctx, im, nil, st, inc.ID, out, export.EvidenceOptions{BundleOptions: report.BundleOptions{Window: 10 * time.Minute, Now: t0.Add(time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestEvidenceBundleKeepsLinesOfRotatedFilesSharingOffsets(t *testing.T) {
 			t.Errorf("line at offset %d is in the bundle %d times, want once: %q", ev.Ref.Offset, seen[ev.Raw], ev.Raw)
 		}
 	}
-	if len(got) != 2*perFile || man.Counts.Lines != 2*perFile || res.Manifest.Counts.Lines != 2*perFile {
+	if len(got) != 2*perFile || man.Counts.Lines != 2*perFile || res.Bundle.Counts.Lines != 2*perFile {
 		t.Errorf("the bundle holds %d lines (manifest: %d), want %d", len(got), man.Counts.Lines, 2*perFile)
 	}
 	if man.Counts.AlertLines != 2 || man.Counts.ContextLines != 2*perFile-2 {

@@ -24,6 +24,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/sanitize"
@@ -271,8 +272,8 @@ func TestEvidenceBundle(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "evidence.tar.gz")
 	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
-	opts := report.BundleOptions{Window: 10 * time.Minute, Now: now, Version: "v0.test", Store: a.Store.Dir(), Log: s.log}
-	res, err := report.WriteBundle(ctx, s.im, a.Store, s.inc.ID, out, opts)
+	opts := export.EvidenceOptions{BundleOptions: report.BundleOptions{Window: 10 * time.Minute, Now: now, Version: "v0.test", Store: a.Store.Dir()}}
+	res, err := export.Evidence(ctx, s.im, s.log, a.Store, s.inc.ID, out, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,14 +392,14 @@ func TestEvidenceBundle(t *testing.T) {
 		t.Errorf("the output directory holds %d entries", len(ents))
 	}
 	before, _ := os.ReadFile(out)
-	if _, err := report.WriteBundle(ctx, s.im, a.Store, s.inc.ID, out, opts); err == nil || !strings.Contains(err.Error(), "exists") {
+	if _, err := export.Evidence(ctx, s.im, s.log, a.Store, s.inc.ID, out, opts); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("overwrite without force: %v", err)
 	}
 	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
 		t.Error("the refused export changed the file")
 	}
 	opts.Force, opts.Now = true, now.Add(time.Hour)
-	res2, err := report.WriteBundle(ctx, s.im, a.Store, s.inc.ID, out, opts)
+	res2, err := export.Evidence(ctx, s.im, s.log, a.Store, s.inc.ID, out, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

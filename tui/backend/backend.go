@@ -5,11 +5,6 @@ package backend
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mamori-soc/mamori/alert"
@@ -18,8 +13,8 @@ import (
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
-	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/ingest"
 	"github.com/mamori-soc/mamori/store"
 )
@@ -69,121 +64,10 @@ type Backend interface {
 	// replacing a file) and records it in the audit log; lang chooses the
 	// catalog's language. A report written but not recorded (a read-only
 	// store) comes back with a Warning, not an error.
-	ExportReport(ctx context.Context, id, path, lang string) (Exported, error)
+	ExportReport(ctx context.Context, id, path, lang string) (export.Exported, error)
 	// ExportEvidence writes incident id's evidence bundle to path (never
 	// replacing a file), recorded in the audit log like ExportReport.
-	ExportEvidence(ctx context.Context, id, path string) (Exported, error)
-}
-
-// Exported is a file an export wrote.
-type Exported struct {
-	Path   string // absolute
-	Bytes  int64
-	SHA256 string // of the evidence bundle; "" for a report
-	// Lines and Files count the original log lines and log files in an
-	// evidence bundle.
-	Lines, Files int
-	// Warning says the file was written but the export is not (fully) in
-	// the audit log.
-	Warning string
-}
-
-// WriteReport builds incident id's report and writes it as Markdown to
-// path, through a temporary file in the same directory renamed into
-// place; an existing path is refused. The export is then recorded in the
-// audit log; when that fails the report stays and Warning says why. It is
-// the ExportReport of every Backend.
-func WriteReport(ctx context.Context, im *incident.Manager, log *audit.Log, id, path string, opts report.Options) (Exported, error) {
-	return WriteReportAs(ctx, im, log, id, path, "md", false, opts)
-}
-
-// WriteReportAs is WriteReport in format "md" (Markdown) or "json",
-// replacing an existing path when force: the export a running mamori does
-// for `mamori report -o FILE` asked over its control socket.
-func WriteReportAs(ctx context.Context, im *incident.Manager, log *audit.Log, id, path, format string, force bool, opts report.Options) (Exported, error) {
-	if im == nil || log == nil {
-		return Exported{}, errors.New("report: no incident handling")
-	}
-	if format != "md" && format != "json" {
-		return Exported{}, fmt.Errorf("report: unknown format %q (want md or json)", format)
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Exported{}, fmt.Errorf("report %s: %w", id, err)
-	}
-	r, err := report.Build(ctx, im, log, id, opts)
-	if err != nil {
-		return Exported{}, fmt.Errorf("report %s: %w", id, err)
-	}
-	write := r.Markdown
-	if format == "json" {
-		write = r.JSON
-	}
-	n, err := writeNew(abs, force, write)
-	if err != nil {
-		return Exported{}, fmt.Errorf("report %s: %w", id, err)
-	}
-	out := Exported{Path: abs, Bytes: n}
-	_, aerr := log.Append(context.WithoutCancel(ctx), audit.Record{Kind: audit.KindExport, Action: audit.ActionReportWritten, Incident: id, Subject: abs})
-	if aerr != nil {
-		out.Warning = "the report is not in the audit log: " + aerr.Error()
-	}
-	return out, nil
-}
-
-// writeNew writes a file at path through a temporary file renamed into
-// place and returns its size; an existing file is refused unless force.
-func writeNew(path string, force bool, write func(io.Writer) error) (int64, error) {
-	exists := func() error {
-		if _, err := os.Lstat(path); err == nil && !force {
-			return fmt.Errorf("%s exists already: choose another name", filepath.Base(path))
-		}
-		return nil
-	}
-	if err := exists(); err != nil {
-		return 0, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = os.Remove(tmp.Name()) }() // after the rename there is nothing to remove
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	var n int64
-	if fi, serr := tmp.Stat(); serr == nil {
-		n = fi.Size()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, err
-	}
-	if err := exists(); err != nil {
-		return 0, err
-	}
-	return n, os.Rename(tmp.Name(), path)
-}
-
-// Bundle is the ExportEvidence of every Backend: report.WriteBundle with
-// the result as an Exported.
-func Bundle(ctx context.Context, im *incident.Manager, events report.Timeliner, id, path string, opts report.BundleOptions) (Exported, error) {
-	if im == nil {
-		return Exported{}, errors.New("evidence: no incident handling")
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Exported{}, fmt.Errorf("evidence %s: %w", id, err)
-	}
-	res, err := report.WriteBundle(ctx, im, events, id, abs, opts)
-	if err != nil {
-		return Exported{}, err
-	}
-	c := res.Manifest.Counts
-	return Exported{Path: res.Path, Bytes: res.Bytes, SHA256: res.SHA256, Lines: c.Lines, Files: c.LogFiles, Warning: res.Warning}, nil
+	ExportEvidence(ctx context.Context, id, path string) (export.Exported, error)
 }
 
 // Status is mamori's state at one moment.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/list"
@@ -190,7 +191,7 @@ type (
 	}
 	exportMsg struct {
 		req int
-		exp backend.Exported
+		exp export.Exported
 		err error
 	}
 	valueMsg struct {
@@ -301,7 +302,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.render()
 			return m, nil
 		}
-		m.export, m.exportE = fmt.Sprintf("%s %s (%d %s, sha256 %.12s…)", m.lang.T("exported to"), msg.exp.Path, msg.exp.Lines, m.lang.T("lines"), msg.exp.SHA256), false
+		m.export, m.exportE = fmt.Sprintf("%s %s (%d %s, sha256 %.12s…)", m.lang.T("exported to"), msg.exp.Path, msg.exp.Lines(), m.lang.T("lines"), msg.exp.SHA256), false
 		if msg.exp.Warning != "" {
 			m.export += " — " + msg.exp.Warning
 			m.exportE = true

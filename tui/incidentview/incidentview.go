@@ -26,6 +26,7 @@ import (
 	"github.com/mamori-soc/mamori/catalog"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
@@ -194,7 +195,7 @@ type (
 	}
 	exportedMsg struct {
 		what string
-		exp  backend.Exported
+		exp  export.Exported
 		err  error
 	}
 )
@@ -627,7 +628,7 @@ func (m Model) exportPrompt(evidence bool) tea.Cmd {
 			return func() tea.Msg {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 				defer cancel()
-				var exp backend.Exported
+				var exp export.Exported
 				var err error
 				if evidence {
 					exp, err = be.ExportEvidence(ctx, id, p)

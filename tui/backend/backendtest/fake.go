@@ -17,6 +17,7 @@ import (
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
+	"github.com/mamori-soc/mamori/handling/export"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/store"
@@ -237,11 +238,11 @@ func (f *Fake) Containment() *containment.Manager { return f.CM }
 func (f *Fake) Audit() *audit.Log { return f.Log }
 
 // ExportReport implements backend.Backend.
-func (f *Fake) ExportReport(ctx context.Context, id, path, lang string) (backend.Exported, error) {
-	return backend.WriteReport(ctx, f.IM, f.Log, id, path, report.Options{Lang: lang, Inventory: f.Inventory, Version: "test"})
+func (f *Fake) ExportReport(ctx context.Context, id, path, lang string) (export.Exported, error) {
+	return export.Report(ctx, f.IM, f.Log, id, path, export.ReportOptions{Options: report.Options{Lang: lang, Inventory: f.Inventory, Version: "test"}})
 }
 
 // ExportEvidence implements backend.Backend.
-func (f *Fake) ExportEvidence(ctx context.Context, id, path string) (backend.Exported, error) {
-	return backend.Bundle(ctx, f.IM, f.Store, id, path, report.BundleOptions{Version: "test", Log: f.Log})
+func (f *Fake) ExportEvidence(ctx context.Context, id, path string) (export.Exported, error) {
+	return export.Evidence(ctx, f.IM, f.Log, f.Store, id, path, export.EvidenceOptions{BundleOptions: report.BundleOptions{Version: "test"}})
 }
