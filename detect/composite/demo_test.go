@@ -241,7 +241,7 @@ func namesAddr(text, addr string) bool {
 		end := i + j + len(addr)
 		rest := text[end:]
 		digit := func(k int) bool { return len(rest) > k && rest[k] >= '0' && rest[k] <= '9' }
-		if !digit(0) && !(len(rest) > 0 && rest[0] == '.' && digit(1)) {
+		if !digit(0) && (len(rest) == 0 || rest[0] != '.' || !digit(1)) {
 			return true
 		}
 		i = end
