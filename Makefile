@@ -59,9 +59,10 @@ lint: ## vet, gofmt check and golangci-lint (installed on first use)
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2 run $(PKGS)
 
 .PHONY: e2e
-e2e: ## run the end-to-end tests: the real binary in tmux at 80x24 (needs tmux), scans of several demo offices
+e2e: ## run the end-to-end tests: the real binary in tmux at 80x24 (needs tmux), scans of several demo offices, kill -9 of a 100k-line ingest
 	$(GO) test -tags e2e -count=1 -v ./e2e/
 	$(GO) test -tags e2e -count=1 -run 'TestScanFindsTheDemoAttack' ./cmd/mamori/
+	$(GO) test -tags e2e -race -count=1 -run 'TestKill9' ./ingest/
 
 .PHONY: eval
 eval: ## detection scorecard on the real data sets (see EVALUATION.md; EVALFLAGS=-v lists every alert)

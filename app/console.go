@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/asset"
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/handling/audit"
 	"github.com/mamori-soc/mamori/handling/containment"
@@ -84,6 +85,13 @@ func (c *Console) Catalog() *catalog.Catalog { return c.a.Catalog }
 // ReadOnly implements backend.Backend.
 func (c *Console) ReadOnly() bool { return c.a.readOnly() }
 
+// Location is the office's zone (see OfficeZone), else the machine's:
+// the zone every time mamori shows is in. mamori never sets time.Local.
+func (a *App) Location() *time.Location { return a.Config.Location(config.Source{}) }
+
+// Location implements backend.Backend.
+func (c *Console) Location() *time.Location { return c.a.Location() }
+
 // Alerts implements backend.Backend.
 func (c *Console) Alerts(context.Context) ([]alert.Alert, error) { return c.a.Alerts(true) }
 
@@ -95,6 +103,29 @@ func (c *Console) IncidentChanges() <-chan []incident.Change { return c.changes 
 
 // Hidden implements backend.Backend.
 func (c *Console) Hidden(a *alert.Alert) bool { return c.a.Allow.Hidden(a) }
+
+// HiddenBy implements backend.Backend.
+func (c *Console) HiddenBy(a *alert.Alert) (detect.Allow, bool) { return c.a.Allow.Match(a) }
+
+// AllowEntries implements backend.Backend.
+func (c *Console) AllowEntries(context.Context) ([]detect.Allow, error) {
+	return c.a.Allow.Entries(), nil
+}
+
+// Hides implements backend.Backend.
+func (c *Console) Hides(_ context.Context, e detect.Allow) ([alert.Critical + 1]int, error) {
+	return c.a.Hides(e)
+}
+
+// RemoveAllow implements backend.Backend: the application removes the
+// entry and audits it.
+func (c *Console) RemoveAllow(ctx context.Context, id, note string) error {
+	if c.ReadOnly() {
+		return errReadOnly
+	}
+	_, err := c.a.RemoveAllow(ctx, id, note)
+	return err
+}
 
 // errReadOnly is what changes get in read-only mode.
 var errReadOnly = errors.New("read-only: mamori was started with --readonly")
@@ -129,6 +160,16 @@ func (c *Console) Asset(endpoint string) (asset.Asset, bool) {
 		return asset.Asset{}, false
 	}
 	return c.a.Inventory.Lookup(a)
+}
+
+// ResolveEndpoint implements backend.Backend over the endpoint summaries
+// and the inventory.
+func (c *Console) ResolveEndpoint(_ context.Context, name string) (string, error) {
+	sums, err := c.a.Store.EndpointSummaries()
+	if err != nil {
+		return "", err
+	}
+	return backend.One(name, sums, c.a.Inventory)
 }
 
 // Timeline implements backend.Backend.

@@ -54,14 +54,14 @@ func killChild(mode, db, logPath string) int {
 
 func TestKill9MidIngestLeavesExactlyOneCopy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes 100k lines")
+		t.Skip("writes many lines")
 	}
 	for _, mode := range []string{"import", "follow"} {
 		t.Run(mode, func(t *testing.T) {
 			dir := t.TempDir()
 			db := filepath.Join(dir, "db")
 			logPath := filepath.Join(dir, "big.log")
-			const n = 100_000
+			const n = killLines
 			appendLines(t, logPath, 0, n)
 
 			for round := range 2 { // kill twice, at different points

@@ -358,7 +358,8 @@ func TestCloseAndReopen(t *testing.T) {
 	be := fixture(t)
 	m := start(t, be, 120, 40, i18n.EN)
 	m = press(t, m, openIncident...)
-	m = press(t, m, keys([]string{"C"}, typed("contained"), []string{"enter"})...)
+	// Nobody marked an item: the close asks for a typed yes first.
+	m = press(t, m, keys([]string{"C"}, typed("yes"), []string{"enter"}, typed("contained"), []string{"enter"})...)
 	inc := listIncidents(t, be)[0]
 	if inc.IsOpen() || inc.ClosedBy != "analyst" {
 		t.Fatalf("not closed: %+v", inc)
@@ -383,6 +384,51 @@ func TestCloseAndReopen(t *testing.T) {
 	recs := records(t, be, audit.Filter{Incident: incidentID, Kind: audit.KindIncident})
 	if len(recs) != 3 || recs[1].Action != "closed" || recs[1].Note != "contained" || recs[2].Action != "reopened" {
 		t.Fatalf("records: %+v", recs)
+	}
+}
+
+// TestCloseUntouchedAsks: closing an incident whose checklist nobody
+// touched warns with the count and closes only on a typed yes and a note
+// saying why; one with an item marked closes on a note alone.
+func TestCloseUntouchedAsks(t *testing.T) {
+	be := fixture(t)
+	m := start(t, be, 80, 24, i18n.EN)
+	m = press(t, m, openIncident...)
+	_, total := be.IM.Checklist(&listIncidents(t, be)[0]).Progress()
+	m = press(t, m, "C")
+	want := fmt.Sprintf("0/%d checklist items done. Close anyway? Type yes", total)
+	if out := ansi.Strip(view(m)); !strings.Contains(out, want) {
+		t.Fatalf("the close of an untouched incident does not warn %q:\n%s", want, out)
+	}
+	for _, answer := range []string{"", "y", "contained"} { // anything but yes keeps it open
+		m = press(t, m, keys(typed(answer), []string{"enter"})...)
+		if !listIncidents(t, be)[0].IsOpen() {
+			t.Fatalf("closed on %q", answer)
+		}
+		if out := ansi.Strip(view(m)); !strings.Contains(out, fmt.Sprintf("not closed: 0 of %d", total)) {
+			t.Fatalf("no refusal after %q:\n%s", answer, out)
+		}
+		m = press(t, m, "C")
+	}
+	m = press(t, m, keys(typed("yes"), []string{"enter", "enter"})...) // no note
+	if !listIncidents(t, be)[0].IsOpen() {
+		t.Fatal("closed without a note")
+	}
+	if out := ansi.Strip(view(m)); !strings.Contains(out, "needs a note") {
+		t.Fatalf("no refusal of the empty note:\n%s", out)
+	}
+	press(t, m, keys([]string{"C"}, typed("yes"), []string{"enter"}, typed("false positive: test host"), []string{"enter"})...)
+	if inc := listIncidents(t, be)[0]; inc.IsOpen() {
+		t.Fatal("not closed after yes and a note")
+	}
+
+	// The fixture's worked incident (items marked) closes on the note.
+	be = fixture(t)
+	id := tuitest.Incident(t, be)
+	m = start(t, be, 80, 24, i18n.EN)
+	press(t, m, keys([]string{":"}, typed("incidents "+id), []string{"enter", "C"}, typed("contained"), []string{"enter"})...)
+	if listIncidents(t, be)[0].IsOpen() {
+		t.Fatal("an incident with marked items was not closed on its note")
 	}
 }
 
@@ -423,7 +469,7 @@ func TestIncidentsReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	be.RO = true
-	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst", Location: time.Local,
+	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst", Location: tuitest.Zone,
 		Actuators: containment.DemoActuators(be.Cat)}); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +521,7 @@ func TestIncidentsReadOnly(t *testing.T) {
 func TestIncidentHostileText(t *testing.T) {
 	be := fixture(t)
 	hostile := "ok\x1b]0;pwned\x07\x1b[2J\x1b[10;20H\x1b[31mRED\x9b31m\u202etxt.exe\r\nnext"
-	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst\x1b[2J", Location: time.Local,
+	if err := be.EnableHandling(backendtest.HandlingOptions{Now: func() time.Time { return now }, User: "analyst\x1b[2J", Location: tuitest.Zone,
 		Actuators: map[string]containment.Actuator{"endpoint.block-ip": {Argv: []string{"printf", "%s", "Mozilla" + hostile, "{{ip}}"}}}}); err != nil {
 		t.Fatal(err)
 	}

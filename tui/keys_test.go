@@ -8,6 +8,7 @@ import (
 
 	"github.com/mamori-soc/mamori/tui/alerts"
 	"github.com/mamori-soc/mamori/tui/alertview"
+	"github.com/mamori-soc/mamori/tui/allowlist"
 	"github.com/mamori-soc/mamori/tui/contain"
 	"github.com/mamori-soc/mamori/tui/endpoints"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -48,6 +49,7 @@ func TestEveryKeyHasJapaneseHelp(t *testing.T) {
 		"incidents":    incidents.DefaultKeyMap(),
 		"incidentview": incidentview.DefaultKeyMap(),
 		"contain":      contain.DefaultKeyMap(),
+		"allowlist":    allowlist.DefaultKeyMap(),
 	}
 	for name, km := range maps {
 		en := bindingsOf(reflect.ValueOf(km))

@@ -27,6 +27,7 @@ import (
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/themes"
 	"github.com/mamori-soc/mamori/tui/alerts"
+	"github.com/mamori-soc/mamori/tui/allowlist"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/contain"
@@ -75,6 +76,8 @@ type Model struct {
 	incidents incidents.Model
 	// contain is the containment dialog while it is open.
 	contain *contain.Model
+	// allow is the allow-list dialog while it is open.
+	allow *allowlist.Model
 
 	// list is every alert, updated in place as batches come (the panes
 	// keep pointers into it only until the next SetAlerts); pos finds an
@@ -119,7 +122,7 @@ func New(o Options) Model {
 	m.alerts = alerts.New(o.Backend, st, o.Lang, o.Clock)
 	m.endpoints = endpoints.New(o.Backend, st, o.Lang, o.Clock)
 	m.timeline = timeline.New(o.Backend, st, o.Lang, o.Clock)
-	m.sources = sources.New(st, o.Lang)
+	m.sources = sources.New(st, o.Lang, o.Backend.Location())
 	m.incidents = incidents.New(o.Backend, st, o.Lang)
 	m.applyHelpStyles()
 	return m
@@ -266,6 +269,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.incidents.Start(msg)
 	case request.ContainMsg:
 		return m.openContain(msg)
+	case request.AllowMsg:
+		var a allowlist.Model
+		var cmd tea.Cmd
+		if msg.Alert != nil {
+			a, cmd = allowlist.NewAdd(m.be, m.st, m.lang, m.clock, *msg.Alert)
+		} else {
+			a, cmd = allowlist.NewList(m.be, m.st, m.lang, m.clock)
+		}
+		a.SetSize(m.width, m.bodyHeight())
+		m.allow = &a
+		return m, cmd
 	case request.UndoMsg:
 		c, cmd := contain.NewUndo(m.be, m.st, m.lang, msg.Incident, msg.RunID)
 		c.SetSize(m.width, m.bodyHeight())
@@ -338,7 +352,7 @@ func (m Model) handleIncidentChanges(changes []incident.Change) (tea.Model, tea.
 // routeData hands other messages (results of panes' commands) to the pane
 // they belong to; each pane ignores what is not its own.
 func (m Model) routeData(msg tea.Msg) (tea.Model, tea.Cmd) {
-	var cmds [6]tea.Cmd
+	var cmds [7]tea.Cmd
 	m.alerts, cmds[0] = m.alerts.Update(msg)
 	m.endpoints, cmds[1] = m.endpoints.Update(msg)
 	m.timeline, cmds[2] = m.timeline.Update(msg)
@@ -347,7 +361,22 @@ func (m Model) routeData(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.contain != nil {
 		cmds[5] = m.updateContain(msg)
 	}
+	if m.allow != nil {
+		cmds[6] = m.updateAllow(msg)
+	}
 	return m, tea.Batch(cmds[:]...)
+}
+
+// updateAllow gives the allow-list dialog a message; when the user
+// closed it (or it added its entry), it goes.
+func (m *Model) updateAllow(msg tea.Msg) tea.Cmd {
+	a, cmd := m.allow.Update(msg)
+	if a.Closed() {
+		m.allow = nil
+	} else {
+		m.allow = &a
+	}
+	return cmd
 }
 
 // updateContain gives the containment dialog a message; when the user
@@ -394,6 +423,9 @@ func (m *Model) publishAlerts(changed []alert.Alert) {
 }
 
 func (m Model) capturing() bool {
+	if m.allow != nil {
+		return true
+	}
 	if m.contain != nil {
 		return m.contain.Capturing()
 	}
@@ -420,6 +452,10 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if k.String() == "ctrl+c" {
 		return m, tea.Quit
+	}
+	if m.allow != nil {
+		// The dialog takes every key: its form is typed into.
+		return m, m.updateAllow(k)
 	}
 	if m.contain != nil {
 		// The dialog takes every key but help.
@@ -472,7 +508,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case request.Endpoints:
 		m.endpoints, cmd = m.endpoints.Update(k)
 	case request.Timeline:
-		if key.Matches(k, m.keys.Back) && !m.timeline.Capturing() && !m.timeline.InOverlay() {
+		if key.Matches(k, m.keys.Back) && !m.timeline.Capturing() && !m.timeline.InOverlay() && !m.timeline.Searched() {
 			m.focusPane(m.prev)
 			return m, nil
 		}
@@ -561,7 +597,9 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 			m.focusPane(request.Timeline)
 			return m, nil
 		}
-		return m, func() tea.Msg { return request.OpenTimelineMsg{Endpoint: arg} }
+		return m, m.openTimeline(arg)
+	case "allow", "allowlist", "al":
+		return m, func() tea.Msg { return request.AllowMsg{} }
 	case "theme":
 		th, ok := themes.Find(m.themes, arg)
 		if !ok {
@@ -577,9 +615,24 @@ func (m Model) runCommand(line string) (tea.Model, tea.Cmd) {
 	case "help", "h":
 		m.showHelp = true
 	default:
-		return m, request.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline IP, :sources, :incidents [ID], :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
+		return m, request.Notify(fmt.Sprintf("%s :%s (try :alerts, :endpoints, :timeline HOST|IP, :sources, :incidents [ID], :allow, :theme NAME, :lang ja, :q)", m.lang.T("unknown cmd"), sanitize.Line(f[0])), true)
 	}
 	return m, nil
+}
+
+// openTimeline opens the timeline of the endpoint a name stands for (an
+// address, a host name, an asset's name), or says why it cannot.
+func (m Model) openTimeline(name string) tea.Cmd {
+	be := m.be
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ep, err := be.ResolveEndpoint(ctx, name)
+		if err != nil {
+			return request.NotifyMsg{Text: "timeline: " + err.Error(), Error: true}
+		}
+		return request.OpenTimelineMsg{Endpoint: ep}
+	}
 }
 
 func (m *Model) setTheme(th *themes.Theme) {
@@ -592,6 +645,9 @@ func (m *Model) setTheme(th *themes.Theme) {
 	m.incidents.SetStyles(m.st)
 	if m.contain != nil {
 		m.contain.SetStyles(m.st)
+	}
+	if m.allow != nil {
+		m.allow.SetStyles(m.st)
 	}
 	m.applyHelpStyles()
 }
@@ -606,6 +662,9 @@ func (m *Model) setLang(l i18n.Lang) {
 	m.incidents.SetLang(l)
 	if m.contain != nil {
 		m.contain.SetLang(l)
+	}
+	if m.allow != nil {
+		m.allow.SetLang(l)
 	}
 }
 
@@ -642,6 +701,9 @@ func (m *Model) layout() {
 	m.incidents.SetSize(m.width, h)
 	if m.contain != nil {
 		m.contain.SetSize(m.width, h)
+	}
+	if m.allow != nil {
+		m.allow.SetSize(m.width, h)
 	}
 	m.help.SetWidth(m.width)
 	list.FitInput(&m.input, m.width)
@@ -682,6 +744,9 @@ func fitHeight(s string, h int) string {
 }
 
 func (m Model) bodyView() string {
+	if m.allow != nil {
+		return m.allow.View()
+	}
 	if m.contain != nil {
 		return m.contain.View()
 	}
@@ -738,7 +803,7 @@ func (m Model) headerView() string {
 	}
 	// At least one space between the two halves, also when the left one
 	// is cut (a wide character may leave no room for a padding space).
-	right := " " + m.clock.Now().Local().Format("15:04:05") + "  " + m.theme.Name + " "
+	right := " " + m.clock.Now().In(m.be.Location()).Format("15:04:05") + "  " + m.theme.Name + " "
 	left := " " + strings.Join(parts, "  ")
 	if ansi.StringWidth(left)+ansi.StringWidth(right) > m.width {
 		left = " " + strings.Join(parts, " ") // tighter before anything is cut
@@ -824,6 +889,9 @@ func (m Model) statusView() string {
 // keyMap is the keys of what has the keyboard: the containment dialog,
 // else the focused pane.
 func (m Model) keyMap() help.KeyMap {
+	if m.allow != nil {
+		return m.allow.KeyMap()
+	}
 	if m.contain != nil {
 		return m.contain.KeyMap()
 	}
@@ -841,7 +909,12 @@ func (m Model) keyMap() help.KeyMap {
 }
 
 func (m Model) footerView() string {
-	bindings := append(m.keyMap().ShortHelp(), m.keys.ShortHelp()...)
+	bindings := m.keyMap().ShortHelp()
+	if m.allow == nil {
+		// The allow-list dialog takes every key (? and q are typed into
+		// its fields): the global ones are not offered under it.
+		bindings = append(bindings, m.keys.ShortHelp()...)
+	}
 	return ansi.Truncate(m.help.ShortHelpView(bindings), m.width, "…")
 }
 
@@ -861,7 +934,7 @@ func (m Model) helpOverlay() string {
 	w := max(minHelpText, m.width-2*helpMargin-box.GetHorizontalFrameSize()) // the text's width
 	h.SetWidth(0)                                                            // measure it whole
 	title := m.st.Title.Render(m.lang.T("help title"))
-	const cmds = ":alerts :endpoints :timeline IP :sources :incidents [ID] :theme NAME :lang en|ja :q"
+	const cmds = ":alerts :endpoints :timeline HOST|IP :sources :incidents [ID] :allow :theme NAME :lang en|ja :q"
 	commands := m.st.Muted.Render(cmds)
 	if lipgloss.Width(commands) > w { // wrapped here, so that its height is known
 		commands = m.st.Muted.Width(w).Render(cmds)

@@ -18,6 +18,7 @@ import (
 	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/ingest"
+	"github.com/mamori-soc/mamori/store"
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
 	"github.com/mamori-soc/mamori/tui/i18n"
@@ -365,6 +366,57 @@ func TestFlowEndpointTimelineFilter(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
 }
 
+// TestFlowAllowListCriticalAlert runs the real program (teatest) at
+// 80x24: A on the kill-chain alert shows what the entry would hide, by
+// severity, before anything is hidden; the reason alone is not enough
+// (the target must be typed); once typed, the alert is gone from the
+// list, and x shows it again marked ⊘.
+func TestFlowAllowListCriticalAlert(t *testing.T) {
+	be := fixture(t)
+	m := New(Options{Backend: be, Lang: i18n.EN, Clock: tuitest.Clock()})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	send := func(ks ...string) {
+		for _, k := range ks {
+			tm.Send(tuitest.Key(k))
+		}
+	}
+	waitFor(t, tm, "C-KILLCHAIN")
+	send("A")
+	waitFor(t, tm, "C-KILLCHAIN alerts of 10.0.10.23", "1 stored alert", "1 critical", "Type 10.0.10.23 to allow-list it")
+	if n := len(be.Allowed()); n != 0 {
+		t.Fatalf("%d entries added before anything was confirmed", n)
+	}
+	send(tuitest.Typed("pentest drill")...)
+	send("enter")
+	waitFor(t, tm, "▸Type")
+	send("enter") // nothing typed
+	waitFor(t, tm, "what was typed is not 10.0.10.23")
+	if n := len(be.Allowed()); n != 0 {
+		t.Fatalf("%d entries added without the target typed", n)
+	}
+	send(tuitest.Typed("10.0.10.23")...)
+	send("enter")
+	waitFor(t, tm, "allow-listed: C-KILLCHAIN alerts of 10.0.10.23")
+	send("x")
+	waitFor(t, tm, "⊘")
+	send("x", "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
+
+	got := be.Allowed()
+	if len(got) != 1 || got[0].Rule != "C-KILLCHAIN" || got[0].Endpoint != "10.0.10.23" || got[0].Reason != "pentest drill" || !got[0].Expires.Equal(now.Add(7*24*time.Hour)) {
+		t.Fatalf("allow-list entry %+v: want C-KILLCHAIN of 10.0.10.23 for a week", got)
+	}
+	out := ansi.Strip(view(tm.FinalModel(t)))
+	if !strings.Contains(out, " 3/4 ") || !strings.Contains(out, "S-BEACON") {
+		t.Fatalf("want 3 of 4 alerts listed:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "C-KILLCHAIN") && strings.Contains(l, "pc-23") {
+			t.Fatalf("the allow-listed alert is still listed: %q", l)
+		}
+	}
+}
+
 // flowDeadline is how long a flow on the real program waits for what it
 // expects before it fails: a deadline, not a pause.
 const flowDeadline = time.Minute
@@ -489,6 +541,7 @@ func TestGoldenConsole(t *testing.T) {
 		"title-prompt":    {"i"},
 		"jump-prompt":     {"2", "enter", "T"},
 		"tabs-timeline":   {"2", "enter", "1"},
+		"close-untouched": tuitest.Keys(openIncident, []string{"C"}),
 	}
 	for name, keys := range views {
 		for _, lang := range tuitest.Langs {
@@ -596,4 +649,102 @@ func TestTabsFitAt80(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTimesInTheOfficeZone: the machine's zone is UTC (tuitest.Main) and
+// the office's JST (the backend's Location): the header's clock, the
+// alerts, an alert's detail, the timeline and the incidents show JST, so
+// that nothing depends on mamori setting time.Local for the process.
+func TestTimesInTheOfficeZone(t *testing.T) {
+	if time.Local != time.UTC {
+		t.Fatalf("the machine's zone is %v, want UTC (tuitest.Main)", time.Local)
+	}
+	be := fixture(t)
+	tuitest.Incident(t, be)
+	m := start(t, be, 160, 48, i18n.EN)
+	for _, c := range []struct {
+		name string
+		keys []string
+		want string // in JST; UTC is nine hours earlier
+	}{
+		{"header clock", nil, "00:04:05"},
+		{"alert list", nil, "11-20 23:04"},
+		{"alert detail", []string{"j", "enter"}, "2026-11-20\u00a023:04:05"},
+		{"timeline", []string{"esc", "2", "enter"}, "11-20 23:54:05"},
+		{"incidents", []string{"5"}, "11-21 00:04"},
+	} {
+		m = press(t, m, c.keys...)
+		if out := ansi.Strip(view(m)); !strings.Contains(out, c.want) {
+			t.Errorf("%s: want %q (JST) in\n%s", c.name, c.want, out)
+		}
+	}
+}
+
+// TestTimelineByName: :timeline takes a host or asset name as well as an
+// address, and says so when a name matches no endpoint or several,
+// instead of showing an empty timeline of a name no event is stored
+// under.
+func TestTimelineByName(t *testing.T) {
+	for name, c := range map[string]struct {
+		arg, want string
+	}{
+		"address":   {"10.0.10.23", "CONNECT cdn-update.duckdns.org"},
+		"host":      {"pc-23", "CONNECT cdn-update.duckdns.org"},
+		"asset":     {"FS01", "10.0.20.10  fs01  servers"},
+		"unknown":   {"pc-99", `timeline: no endpoint "pc-99"`},
+		"ambiguous": {"pc-05", `timeline: "pc-05" names 2 endpoints: 10.0.10.5, 10.0.10.55`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			be := fixture(t)
+			be.Sums = append(be.Sums, store.EndpointSummary{ID: "10.0.10.55", Host: "pc-05"})
+			m := start(t, be, 120, 30, i18n.EN)
+			m = press(t, m, tuitest.Keys([]string{":"}, typed("timeline "+c.arg), []string{"enter"})...)
+			if out := ansi.Strip(view(m)); !strings.Contains(out, c.want) {
+				t.Fatalf(":timeline %s: want %q in\n%s", c.arg, c.want, out)
+			}
+		})
+	}
+}
+
+// TestTimelineSearchAndJump: "/" in the timeline searches the loaded
+// events' text (n/N go from match to match, esc clears the search before
+// it leaves the pane); T says what -2h counts back from, and reads a
+// time of day in the office's zone.
+func TestTimelineSearchAndJump(t *testing.T) {
+	m := start(t, fixture(t), 80, 24, i18n.EN)
+	m = press(t, m, "2", "enter") // pc-23's timeline, at its newest events
+	has := func(what, want string) {
+		t.Helper()
+		if out := ansi.Strip(view(m)); !strings.Contains(out, want) {
+			t.Fatalf("%s: want %q in\n%s", what, want, out)
+		}
+	}
+	// 18 DNS lookups of www.nhk.or.jp among 138 events; the newest is
+	// the last match.
+	m = press(t, m, keys([]string{"/"}, typed("NHK"), []string{"enter"})...)
+	has("search", "/NHK 18/18")
+	m = press(t, m, "N", "N")
+	has("previous match", "/NHK 16/18")
+	m = press(t, m, "n", "n", "n")
+	has("past the last match", `no further match of "NHK" below in the loaded events`)
+	// The original line is searched too: "dns line 77" is only there.
+	m = press(t, m, keys([]string{"/"}, []string{"ctrl+u"}, typed("line 77"), []string{"enter"})...)
+	has("raw line", "/line 77 1/1")
+	m = press(t, m, keys([]string{"/"}, []string{"ctrl+u"}, typed("zzz"), []string{"enter"})...)
+	has("no match", "/zzz not in the 138 loaded events")
+	m = press(t, m, "esc")
+	if out := ansi.Strip(view(m)); strings.Contains(out, "/zzz") || !strings.Contains(out, "n next alert") {
+		t.Fatalf("esc does not clear the search first:\n%s", out)
+	}
+
+	m = press(t, m, "T")
+	has("jump prompt", "-2h from newest 11-20 23:54")
+	m = press(t, m, keys(typed("-2h"), []string{"enter"})...)
+	has("relative jump", "at 11-20 21:54 JST (-2h from the newest event, 11-20 23:54)")
+	has("rows at the time", "11-20 21:54:05 squid")
+	m = press(t, m, keys([]string{"T"}, typed("14:00"), []string{"enter"})...)
+	has("time of day in the office's zone", "at 11-20 14:00 JST")
+	has("rows at 14:00 JST", "11-20 14:04:05 squid")
+	m = press(t, m, "esc")
+	has("esc leaves the pane", "Endpoint")
 }

@@ -148,7 +148,7 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 				fmt.Fprintln(os.Stderr, "warning: "+w)
 				fmt.Fprintln(os.Stderr)
 			}
-			return printAlerts(os.Stdout, as, outputWidth(g))
+			return printAlerts(os.Stdout, as, outputWidth(g), a.Location())
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")
@@ -227,12 +227,12 @@ it is the "priority" field of the JSON (1 = shown first).`,
 			// say so, whatever the output format.
 			if p, err := a.Pending(); err == nil && p.Events > 0 {
 				fmt.Fprintf(os.Stderr, "mamori: %d events stored by \"mamori ingest\" since %s were never analysed: run \"mamori scan --db %s\"\n",
-					p.Events, p.Since.Local().Format(time.DateTime), a.StoreDir())
+					p.Events, p.Since.In(a.Location()).Format(time.DateTime+" MST"), a.StoreDir())
 			}
 			if g.jsonOut {
 				return printJSONLines(os.Stdout, as)
 			}
-			return printAlerts(os.Stdout, as, outputWidth(g))
+			return printAlerts(os.Stdout, as, outputWidth(g), a.Location())
 		},
 	}
 	cmd.Flags().BoolVar(&g.jsonOut, "json", false, "print alerts as JSON lines")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -20,6 +21,8 @@ import (
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
 	"github.com/mamori-soc/mamori/sanitize"
+	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/tui/backend"
 )
 
 // incidentCommands are the incident-handling commands: measures,
@@ -196,6 +199,35 @@ the parameters it needs, and whether an actuator is configured for it
 	return cmd
 }
 
+// resolveEndpoints turns the host and asset names among endpoints into
+// the endpoints they stand for (backend.One): an incident on a name no
+// event is stored under would attach nothing. A name that matches no
+// endpoint or several is a usage error that says which; what is not a
+// name at all is left for the incident manager to refuse.
+func resolveEndpoints(a *app.App, endpoints []string) ([]string, error) {
+	var sums []store.EndpointSummary
+	out := make([]string, len(endpoints))
+	for i, e := range endpoints {
+		out[i] = e
+		norm, err := incident.NormalizeEndpoint(e)
+		if err != nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(norm); err == nil {
+			continue
+		}
+		if sums == nil {
+			if sums, err = a.Store.EndpointSummaries(); err != nil {
+				return nil, fmt.Errorf("incident open: %w", err)
+			}
+		}
+		if out[i], err = backend.One(norm, sums, a.Inventory); err != nil {
+			return nil, usageError("incident open: %v", err)
+		}
+	}
+	return out, nil
+}
+
 func newIncidentCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "incident",
@@ -222,6 +254,9 @@ whenever the console syncs. The new id is printed on stdout.`,
 				return err
 			}
 			defer done()
+			if endpoints, err = resolveEndpoints(h.app, endpoints); err != nil {
+				return err
+			}
 			inc, err := h.im.Open(cmd.Context(), incident.Request{Title: title, Alerts: alerts, Endpoints: endpoints, Note: note})
 			if err := warnAudit(err); err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mamori-soc/mamori/catalog"
+	"github.com/mamori-soc/mamori/config"
 	"github.com/mamori-soc/mamori/demo"
 	"github.com/mamori-soc/mamori/handling/incident"
 	"github.com/mamori-soc/mamori/handling/report"
@@ -135,8 +136,12 @@ func TestIncidentCommands(t *testing.T) {
 		t.Errorf("hostile endpoint: exit %d, %s", code, errs)
 	}
 
+	// An endpoint is named by its address or its host name.
+	if _, errs, code := c.run("incident", "open", "--db", db, "--endpoint", "pc-999"); code != 2 || !strings.Contains(errs, `no endpoint "pc-999"`) {
+		t.Errorf("a name no endpoint has: exit %d, %s", code, errs)
+	}
 	victim := sc.Victim.IP.String()
-	id := strings.TrimSpace(c.ok("incident", "open", "--db", db, "--endpoint", victim, "--title", "Targeted attack on pc"))
+	id := strings.TrimSpace(c.ok("incident", "open", "--db", db, "--endpoint", strings.ToUpper(sc.Victim.Host), "--title", "Targeted attack on pc"))
 	if !regexp.MustCompile(`^INC-\d{8}-01$`).MatchString(id) {
 		t.Fatalf("incident open printed %q, want the new id", id)
 	}
@@ -158,7 +163,7 @@ func TestIncidentCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("incidents", "--db", db, "--json")), &inc); err != nil {
 		t.Fatal(err)
 	}
-	if inc.ID != id || inc.Status != incident.Open || len(inc.Alerts) == 0 || inc.OpenedBy == "" {
+	if inc.ID != id || inc.Status != incident.Open || len(inc.Alerts) == 0 || inc.OpenedBy == "" || strings.Join(inc.Endpoints, ",") != victim {
 		t.Errorf("incidents --json = %+v", inc)
 	}
 	if out := c.ok("incidents", "--db", db); !strings.Contains(out, id) || !strings.Contains(out, "Targeted attack on pc") {
@@ -296,5 +301,25 @@ func TestTimesShownInTheOfficeZone(t *testing.T) {
 	jst := firstTime(c.ok("alerts", "--db", db)) // the zone the store was filled in
 	if d := jst.Sub(utc); d != 9*time.Hour {
 		t.Fatalf("the same alert shows at %s in UTC and %s in Asia/Tokyo: %v apart, want 9h", utc.Format("15:04"), jst.Format("15:04"), d)
+	}
+}
+
+// Opening mamori with an office zone leaves the process' time.Local
+// alone: the zone is given to what shows times (a.Location()), not set
+// for every package of the process.
+func TestOfficeZoneLeavesTimeLocal(t *testing.T) {
+	before := time.Local
+	t.Cleanup(func() { time.Local = before })
+	g := &globals{db: filepath.Join(t.TempDir(), "db"), timezone: "Asia/Tokyo"}
+	a, done, err := openAppWith(g, config.Default(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	if time.Local != before {
+		t.Errorf("opening mamori set time.Local to %v", time.Local)
+	}
+	if got := a.Location().String(); got != "Asia/Tokyo" {
+		t.Errorf("the office zone is %q, want Asia/Tokyo", got)
 	}
 }

@@ -304,12 +304,12 @@ func printStored(a *app.App, width int) error {
 	if err != nil {
 		return err
 	}
-	return printAlerts(os.Stdout, as, width)
+	return printAlerts(os.Stdout, as, width, a.Location())
 }
 
 // runHeadless prints alerts as they are raised (for a pipe or a log).
 func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource, mon *app.Monitor) error {
-	updates := a.Engine.Subscribe(ctx)
+	updates, loc := a.Engine.Subscribe(ctx), a.Location()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -322,7 +322,7 @@ func runHeadless(ctx context.Context, a *app.App, sources []ingest.FollowSource,
 					continue
 				}
 				shown[al.ID] = true
-				fmt.Printf("%s %s %-8s %-14s %-15s %s\n", al.LastSeen.Local().Format("01-02 15:04:05"), al.Severity.Symbol(), al.Severity,
+				fmt.Printf("%s %s %-8s %-14s %-15s %s\n", al.LastSeen.In(loc).Format("01-02 15:04:05"), al.Severity.Symbol(), al.Severity,
 					al.Rule, al.Endpoint, sanitize.Line(al.Summary))
 			}
 		}

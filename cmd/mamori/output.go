@@ -180,9 +180,10 @@ func printJSONLines[T any](w io.Writer, vs []T) error {
 	return nil
 }
 
-// printAlerts writes alerts as a table fitted to width (0: whole lines);
-// on a narrow terminal each summary goes, whole, under its alert.
-func printAlerts(w io.Writer, as []alert.Alert, width int) error {
+// printAlerts writes alerts as a table fitted to width (0: whole lines),
+// their times in loc (the office's zone); on a narrow terminal each
+// summary goes, whole, under its alert.
+func printAlerts(w io.Writer, as []alert.Alert, width int, loc *time.Location) error {
 	if len(as) == 0 {
 		_, err := fmt.Fprintln(w, "no alerts")
 		return err
@@ -193,7 +194,7 @@ func printAlerts(w io.Writer, as []alert.Alert, width int) error {
 		if a.Host != "" && a.Host != a.Endpoint {
 			ep = a.Host + " " + a.Endpoint
 		}
-		t.row(a.LastSeen.Local().Format("01-02 15:04:05"), a.Severity.Symbol()+" "+a.Severity.String(), a.Rule,
+		t.row(a.LastSeen.In(loc).Format("01-02 15:04:05"), a.Severity.Symbol()+" "+a.Severity.String(), a.Rule,
 			fmt.Sprint(a.Phase), ep, fmt.Sprint(a.Count), a.Summary)
 	}
 	return t.write(w, width)

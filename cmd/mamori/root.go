@@ -141,17 +141,11 @@ func openApp(g *globals, readonly bool) (*app.App, func(), error) {
 	return openAppWith(g, cfg, readonly)
 }
 
+// openAppWith opens mamori over cfg. Every time mamori shows (console,
+// tables, reports, alert summaries) is in the office's zone, a.Location(),
+// so that they agree with each other and with the office's clocks
+// whatever the machine's zone; time.Local is left alone.
 func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(), error) {
-	// With an office zone configured, every time mamori shows (console,
-	// tables, reports, alert summaries) is in it, so that they agree with
-	// each other and with the office's clocks whatever the machine's zone.
-	// Set before anything runs that could read it.
-	// (An invalid configured zone is reported by app.Open.)
-	if zone := app.OfficeZone(cfg, g.db, g.timezone); zone != "" {
-		if loc, err := config.ParseZone(zone); err == nil {
-			time.Local = loc
-		}
-	}
 	log, closeLog := openLog(g, cfg)
 	a, err := app.Open(cfg, appOptions(g, readonly, log))
 	if err != nil {

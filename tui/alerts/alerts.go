@@ -1,6 +1,7 @@
 // Package alerts is the console's alert list: every alert, most important
 // first in mamori's one priority order (alert.Compare: severity, then
-// score, then phase, then the newest), with a fuzzy filter across columns, quick filters by
+// score, then phase, then the newest), with the "/" filter (words ranked by how well they match,
+// field:value terms, "!" to invert: see filter.go), quick filters by
 // severity, perspective and phase, and the detail view.
 package alerts
 
@@ -14,10 +15,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/sahilm/fuzzy"
 
 	"github.com/mamori-soc/mamori/alert"
-	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend"
@@ -38,9 +37,10 @@ type Model struct {
 	width  int
 	height int
 
-	all     []alert.Alert  // every alert, as given
-	rows    []*alert.Alert // after filters, in display order (into all)
-	matches [][]int        // fuzzy matches per row, in the row's search text
+	all      []alert.Alert  // every alert, as given
+	rows     []*alert.Alert // after filters, in display order (into all)
+	compiled filter         // the "/" filter, read
+	fuzzy    bool           // a word of it matched only fuzzily
 
 	selected, offset int
 	touched          bool // the user moved the selection: keep it on updates
@@ -80,6 +80,7 @@ func (m Model) emptyText() string {
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
 	m := Model{be: be, st: st, lang: lang, filter: list.NewFilter(), clock: clock.Or(clk)}
 	m.setKeys()
+	m.filter.SetPlaceholder(lang.T("filter syntax"))
 	return m
 }
 
@@ -95,6 +96,7 @@ func (m *Model) SetStyles(st *style.Styles) {
 func (m *Model) SetLang(l i18n.Lang) {
 	m.lang = l
 	m.setKeys()
+	m.filter.SetPlaceholder(l.T("filter syntax"))
 	if m.detail != nil {
 		m.detail.SetLang(l)
 	}
@@ -152,10 +154,13 @@ func (m Model) Selected() (alert.Alert, bool) {
 	return *m.rows[m.selected], true
 }
 
-// searchText is what the fuzzy filter matches a row against, and the
-// offsets of the columns in it.
-func searchText(a *alert.Alert) string {
-	return strings.Join([]string{a.Rule, a.Endpoint, a.Host, a.Title, a.Peer, a.Summary}, " ")
+// title is an alert's title as the table shows it: the catalog's, in
+// the pane's language.
+func (m Model) title(a *alert.Alert) string {
+	if r, ok := m.be.Catalog().Rule(a.Rule); ok {
+		return r.Title.In(string(m.lang))
+	}
+	return a.Title
 }
 
 // apply runs the filters and the ordering, keeping the selection on the
@@ -165,7 +170,8 @@ func (m *Model) apply() {
 	if a, ok := m.Selected(); ok && m.touched {
 		keep = a.ID
 	}
-	// Filter, then order pointers: the alerts stay where they are.
+	// Filter, then order pointers: the alerts stay where they are. The
+	// "/" filter then keeps this order among rows that match as well.
 	rows := make([]*alert.Alert, 0, len(m.all))
 	m.unacked = 0
 	for i := range m.all {
@@ -183,21 +189,8 @@ func (m *Model) apply() {
 		rows = append(rows, a)
 	}
 	slices.SortFunc(rows, alert.Compare)
-	m.matches = nil
-	if q := strings.TrimSpace(m.filter.Value()); q != "" {
-		texts := make([]string, len(rows))
-		for i := range rows {
-			texts[i] = searchText(rows[i])
-		}
-		found := fuzzy.Find(q, texts)
-		filtered := make([]*alert.Alert, len(found))
-		m.matches = make([][]int, len(found))
-		for i, f := range found {
-			filtered[i] = rows[f.Index]
-			m.matches[i] = f.MatchedIndexes
-		}
-		rows = filtered
-	}
+	m.compiled = compileFilter(m.filter.Value(), m.lang)
+	rows, m.fuzzy = m.filterRows(rows, m.compiled)
 	m.rows = rows
 	m.selected = 0
 	for i := range rows {
@@ -289,7 +282,7 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 	case key.Matches(k, m.keys.Allow):
 		if a, ok := m.Selected(); ok {
-			return m, m.allowPrompt(a)
+			return m, func() tea.Msg { return request.AllowMsg{Alert: &a} }
 		}
 	case key.Matches(k, m.keys.Incident):
 		if a, ok := m.Selected(); ok {
@@ -342,30 +335,6 @@ func (m Model) ack(a alert.Alert) tea.Cmd {
 			what = "no longer acknowledged"
 		}
 		return request.AlertsChangedMsg{Notice: fmt.Sprintf("%s: %s on %s", what, a.Rule, a.Endpoint)}
-	}
-}
-
-func (m Model) allowPrompt(a alert.Alert) tea.Cmd {
-	be := m.be
-	return func() tea.Msg {
-		return request.PromptMsg{
-			Prompt: m.lang.T("allow reason"),
-			Done: func(reason string) tea.Cmd {
-				reason = strings.TrimSpace(reason)
-				if reason == "" {
-					return request.Notify("allow-list: a reason is required", true)
-				}
-				e := detect.Allow{Rule: a.Rule, Endpoint: a.Endpoint, Destination: a.Peer, Reason: reason}
-				return func() tea.Msg {
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					defer cancel()
-					if err := be.Allow(ctx, e); err != nil {
-						return request.NotifyMsg{Text: err.Error(), Error: true}
-					}
-					return request.AlertsChangedMsg{Notice: fmt.Sprintf("allow-listed %s on %s → %s", a.Rule, a.Endpoint, a.Peer)}
-				}
-			},
-		}
 	}
 }
 
@@ -438,7 +407,7 @@ func (m Model) tableView(h int) string {
 	end := min(len(m.rows), m.offset+h)
 	rows := make([]table.Row, 0, end-m.offset)
 	for i := m.offset; i < end; i++ {
-		rows = append(rows, m.row(m.rows[i], i, wide))
+		rows = append(rows, m.row(m.rows[i], wide))
 	}
 	out := table.Render(cols, rows, m.selected-m.offset, 0, m.width, h, m.tableStyles())
 	if n := strings.Count(out, "\n") + 1; n < h {
@@ -451,13 +420,14 @@ func (m Model) tableStyles() table.Styles {
 	return table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match}
 }
 
-// row builds the cells of one alert, mapping fuzzy matches back to the
-// columns they fall in.
-func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
+// row builds the cells of one alert, with what the filter matched
+// highlighted.
+func (m Model) row(a *alert.Alert, wide bool) table.Row {
 	sevStyle := m.st.Sev(a.Severity)
 	// Narrow: the time today, the date before (as ls -l does), so that an
 	// old alert never passes for one of today.
-	last, now := a.LastSeen.Local(), m.clock.Now().Local()
+	loc := m.be.Location()
+	last, now := a.LastSeen.In(loc), m.clock.Now().In(loc)
 	when := last.Format("15:04")
 	switch {
 	case wide:
@@ -465,41 +435,23 @@ func (m Model) row(a *alert.Alert, i int, wide bool) table.Row {
 	case last.YearDay() != now.YearDay() || last.Year() != now.Year():
 		when = last.Format("01-02")
 	}
-	var match []int
-	if i < len(m.matches) {
-		match = m.matches[i]
+	var hl [nFields][]int
+	if len(m.compiled.words) > 0 || len(m.compiled.fields) > 0 {
+		hl = m.highlights(a)
 	}
-	// Offsets of each searched field in searchText.
-	fields := []string{a.Rule, a.Endpoint, a.Host, a.Title, a.Peer, a.Summary}
-	starts := make([]int, len(fields))
-	pos := 0
-	for j, f := range fields {
-		starts[j] = pos
-		pos += len([]rune(f)) + 1
-	}
-	in := func(field int) []int {
-		if match == nil {
-			return nil
-		}
-		var out []int
-		lo, hi := starts[field], starts[field]+len([]rune(fields[field]))
-		for _, x := range match {
-			if x >= lo && x < hi {
-				out = append(out, x-lo)
-			}
-		}
-		return out
-	}
-	title := a.Title
-	if r, ok := m.be.Catalog().Rule(a.Rule); ok {
-		title = r.Title.In(string(m.lang))
-	}
+	in := func(field int) []int { return hl[field] }
+	title := m.title(a)
 	name := style.SevName(a.Severity, m.lang)
 	if !wide {
 		name = style.SevShort(a.Severity, m.lang)
 	}
+	// Shown with x: an acknowledged alert is marked ✓, an allow-listed
+	// one ⊘ (its detail names the entry and why).
 	sev := style.SevMark(a.Severity) + " " + name
-	if a.Acked {
+	switch {
+	case m.be.Hidden(a):
+		sev = "⊘ " + name
+	case a.Acked:
 		sev = "✓ " + name
 	}
 	cells := []table.Cell{
@@ -542,7 +494,15 @@ func (m Model) statusLine() string {
 	var parts []string
 	parts = append(parts, fmt.Sprintf("%d/%d", len(m.rows), len(m.all)))
 	if q := m.filter.Value(); q != "" {
-		parts = append(parts, "/"+sanitize.Line(q))
+		q = "/" + sanitize.Line(q)
+		if m.fuzzy {
+			q += " ≈" + m.lang.T("fuzzy")
+		}
+		parts = append(parts, q)
+	}
+	if m.compiled.err != "" {
+		// What could not be read is said first, in the error colour.
+		return m.st.Error.Render(table.Fit(" "+fmt.Sprintf("%d/%d  ", len(m.rows), len(m.all))+sanitize.Line(m.compiled.err), m.width, false))
 	}
 	if m.minSev > 0 {
 		parts = append(parts, "≥"+style.SevName(m.minSev, m.lang))

@@ -162,7 +162,7 @@ func (m *Model) render() {
 // Render lays out alert a at width w.
 func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang, w int) string {
 	T := lang.T
-	cat := be.Catalog()
+	cat, loc := be.Catalog(), be.Location()
 	L := string(lang)
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s); b.WriteByte('\n') }
@@ -225,14 +225,22 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 	wrap(T("perspective"), analysis)
 	// Each figure stays on one line with its label (a no-break space).
 	wrap("", fmt.Sprintf("%s\u00a0%s   %s\u00a0%s   %s\u00a0%d   %s\u00a0%.2f",
-		T("first seen"), a.FirstSeen.Local().Format("2006-01-02\u00a015:04:05"),
-		T("last seen"), a.LastSeen.Local().Format("2006-01-02\u00a015:04:05"),
+		T("first seen"), a.FirstSeen.In(loc).Format("2006-01-02\u00a015:04:05"),
+		T("last seen"), a.LastSeen.In(loc).Format("2006-01-02\u00a015:04:05"),
 		T("count"), a.Count, T("score"), a.Score))
 	if a.Acked {
 		line(st.OK.Render("✓ " + T("acked")))
 	}
-	if be.Hidden(&a) {
-		line(st.Muted.Render("⊘ " + T("hidden")))
+	if e, ok := be.HiddenBy(&a); ok {
+		id := e.ID
+		if id == "" {
+			id = T("al:config")
+		}
+		until := T("al:until removed")
+		if !e.Expires.IsZero() {
+			until = fmt.Sprintf(T("al:until"), e.Expires.In(loc).Format("01-02 15:04 MST"))
+		}
+		wrap("", st.Warn.Render("⊘ "+fmt.Sprintf(T("al:hidden by"), id, sanitize.Line(e.Reason)))+st.Muted.Render(" · "+until+" · "+sanitize.Line(e.By)))
 	}
 	line("")
 	wrap(T("why"), Summary(&a, lang))
@@ -257,7 +265,7 @@ func Render(a alert.Alert, be backend.Backend, st *style.Styles, lang i18n.Lang,
 	head := fmt.Sprintf("── %s (%d) ", T("evidence"), len(a.Evidence))
 	line(st.Accent.Render(head) + st.Subtle.Render(strings.Repeat("─", max(0, w-ansi.StringWidth(head)))))
 	for _, ev := range a.Evidence {
-		line(st.Muted.Render(ev.Time.Local().Format("01-02 15:04:05") + "  " + sanitize.Line(ev.File) + fmt.Sprintf(":%d", ev.Offset)))
+		line(st.Muted.Render(ev.Time.In(loc).Format("01-02 15:04:05") + "  " + sanitize.Line(ev.File) + fmt.Sprintf(":%d", ev.Offset)))
 		line(ansi.Hardwrap(sanitize.Line(ev.Raw), w, true))
 	}
 	return strings.TrimRight(b.String(), "\n")

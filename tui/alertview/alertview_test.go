@@ -6,12 +6,15 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/mamori-soc/mamori/alert"
+	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/tui/alertview"
 	"github.com/mamori-soc/mamori/tui/backend/backendtest"
+	"github.com/mamori-soc/mamori/tui/i18n"
 	"github.com/mamori-soc/mamori/tui/tuitest"
 )
 
@@ -82,6 +85,30 @@ func TestNoTextIsLost(t *testing.T) {
 					t.Errorf("%s %s: the text is not shown whole: %q", id, lang, want)
 				}
 			}
+		}
+	}
+}
+
+// TestAllowListedSaysByWhatUntilWhen: an allow-listed alert's detail
+// names the entry, its reason, its expiry (in the office's zone) and who
+// made it; a configuration entry is named as such.
+func TestAllowListedSaysByWhatUntilWhen(t *testing.T) {
+	be := tuitest.Fixture(t)
+	ctx := context.Background()
+	if err := be.Allow(ctx, detect.Allow{Rule: "S-BEACON", Reason: "vendor update", Expires: tuitest.Now.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	be.AddConfigAllow(detect.Allow{Rule: "S-ERRORS", Reason: "backup logins"})
+	for id, want := range map[string]string{
+		"a1": "⊘ allow-listed by al-00000001: vendor update · until 11-22 00:04 JST · analyst",
+		"a4": "⊘ allow-listed by config: backup logins · until removed",
+		"a2": "",
+	} {
+		m := alertview.New(alertByID(t, be, id), be, tuitest.Styles(t), i18n.EN)
+		m.SetSize(100, 40)
+		out := ansi.Strip(m.View())
+		if want == "" && strings.Contains(out, "⊘") || !strings.Contains(out, want) {
+			t.Errorf("%s: want %q in\n%s", id, want, out)
 		}
 	}
 }

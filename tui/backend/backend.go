@@ -24,6 +24,10 @@ type Backend interface {
 	Catalog() *catalog.Catalog
 	// ReadOnly reports whether the console must not change anything.
 	ReadOnly() bool
+	// Location is the office's time zone: every time the console shows
+	// is in it, and times typed into it are read in it, whatever the
+	// machine's zone.
+	Location() *time.Location
 
 	// Alerts returns every stored alert (allow-listed ones included).
 	Alerts(ctx context.Context) ([]alert.Alert, error)
@@ -32,15 +36,33 @@ type Backend interface {
 	AlertUpdates() <-chan []alert.Alert
 	// Hidden reports whether an alert is allow-listed.
 	Hidden(a *alert.Alert) bool
+	// HiddenBy returns the allow-list entry that hides an alert, if one
+	// does (it is active and matches).
+	HiddenBy(a *alert.Alert) (detect.Allow, bool)
 	// Ack marks an alert acknowledged (or not).
 	Ack(ctx context.Context, id string, acked bool) error
-	// Allow adds an allow-list entry (persisted).
+	// Allow adds an allow-list entry (persisted, applied to stored
+	// alerts at once, audited).
 	Allow(ctx context.Context, e detect.Allow) error
+	// AllowEntries returns every allow-list entry: the configuration's
+	// (no ID; changed in the file) and those made in the console or with
+	// `mamori allow add`, expired ones included.
+	AllowEntries(ctx context.Context) ([]detect.Allow, error)
+	// Hides counts, by severity, the stored alerts an entry covers
+	// (whether or not it is active yet): what it hides, or would.
+	Hides(ctx context.Context, e detect.Allow) ([alert.Critical + 1]int, error)
+	// RemoveAllow removes the stored entry id, with a note for the audit
+	// log; the alerts it hid show again.
+	RemoveAllow(ctx context.Context, id, note string) error
 
 	// Endpoints returns what the store knows of every endpoint.
 	Endpoints(ctx context.Context) ([]store.EndpointSummary, error)
 	// Asset returns the inventory entry of an endpoint id.
 	Asset(endpoint string) (asset.Asset, bool)
+	// ResolveEndpoint returns the endpoint id a name typed by the user
+	// stands for (an address, a host name, an asset's name: see One), or
+	// an error saying it names nothing or several.
+	ResolveEndpoint(ctx context.Context, name string) (string, error)
 	// Timeline returns a page of an endpoint's events.
 	Timeline(ctx context.Context, endpoint string, q store.Query) (store.Page, error)
 	// Histogram counts an endpoint's events per step.

@@ -416,7 +416,7 @@ func (m Model) View() string {
 		}
 		last := ""
 		if !e.LastSeen.IsZero() {
-			last = e.LastSeen.Local().Format("01-02 15:04")
+			last = e.LastSeen.In(m.be.Location()).Format("01-02 15:04")
 		}
 		phases := m.st.Phases(e.Phases)
 		cells := []table.Cell{

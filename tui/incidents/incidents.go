@@ -553,6 +553,6 @@ func (m Model) row(inc *incident.Incident) table.Row {
 		{Text: fmt.Sprint(len(inc.Alerts))},
 		{Text: sanitize.Line(incidentview.Hosts(m.be, inc.Endpoints, as))},
 		{Text: sanitize.Line(inc.Title)},
-		{Text: inc.Opened.Local().Format(layout)},
+		{Text: inc.Opened.In(m.be.Location()).Format(layout)},
 	}}
 }

@@ -593,8 +593,13 @@ func (m Model) closeReopen() tea.Cmd {
 		prompt, what = m.lang.T("reopen note"), m.lang.T("incident reopened")
 	}
 	id := m.id
-	return func() tea.Msg {
+	done, total := m.data.Checklist.Progress()
+	untouched := open && done == 0
+	notePrompt := func() tea.Msg {
 		return request.PromptMsg{Prompt: prompt, Done: func(note string) tea.Cmd {
+			if untouched && strings.TrimSpace(note) == "" {
+				return request.Notify(m.lang.T("close untouched note"), true)
+			}
 			return m.change(what+": "+id, func(ctx context.Context, im *incident.Manager) error {
 				var err error
 				if open {
@@ -606,6 +611,26 @@ func (m Model) closeReopen() tea.Cmd {
 			})
 		}}
 	}
+	if !untouched {
+		return notePrompt
+	}
+	// Nobody marked a checklist item: closing now closes an incident
+	// nobody handled. As the command line asks for --force, the console
+	// asks for a typed yes, then a note saying why.
+	return func() tea.Msg {
+		return request.PromptMsg{Prompt: fmt.Sprintf(m.lang.T("close untouched"), total), Done: func(v string) tea.Cmd {
+			if !confirmed(v) {
+				return request.Notify(fmt.Sprintf(m.lang.T("not closed untouched"), total), true)
+			}
+			return notePrompt
+		}}
+	}
+}
+
+// confirmed reports whether a typed answer is an explicit yes.
+func confirmed(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v == "yes" || v == "はい"
 }
 
 // ReportPath is where an incident's report is exported by default.

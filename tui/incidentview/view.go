@@ -55,12 +55,12 @@ const pageOverlap = 1
 // indent is what a line under a heading starts with.
 const indent = "  "
 
-// local formats a time in the local zone.
-func local(t time.Time, layout string) string {
+// local formats a time in the office's zone.
+func (m Model) local(t time.Time, layout string) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.Local().Format(layout)
+	return t.In(m.be.Location()).Format(layout)
 }
 
 // View renders the view.
@@ -281,7 +281,7 @@ func (m Model) itemRows(phase string, it incident.Item) []row {
 	}
 	right := ""
 	if c.Who != "" {
-		right = m.st.Muted.Render(sanitize.Line(clip(c.Who, 16)) + " " + local(c.When, "01-02 15:04"))
+		right = m.st.Muted.Render(sanitize.Line(clip(c.Who, 16)) + " " + m.local(c.When, "01-02 15:04"))
 	}
 	left := "    " + mark + " " + st.Render(it.Action.Do.In(L))
 	room := m.w // what the row has for left: the width, less who marked it when
@@ -344,7 +344,7 @@ func (m Model) findingRows() []row {
 		fd, written := inc.Findings[f.ID]
 		status := m.st.Muted.Render(T("not written"))
 		if written {
-			status = m.st.Muted.Render(fmt.Sprintf("%s %s %s", T("written by"), sanitize.Line(clip(fd.Who, 16)), local(fd.When, "01-02 15:04")))
+			status = m.st.Muted.Render(fmt.Sprintf("%s %s %s", T("written by"), sanitize.Line(clip(fd.Who, 16)), m.local(fd.When, "01-02 15:04")))
 		}
 		mark := m.st.Muted.Render("□")
 		if written {
@@ -433,7 +433,7 @@ func (m Model) alertRows() []row {
 			ep = a.Host
 		}
 		r := newRow(join(
-			cell{local(a.FirstSeen, "01-02 15:04"), m.st.Text},
+			cell{m.local(a.FirstSeen, "01-02 15:04"), m.st.Text},
 			cell{style.SevMark(a.Severity) + " " + style.SevShort(a.Severity, m.lang), m.st.Sev(a.Severity)},
 			cell{a.Rule, m.st.Text},
 			cell{fmt.Sprint(a.Phase), m.st.Text},
@@ -515,7 +515,7 @@ func (m Model) actionRows() []row {
 		case a.UndoneBy != "":
 			note = "↶ " + T("undone")
 		}
-		left := fmt.Sprintf("%s %s %s", local(a.Started, "01-02 15:04"), st.Render(table.Fit(state, 16, false)), title)
+		left := fmt.Sprintf("%s %s %s", m.local(a.Started, "01-02 15:04"), st.Render(table.Fit(state, 16, false)), title)
 		right := m.st.Muted.Render(sanitize.Line(strings.Join(vals, " ")+" "+clip(a.Who, 12)) + " " + note)
 		r := newRow(rightAligned(sanitize.Line(left), right, m.w))
 		r.sel, r.run = true, i
@@ -542,9 +542,9 @@ func (m Model) actionDetail(a *containment.Action) string {
 	b.WriteString(st.Render(state) + "\n")
 	line(T("run"), a.RunID)
 	line(T("who"), a.Who)
-	line(T("started"), local(a.Started, "2006-01-02 15:04:05"))
+	line(T("started"), m.local(a.Started, "2006-01-02 15:04:05"))
 	if !a.Finished.IsZero() {
-		line(T("finished"), local(a.Finished, "2006-01-02 15:04:05"))
+		line(T("finished"), m.local(a.Finished, "2006-01-02 15:04:05"))
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Params)) {
 		line(k, a.Params[k])
@@ -629,7 +629,7 @@ func (m Model) trailRows() []row {
 		if rec.Note != "" {
 			what += " — “" + rec.Note + "”"
 		}
-		line := m.st.Muted.Render(local(rec.Time, "01-02 15:04:05")+" "+table.Fit(sanitize.Line(rec.Who), 10, false)) + " " + st.Render(sanitize.Line(what))
+		line := m.st.Muted.Render(m.local(rec.Time, "01-02 15:04:05")+" "+table.Fit(sanitize.Line(rec.Who), 10, false)) + " " + st.Render(sanitize.Line(what))
 		r := newRow(line)
 		r.sel = true
 		out = append(out, r)

@@ -88,6 +88,10 @@ func NewFilter() Filter {
 	return Filter{input: ti}
 }
 
+// SetPlaceholder sets what the empty filter line shows while it is typed
+// (the filter's language, for one that has one).
+func (f *Filter) SetPlaceholder(s string) { f.input.Placeholder = s }
+
 // Start begins typing the filter.
 func (f *Filter) Start() tea.Cmd {
 	f.active = true

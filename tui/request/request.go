@@ -3,7 +3,11 @@
 // dialogs. A pane asks instead of switching itself.
 package request
 
-import tea "charm.land/bubbletea/v2"
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/mamori-soc/mamori/alert"
+)
 
 // Pane identifies a pane.
 type Pane int
@@ -45,6 +49,10 @@ func Notify(text string, isErr bool) tea.Cmd {
 // cannot see by themselves (an acknowledgement, an allow-list entry): the
 // root shows Notice and reloads the alerts. A NotifyMsg only notifies.
 type AlertsChangedMsg struct{ Notice string }
+
+// AllowMsg asks for the allow-list dialog: the form of a new entry
+// hiding alerts like Alert, or with none the list of entries.
+type AllowMsg struct{ Alert *alert.Alert }
 
 // PromptMsg asks the root to read a line from the user and deliver it to
 // Done.

@@ -4,6 +4,8 @@
 package sources
 
 import (
+	"time"
+
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -50,11 +52,12 @@ type Model struct {
 	status        backend.Status
 	selected      int
 	offset        int
+	loc           *time.Location
 }
 
-// New returns the pane.
-func New(st *style.Styles, lang i18n.Lang) Model {
-	m := Model{st: st}
+// New returns the pane; times are shown in loc, the office's zone.
+func New(st *style.Styles, lang i18n.Lang, loc *time.Location) Model {
+	m := Model{st: st, loc: loc}
 	m.SetLang(lang)
 	return m
 }
@@ -190,7 +193,7 @@ func (m Model) detail(sel ingest.SourceStats) []string {
 		wrap(sanitize.Line(sel.Reason), m.st.Warn)
 	}
 	if sel.State == ingest.StateStored {
-		wrap(fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.Local().Format("01-02 15:04")), m.st.Text)
+		wrap(fmt.Sprintf(T("stored source"), human.Compact(sel.Offset), human.Compact(sel.Size), sel.LastRead.In(m.loc).Format("01-02 15:04")), m.st.Text)
 	} else {
 		wrap(fmt.Sprintf(T("source counts"), sel.Lines, sel.Events, sel.Ignored, sel.Rejected, sel.Offset, sel.Size), m.st.Text)
 	}

@@ -38,7 +38,7 @@ func office() backend.Status {
 
 func pane(t *testing.T, st backend.Status, lang i18n.Lang, keys ...string) sources.Model {
 	t.Helper()
-	m := sources.New(tuitest.Styles(t), lang)
+	m := sources.New(tuitest.Styles(t), lang, tuitest.Zone)
 	m.SetSize(80, 24)
 	m.SetStatus(st)
 	return tuitest.Press(t, m, keys...)

@@ -23,7 +23,7 @@ const pageOverlap = 1
 type KeyMap struct {
 	Up, Down, Top, Bottom, PageUp, PageDown  key.Binding
 	NextAlert, PrevAlert, Open, Kind, Source key.Binding
-	Jump, Reload, Back                       key.Binding
+	Jump, Reload, Back, Search               key.Binding
 }
 
 // DefaultKeyMap returns the pane's keys (n/N like lnav's next/previous).
@@ -43,12 +43,13 @@ func DefaultKeyMap() KeyMap {
 		Jump:      key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "jump to time")),
 		Reload:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.NextAlert, k.PrevAlert, k.Open, k.Kind, k.Jump, k.Back}
+	return []key.Binding{k.NextAlert, k.PrevAlert, k.Open, k.Search, k.Jump, k.Kind, k.Back}
 }
 
 // FullHelp implements help.KeyMap.
@@ -56,7 +57,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.NextAlert, k.PrevAlert, k.Open, k.Back},
-		{k.Kind, k.Source, k.Jump, k.Reload},
+		{k.Search, k.Kind, k.Source, k.Jump, k.Reload},
 	}
 }
 
@@ -73,6 +74,9 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	}
 	if m.endpoint == "" {
 		return m, nil
+	}
+	if m.find.Active() {
+		return m.handleFind(k)
 	}
 	page := max(1, m.listHeight()-pageOverlap)
 	switch {
@@ -93,6 +97,17 @@ func (m Model) handleKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.req++
 		m.loading = true
 		return m, m.loadPage(store.Query{Reverse: true, Limit: pageSize}, false, true)
+	case key.Matches(k, m.keys.Search):
+		return m, m.find.Start()
+	case key.Matches(k, m.keys.Back) && m.finding():
+		m.find.Clear()
+		m.hits = m.hits[:0]
+		m.setFindKeys()
+		return m, nil
+	case key.Matches(k, m.keys.NextAlert) && m.finding():
+		return m.seekMatch(1)
+	case key.Matches(k, m.keys.PrevAlert) && m.finding():
+		return m.seekMatch(-1)
 	case key.Matches(k, m.keys.NextAlert):
 		return m.seekAlert(1)
 	case key.Matches(k, m.keys.PrevAlert):
@@ -224,29 +239,45 @@ func (m Model) seekAlert(dir int) (Model, tea.Cmd) {
 	return m, m.loadAround(next.Time)
 }
 
+// jumpPrompt asks for a time and jumps there. A time of day or a date
+// is in the office's zone; a relative time (-2h) counts back from the
+// endpoint's newest event (now, before that is known), and the prompt
+// and the notice after the jump say which.
 func (m Model) jumpPrompt() tea.Cmd {
-	newest := m.clock.Now()
-	if n := len(m.events); n > 0 {
-		newest = m.events[n-1].Event.Time
+	T, loc := m.lang.T, m.be.Location()
+	ref, refName, from := m.newest, T("the newest event"), "jumped from newest"
+	if ref.IsZero() {
+		ref, refName, from = m.clock.Now(), T("now"), "jumped from now"
 	}
+	const layout = "01-02 15:04"
+	prompt := fmt.Sprintf(T("jump to"), ref.In(loc).Format("MST"), ref.In(loc).Format(layout), refName)
 	return func() tea.Msg {
 		return request.PromptMsg{
-			Prompt: m.lang.T("jump to"),
+			Prompt: prompt,
 			Done: func(v string) tea.Cmd {
-				t, err := ParseWhen(v, newest, time.Local)
+				t, err := ParseWhen(v, ref, loc)
 				if err != nil {
 					return request.Notify(err.Error(), true)
 				}
-				return func() tea.Msg { return jumpMsg{t} }
+				note := fmt.Sprintf(T("jumped to"), t.In(loc).Format(layout+" MST"))
+				if v = strings.TrimSpace(v); strings.HasPrefix(v, "-") || strings.HasPrefix(v, "+") {
+					note += " " + fmt.Sprintf(T(from), v, ref.In(loc).Format(layout))
+				}
+				return func() tea.Msg { return jumpMsg{t: t, note: note} }
 			},
 		}
 	}
 }
 
-type jumpMsg struct{ t time.Time }
+// jumpMsg moves the timeline to t; note says where that is.
+type jumpMsg struct {
+	t    time.Time
+	note string
+}
 
 // ParseWhen reads a time typed by the user: "2026-11-20 14:00",
-// "11-20 14:00", "14:00" (on the day of ref), or "-2h" (before ref).
+// "11-20 14:00", "14:00" (on the day of ref) in loc, a time with its
+// zone ("2026-11-20T14:00:00+09:00"), or "-2h" (before ref).
 func ParseWhen(s string, ref time.Time, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
@@ -257,6 +288,9 @@ func ParseWhen(s string, ref time.Time, loc *time.Location) (time.Time, error) {
 		return ref.Add(d), nil
 	}
 	refL := ref.In(loc)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil

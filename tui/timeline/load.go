@@ -63,12 +63,13 @@ func (m Model) histogram() tea.Cmd {
 		if err != nil || len(last.Items) == 0 {
 			return histMsg{req: req, err: err}
 		}
-		from, to := first.Items[0].Event.Time, last.Items[0].Event.Time.Add(time.Second)
+		newest := last.Items[0].Event.Time
+		from, to := first.Items[0].Event.Time, newest.Add(time.Second)
 		step := max(time.Minute, to.Sub(from)/time.Duration(w)+1)
 		step = niceStep(step)
 		from = from.Truncate(step)
 		counts, err := be.Histogram(ctx, ep, from, to, step)
-		return histMsg{req: req, from: from, step: step, count: counts, err: err}
+		return histMsg{req: req, newest: newest, from: from, step: step, count: counts, err: err}
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/mamori-soc/mamori/tui/backend"
 	"github.com/mamori-soc/mamori/tui/clock"
 	"github.com/mamori-soc/mamori/tui/i18n"
+	"github.com/mamori-soc/mamori/tui/list"
 	"github.com/mamori-soc/mamori/tui/request"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
@@ -62,20 +63,27 @@ type Model struct {
 	kind   event.Kind
 	source string
 
-	hist      []int
-	histDone  bool // the histogram of the shown endpoint was read (it may be empty)
-	histReq   int  // id of the latest histogram (a page's reload does not make it stale)
-	histFrom  time.Time
-	histStep  time.Duration
-	overlay   *viewport.Model
-	capturing bool
-	clock     clock.Clock
+	hist     []int
+	histDone bool // the histogram of the shown endpoint was read (it may be empty)
+	histReq  int  // id of the latest histogram (a page's reload does not make it stale)
+	histFrom time.Time
+	histStep time.Duration
+	overlay  *viewport.Model
+	clock    clock.Clock
+
+	// find is the "/" search in the loaded rows; hits are the rows that
+	// have it.
+	find list.Filter
+	hits []int
+	// newest is the endpoint's newest event's time (zero until known):
+	// what a relative jump (-2h) counts back from.
+	newest time.Time
 }
 
 // New returns the pane; clk (nil: the wall clock) times its live
 // refresh.
 func New(be backend.Backend, st *style.Styles, lang i18n.Lang, clk clock.Clock) Model {
-	m := Model{be: be, st: st, clock: clock.Or(clk)}
+	m := Model{be: be, st: st, clock: clock.Or(clk), find: list.NewFilter()}
 	m.SetLang(lang)
 	return m
 }
@@ -88,11 +96,13 @@ func (m *Model) SetLang(l i18n.Lang) {
 	m.lang = l
 	m.keys = DefaultKeyMap()
 	l.Keys(&m.keys)
+	m.setFindKeys()
 }
 
 // SetSize sets the pane's size.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
+	m.find.SetWidth(w)
 	if m.overlay != nil {
 		m.overlay.SetWidth(w)
 		m.overlay.SetHeight(h)
@@ -103,7 +113,7 @@ func (m *Model) SetSize(w, h int) {
 func (m Model) KeyMap() KeyMap { return m.keys }
 
 // Capturing reports whether the pane wants every key.
-func (m Model) Capturing() bool { return m.capturing }
+func (m Model) Capturing() bool { return m.find.Active() }
 
 // InOverlay reports whether an event's detail is open.
 func (m Model) InOverlay() bool { return m.overlay != nil }
@@ -153,11 +163,12 @@ type (
 		err           error
 	}
 	histMsg struct {
-		req   int
-		from  time.Time
-		step  time.Duration
-		count []int
-		err   error
+		req    int
+		newest time.Time // the endpoint's newest event
+		from   time.Time
+		step   time.Duration
+		count  []int
+		err    error
 	}
 	refreshMsg struct{ req int }
 )
@@ -172,6 +183,10 @@ func (m Model) Open(endpoint, alertID string) (Model, tea.Cmd) {
 	m.focus = alertID
 	m.pickAlerts()
 	m.hist, m.histDone = nil, false
+	m.newest = time.Time{}
+	m.find.Clear()
+	m.hits = nil
+	m.setFindKeys()
 	m.histReq++
 	m.req++
 	m.loading = true
@@ -221,6 +236,9 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.histDone = true
+		if msg.newest.After(m.newest) {
+			m.newest = msg.newest
+		}
 		if msg.err != nil {
 			return m, request.Notify("timeline: "+msg.err.Error(), true)
 		}
@@ -242,7 +260,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.req++
 		m.loading = true
 		m.focus, m.jumpTo = "", msg.t
-		return m, m.loadAround(msg.t)
+		return m, tea.Batch(m.loadAround(msg.t), request.Notify(msg.note, false))
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	}
@@ -359,4 +377,8 @@ func (m *Model) merge() {
 	if m.selected >= len(rows) {
 		m.selected = max(0, len(rows)-1)
 	}
+	if n := len(m.events); n > 0 && m.events[n-1].Event.Time.After(m.newest) {
+		m.newest = m.events[n-1].Event.Time // live: newer than the histogram knew
+	}
+	m.findHits()
 }

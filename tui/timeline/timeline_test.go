@@ -58,6 +58,8 @@ func TestGolden(t *testing.T) {
 		"source-dns": {victim, "", []string{"s"}},
 		"no-events":  {"10.0.10.5", "", nil},
 		"other-side": {"10.0.20.10", "", nil},
+		"search":     {victim, "", tuitest.Keys([]string{"/"}, tuitest.Typed("nhk"), []string{"enter", "N"})},
+		"searching":  {victim, "", tuitest.Keys([]string{"/"}, tuitest.Typed("duckdns"))},
 	}
 	for name, v := range views {
 		for _, lang := range tuitest.Langs {

@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-soc/mamori/event"
 	"github.com/mamori-soc/mamori/sanitize"
 	"github.com/mamori-soc/mamori/store"
+	"github.com/mamori-soc/mamori/tui/search"
 	"github.com/mamori-soc/mamori/tui/style"
 	"github.com/mamori-soc/mamori/tui/table"
 )
@@ -27,7 +28,7 @@ func (m *Model) openEvent(st *store.Stored) {
 	ev := &st.Event
 	var b strings.Builder
 	T := m.lang.T
-	fmt.Fprintf(&b, "%s\n\n", m.st.Title.Render(ev.Time.Local().Format("2006-01-02 15:04:05.000")+"  "+ev.Format+"  "+ev.Kind.String()))
+	fmt.Fprintf(&b, "%s\n\n", m.st.Title.Render(ev.Time.In(m.be.Location()).Format("2006-01-02 15:04:05.000")+"  "+ev.Format+"  "+ev.Kind.String()))
 	const labelWidth = 12
 	field := func(k, v string) {
 		if v = strings.TrimSpace(v); v != "" && v != "0" {
@@ -198,8 +199,8 @@ func (m Model) sparkline() string {
 			mk.WriteRune(' ')
 		}
 	}
-	from := m.histFrom.Local().Format("01-02 15:04")
-	to := m.histFrom.Add(m.histStep * time.Duration(n)).Local().Format("01-02 15:04")
+	from := m.histFrom.In(m.be.Location()).Format("01-02 15:04")
+	to := m.histFrom.Add(m.histStep * time.Duration(n)).In(m.be.Location()).Format("01-02 15:04")
 	scale := fmt.Sprintf(" %s/%s ", durationLabel(m.histStep), "▏")
 	label := m.st.Muted.Render(from) + m.st.Subtle.Render(scale) + m.st.Muted.Render(to)
 	margin := strings.Repeat(" ", sparkMargin)
@@ -242,20 +243,20 @@ func (m Model) list() string {
 		{Title: T("events"), Width: 20, Flex: 1},
 	}
 	rows := make([]table.Row, len(m.rows))
+	loc := m.be.Location()
 	for i, r := range m.rows {
-		when := r.t.Local().Format("01-02 15:04:05")
+		when := r.t.In(loc).Format("01-02 15:04:05")
+		text := m.rowText(r)
+		var hl []int
+		if q := strings.TrimSpace(m.find.Value()); q != "" {
+			hl = search.Highlight(text, q, search.Part)
+		}
 		if r.alert != nil {
 			st := m.st.Sev(r.alert.Severity)
-			title := r.alert.Title
-			if rule, ok := m.be.Catalog().Rule(r.alert.Rule); ok {
-				title = rule.Title.In(string(m.lang))
-			}
-			text := fmt.Sprintf("%s %s %s — %s", style.SevMark(r.alert.Severity), r.alert.Rule, sanitize.Line(title), sanitize.Line(r.alert.Summary))
-			rows[i] = table.Row{Cells: []table.Cell{{Text: when, Style: &st}, {Text: "alert", Style: &st}, {Text: text, Style: &st}}}
+			rows[i] = table.Row{Cells: []table.Cell{{Text: when, Style: &st}, {Text: "alert", Style: &st}, {Text: text, Style: &st, Match: hl}}}
 			continue
 		}
-		ev := &r.ev.Event
-		rows[i] = table.Row{Cells: []table.Cell{{Text: when}, {Text: sourceLabel(ev.Format)}, {Text: Describe(ev, m.endpoint)}}}
+		rows[i] = table.Row{Cells: []table.Cell{{Text: when}, {Text: sourceLabel(r.ev.Event.Format)}, {Text: text, Match: hl}}}
 	}
 	h := m.listHeight() + table.HeaderHeight
 	out := table.Render(cols, rows, m.selected, m.offset, m.width, h, table.Styles{Header: m.st.ColumnHeader, Text: m.st.Text, Selected: m.st.Selected, Match: m.st.Match})
@@ -272,9 +273,26 @@ func (m Model) list() string {
 	return out
 }
 
+// markOf is an alert's severity mark.
+func markOf(a *alert.Alert) string { return style.SevMark(a.Severity) }
+
+// alertTitle is an alert's title in the pane's language.
+func (m Model) alertTitle(a *alert.Alert) string {
+	if rule, ok := m.be.Catalog().Rule(a.Rule); ok {
+		return rule.Title.In(string(m.lang))
+	}
+	return a.Title
+}
+
 func (m Model) statusLine() string {
+	if m.find.Active() {
+		return m.find.View()
+	}
 	T := m.lang.T
 	parts := []string{fmt.Sprintf("%d %s, %d %s", len(m.events), T("events"), len(m.alerts), T("alerts"))}
+	if m.finding() {
+		parts = append(parts, m.findStatus())
+	}
 	if m.kind != event.KindUnknown {
 		parts = append(parts, "kind="+m.kind.String())
 	}

@@ -75,7 +75,7 @@ func Fixture(t testing.TB) *backendtest.Fake {
 		{Prefix: netip.MustParsePrefix("10.0.10.23/32"), Host: "pc-23", Segment: "office", Role: "PC", Owner: "tanaka"},
 		{Prefix: netip.MustParsePrefix("10.0.20.10/32"), Host: "fs01", Segment: "servers", Role: "file server"},
 	})
-	f := &backendtest.Fake{Cat: cat, Store: st, Inventory: inv,
+	f := &backendtest.Fake{Cat: cat, Store: st, Inventory: inv, Loc: Zone, Now: func() time.Time { return Now },
 		Sums: []store.EndpointSummary{
 			{ID: "10.0.10.23", Host: "pc-23", FirstSeen: t0, LastSeen: Now, Events: int64(len(evs))},
 			{ID: "10.0.20.10", Host: "fs01", FirstSeen: t0, LastSeen: Now, Events: 900},
@@ -89,7 +89,7 @@ func Fixture(t testing.TB) *backendtest.Fake {
 	}
 	f.SetAlerts(as)
 	if err := f.EnableHandling(backendtest.HandlingOptions{
-		Now: func() time.Time { return Now }, User: "analyst", Location: time.Local,
+		Now: func() time.Time { return Now }, User: "analyst", Location: Zone,
 		Actuators: containment.DemoActuators(cat),
 	}); err != nil {
 		t.Fatal(err)

@@ -29,14 +29,17 @@ import (
 // stands here.
 var Now = time.Date(2026, 11, 20, 15, 4, 5, 0, time.UTC)
 
-// Zone is the console's local zone in the tests: the office's, JST.
+// Zone is the office's zone in the tests, JST: the fixture's backend
+// gives it as its Location, and every time the console shows is in it.
 var Zone = time.FixedZone("JST", 9*3600)
 
-// Main runs a package's tests with what views depend on pinned: the local
-// zone (times are shown in it) and lipgloss' colour profile (TrueColor,
-// whatever terminal the tests run in). Call it from TestMain.
+// Main runs a package's tests with what views depend on pinned: the
+// machine's zone, UTC (the office's is Zone, nine hours away, so that a
+// time shown in the machine's zone instead of the office's changes a
+// golden), and lipgloss' colour profile (TrueColor, whatever terminal the
+// tests run in). Call it from TestMain.
 func Main(m *testing.M) {
-	time.Local = Zone
+	time.Local = time.UTC
 	lipgloss.Writer.Profile = colorprofile.TrueColor
 	os.Exit(m.Run())
 }

@@ -7,6 +7,7 @@ package backendtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type Fake struct {
 	Sums      []store.EndpointSummary
 	St        backend.Status
 	RO        bool
+	// Loc is the office's zone; nil means UTC.
+	Loc *time.Location
 	// Updates is what AlertUpdates returns: nil unless a test sets it.
 	Updates chan []alert.Alert
 
@@ -50,11 +53,45 @@ type Fake struct {
 	// AlertsErr, when set, is what Alerts fails with.
 	AlertsErr error
 
+	// Now is the clock allow-list entries are made and expire by; nil
+	// means time.Now.
+	Now func() time.Time
+
 	mu      sync.Mutex
 	loads   int
 	alerts  []alert.Alert
-	allowed []detect.Allow
+	allow   *detect.AllowList // every entry, as the application's
+	allowed []detect.Allow    // the entries Allow added
 	Acks    map[string]bool
+	// Removed are the allow-list entries RemoveAllow removed.
+	Removed []Removal
+}
+
+// list is the allow list, made on first use with the fake's clock.
+func (f *Fake) list() *detect.AllowList {
+	if f.allow == nil {
+		f.allow = detect.NewAllowList()
+		f.allow.SetClock(f.now)
+	}
+	return f.allow
+}
+
+func (f *Fake) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// AddConfigAllow adds allow-list entries as the configuration file
+// would: without an id, not removable from the console.
+func (f *Fake) AddConfigAllow(es ...detect.Allow) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range es {
+		es[i].ID = ""
+	}
+	f.list().Add(es...)
 }
 
 // SetAlerts sets the alerts; with a Store they are also stored there, for
@@ -77,7 +114,7 @@ type HandlingOptions struct {
 	// Actuators are the configured containment commands.
 	Actuators map[string]containment.Actuator
 	// Location is the zone of incident ids and suggestions; nil means
-	// time.Local.
+	// time.Local (give the office's, as the application does).
 	Location *time.Location
 }
 
@@ -132,6 +169,14 @@ func (f *Fake) Catalog() *catalog.Catalog { return f.Cat }
 // ReadOnly implements backend.Backend.
 func (f *Fake) ReadOnly() bool { return f.RO }
 
+// Location implements backend.Backend.
+func (f *Fake) Location() *time.Location {
+	if f.Loc == nil {
+		return time.UTC
+	}
+	return f.Loc
+}
+
 // Alerts implements backend.Backend.
 func (f *Fake) Alerts(context.Context) ([]alert.Alert, error) {
 	f.mu.Lock()
@@ -153,14 +198,15 @@ func (f *Fake) AlertUpdates() <-chan []alert.Alert {
 
 // Hidden implements backend.Backend.
 func (f *Fake) Hidden(a *alert.Alert) bool {
+	_, ok := f.HiddenBy(a)
+	return ok
+}
+
+// HiddenBy implements backend.Backend with detect's matching.
+func (f *Fake) HiddenBy(a *alert.Alert) (detect.Allow, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, e := range f.allowed {
-		if (e.Rule == "" || e.Rule == a.Rule) && (e.Endpoint == "" || e.Endpoint == a.Endpoint) && (e.Destination == "" || e.Destination == a.Peer) {
-			return true
-		}
-	}
-	return false
+	return f.list().Match(a)
 }
 
 // Ack implements backend.Backend.
@@ -183,16 +229,67 @@ func (f *Fake) Ack(_ context.Context, id string, acked bool) error {
 	return errors.New("no such alert")
 }
 
-// Allow implements backend.Backend.
+// Allow implements backend.Backend: it refuses what the application
+// refuses and, like it, gives the entry an id, when and by whom.
 func (f *Fake) Allow(_ context.Context, e detect.Allow) error {
 	if f.RO {
 		return errors.New("read-only")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	switch {
+	case e.Empty():
+		return errors.New("invalid allow-list entry: it names nothing")
+	case e.Reason == "":
+		return errors.New("invalid allow-list entry: a reason is required")
+	case !e.Expires.IsZero() && !e.Expires.After(f.now()):
+		return errors.New("invalid allow-list entry: it would expire at once")
+	}
+	e.ID, e.Added, e.By = fmt.Sprintf("al-%08x", len(f.allowed)+1), f.now().UTC(), "analyst"
 	f.allowed = append(f.allowed, e)
+	f.list().Add(e)
 	return nil
 }
+
+// AllowEntries implements backend.Backend.
+func (f *Fake) AllowEntries(context.Context) ([]detect.Allow, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.list().Entries(), nil
+}
+
+// Hides implements backend.Backend over the fake's alerts.
+func (f *Fake) Hides(_ context.Context, e detect.Allow) ([alert.Critical + 1]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var n [alert.Critical + 1]int
+	for i := range f.alerts {
+		if e.Matches(&f.alerts[i]) {
+			n[f.alerts[i].Severity]++
+		}
+	}
+	return n, nil
+}
+
+// RemoveAllow implements backend.Backend; Removed lists what it removed.
+func (f *Fake) RemoveAllow(_ context.Context, id, note string) error {
+	if f.RO {
+		return errors.New("read-only")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id == "" {
+		return errors.New("a configuration entry is changed in the file")
+	}
+	if _, ok := f.list().Remove(id); !ok {
+		return fmt.Errorf("no allow-list entry %q", id)
+	}
+	f.Removed = append(f.Removed, Removal{ID: id, Note: note})
+	return nil
+}
+
+// Removal is an entry RemoveAllow removed, with its note.
+type Removal struct{ ID, Note string }
 
 // Endpoints implements backend.Backend.
 func (f *Fake) Endpoints(context.Context) ([]store.EndpointSummary, error) { return f.Sums, nil }
@@ -204,6 +301,11 @@ func (f *Fake) Asset(endpoint string) (asset.Asset, bool) {
 		return asset.Asset{}, false
 	}
 	return f.Inventory.Lookup(a)
+}
+
+// ResolveEndpoint implements backend.Backend over Sums and Inventory.
+func (f *Fake) ResolveEndpoint(_ context.Context, name string) (string, error) {
+	return backend.One(name, f.Sums, f.Inventory)
 }
 
 // Timeline implements backend.Backend.
