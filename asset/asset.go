@@ -107,17 +107,31 @@ type Asset struct {
 type Inventory struct {
 	entries []Asset // sorted by prefix length, longest first
 	byHost  map[string]netip.Addr
+	// byPrefix finds the entry of a network; lengths4 and lengths6 are
+	// the prefix lengths the entries have, longest first. Lookup is
+	// called for every address of every event: a walk over thousands of
+	// entries took most of an import's time.
+	byPrefix           map[netip.Prefix]int
+	lengths4, lengths6 []int
 }
 
 // Lookup returns the most specific asset covering a.
 func (inv *Inventory) Lookup(a netip.Addr) (Asset, bool) {
-	if inv == nil || !a.IsValid() {
+	if inv == nil || !a.IsValid() || a.Zone() != "" {
 		return Asset{}, false
 	}
 	a = a.Unmap()
-	for _, e := range inv.entries {
-		if e.Prefix.Contains(a) {
-			return e, true
+	lengths := inv.lengths6
+	if a.Is4() {
+		lengths = inv.lengths4
+	}
+	for _, bits := range lengths {
+		p, err := a.Prefix(bits)
+		if err != nil {
+			continue
+		}
+		if i, ok := inv.byPrefix[p]; ok {
+			return inv.entries[i], true
 		}
 	}
 	return Asset{}, false
@@ -168,6 +182,24 @@ func NewInventory(entries []Asset) *Inventory {
 	sort.SliceStable(inv.entries, func(i, j int) bool {
 		return inv.entries[i].Prefix.Bits() > inv.entries[j].Prefix.Bits()
 	})
+	inv.byPrefix = make(map[netip.Prefix]int, len(inv.entries))
+	for i, e := range inv.entries {
+		if !e.Prefix.IsValid() {
+			continue
+		}
+		p := e.Prefix.Masked()
+		if _, dup := inv.byPrefix[p]; dup { // the first of equal networks wins
+			continue
+		}
+		inv.byPrefix[p] = i
+		lengths := &inv.lengths6
+		if p.Addr().Is4() {
+			lengths = &inv.lengths4
+		}
+		if n := len(*lengths); n == 0 || (*lengths)[n-1] != p.Bits() {
+			*lengths = append(*lengths, p.Bits()) // entries are longest first
+		}
+	}
 	for _, e := range inv.entries {
 		if e.Host != "" && e.Prefix.IsSingleIP() {
 			h := strings.ToLower(e.Host)

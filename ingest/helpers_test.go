@@ -3,8 +3,10 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -68,6 +70,18 @@ var testT0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
 func testLine(i int) string {
 	return fmt.Sprintf("%s 10.0.10.%d message number %d", testT0.Add(time.Duration(i)*time.Second).Format(time.RFC3339), 1+i%200, i)
+}
+
+// noisyLine is testLine with 180 random bytes (base64) at the end: the
+// store compresses events, and a test that must fill a disk needs lines
+// that do not compress.
+func noisyLine(i int) string {
+	noise := make([]byte, 180)
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	for j := range noise {
+		noise[j] = byte(r.Uint32())
+	}
+	return testLine(i) + " " + base64.StdEncoding.EncodeToString(noise)
 }
 
 type harness struct {
@@ -164,15 +178,15 @@ func (h *harness) raws() []string {
 	return out
 }
 
-// missing returns the lines 0..n-1 not stored and the stored lines that
-// are not one of them or are stored more than once.
-func (h *harness) missing(n int) (missing, extra []string) {
+// missing returns the lines line(0)..line(n-1) not stored and the stored
+// lines that are not one of them or are stored more than once.
+func (h *harness) missing(n int, line func(int) string) (missing, extra []string) {
 	count := map[string]int{}
 	for _, r := range h.raws() {
 		count[r]++
 	}
 	for i := range n {
-		l := testLine(i)
+		l := line(i)
 		if count[l] == 0 {
 			missing = append(missing, l)
 		}
@@ -207,7 +221,7 @@ func (h *harness) waitFor(n int, stall time.Duration) {
 			last, deadline = got, time.Now().Add(stall)
 		}
 		if time.Now().After(deadline) {
-			miss, extra := h.missing(n)
+			miss, extra := h.missing(n, testLine) // the lines of most tests
 			h.t.Fatalf("store holds %d events, unchanged for %v, want %d; missing %q, extra %q; sources: %+v", got, stall, n, miss, extra, h.p.Stats().Snapshot())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -217,13 +231,20 @@ func (h *harness) waitFor(n int, stall time.Duration) {
 // wantExactly checks that the store holds exactly lines 0..n-1, once each.
 func (h *harness) wantExactly(n int) {
 	h.t.Helper()
+	h.wantLines(n, testLine)
+}
+
+// wantLines checks that the store holds exactly line(0)..line(n-1), once
+// each.
+func (h *harness) wantLines(n int, line func(int) string) {
+	h.t.Helper()
 	want := make([]string, n)
 	for i := range want {
-		want[i] = testLine(i)
+		want[i] = line(i)
 	}
 	sort.Strings(want)
 	got := h.raws()
-	miss, extra := h.missing(n)
+	miss, extra := h.missing(n, line)
 	if len(got) != n || len(miss)+len(extra) > 0 {
 		h.t.Fatalf("store holds %d events, want %d: missing %q, extra %q", len(got), n, miss, extra)
 	}
@@ -236,6 +257,11 @@ func (h *harness) wantExactly(n int) {
 
 func appendLines(t *testing.T, path string, from, to int) {
 	t.Helper()
+	appendLinesOf(t, path, from, to, testLine)
+}
+
+func appendLinesOf(t *testing.T, path string, from, to int, line func(int) string) {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +269,7 @@ func appendLines(t *testing.T, path string, from, to int) {
 	defer f.Close()
 	var b bytes.Buffer
 	for i := from; i < to; i++ {
-		b.WriteString(testLine(i))
+		b.WriteString(line(i))
 		b.WriteByte('\n')
 	}
 	if _, err := f.Write(b.Bytes()); err != nil {

@@ -85,6 +85,24 @@ func TestKill9MidIngestLeavesExactlyOneCopy(t *testing.T) {
 				_ = cmd.Wait()
 			}
 
+			// What the killed writer stored is in the timelines too, once
+			// (the store's journal gives back the postings it held in
+			// memory), read-only as a responder would look first.
+			ro, err := store.Open(db, store.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := ro.CountEvents(context.Background(), time.Time{}, time.Time{})
+			if err != nil || stored == 0 {
+				t.Fatalf("after the kills the store counts %d events, %v", stored, err)
+			}
+			if inTimelines := timelinesTotal(t, ro); inTimelines != stored {
+				t.Fatalf("after the kills the timelines show %d events, the store holds %d", inTimelines, stored)
+			}
+			if err := ro.Close(); err != nil {
+				t.Fatal(err)
+			}
+
 			// Restart and let it finish.
 			h := newHarness(t, db)
 			if mode == "import" {
@@ -101,6 +119,31 @@ func TestKill9MidIngestLeavesExactlyOneCopy(t *testing.T) {
 			if c, _ := h.st.CountEvents(context.Background(), time.Time{}, time.Time{}); c != n {
 				t.Fatalf("store counts %d events, want %d", c, n)
 			}
+			if got := timelinesTotal(t, h.st); got != n {
+				t.Fatalf("the timelines show %d events, want %d", got, n)
+			}
 		})
 	}
+}
+
+// timelinesTotal is how many events the timelines of the endpoints of
+// testLine (10.0.10.1 to .200) show together, each event once per page.
+func timelinesTotal(t *testing.T, st *store.Store) int {
+	t.Helper()
+	total := 0
+	for i := 1; i <= 200; i++ {
+		p, err := st.Timeline(context.Background(), store.ParseEndpoint(fmt.Sprintf("10.0.10.%d", i)), store.Query{Limit: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[store.EventKey]bool{}
+		for _, it := range p.Items {
+			if seen[it.Key] {
+				t.Fatalf("the timeline of 10.0.10.%d shows %v twice", i, it.Key)
+			}
+			seen[it.Key] = true
+		}
+		total += len(p.Items)
+	}
+	return total
 }

@@ -634,7 +634,7 @@ func TestFollowSaysWhenTheRotatedFileIsGone(t *testing.T) {
 		stop = h.follow(context.Background(), f, FollowSource{Pattern: d.base, Options: testOptions()})
 		h.waitFor(25, 10*time.Second)
 		waitSettled(t, f, time.Now())
-		miss, extra := h.missing(d.n)
+		miss, extra := h.missing(d.n, testLine)
 		if len(extra) != 0 || len(miss) != lost-20 {
 			t.Fatalf("run %d: missing %q, extra %q: want only the %d lines deleted unread", run, miss, extra, lost-20)
 		}

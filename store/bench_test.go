@@ -1,9 +1,12 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,4 +41,34 @@ func BenchmarkPutEvents(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkTimelineOnStore pages the busiest endpoint's timeline of the
+// store in MAMORI_BENCH_DB (newest 200 events) and counts its histogram.
+func BenchmarkTimelineOnStore(b *testing.B) {
+	dir := os.Getenv("MAMORI_BENCH_DB")
+	if dir == "" {
+		b.Skip("set MAMORI_BENCH_DB to a store directory")
+	}
+	s, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sums, err := s.EndpointSummaries()
+	if err != nil || len(sums) == 0 {
+		b.Fatalf("no endpoints: %v", err)
+	}
+	slices.SortFunc(sums, func(x, y EndpointSummary) int { return int(y.Events - x.Events) })
+	for _, sum := range []EndpointSummary{sums[0], sums[len(sums)/2]} {
+		ep := ParseEndpoint(sum.ID)
+		b.Run(fmt.Sprintf("%d-events", sum.Events), func(b *testing.B) {
+			for b.Loop() {
+				p, err := s.Timeline(context.Background(), ep, Query{Reverse: true, Limit: 200})
+				if err != nil || len(p.Items) == 0 {
+					b.Fatalf("page: %d, %v", len(p.Items), err)
+				}
+			}
+		})
+	}
 }

@@ -1,10 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,10 +51,10 @@ func (s *Store) endpointsOf(ev *event.Event, buf []Endpoint) []Endpoint {
 	return buf
 }
 
-// PutEvents writes events and their timeline index entries, and returns
-// once they are stored. An event's key derives from its time, Ref and
-// Raw, so writing the same line again overwrites the same key instead of
-// adding a copy.
+// PutEvents writes events and indexes them under their timelines, and
+// returns once they are stored. An event's key derives from its time, Ref
+// and Raw, so writing the same line again stores the same event instead of
+// adding a copy (see the note on blocks in block.go).
 func (s *Store) PutEvents(evs []event.Event) error {
 	done := make(chan error, 1)
 	if err := s.PutEventsAsync(evs, func(err error) { done <- err }); err != nil {
@@ -69,39 +69,51 @@ func (s *Store) PutEvents(evs []event.Event) error {
 // cannot be stored (event.CheckTime; nothing of the batch is written), or
 // a disk below the reserve (ErrDiskFull, see Options.DiskReserve). The
 // caller may encode the next batch while this one is written.
+//
+// The events are written as blocks, one per minute they fall in (see
+// block.go), with a journal entry naming the blocks; their timeline
+// postings are held in memory until the index is next written (index.go).
 func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 	if err := s.checkWritable(); err != nil {
 		return err
+	}
+	for i := range evs {
+		if err := event.CheckTime(evs[i].Time); err != nil {
+			return s.writeErr("write events", fmt.Errorf("event: encode: %w", err))
+		}
 	}
 	s.gate.RLock() // Close waits until the batch is handed to Badger
 	defer s.gate.RUnlock()
 	if s.closed {
 		return ErrClosed
 	}
-	// One buffer for every value of the batch: the transaction keeps the
-	// slices until it is written.
 	size := 0
 	days := make([]int32, 0, 2)
+	items := make([]blockItem, len(evs))
 	for i := range evs {
-		size += 160 + len(evs[i].Raw) + len(evs[i].URL) + len(evs[i].UserAgent)
-		if d := day(evs[i].Time); len(days) == 0 || days[len(days)-1] != d {
+		ev := &evs[i]
+		size += 160 + len(ev.Raw) + len(ev.URL) + len(ev.UserAgent)
+		if d := day(ev.Time); len(days) == 0 || days[len(days)-1] != d {
 			days = append(days, d)
 		}
+		items[i] = blockItem{tk: timeKey(ev.Time), id: EventID(ev.Ref.File, ev.Ref.Offset, ev.Raw), ev: ev}
 	}
-	// Values, keys, index entries and the log's own records: about twice
-	// the values.
-	if err := s.checkSpace(2*int64(size), s.reserve); err != nil {
+	// Blocks are compressed: the events' size bounds what is written.
+	if err := s.checkSpace(int64(size), s.reserve); err != nil {
 		return err
 	}
+	slices.SortFunc(items, compareItems)
+	items = slices.CompactFunc(items, func(a, b blockItem) bool { return compareItems(a, b) == 0 })
 	now := s.now().Unix()
 	stale := s.staleDays(days, now)
-	buf := make([]byte, 0, size)
+	jnl := s.index.nextJournal()
+	bp := &batchPostings{jnl: jnl}
 	var (
-		eps   []Endpoint
-		txns  []*badger.Txn
-		txn   = s.db.NewTransaction(true)
-		err   error
-		start int
+		w       blockWriter
+		txns    []*badger.Txn
+		txn     = s.db.NewTransaction(true)
+		err     error
+		journal = make([]byte, 0, blockKeyLen*4)
 	)
 	set := func(key, val []byte) error {
 		err := txn.SetEntry(badger.NewEntry(key, val))
@@ -112,24 +124,38 @@ func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 		}
 		return err
 	}
-	for i := range evs {
-		ev := &evs[i]
-		k := KeyOf(ev)
-		start = len(buf)
-		if buf, err = ev.AppendBinary(buf); err != nil {
+	type pending struct{ key, val []byte }
+	var blocks []pending
+	for start := 0; start < len(items) && err == nil; {
+		bucket := bucketOf(items[start].tk)
+		end := start + 1
+		for end < len(items) && end-start < maxBlockEvents && bucketOf(items[end].tk) == bucket {
+			end++
+		}
+		var key, val []byte
+		if key, val, err = w.build(make([]byte, 0, (end-start)*128), bucket, items[start:end], s.endpointsOf); err != nil {
 			break
 		}
-		if err = set(eventKey(k), buf[start:len(buf):len(buf)]); err != nil {
-			break
-		}
-		eps = s.endpointsOf(ev, eps)
-		for _, ep := range eps {
-			if err = set(endpointKey(ep, k), nil); err != nil {
-				break
-			}
-		}
+		blocks = append(blocks, pending{key, val})
+		journal = append(journal, key...)
+		start = end
+	}
+	// The journal entry goes first: if the process dies between the
+	// transactions, it names blocks that are not there (skipped), never
+	// leaves blocks that no timeline and no journal knows.
+	if err == nil {
+		err = set(journalKey(jnl), journal)
+	}
+	for _, b := range blocks {
 		if err != nil {
 			break
+		}
+		if err = set(b.key, b.val); err == nil {
+			if blk, perr := parseBlock(b.key, b.val); perr == nil {
+				blk.postings(bp)
+			} else {
+				err = perr
+			}
 		}
 	}
 	for _, d := range stale {
@@ -163,6 +189,7 @@ func (s *Store) PutEventsAsync(evs []event.Event, done func(error)) error {
 			mu.Unlock()
 			if last {
 				if e == nil {
+					s.index.add(bp)
 					s.noteStored(stale, now)
 				}
 				done(e)
@@ -178,64 +205,217 @@ func (s *Store) Events(ctx context.Context, from, to time.Time, fn func(Stored) 
 	return s.view(func(txn *badger.Txn) error { return eventsIn(ctx, txn, from, to, fn) })
 }
 
-func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(Stored) error) error {
+// timeRange is [from, to) as time keys; to zero means no bound.
+func timeRange(from, to time.Time) (lo, hi tkey) {
+	lo, hi = timeKey(from), ^tkey(0)
+	if !to.IsZero() {
+		hi = timeKey(to)
+	}
+	return lo, hi
+}
+
+// eachMinute calls fn with the blocks of every minute that may hold events
+// from lo to hi, in time order. With keysOnly, the blocks are not read:
+// fn gets their keys (in a block with no keys or events).
+//
+// With bufs, the blocks' bytes are recycled once fn returns: fn must not
+// keep them (decoded events are copies).
+func eachMinute(ctx context.Context, txn *badger.Txn, lo, hi tkey, keysOnly bool, bufs *buffers, fn func([]*block) error) error {
 	opt := badger.DefaultIteratorOptions
-	opt.Prefix = []byte{prefixEvent}
-	opt.PrefetchSize = 256
+	opt.Prefix = []byte{prefixBlock}
+	opt.PrefetchValues = !keysOnly
+	opt.PrefetchSize = 8
 	it := txn.NewIterator(opt)
 	defer it.Close()
-	var upper []byte
-	if !to.IsZero() {
-		upper = eventTimeBound(to)
-	}
+	last := bucketOf(hi - 1)
+	var group []*block
 	n := 0
-	for it.Seek(eventTimeBound(from)); it.Valid(); it.Next() {
+	for it.Seek(blockBound(bucketOf(lo))); it.Valid(); it.Next() {
 		item := it.Item()
-		if upper != nil && bytes.Compare(item.Key(), upper) >= 0 {
-			break
-		}
-		if n++; n%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		st, err := decodeItem(item)
+		bucket, _, err := parseBlockKey(item.Key())
 		if err != nil {
 			return err
 		}
-		if err := fn(st); err != nil {
-			return err
+		if bucket > last || hi == 0 {
+			break
 		}
+		if len(group) > 0 && group[0].bucket != bucket {
+			if err := fn(group); err != nil {
+				return err
+			}
+			for _, b := range group {
+				b.release(bufs)
+			}
+			group = group[:0]
+		}
+		if n++; n%64 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var b *block
+		if keysOnly {
+			b = &block{key: item.KeyCopy(nil), bucket: bucket}
+		} else {
+			val, err := item.ValueCopy(bufs.get())
+			if err != nil {
+				return err
+			}
+			if b, err = parseBlock(item.KeyCopy(nil), val); err != nil {
+				return err
+			}
+			b.bufs = bufs
+		}
+		group = append(group, b)
+	}
+	if len(group) > 0 {
+		return fn(group)
 	}
 	return nil
 }
 
-func decodeItem(item *badger.Item) (Stored, error) {
-	k, err := parseEventKey(item.Key())
-	if err != nil {
-		return Stored{}, err
+// mergeMinute calls fn with the events of a minute's blocks from lo to hi
+// in key order, once each (a replayed event may sit in two blocks).
+func mergeMinute(bs []*block, lo, hi tkey, fn func(b *block, i int) error) error {
+	if len(bs) == 1 {
+		b := bs[0]
+		for i, tk := range b.tks {
+			if tk >= lo && tk < hi {
+				if err := fn(b, i); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
-	st := Stored{Key: k}
-	err = item.Value(func(v []byte) error { return st.Event.UnmarshalBinary(v) })
-	if err != nil {
-		return Stored{}, fmt.Errorf("store: event %x: %w", item.Key(), err)
+	pos := make([]int, len(bs))
+	var last *posting
+	for {
+		min := -1
+		for j, b := range bs {
+			if pos[j] == len(b.ids) {
+				continue
+			}
+			if min < 0 || comparePostings(posting{tk: b.tks[pos[j]], id: b.ids[pos[j]]}, posting{tk: bs[min].tks[pos[min]], id: bs[min].ids[pos[min]]}) < 0 {
+				min = j
+			}
+		}
+		if min < 0 {
+			return nil
+		}
+		b, i := bs[min], pos[min]
+		pos[min]++
+		p := posting{tk: b.tks[i], id: b.ids[i]}
+		if last != nil && p.tk == last.tk && p.id == last.id {
+			continue
+		}
+		last = &p
+		if p.tk >= lo && p.tk < hi {
+			if err := fn(b, i); err != nil {
+				return err
+			}
+		}
 	}
-	return st, nil
 }
+
+// eventsIn reads and decodes the events on one goroutine and calls fn on
+// the caller's, a run of events at a time, so that a consumer as busy as
+// the detection engine has decoding done beside it on another core.
+func eventsIn(ctx context.Context, txn *badger.Txn, from, to time.Time, fn func(Stored) error) error {
+	const run = 512
+	lo, hi := timeRange(from, to)
+	var (
+		runs = make(chan []Stored, 4)
+		free = make(chan []Stored, 6) // runs fn is done with: it gets copies
+		stop = make(chan struct{})
+		rerr error
+		wg   sync.WaitGroup
+	)
+	wg.Go(func() {
+		defer close(runs)
+		cur := make([]Stored, 0, run)
+		send := func() error {
+			select {
+			case runs <- cur:
+				select {
+				case cur = <-free:
+					cur = cur[:0]
+				default:
+					cur = make([]Stored, 0, run)
+				}
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		}
+		rerr = eachMinute(ctx, txn, lo, hi, false, &buffers{}, func(bs []*block) error {
+			return mergeMinute(bs, lo, hi, func(b *block, i int) error {
+				cur = append(cur, Stored{Key: EventKey{Time: keyTime(b.tks[i]), ID: b.ids[i]}})
+				if err := b.event(i, &cur[len(cur)-1].Event); err != nil {
+					return err
+				}
+				if len(cur) == run {
+					return send()
+				}
+				return nil
+			})
+		})
+		if rerr == nil && len(cur) > 0 {
+			rerr = send()
+		}
+	})
+	var err error
+	for sts := range runs {
+		for _, st := range sts {
+			if err = fn(st); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+		clear(sts) // drop the strings: the GC need not keep them for the run
+		select {
+		case free <- sts:
+		default:
+		}
+	}
+	close(stop)
+	for range runs { // let the reader see stop
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if errors.Is(rerr, errStopped) {
+		return nil
+	}
+	return rerr
+}
+
+// errStopped ends a read whose consumer stopped.
+var errStopped = errors.New("stopped")
 
 // Event reads one event by key.
 func (s *Store) Event(k EventKey) (event.Event, error) {
-	var st Stored
+	var ev event.Event
 	err := s.view(func(txn *badger.Txn) error {
-		item, err := txn.Get(eventKey(k))
+		c := newBlockCache(txn)
+		defer c.close()
+		tk := timeKey(k.Time)
+		bs, err := c.minute(bucketOf(tk))
 		if err != nil {
 			return err
 		}
-		st, err = decodeItem(item)
-		return err
+		for _, b := range bs {
+			if i := b.find(tk, k.ID); i >= 0 {
+				return b.event(i, &ev)
+			}
+		}
+		return badger.ErrKeyNotFound
 	})
 	if err != nil {
 		return event.Event{}, fmt.Errorf("store: read event %v/%x: %w", k.Time, k.ID, err)
 	}
-	return st.Event, nil
+	return ev, nil
 }
 
 // Query selects a page of an endpoint's timeline.
@@ -261,201 +441,82 @@ type Page struct {
 	More bool
 }
 
-// span returns the times of the first and the last stored event; ok is
-// false for an empty store.
-func span(txn *badger.Txn) (first, last time.Time, ok bool) {
+// span returns the first and last instants the stored blocks cover (their
+// minutes); ok is false for a store without events.
+func span(txn *badger.Txn) (first, last tkey, ok bool) {
 	opt := badger.DefaultIteratorOptions
 	opt.PrefetchValues = false
-	opt.Prefix = []byte{prefixEvent}
+	opt.Prefix = []byte{prefixBlock}
 	it := txn.NewIterator(opt)
 	it.Rewind()
 	if !it.Valid() {
 		it.Close()
-		return time.Time{}, time.Time{}, false
+		return 0, 0, false
 	}
-	k, err := parseEventKey(it.Item().Key())
+	f, _, err := parseBlockKey(it.Item().Key())
 	it.Close()
 	if err != nil {
-		return time.Time{}, time.Time{}, false
+		return 0, 0, false
 	}
-	first = k.Time
 	opt.Reverse = true
 	it = txn.NewIterator(opt)
 	defer it.Close()
-	it.Seek([]byte{prefixEvent, 0xff})
+	it.Seek([]byte{prefixBlock, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	if !it.Valid() {
-		return first, first, true
+		return f, f + uint64(bucketNS) - 1, true
 	}
-	if k, err := parseEventKey(it.Item().Key()); err == nil {
-		last = k.Time
+	l, _, err := parseBlockKey(it.Item().Key())
+	if err != nil {
+		return f, f + uint64(bucketNS) - 1, true
 	}
-	return first, last, true
+	if l == 0 { // only the zero time
+		return 0, 0, true
+	}
+	return f, l + uint64(bucketNS) - 1, true
 }
 
-// walkIndex calls fn with the index keys of ep from lo to hi (hi
-// exclusive; both set), oldest first or newest first, day by day, starting
-// after the key at (a cursor) when it is set. fn returns false to stop.
-func walkIndex(ctx context.Context, txn *badger.Txn, ep Endpoint, lo, hi time.Time, reverse bool, after *EventKey, fn func(key []byte) (bool, error)) error {
-	if !lo.Before(hi) {
-		return nil
+// timelineRange clamps a query's bounds to what the store holds.
+func timelineRange(txn *badger.Txn, from, to time.Time) (lo, hi tkey, ok bool) {
+	first, last, ok := span(txn)
+	if !ok {
+		return 0, 0, false
 	}
-	var skip []byte
-	if after != nil {
-		skip = endpointKey(ep, *after)
-		if reverse && after.Time.Before(hi) {
-			hi = after.Time.Add(1) // the cursor's own instant may hold more events
-		}
-		if !reverse && after.Time.After(lo) {
-			lo = after.Time
-		}
-	}
-	first, last := day(lo), day(hi.Add(-1))
-	days := indexDays{txn: txn, reverse: reverse}
-	defer days.close()
-	d := first
-	if reverse {
-		d = last
-	}
-	n := 0
-	for i := 0; ; i++ {
-		// Days without index entries are skipped in one seek: a line
-		// dated 2200 must not make every page walk 63,000 empty days.
-		var ok bool
-		if d, ok = days.next(d); !ok || d < first || d > last {
-			return nil
-		}
-		prefix := endpointPrefix(d, ep)
-		lower := appendTime(bytes.Clone(prefix), lo)
-		upper := appendTime(bytes.Clone(prefix), hi)
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		opt.Prefix = prefix
-		opt.Reverse = reverse
-		it := txn.NewIterator(opt)
-		seek := lower
-		if reverse {
-			seek = upper
-		}
-		if skip != nil && bytes.HasPrefix(skip, prefix) {
-			seek = skip
-		}
-		more := true
-		for it.Seek(seek); it.Valid() && more; it.Next() {
-			key := it.Item().Key()
-			if skip != nil && bytes.Equal(key, skip) {
-				continue
-			}
-			if bytes.Compare(key, upper) >= 0 {
-				if reverse {
-					continue
-				}
-				break
-			}
-			if bytes.Compare(key, lower) < 0 {
-				if reverse {
-					break
-				}
-				continue
-			}
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				it.Close()
-				return ctx.Err()
-			}
-			var err error
-			if more, err = fn(key); err != nil {
-				it.Close()
-				return err
-			}
-		}
-		it.Close()
-		if !more {
-			return nil
-		}
-		if i%64 == 63 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if reverse {
-			d--
-		} else {
-			d++
-		}
-	}
-}
-
-// indexDays finds the days that hold timeline index entries (of any
-// endpoint).
-type indexDays struct {
-	txn     *badger.Txn
-	reverse bool
-	it      *badger.Iterator
-}
-
-// next returns the first day from d on (back from d when reverse) that
-// holds index entries; ok is false when there is none.
-func (x *indexDays) next(d int32) (int32, bool) {
-	if x.it == nil {
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		opt.Prefix = []byte{prefixEndpoint}
-		opt.Reverse = x.reverse
-		x.it = x.txn.NewIterator(opt)
-	}
-	if x.reverse {
-		x.it.Seek(appendDay([]byte{prefixEndpoint}, d+1)) // the last key before day d+1
-	} else {
-		x.it.Seek(appendDay([]byte{prefixEndpoint}, d))
-	}
-	if !x.it.Valid() || len(x.it.Item().Key()) < 5 {
-		return 0, false
-	}
-	return readDay(x.it.Item().Key()[1:5]), true
-}
-
-func (x *indexDays) close() {
-	if x.it != nil {
-		x.it.Close()
-	}
+	lo, hi = timeRange(from, to)
+	lo, hi = max(lo, first), min(hi, last+1)
+	return lo, hi, lo < hi
 }
 
 // Timeline returns a page of the events indexed under ep, oldest first (or
-// newest first with Reverse). It reads index keys without values and fetches
-// only the events it returns, so a page costs the same on a store of
-// millions of events as on a small one.
+// newest first with Reverse). It reads the postings of the hours it walks
+// and only the blocks (and frames) of the events it returns, so a page
+// costs about the same on a store of millions of events as on a small one.
 func (s *Store) Timeline(ctx context.Context, ep Endpoint, q Query) (Page, error) {
 	if q.Limit <= 0 {
 		q.Limit = 200
 	}
 	var page Page
+	// Postings held in memory are copied before the store is read: a
+	// flush that writes them in between then shows them twice (merged),
+	// never not at all.
+	held := s.index.held(appendEndpoint(nil, ep))
 	err := s.view(func(txn *badger.Txn) error {
-		first, last, ok := span(txn)
+		lo, hi, ok := timelineRange(txn, q.From, q.To)
 		if !ok {
 			return nil
 		}
-		lo, hi := q.From, q.To
-		if lo.IsZero() || lo.Before(first) {
-			lo = first
-		}
-		if hi.IsZero() || hi.After(last) {
-			hi = last.Add(1)
-		}
-		return walkIndex(ctx, txn, ep, lo, hi, q.Reverse, q.After, func(key []byte) (bool, error) {
-			_, k, err := parseEndpointKey(key)
-			if err != nil {
-				return false, err
-			}
+		c := newBlockCache(txn)
+		defer c.close()
+		return s.walkTimeline(ctx, txn, held, ep, lo, hi, q.Reverse, q.After, func(p posting) (bool, error) {
 			if len(page.Items) == q.Limit {
 				page.More = true
 				return false, nil
 			}
-			item, err := txn.Get(eventKey(k))
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return true, nil // expired between index and event
+			b, i, ok, err := c.find(p)
+			if err != nil || !ok {
+				return err == nil, err // not found: pruned between index and event
 			}
-			if err != nil {
-				return false, err
-			}
-			st, err := decodeItem(item)
-			if err != nil {
+			st := Stored{Key: EventKey{Time: keyTime(p.tk), ID: p.id}}
+			if err := b.event(i, &st.Event); err != nil {
 				return false, err
 			}
 			if q.Keep == nil || q.Keep(&st.Event) {
@@ -471,30 +532,20 @@ func (s *Store) Timeline(ctx context.Context, ep Endpoint, q Query) (Page, error
 }
 
 // Histogram counts ep's events in buckets of width step from from to to. It
-// reads index keys only.
+// reads postings only.
 func (s *Store) Histogram(ctx context.Context, ep Endpoint, from, to time.Time, step time.Duration) ([]int, error) {
 	if step <= 0 || !to.After(from) {
 		return nil, fmt.Errorf("store: histogram needs from < to and a positive step")
 	}
 	buckets := make([]int, int((to.Sub(from)+step-1)/step))
+	held := s.index.held(appendEndpoint(nil, ep))
 	err := s.view(func(txn *badger.Txn) error {
-		first, last, ok := span(txn)
+		lo, hi, ok := timelineRange(txn, from, to)
 		if !ok {
 			return nil
 		}
-		lo, hi := from, to
-		if lo.Before(first) {
-			lo = first
-		}
-		if hi.After(last.Add(1)) {
-			hi = last.Add(1)
-		}
-		return walkIndex(ctx, txn, ep, lo, hi, false, nil, func(key []byte) (bool, error) {
-			_, k, err := parseEndpointKey(key)
-			if err != nil {
-				return false, err
-			}
-			if i := int(k.Time.Sub(from) / step); i >= 0 && i < len(buckets) {
+		return s.walkTimeline(ctx, txn, held, ep, lo, hi, false, nil, func(p posting) (bool, error) {
+			if i := int(keyTime(p.tk).Sub(from) / step); i >= 0 && i < len(buckets) {
 				buckets[i]++
 			}
 			return true, nil
@@ -506,28 +557,33 @@ func (s *Store) Histogram(ctx context.Context, ep Endpoint, from, to time.Time, 
 	return buckets, nil
 }
 
-// CountEvents counts stored events with from <= time < to by their keys.
+// CountEvents counts stored events with from <= time < to. A minute with
+// one block, wholly in the range, is counted from its key; others from
+// their blocks' keys.
 func (s *Store) CountEvents(ctx context.Context, from, to time.Time) (int, error) {
 	n := 0
+	lo, hi := timeRange(from, to)
 	err := s.view(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		opt.Prefix = []byte{prefixEvent}
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		var upper []byte
-		if !to.IsZero() {
-			upper = eventTimeBound(to)
-		}
-		for it.Seek(eventTimeBound(from)); it.Valid(); it.Next() {
-			if upper != nil && bytes.Compare(it.Item().Key(), upper) >= 0 {
-				break
+		c := newBlockCache(txn)
+		defer c.close()
+		return eachMinute(ctx, txn, lo, hi, true, nil, func(bs []*block) error {
+			bucket := bs[0].bucket
+			if len(bs) == 1 && bucket >= lo && bucket+uint64(bucketNS) <= hi && bucket != 0 {
+				_, k, _ := parseBlockKey(bs[0].key)
+				n += k
+				return nil
 			}
-			if n++; n%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
+			full := make([]*block, 0, len(bs))
+			for _, b := range bs {
+				blk, err := c.get(b.key)
+				if err != nil {
+					return err
+				}
+				full = append(full, blk)
 			}
-		}
-		return nil
+			clear(c.blocks)
+			return mergeMinute(full, lo, hi, func(*block, int) error { n++; return nil })
+		})
 	})
 	return n, err
 }

@@ -9,8 +9,9 @@ package store
 // plus "bc").
 //
 //	prefix  key                                         value
-//	'e'     'e' ts(8) id(8)                              event (event codec)
-//	'x'     'x' day(4) endpoint ts(8) id(8)              empty: per-endpoint timeline index
+//	'k'     'k' minute(8) hash(8) count(4)               block of events (block.go)
+//	'i'     'i' hour(4) endpoint seq(8)                  timeline postings of an endpoint (index.go)
+//	'j'     'j' seq(8)                                   journal: blocks whose postings are not written yet
 //	'a'     'a' len(1) alertID                           alert (JSON)
 //	'n'     'n' len(1) incidentID                        incident (JSON)
 //	'b'     'b' len(1) name                              baseline blob
@@ -21,18 +22,27 @@ package store
 //	'p'     'p' len(1) endpointID                        endpoint summary (JSON)
 //	'r'     'r' day(4)                                   when events of that day were last stored: unix seconds(8), for retention
 //
-// The timeline index is bucketed by day (days since 1970, UTC, sign bit
-// flipped): writes of one day then land in one narrow key range whatever
-// the number of endpoints, so the LSM tree's compactions touch only today's
-// index instead of every endpoint's; a timeline query walks the days of its
-// range, one seek each.
+// Events are stored in blocks of one minute of one write, a few hundred
+// events each, and indexed by postings of one hour of one endpoint, written
+// every few hundred thousand events: a handful of LSM entries per thousand
+// events where there were two or three per event (see block.go and
+// index.go). An event keeps its key (time and id, EventKey) inside its
+// block.
+//
+// Stores written before blocks (format 1; migrate.go converts them) had
+//
+//	'e'     'e' ts(8) id(8)                              event (event codec)
+//	'x'     'x' day(4) endpoint ts(8) id(8)              empty: per-endpoint timeline index
+//
+// The hour and day are counted since 1970, UTC, sign bit flipped, so that
+// byte order is time order.
 //
 // endpoint is tag(1) len(1) bytes: tag 4 with the 4 bytes of an IPv4
 // address, tag 6 with 16 bytes of an IPv6 address, tag 'h' with a host name
 // (the endpoint has no known address), at most 255 bytes.
 //
 // id is a 64-bit hash of the source file, the line's offset and its bytes
-// (EventID), so that re-ingesting the same line of the same file writes the
+// (EventID), so that re-ingesting the same line of the same file gives the
 // same key: a replay after a crash never duplicates an event.
 
 import (
@@ -46,10 +56,11 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-// Key prefixes, one per record family.
+// Key prefixes, one per record family (the blocks, postings and journal
+// are in block.go and index.go).
 const (
-	prefixEvent     byte = 'e'
-	prefixEndpoint  byte = 'x'
+	prefixEvent     byte = 'e' // format 1 only
+	prefixEndpoint  byte = 'x' // format 1 only
 	prefixAlert     byte = 'a'
 	prefixIncident  byte = 'n'
 	prefixBaseline  byte = 'b'

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"go.uber.org/goleak"
 )
 
 // killedEvents is how many events the killed writer stores.
@@ -25,6 +29,9 @@ func TestReadOnlyOpenAfterKill9(t *testing.T) {
 		writeAndWait(dir)
 		return
 	}
+	// Badger's failed read-only open of such a store left its caches'
+	// goroutines running: the store now recovers it without trying.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dir := filepath.Join(t.TempDir(), "db")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestReadOnlyOpenAfterKill9$")
 	cmd.Env = append(os.Environ(), "MAMORI_STORE_KILL_CHILD="+dir)
@@ -54,6 +61,11 @@ func TestReadOnlyOpenAfterKill9(t *testing.T) {
 		if n := countAll(t, s); n != killedEvents {
 			t.Errorf("read-only open %d sees %d events, want %d", i+1, n, killedEvents)
 		}
+		// The writer died with the timeline postings in memory: the
+		// journal gives them back.
+		if n := timelineLen(t, s, "10.0.10.23"); n != killedEvents {
+			t.Errorf("read-only open %d: the timeline shows %d events, want %d", i+1, n, killedEvents)
+		}
 		if s.Recovered() != (i == 0) {
 			t.Errorf("open %d: Recovered() = %v", i+1, s.Recovered())
 		}
@@ -64,6 +76,57 @@ func TestReadOnlyOpenAfterKill9(t *testing.T) {
 	if !strings.Contains(logs.String(), "not closed cleanly") {
 		t.Errorf("the recovery is not logged:\n%s", logs.String())
 	}
+	// A writer opening it indexes the journal's blocks and writes the
+	// postings on close: the journal is then empty and the timeline whole.
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := timelineLen(t, s, "10.0.10.23"); n != killedEvents {
+		t.Errorf("after a clean close: the timeline shows %d events, want %d", n, killedEvents)
+	}
+	if n := keysUnder(t, s, prefixJournal); n != 0 {
+		t.Errorf("after a clean close: %d journal entries left", n)
+	}
+}
+
+// timelineLen is how many events ep's timeline shows.
+func timelineLen(t *testing.T, s *Store, ep string) int {
+	t.Helper()
+	p, err := s.Timeline(context.Background(), ParseEndpoint(ep), Query{Limit: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(p.Items)
+}
+
+// keysUnder counts the keys with a prefix.
+func keysUnder(t *testing.T, s *Store, prefix byte) int {
+	t.Helper()
+	n := 0
+	err := s.view(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = []byte{prefix}
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // writeAndWait stores killedEvents events in dir, says "written", and

@@ -119,19 +119,19 @@ func (s *Store) loadStored() error {
 func eventDays(txn *badger.Txn) []int32 {
 	opt := badger.DefaultIteratorOptions
 	opt.PrefetchValues = false
-	opt.Prefix = []byte{prefixEvent}
+	opt.Prefix = []byte{prefixBlock}
 	it := txn.NewIterator(opt)
 	defer it.Close()
 	var days []int32
 	for it.Rewind(); it.Valid(); {
-		k, err := parseEventKey(it.Item().Key())
+		bucket, _, err := parseBlockKey(it.Item().Key())
 		if err != nil {
 			it.Next()
 			continue
 		}
-		d := day(k.Time)
+		d := day(keyTime(bucket))
 		days = append(days, d)
-		it.Seek(eventTimeBound(dayStart(d + 1)))
+		it.Seek(blockBound(timeKey(dayStart(d + 1))))
 	}
 	return days
 }
@@ -195,9 +195,10 @@ func (s *Store) Prune(ctx context.Context, force bool) (int, error) {
 	now := s.now()
 	cutoff := now.Add(-s.opts.Retention)
 	held := s.heldDays(now)
-	events := pruneFamily{prefix: prefixEvent, end: eventTimeBound(cutoff),
-		day:  func(k []byte) int32 { return day(readTime(k[1:9])) },
-		next: func(d int32) []byte { return eventTimeBound(dayStart(d + 1)) }}
+	events := pruneFamily{prefix: prefixBlock, end: blockBound(bucketOf(timeKey(cutoff))),
+		day:    func(k []byte) int32 { return day(keyTime(binary.BigEndian.Uint64(k[1:9]))) },
+		next:   func(d int32) []byte { return blockBound(timeKey(dayStart(d + 1))) },
+		weight: func(k []byte) int { _, n, _ := parseBlockKey(k); return n }}
 	var n int
 	err := s.view(func(txn *badger.Txn) error {
 		var err error
@@ -216,16 +217,21 @@ func (s *Store) Prune(ctx context.Context, force bool) (int, error) {
 			return 0, &PruneRefusedError{Delete: n, Total: total, Before: cutoff, Retention: s.opts.Retention}
 		}
 	}
+	// A block holds the events of one minute: the blocks of the minutes
+	// before the cutoff's go (an event of the cutoff's own minute waits
+	// for the next prune).
 	deleted, err := s.deleteWalk(ctx, events, held)
 	if err != nil {
 		return deleted, err
 	}
-	// The index is bucketed by day: whole days before the cutoff's go
-	// (entries of the cutoff's own day that outlive their event are
-	// skipped by readers, and go the next day).
-	index := pruneFamily{prefix: prefixEndpoint, end: appendDay([]byte{prefixEndpoint}, day(cutoff)),
-		day:  func(k []byte) int32 { return readDay(k[1:5]) },
-		next: func(d int32) []byte { return appendDay([]byte{prefixEndpoint}, d+1) }}
+	// Postings are by hour: the hours before the cutoff's go (postings
+	// of the cutoff's own hour that outlive their event are skipped by
+	// timelines, and go with the next prune). Kept to the end of the
+	// cutoff's day, as the per-day index of format 1 was, a histogram
+	// over a held older day counted the day's pruned events.
+	index := pruneFamily{prefix: prefixPosting, end: appendHour([]byte{prefixPosting}, hourOf(timeKey(cutoff))),
+		day:  func(k []byte) int32 { return int32(floorDiv(int64(readHour(k[1:5])), 24)) },
+		next: func(d int32) []byte { return appendHour([]byte{prefixPosting}, (d+1)*24) }}
 	if _, err := s.deleteWalk(ctx, index, held); err != nil {
 		return deleted, err
 	}
@@ -239,18 +245,20 @@ type pruneFamily struct {
 	end    []byte
 	day    func(key []byte) int32 // the day of a key
 	next   func(d int32) []byte   // the first key of the day after d
+	weight func(key []byte) int   // how many events a key holds; nil: one
 }
 
 // walk calls fn (when set) with up to limit (-1: all) keys of f whose day
-// is not held, seeking past held days, and returns how many it saw.
+// is not held, seeking past held days, and returns how many events they
+// hold.
 func (f pruneFamily) walk(ctx context.Context, txn *badger.Txn, held map[int32]bool, limit int, fn func(key []byte)) (int, error) {
 	opt := badger.DefaultIteratorOptions
 	opt.PrefetchValues = false
 	opt.Prefix = []byte{f.prefix}
 	it := txn.NewIterator(opt)
 	defer it.Close()
-	n := 0
-	for it.Rewind(); it.Valid() && n != limit; {
+	n, keys := 0, 0
+	for it.Rewind(); it.Valid() && keys != limit; {
 		k := it.Item().Key()
 		if bytes.Compare(k, f.end) >= 0 {
 			break
@@ -262,7 +270,12 @@ func (f pruneFamily) walk(ctx context.Context, txn *badger.Txn, held map[int32]b
 		if fn != nil {
 			fn(it.Item().KeyCopy(nil))
 		}
-		if n++; n%4096 == 0 && ctx.Err() != nil {
+		w := 1
+		if f.weight != nil {
+			w = f.weight(k)
+		}
+		n += w
+		if keys++; keys%4096 == 0 && ctx.Err() != nil {
 			return n, ctx.Err()
 		}
 		it.Next()
@@ -275,9 +288,13 @@ func (s *Store) deleteWalk(ctx context.Context, f pruneFamily, held map[int32]bo
 	const batch = 10_000
 	total := 0
 	for {
-		var keys [][]byte
+		var (
+			keys [][]byte
+			n    int
+		)
 		err := s.view(func(txn *badger.Txn) error {
-			_, err := f.walk(ctx, txn, held, batch, func(k []byte) { keys = append(keys, k) })
+			var err error
+			n, err = f.walk(ctx, txn, held, batch, func(k []byte) { keys = append(keys, k) })
 			return err
 		})
 		if err != nil || len(keys) == 0 {
@@ -286,7 +303,7 @@ func (s *Store) deleteWalk(ctx context.Context, f pruneFamily, held map[int32]bo
 		if err := s.deleteKeys("prune", keys); err != nil {
 			return total, err
 		}
-		total += len(keys)
+		total += n
 		if ctx.Err() != nil {
 			return total, ctx.Err()
 		}
@@ -331,17 +348,24 @@ func (s *Store) forgetStored(cutoffDay int32, held map[int32]bool) error {
 	return s.deleteKeys("prune", keys)
 }
 
-// countEventsUpTo counts the stored events, stopping at limit.
+// countEventsUpTo counts the stored events, by their blocks' keys,
+// stopping at limit.
 func (s *Store) countEventsUpTo(ctx context.Context, limit int) (int, error) {
 	n := 0
 	err := s.view(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.PrefetchValues = false
-		opt.Prefix = []byte{prefixEvent}
+		opt.Prefix = []byte{prefixBlock}
 		it := txn.NewIterator(opt)
 		defer it.Close()
+		keys := 0
 		for it.Rewind(); it.Valid() && n < limit; it.Next() {
-			if n++; n%4096 == 0 && ctx.Err() != nil {
+			_, c, err := parseBlockKey(it.Item().Key())
+			if err != nil {
+				return err
+			}
+			n += c
+			if keys++; keys%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/mamori-soc/mamori/event"
 )
@@ -250,5 +253,113 @@ func TestTimelineSkipsEmptyDays(t *testing.T) {
 		if p, err := s.Timeline(cancelled, ep, Query{Reverse: reverse}); err != nil || len(p.Items) != 6 {
 			t.Errorf("reverse=%v: %d items, %v: the page walked the empty days", reverse, len(p.Items), err)
 		}
+	}
+}
+
+// TestRetentionPrunesWholeBlocksAndTheirPostings: retention on event
+// blocks of many events, some of them replayed into a second block, with
+// the timeline postings written to the store, beside logs of a month ago
+// imported today (kept): the events beyond the retention go with their
+// copies and their postings, up to the cutoff's hour, the others stay
+// whole, and every reader agrees, also after a reopen. A histogram over
+// the imported day and the pruned ones counted pruned events while their
+// day's postings were kept until the next day.
+func TestRetentionPrunesWholeBlocksAndTheirPostings(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{}
+	opts := Options{Retention: 10 * day24, Now: c.Now}
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const perDay = 300 // every 2 s over 10 minutes: blocks of 30
+	for d := range 20 {
+		c.Set(t0.Add(time.Duration(d)*day24 + time.Hour))
+		var evs []event.Event
+		for i := range perDay {
+			evs = append(evs, eventAt(t0.Add(time.Duration(d)*day24+time.Duration(i)*2*time.Second), fmt.Sprintf("/var/log/day%d", d), i))
+		}
+		if err := s.PutEvents(evs); err != nil {
+			t.Fatal(err)
+		}
+		// A replay after a crash, grouped otherwise: copies in other blocks.
+		if err := s.PutEvents(evs[perDay/3 : perDay/2]); err != nil {
+			t.Fatal(err)
+		}
+		if d == 19 { // and the logs of a month ago, imported today
+			var old []event.Event
+			for i := range 5 {
+				old = append(old, eventAt(t0.Add(-30*day24+time.Duration(i)*time.Minute), "/cases/old.log", i))
+			}
+			if err := s.PutEvents(old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.flushIndex(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := t0.Add(19*day24 + 2*time.Hour)
+	c.Set(now)
+	ctx := context.Background()
+	if _, err := s.Prune(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := now.Add(-opts.Retention) // day 9, 02:00: day 9's events go
+	oldDay := day(t0.Add(-30 * day24))
+	check := func(when string) {
+		t.Helper()
+		got := collect(t, s, time.Time{}, time.Time{})
+		if len(got) != 10*perDay+5 || day(got[5].Event.Time) != day(t0)+10 {
+			t.Fatalf("%s: %d events, the sixth of day %d; want %d, of day %d", when, len(got), day(got[5].Event.Time), 10*perDay+5, day(t0)+10)
+		}
+		if n := countAll(t, s); n != 10*perDay+5 {
+			t.Fatalf("%s: CountEvents = %d", when, n)
+		}
+		if n := timelineLen(t, s, "10.0.10.5"); n != 10*perDay+5 {
+			t.Fatalf("%s: the timeline shows %d events", when, n)
+		}
+		h, err := s.Histogram(ctx, ParseEndpoint("10.0.10.5"), t0.Add(-30*day24), t0.Add(20*day24), day24)
+		if err != nil || fmt.Sprint(h[0], h[30:]) != "5 [0 0 0 0 0 0 0 0 0 0 300 300 300 300 300 300 300 300 300 300]" {
+			t.Fatalf("%s: histogram %v %v", when, h, err)
+		}
+		err = s.view(func(txn *badger.Txn) error {
+			for _, p := range []byte{prefixBlock, prefixPosting} {
+				opt := badger.DefaultIteratorOptions
+				opt.PrefetchValues = false
+				opt.Prefix = []byte{p}
+				it := txn.NewIterator(opt)
+				for it.Rewind(); it.Valid(); it.Next() {
+					k := it.Item().Key()
+					var at tkey
+					if p == prefixBlock {
+						at = binary.BigEndian.Uint64(k[1:9])
+					} else {
+						at = hourStart(readHour(k[1:5]))
+					}
+					if at < timeKey(cutoff.Truncate(time.Hour)) && day(keyTime(at)) != oldDay {
+						it.Close()
+						return fmt.Errorf("a %q key of %v, before the cutoff %v, is left", p, keyTime(at), cutoff)
+					}
+				}
+				it.Close()
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+	}
+	check("after the prune")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check("reopened")
+	if n, err := s.Prune(ctx, false); n != 0 || err != nil {
+		t.Fatalf("a second prune: %d, %v", n, err)
 	}
 }

@@ -88,12 +88,16 @@ type Store struct {
 	storedMu sync.Mutex
 	stored   map[int32]int64 // day → when its events were last stored (unix seconds)
 
+	index    *index // timeline postings not yet written (index.go)
+	migrated int    // events converted from the older format by Open
+
 	// gate keeps Close from pulling the database out from under a read or
 	// write in flight (a console query still running when the user quits):
 	// they hold it shared, Close exclusively; after Close they get
 	// ErrClosed instead of touching unmapped memory.
-	gate   sync.RWMutex
-	closed bool
+	gate      sync.RWMutex
+	closed    bool
+	closeOnce sync.Once
 }
 
 // ErrClosed is returned by calls on a closed store.
@@ -198,7 +202,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	} else if mode, open := exposedDir(abs); open {
 		warn(fmt.Sprintf("the store is readable by others (mode %04o): its files hold raw log lines; opening it read-write makes it private", mode))
 	}
-	s := &Store{dir: abs, opts: opts}
+	s := &Store{dir: abs, opts: opts, index: newIndex()}
 	if opts.DiskReserve > 0 {
 		s.reserve = opts.DiskReserve
 	} else if _, total, err := diskSpace(abs); err == nil && opts.DiskReserve == 0 {
@@ -211,14 +215,33 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	bo := badgerOptions(abs, opts)
-	db, err := badger.Open(bo)
-	if err != nil && opts.ReadOnly && truncateNeeded(err) {
+	var db *badger.DB
+	if opts.ReadOnly && hasMemtableLog(abs) {
+		// Badger would refuse the read-only open, and its failed open
+		// leaves its caches' goroutines running: recover first.
 		db, err = s.recover(bo)
+	} else {
+		db, err = badger.Open(bo)
+		if err != nil && opts.ReadOnly && truncateNeeded(err) {
+			db, err = s.recover(bo)
+		}
 	}
 	if err != nil {
 		return nil, openError(abs, err)
 	}
 	s.db = db
+	if err := s.checkFormat(); err != nil {
+		_ = db.Close()
+		var old *OldFormatError
+		if errors.As(err, &old) { // names the store and what to do
+			return nil, err
+		}
+		return nil, fmt.Errorf("store %s: %w", abs, err)
+	}
+	if err := s.loadJournal(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: read the timeline journal in %s: %w", abs, err)
+	}
 	if !opts.ReadOnly {
 		if s.audit, err = openAuditLog(db); err != nil {
 			_ = db.Close()
@@ -228,6 +251,8 @@ func Open(dir string, opts Options) (*Store, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("store: read the retention records in %s: %w", abs, err)
 		}
+		s.index.stop, s.index.done = make(chan struct{}), make(chan struct{})
+		go s.runIndex()
 	}
 	return s, nil
 }
@@ -278,6 +303,15 @@ func badgerOptions(dir string, opts Options) badger.Options {
 // its write-ahead log must be replayed and truncated by a read-write open.
 func truncateNeeded(err error) bool {
 	return errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error())
+}
+
+// hasMemtableLog reports whether the store in dir has a memtable log
+// (*.mem): Badger removes them when it closes a store, so one is left by a
+// writer that was killed or crashed (or that is running: recovering then
+// fails with the lock error, as the read-only open would have).
+func hasMemtableLog(dir string) bool {
+	logs, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	return err == nil && len(logs) > 0
 }
 
 // recover opens a store that was not closed cleanly read-write, which
@@ -334,13 +368,20 @@ func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		if s.index.stop != nil { // write the timeline postings held in memory
+			close(s.index.stop)
+			<-s.index.done
+			errs = append(errs, s.flushIndex())
+		}
+	})
 	s.gate.Lock()
 	defer s.gate.Unlock()
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	var errs []error
 	if s.audit != nil {
 		errs = append(errs, s.audit.close())
 	}

@@ -63,9 +63,16 @@ func collect(t *testing.T, s *Store, from, to time.Time) []Stored {
 func TestPutEventsIsIdempotent(t *testing.T) {
 	s := openTemp(t, Options{})
 	evs := mkEvents("/logs/a.log", "10.0.10.23", 50)
-	for range 3 { // a replay after a crash writes the same lines again
+	blocks := 0
+	for i := range 3 { // a replay after a crash writes the same lines again
 		if err := s.PutEvents(evs); err != nil {
 			t.Fatal(err)
+		}
+		// ... into the same blocks, under the same keys
+		if n := keysUnder(t, s, prefixBlock); i == 0 {
+			blocks = n
+		} else if n != blocks {
+			t.Fatalf("write %d: %d blocks, after the first %d", i+1, n, blocks)
 		}
 	}
 	got := collect(t, s, time.Time{}, time.Time{})
@@ -318,7 +325,7 @@ func TestReadOnlyStoreRefusesWrites(t *testing.T) {
 // holds: it must get one clear sentence naming the directory.
 func TestSecondProcessGetsLockError(t *testing.T) {
 	if dir := os.Getenv("MAMORI_STORE_LOCK_CHILD"); dir != "" {
-		_, err := Open(dir, Options{})
+		_, err := Open(dir, Options{ReadOnly: os.Getenv("MAMORI_STORE_LOCK_RO") != ""})
 		fmt.Print(err)
 		os.Exit(0)
 	}
@@ -329,19 +336,26 @@ func TestSecondProcessGetsLockError(t *testing.T) {
 	}
 	defer s.Close()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondProcessGetsLockError$")
-	cmd.Env = append(os.Environ(), "MAMORI_STORE_LOCK_CHILD="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
+	if err := s.PutEvents(mkEvents("/logs/a.log", "10.0.10.23", 3)); err != nil {
+		t.Fatal(err)
 	}
-	msg := string(out)
-	want := fmt.Sprintf("the store %s is in use by another mamori process (pid %d)", s.Dir(), os.Getpid())
-	if !strings.Contains(msg, want) {
-		t.Fatalf("second process said %q, want it to contain %q", msg, want)
-	}
-	if strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
-		t.Fatalf("lock error leaks internals: %q", msg)
+	// Read-only too: the running writer's memtable log is there, as a
+	// killed writer's would be, and the store is not taken for one.
+	for _, ro := range []string{"", "1"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSecondProcessGetsLockError$")
+		cmd.Env = append(os.Environ(), "MAMORI_STORE_LOCK_CHILD="+dir, "MAMORI_STORE_LOCK_RO="+ro)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		msg := string(out)
+		want := fmt.Sprintf("the store %s is in use by another mamori process (pid %d)", s.Dir(), os.Getpid())
+		if !strings.Contains(msg, want) {
+			t.Fatalf("second process (read-only %q) said %q, want it to contain %q", ro, msg, want)
+		}
+		if strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
+			t.Fatalf("lock error leaks internals: %q", msg)
+		}
 	}
 
 	// In-process too, as a typed error.

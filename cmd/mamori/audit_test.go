@@ -64,6 +64,7 @@ func TestAuditMirrorPerStore(t *testing.T) {
 // TestReadingCommandsCreateNoStore: commands that only read never create
 // a store; `rules` shows learning progress when a store exists.
 func TestReadingCommandsCreateNoStore(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("runs the command line")
 	}

@@ -197,6 +197,34 @@ was shortened, it logs why it refused. --force deletes them anyway.`,
 	return cmd
 }
 
+func newMigrateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Convert a store written by an older mamori to the current format",
+		Long: `Convert a store written by an older mamori (one entry per event) to the
+current format (events in compressed blocks, timelines indexed by hour).
+Any command that opens the store for writing does this by itself, once; a
+read-only command (--readonly, "alerts", "report"...) refuses an old store
+and names this command. The conversion reads every event once (about a
+minute per few million events); if it is interrupted, run it again: it
+starts over, and the old entries are deleted only once all are converted.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			a, done, err := openApp(g, false)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if ok, n := a.Store.Migrated(); ok {
+				fmt.Printf("converted %d events; the store is in the current format\n", n)
+			} else {
+				fmt.Println("the store is already in the current format")
+			}
+			return nil
+		},
+	}
+}
+
 func newAlertsCmd(g *globals) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{

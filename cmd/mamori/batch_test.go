@@ -28,6 +28,7 @@ func sshdLines(n int) string {
 // `scan --db` analyses them; `scan --json` ends with a summary line; an
 // unchanged file imported again is "nothing new".
 func TestBatchSaysWhatItRead(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	dir := t.TempDir()
 	c := cli{t: t, dir: dir}
 
@@ -92,6 +93,7 @@ func TestBatchSaysWhatItRead(t *testing.T) {
 // what is stored and how to go on, with the shell's status for SIGINT;
 // running it again finishes the import.
 func TestInterruptedImportSaysWhatItKept(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	const n = 200_000
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "auth.log")
@@ -182,6 +184,7 @@ func TestHelpNamesFlagValues(t *testing.T) {
 // networks set for another office) says so, and names the address that
 // looks like the monitored host; it is silent once that is internal.
 func TestScanWarnsWithoutInternalAddresses(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	c := cli{t: t, dir: t.TempDir()}
 	eve := filepath.Join("..", "..", "testdata", "suricata-slips", "eve-slice.json")
 	_, stderr, code := c.run("scan", "--internal", "10.0.0.0/8", eve)

@@ -79,6 +79,7 @@ func (c cli) ok(args ...string) string {
 }
 
 func TestIncidentCommands(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("runs the command line on the demo")
 	}
@@ -280,6 +281,7 @@ func untar(t *testing.T, path string) map[string][]byte {
 // times in it, whatever the machine's zone; the store remembers it, so that
 // a review without configuration shows the same times.
 func TestTimesShownInTheOfficeZone(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	c := cli{t: t, dir: t.TempDir()}
 	db := filepath.Join(c.dir, "db")
 	c.ok("scan", "--db", db, "--timezone", "Asia/Tokyo", "../../testdata/crowdsec/ssh-bf.log")

@@ -11,6 +11,7 @@ import (
 // A scan of a capture shorter than the learning window says which rules
 // only learned: their silence is not a verdict.
 func TestScanSaysWhatWasNotJudged(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	c := cli{t: t, dir: t.TempDir()}
 	log := filepath.Join("..", "..", "testdata", "crowdsec", "ssh-bf.log")
 	_, stderr, code := c.run("scan", log)
@@ -38,6 +39,7 @@ func TestScanSaysWhatWasNotJudged(t *testing.T) {
 
 // `mamori rules ID` describes a rule, how it learns included.
 func TestRulesDescribesLearning(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	c := cli{t: t, dir: t.TempDir()}
 	out := c.ok("rules", "s-errors")
 	for _, s := range []string{"S-ERRORS  Many error responses", "state: active", "Learning:", "Outside sources learn", "min_failures_before_success"} {

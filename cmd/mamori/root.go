@@ -83,6 +83,7 @@ Run "mamori demo" to see it work on a built-in office under attack.`,
 		newFormatsCmd(),
 		newBaselineCmd(g),
 		newPruneCmd(g),
+		newMigrateCmd(g),
 		newVersionCmd(),
 	)
 	root.AddCommand(incidentCommands(g)...)
@@ -154,6 +155,9 @@ func openAppWith(g *globals, cfg *config.Config, readonly bool) (*app.App, func(
 	}
 	if a.Store.Recovered() {
 		fmt.Fprintln(os.Stderr, "mamori: note: the store was not closed cleanly (mamori was killed or crashed); it was recovered before being opened read-only")
+	}
+	if ok, n := a.Store.Migrated(); ok {
+		fmt.Fprintf(os.Stderr, "mamori: note: the store was written by an older mamori; converted its %d events to the current format (once)\n", n)
 	}
 	return a, func() {
 		if err := a.Close(); err != nil {

@@ -17,6 +17,7 @@ import (
 // raise its rules on the right endpoint, and no machine without attack
 // traffic may get anything above low.
 func TestScanFindsTheDemoAttack(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("writes and scans four days of an office's logs")
 	}

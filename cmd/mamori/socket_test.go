@@ -202,6 +202,7 @@ var generated = regexp.MustCompile(`(?m)^- Report: generated \S+ \S+|"generated"
 // mamori runs, and print what they print on the store when nothing holds
 // it; file exports are written by the running mamori into its audit log.
 func TestReadCommandsWhileMamoriRuns(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("runs mamori on the demo office")
 	}
@@ -309,6 +310,7 @@ func TestReadCommandsWhileMamoriRuns(t *testing.T) {
 // A mamori killed with SIGKILL leaves its socket: the store is read
 // directly again, and the next mamori replaces the dead socket.
 func TestDeadSocketAfterKill(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("runs mamori on the demo office")
 	}
@@ -349,6 +351,7 @@ func TestDeadSocketAfterKill(t *testing.T) {
 // A store held by a mamori that answers no read commands (an import in
 // progress) gets one clear message.
 func TestHeldStoreWithoutSocket(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	c := cli{t: t, dir: t.TempDir()}
 	db := filepath.Join(c.dir, "db")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -58,6 +58,7 @@ func storedEvents(t *testing.T, dir string) int {
 // SIGBUS and a goroutine dump; the store opens read-only on the full
 // disk; with space back the same command stores the rest, every line once.
 func TestIngestOnAFullDisk(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	mnt := tmpfs.Mount(t, 64)
 	dir := t.TempDir()
 	c := cli{t: t, dir: dir}
@@ -154,6 +155,7 @@ func crash(t *testing.T, dir string) {
 // work, each with a note on stderr, where every read-only open failed
 // with Badger's "Log truncate required".
 func TestReadCommandsAfterKill9(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	dir := t.TempDir()
 	c := cli{t: t, dir: dir}
 	db := filepath.Join(dir, "db")
