@@ -133,6 +133,9 @@ type Alert struct {
 	Acked bool `json:"acked,omitempty"`
 	// Incident is the id of the incident the alert is attached to.
 	Incident string `json:"incident,omitempty"`
+	// Priority is the alert's rank in the list it was shown in (1 = shown
+	// first), in the priority order of Sort; 0 when it was not ranked.
+	Priority int `json:"priority"`
 }
 
 // MakeID derives a stable alert id from what identifies the finding, so

@@ -1,13 +1,11 @@
 package detect
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -67,7 +65,7 @@ type Engine struct {
 	byRule   map[string]*ruleRun
 
 	book   *book
-	recent map[string]map[string]time.Time // endpoint → rule → last alert time
+	recent map[string]map[string]recentAlert // endpoint → rule → its latest alert that can corroborate
 	// guard keeps attacks out of the normal-business baselines; guardOn
 	// says the baselines are being learned (alerts then taint).
 	guard   *guard
@@ -144,7 +142,7 @@ func New(opts Options) (*Engine, error) {
 	e := &Engine{
 		env: opts.Env, cat: opts.Env.Catalog, st: opts.Store, log: opts.Log, opts: opts,
 		byKind: map[event.Kind][]*ruleRun{}, byRule: map[string]*ruleRun{},
-		book: newBook(), recent: map[string]map[string]time.Time{}, guard: newGuard(),
+		book: newBook(), recent: map[string]map[string]recentAlert{}, guard: newGuard(),
 	}
 	if e.env.Prevalence == nil {
 		e.env.Prevalence = NewPrevalence(200_000)
@@ -262,7 +260,18 @@ func (e *Engine) restore() error {
 	e.book.load(as)
 	e.book.replayUntil = e.meta.Watermark
 	for i := range as {
-		e.noteRecent(&as[i])
+		a := &as[i]
+		r := e.byRule[a.Rule]
+		if r == nil {
+			continue
+		}
+		own := a.Severity
+		if v, err := alert.ParseSeverity(a.Details["severity_alone"]); err == nil {
+			own = v
+		}
+		if corroborates(r.rule, own, a.Phase) {
+			e.noteRecent(r.rule, a)
+		}
 	}
 	return nil
 }
@@ -456,7 +465,7 @@ func (e *Engine) record(f *Finding) {
 		e.log.Error("finding of an unknown rule", "rule", f.Rule)
 		return
 	}
-	a := e.alertOf(rr, f)
+	a, own := e.alertOf(rr, f)
 	stored, changed := e.book.record(a, f, rr.window)
 	if !changed {
 		return
@@ -464,7 +473,9 @@ func (e *Engine) record(f *Finding) {
 	if e.guardOn && taints(rr, stored) {
 		e.guard.taint(f.Endpoint, f.Peer, f.FirstSeen, f.Time, e.env)
 	}
-	e.noteRecent(stored)
+	if corroborates(rr.rule, own, stored.Phase) {
+		e.noteRecent(rr.rule, stored)
+	}
 	if rr.rule.Perspective == alert.Composite {
 		return
 	}
@@ -477,31 +488,69 @@ func (e *Engine) record(f *Finding) {
 	}
 }
 
-func (e *Engine) noteRecent(a *alert.Alert) {
+// recentAlert is an endpoint's latest alert of one rule that can
+// corroborate the alerts of other perspectives.
+type recentAlert struct {
+	last time.Time
+	view view
+}
+
+// view is a rule's way of looking: its perspective and basis (matching a
+// known attack, a mismatch with normal business, a statistical
+// resemblance to an attack, a statistical deviation). Alerts of one view
+// see the same behaviour the same way (one scan raises S-FANOUT, S-ERRORS
+// and S-REFUSED; one new destination several N-* rules), so they do not
+// corroborate each other.
+type view struct {
+	perspective alert.Perspective
+	basis       alert.Basis
+}
+
+func viewOf(r *catalog.Rule) view { return view{r.Perspective, r.Basis} }
+
+// corroborates reports whether an alert can raise the severity of the
+// endpoint's alerts of other views: only one that is at least medium on
+// its own (before any corroboration: internet noise, scanner lists and
+// weak findings weighed down to low or info corroborate nothing, nor do
+// alerts raised only by other alerts) and that is not reconnaissance of
+// the endpoint (probes and exploit attempts from the internet against a
+// public server say nothing about what the server itself does). Composite
+// alerts are themselves corroboration and are not counted again.
+func corroborates(r *catalog.Rule, own alert.Severity, phase int) bool {
+	return r.Perspective != alert.Composite && own >= alert.Medium && phase != phaseRecon
+}
+
+// phaseRecon is attack phase ①, reconnaissance of the target.
+const phaseRecon = 1
+
+func (e *Engine) noteRecent(r *catalog.Rule, a *alert.Alert) {
 	m := e.recent[a.Endpoint]
 	if m == nil {
-		m = map[string]time.Time{}
+		m = map[string]recentAlert{}
 		e.recent[a.Endpoint] = m
 	}
-	if a.LastSeen.After(m[a.Rule]) {
-		m[a.Rule] = a.LastSeen
+	if cur := m[a.Rule]; a.LastSeen.After(cur.last) {
+		m[a.Rule] = recentAlert{last: a.LastSeen, view: viewOf(r)}
 	}
 }
 
-// othersOn counts the other rules that alerted on endpoint within a day
-// before t.
-func (e *Engine) othersOn(endpoint, rule string, t time.Time) int {
+// othersOn counts the rules of views other than r's that raised an alert
+// able to corroborate (see corroborates) on endpoint within a day before
+// t.
+func (e *Engine) othersOn(endpoint string, r *catalog.Rule, t time.Time) int {
 	n := 0
-	for r, last := range e.recent[endpoint] {
-		if r != rule && !last.Before(t.Add(-24*time.Hour)) && !last.After(t.Add(time.Hour)) {
+	v := viewOf(r)
+	for id, ra := range e.recent[endpoint] {
+		if id != r.ID && ra.view != v && !ra.last.Before(t.Add(-24*time.Hour)) && !ra.last.After(t.Add(time.Hour)) {
 			n++
 		}
 	}
 	return n
 }
 
-// alertOf makes a fresh alert from a finding.
-func (e *Engine) alertOf(rr *ruleRun, f *Finding) *alert.Alert {
+// alertOf makes a fresh alert from a finding; own is its severity
+// without corroboration by other alerts.
+func (e *Engine) alertOf(rr *ruleRun, f *Finding) (a *alert.Alert, own alert.Severity) {
 	r := rr.rule
 	first := f.FirstSeen
 	if first.IsZero() || first.After(f.Time) {
@@ -520,15 +569,16 @@ func (e *Engine) alertOf(rr *ruleRun, f *Finding) *alert.Alert {
 		phase = f.Phase
 	}
 	details := f.Details
-	sev, why := e.severity(rr, f)
+	sev, own, why := e.severity(rr, f)
 	if details == nil {
 		details = map[string]string{}
 	}
 	details["severity_reason"] = why
+	details["severity_alone"] = own.String() // without corroboration
 	if f.SummaryJA != "" {
 		details["summary_ja"] = f.SummaryJA
 	}
-	a := &alert.Alert{
+	a = &alert.Alert{
 		Time: f.Time, FirstSeen: first, LastSeen: f.Time,
 		Rule: r.ID, Title: r.Title.EN, Perspective: r.Perspective, Basis: r.Basis,
 		Phase: phase, Attack: append([]string(nil), r.Attack...),
@@ -537,45 +587,75 @@ func (e *Engine) alertOf(rr *ruleRun, f *Finding) *alert.Alert {
 		Summary: f.Summary, Details: details,
 	}
 	a.AddEvidence(evidenceOf(f.Evidence)...)
-	return a
+	return a, own
 }
 
 func clamp01(v float64) float64 { return min(1, max(0, v)) }
 
-// severity combines the rule's base severity, the finding's score and
-// rarity, and whether the endpoint already has alerts of other rules.
-func (e *Engine) severity(rr *ruleRun, f *Finding) (alert.Severity, string) {
-	base := rr.rule.Severity
+// severity weighs a finding: how likely a person must act now. It starts
+// from the rule's base severity (or the detector's, when it knows better),
+// moves one step up for a strong score (0.85 or more) or a rare
+// destination and one step down for a weak score (under 0.4), then:
+//
+//   - a finding that matches no known attack (a statistical resemblance
+//     or deviation, a mismatch with normal business) is at most medium on
+//     its own: high needs a known-attack basis (a matching rule against
+//     known attacks, or a detector that knows, e.g. a login let in after a
+//     brute force) or corroboration;
+//   - corroboration is an alert of another view on the same endpoint
+//     within a day that can corroborate (see corroborates): one step up,
+//     to at most high; reconnaissance of the endpoint (phase ①) is not
+//     raised by it;
+//   - only composite rules, and detectors that say so, reach critical.
+//
+// own is the severity without corroboration.
+func (e *Engine) severity(rr *ruleRun, f *Finding) (sev, own alert.Severity, why string) {
+	r := rr.rule
+	base := r.Severity
 	if f.Severity != nil {
 		base = *f.Severity
 	}
 	s := int(base)
-	why := []string{"base " + base.String()}
+	reasons := []string{"base " + base.String()}
 	switch {
 	case f.Score >= 0.85:
 		s++
-		why = append(why, fmt.Sprintf("score %.2f +1", f.Score))
+		reasons = append(reasons, fmt.Sprintf("score %.2f +1", f.Score))
 	case f.Score > 0 && f.Score < 0.4:
 		s--
-		why = append(why, fmt.Sprintf("score %.2f -1", f.Score))
+		reasons = append(reasons, fmt.Sprintf("score %.2f -1", f.Score))
 	}
 	if f.Rare {
 		s++
-		why = append(why, "rare destination +1")
+		reasons = append(reasons, "rare destination +1")
 	}
-	if n := e.othersOn(f.Endpoint, rr.rule.ID, f.Time); n > 0 && rr.rule.Perspective != alert.Composite {
-		s++
-		why = append(why, fmt.Sprintf("endpoint has alerts of %s +1", Plural(n, "other rule")))
-	}
-	// Only composite rules reach critical by weighing; a detector that
-	// knows a finding is critical (a login let in after a brute force) says
-	// so with Severity.
 	ceiling := int(alert.High)
-	if rr.rule.Perspective == alert.Composite || (f.Severity != nil && *f.Severity == alert.Critical) {
+	if r.Perspective == alert.Composite || (f.Severity != nil && *f.Severity == alert.Critical) {
 		ceiling = int(alert.Critical)
 	}
+	knownAttack := r.Perspective == alert.Composite || (r.Perspective == alert.Matching && r.Basis == alert.KnownAttack) ||
+		(f.Severity != nil && *f.Severity >= alert.High)
+	alone := ceiling
+	if !knownAttack {
+		alone = int(alert.Medium)
+	}
+	if !knownAttack && s > alone {
+		reasons = append(reasons, "at most medium without a known attack or corroboration")
+		s = alone
+	}
+	ownS := min(max(s, int(alert.Info)), ceiling)
+	phase := r.Phase
+	if f.Phase != 0 {
+		phase = f.Phase
+	}
+	// Reconnaissance of the endpoint from outside is not made more urgent
+	// by what the endpoint does: a scan is a scan.
+	if n := e.othersOn(f.Endpoint, r, f.Time); n > 0 && r.Perspective != alert.Composite && phase != phaseRecon && s < ceiling {
+		s++
+		reasons = append(reasons, fmt.Sprintf("corroborated by alerts of %s of other perspectives +1", Plural(n, "rule")))
+	}
 	s = min(max(s, int(alert.Info)), ceiling)
-	return alert.Severity(s), strings.Join(why, "; ")
+	return alert.Severity(s), alert.Severity(ownS), strings.Join(reasons, "; ")
 }
 
 // Flush writes changed alerts to the store, tells subscribers, and saves
@@ -851,53 +931,9 @@ func (e *Engine) LearnFrom(ctx context.Context, src Events, from, to time.Time) 
 	return n, e.saveBaselines()
 }
 
-// SortAlerts orders alerts most important first: severity, then how far
-// the endpoint's attack has progressed (phase), then the newest.
-//
-// Alerts are large: their order is worked out on indexes, then each alert
-// is moved once, in place (sorting the structs themselves moved each one
-// dozens of times: a quarter of a second for 100,000 alerts).
-func SortAlerts(as []alert.Alert) {
-	idx := make([]int32, len(as))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(x, y int32) int { return compareAlerts(&as[x], &as[y]) })
-	// Apply the permutation (as[i] takes the alert at idx[i]) cycle by
-	// cycle, marking placed positions with -1.
-	for i := range idx {
-		if idx[i] < 0 || int(idx[i]) == i {
-			continue
-		}
-		tmp := as[i]
-		j := i
-		for {
-			k := int(idx[j])
-			idx[j] = -1
-			if k == i {
-				as[j] = tmp
-				break
-			}
-			as[j] = as[k]
-			j = k
-		}
-	}
-}
-
-// compareAlerts orders two alerts for SortAlerts; the id makes the order
-// total.
-func compareAlerts(a, b *alert.Alert) int {
-	if a.Severity != b.Severity {
-		return cmp.Compare(b.Severity, a.Severity)
-	}
-	if a.Phase != b.Phase {
-		return cmp.Compare(b.Phase, a.Phase)
-	}
-	if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
-		return c
-	}
-	return strings.Compare(a.ID, b.ID)
-}
+// SortAlerts orders alerts in mamori's one priority order (alert.Sort:
+// severity, score, phase, time) and numbers them.
+func SortAlerts(as []alert.Alert) { alert.Sort(as) }
 
 // alertSub is one subscriber to alert updates: what it has not yet
 // received is kept, by id, so a slow subscriber loses nothing.

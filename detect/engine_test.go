@@ -2,12 +2,8 @@ package detect
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
-	"slices"
-	"sort"
 	"testing"
 	"time"
 
@@ -296,26 +292,6 @@ func TestRelaysBounded(t *testing.T) {
 	}
 	if !r.Is(netip.AddrFrom4([4]byte{10, 3, 0, 0})) || r.Role(netip.AddrFrom4([4]byte{10, 3, 0, 0})) != "proxy" {
 		t.Error("the first CONNECT target is not known as a proxy")
-	}
-}
-
-// SortAlerts gives the same order as a plain stable sort by the same rule.
-func TestSortAlertsOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 2, 7, 1000} {
-		as := make([]alert.Alert, n)
-		for i := range as {
-			as[i] = alert.Alert{ID: fmt.Sprintf("a%04d", rng.IntN(5000)), Severity: alert.Severity(rng.IntN(5)),
-				Phase: rng.IntN(7), LastSeen: t0.Add(time.Duration(rng.IntN(20)) * time.Minute)}
-		}
-		want := slices.Clone(as)
-		sort.SliceStable(want, func(i, j int) bool { return compareAlerts(&want[i], &want[j]) < 0 })
-		SortAlerts(as)
-		for i := range as {
-			if as[i].ID != want[i].ID || as[i].Severity != want[i].Severity || !as[i].LastSeen.Equal(want[i].LastSeen) {
-				t.Fatalf("n=%d: position %d holds %+v, want %+v", n, i, as[i], want[i])
-			}
-		}
 	}
 }
 

@@ -72,7 +72,7 @@ func newScanCmd(g *globals) *cobra.Command {
 		Short: "Import logs, run every detector to completion and print the alerts",
 		Long: `Import collected logs (like "mamori ingest"), run every detection rule
 over all stored events in event-time order, and print the alerts, most
-important first: a readable table on a terminal, one JSON object per line
+important first (the priority order of "mamori alerts --help"): a readable table on a terminal, one JSON object per line
 with --json, ending with one {"summary": {...}} line. Without --db the scan
 uses a temporary store that is removed afterwards; give --db DIR to keep it
 for "mamori alerts" or the console. With --db and no PATH, the events
@@ -242,7 +242,13 @@ func newAlertsCmd(g *globals) *cobra.Command {
 		Long: `Print the alerts a store holds, most important first: a table on a
 terminal, one JSON object per line with --json. While a mamori runs on
 the store (the console, --headless, the demo) the alerts are read
-through it, the same as from the store, with a note on stderr.`,
+through it, the same as from the store, with a note on stderr.
+
+Most important first is mamori's one priority order, the same in the
+console's alert list and in "mamori scan": severity (critical first),
+then score (the strongest finding first), then phase (the furthest
+attack phase first), then time (the newest first). Each alert's rank in
+it is the "priority" field of the JSON (1 = shown first).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, _, done, err := openRead(cmd.Context(), g)

@@ -88,6 +88,15 @@ func TestScanFindsTheDemoAttack(t *testing.T) {
 					}
 				}
 			}
+			// They come in the one priority order, each with its rank.
+			for i := range as {
+				if as[i].Priority != i+1 {
+					t.Errorf("alert %d has priority %d", i+1, as[i].Priority)
+				}
+				if i > 0 && alert.Compare(&as[i-1], &as[i]) > 0 {
+					t.Errorf("alert %d (%s %.2f) comes before %d (%s %.2f) out of priority order", i, as[i-1].Severity, as[i-1].Score, i+1, as[i].Severity, as[i].Score)
+				}
+			}
 			// The most important alert comes first, and it is about the victim.
 			if as[0].Endpoint != story.Victim.IP.String() || as[0].Severity < alert.High {
 				t.Errorf("first alert: %s %s on %s", as[0].Severity, as[0].Rule, as[0].Endpoint)

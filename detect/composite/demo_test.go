@@ -214,7 +214,12 @@ func find(alerts []alert.Alert, rule string, step demo.Step) (alert.Alert, bool)
 		if a.FirstSeen.After(step.Time.Add(time.Hour)) {
 			continue
 		}
-		if (rule == matching.RulePsExec || rule == composite.RuleCrossEP) && a.Peer != step.Peer.String() {
+		if rule == composite.RuleCrossEP && a.Peer != step.Peer.String() {
+			continue
+		}
+		// M-PSEXEC is one alert per source naming every machine it ran
+		// code on: the step's target is its peer or in its list.
+		if rule == matching.RulePsExec && a.Peer != step.Peer.String() && !namesAddr(a.Summary, step.Peer.String()) {
 			continue
 		}
 		if (rule == matching.RuleDDNS || rule == matching.RuleIOCDomain) && step.Domain != "" && a.Peer != step.Domain && step.Name != "lateral-c2" {
@@ -223,6 +228,24 @@ func find(alerts []alert.Alert, rule string, step demo.Step) (alert.Alert, bool)
 		return a, true
 	}
 	return alert.Alert{}, false
+}
+
+// namesAddr reports whether text names the address addr (not merely a
+// longer one that begins with it: 10.0.10.2 is not in 10.0.10.23).
+func namesAddr(text, addr string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], addr)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(addr)
+		rest := text[end:]
+		digit := func(k int) bool { return len(rest) > k && rest[k] >= '0' && rest[k] <= '9' }
+		if !digit(0) && (len(rest) == 0 || rest[0] != '.' || !digit(1)) {
+			return true
+		}
+		i = end
+	}
 }
 
 // storyHas reports whether the story has a step of phase on endpoint going

@@ -3,6 +3,7 @@ package matching
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestThroughEngine(t *testing.T) {
 			}
 			return ""
 		},
-		"M-PSEXEC 10.0.10.21 10.0.10.22": func(a alert.Alert) string {
+		"M-PSEXEC 10.0.10.21 remote-exec": func(a alert.Alert) string {
 			if a.Phase != phaseSpread || a.Severity != alert.High || a.Peer != "10.0.10.22" {
 				return "psexec"
 			}
@@ -113,6 +114,8 @@ func TestStateIsBounded(t *testing.T) {
 		at := time.Duration(i) * 10 * time.Second
 		ps.Observe(enrich(env, &event.Event{Time: t0.Add(at), Format: "zeek.smb_files", Kind: event.KindSMB, SrcIP: src, DstIP: dst, Method: "SMB::FILE_OPEN", FileName: `\svcctl`}), em)
 		id.Observe(enrich(env, &event.Event{Time: t0.Add(at), Format: "suricata.alert", Kind: event.KindIDS, SrcIP: netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}),
+			DstIP: server, Signature: "ET F" + strconv.Itoa(i%20_000) + " x", SignatureID: int64(i), Severity: 3}), em)
+		id.Observe(enrich(env, &event.Event{Time: t0.Add(at), Format: "suricata.alert", Kind: event.KindIDS, SrcIP: netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}),
 			DstIP: server, Signature: "ET SCAN x", SignatureID: int64(i), Severity: 3}), em)
 		if i%1000 == 0 {
 			em.Findings()
@@ -121,8 +124,12 @@ func TestStateIsBounded(t *testing.T) {
 	if n := ps.recent.Len(); n > maxPairs {
 		t.Errorf("psexec keeps %d pairs (cap %d)", n, maxPairs)
 	}
-	if n := id.peers.Len(); n > maxIDSKeys {
-		t.Errorf("ids keeps %d signatures (cap %d)", n, maxIDSKeys)
+	if n := id.groups.Len(); n > maxIDSKeys {
+		t.Errorf("ids keeps %d signature families (cap %d)", n, maxIDSKeys)
+	}
+	g, ok := id.groups.Get(server.String() + "\x00family:ET SCAN")
+	if !ok || len(g.sigs) > maxIDSSigs || len(g.peers) > maxIDSPeers || g.otherHits == 0 {
+		t.Errorf("the ET SCAN family keeps %+v", g)
 	}
 }
 

@@ -1,6 +1,8 @@
 package matching
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,8 +16,13 @@ import (
 // surfaced with their signature and references, weighed so that the
 // internet's background noise does not drown the console.
 //
-// One alert per signature and endpoint (Key "sid:<id>", or the signature or
-// notice name), counting repeats and how many distinct peers sent them.
+// One alert per endpoint and signature family (Key "family:ET CINS"): the
+// rule set's group of the signature ("ET SCAN", "ET CINS", "GPL
+// WEB_SERVER", a Zeek notice's namespace "Scan::"), so that an IDS's many
+// signatures of one kind (a hundred "ET CINS ... group N" lists, the ports
+// of "ET SCAN Suspicious inbound to ...") are one alert that counts them,
+// lists the signatures seen with how often, and how many distinct peers
+// sent them. Its severity is the highest of its hits.
 // The endpoint is the office machine involved; when neither side is one of
 // the internal networks (a sensor in front of a public server whose
 // address is not configured as internal), the destination, the machine
@@ -52,19 +59,82 @@ import (
 // version changes) are not attacks and are skipped.
 type ids struct {
 	env *detect.Env
-	// peers counts, per endpoint and signature, the distinct peers seen
-	// (exactly up to maxIDSPeers).
-	peers *detect.LRU[string, map[string]struct{}]
+	// groups holds, per endpoint and signature family, the signatures and
+	// peers seen.
+	groups *detect.LRU[string, *idsGroup]
 }
 
-// Bounds: 8192 signature×endpoint pairs, 32 peers each counted exactly.
+// idsGroup is what one endpoint's alert of one signature family has seen:
+// its signatures with their hits (the first maxIDSSigs exactly, the rest
+// counted together) and its distinct peers (exactly up to maxIDSPeers).
+type idsGroup struct {
+	sigs      []idsSig
+	otherHits int // hits of signatures beyond the first maxIDSSigs
+	peers     map[string]struct{}
+}
+
+type idsSig struct {
+	name string // as shown: the signature and its sid
+	hits int
+}
+
+// Bounds: 8192 family×endpoint pairs, 8 signatures listed and 32 peers
+// counted exactly each.
 const (
 	maxIDSKeys  = 8192
+	maxIDSSigs  = 8
 	maxIDSPeers = 32
 )
 
 func newIDS(_ detect.Params, env *detect.Env) detect.Detector { //nolint:revive // var-naming: IDS is an intrusion detection system
-	return &ids{env: env, peers: detect.NewLRU[string, map[string]struct{}](maxIDSKeys)}
+	return &ids{env: env, groups: detect.NewLRU[string, *idsGroup](maxIDSKeys)}
+}
+
+// sigFamily is the family a signature belongs to: its rule set and class
+// ("ET SCAN", "GPL WEB_SERVER", "SURICATA STREAM": the leading upper-case
+// words, at most two), a Zeek notice's namespace ("Scan::"), else the
+// IDS's category, else the signature itself.
+func sigFamily(sig, category string, notice bool) string {
+	if notice {
+		if ns, _, ok := strings.Cut(sig, "::"); ok {
+			return ns + "::"
+		}
+		return sig
+	}
+	words := strings.Fields(sig)
+	n := 0
+	for n < len(words) && n < 2 && upperWord(words[n]) {
+		n++
+	}
+	if n == 1 && len(words) > 1 && ruleSets[words[0]] {
+		n = 2 // "ET 3CORESec": a rule set's classes are not always upper case
+	}
+	switch {
+	case n > 0:
+		return strings.Join(words[:n], " ")
+	case category != "":
+		return category
+	}
+	return sig
+}
+
+// ruleSets are the tags of the rule sets whose second word is a class.
+var ruleSets = map[string]bool{"ET": true, "ETPRO": true, "GPL": true, "SURICATA": true}
+
+// upperWord reports whether w is a rule set's tag: upper-case letters,
+// digits, '_' and '-', with at least one letter ("ET", "3CORESEC", "WEB_SERVER").
+func upperWord(w string) bool {
+	letter := false
+	for _, c := range w {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func (*ids) Rule() string        { return RuleIDS }
@@ -186,16 +256,13 @@ func (d *ids) Observe(ev *event.Event, em *detect.Emitter) {
 		score = max(score, 0.85)
 	}
 
-	key := ev.Signature
-	if ev.SignatureID != 0 {
-		key = "sid:" + strconv.FormatInt(ev.SignatureID, 10)
-	}
+	family := sanitize.Line(sigFamily(ev.Signature, ev.Label, notice))
+	key := "family:" + family
 	peer := ev.Peer()
 	if !ev.Endpoint.IsValid() {
 		peer = ev.SrcIP
 	}
 	peerStr := detect.Addr(peer)
-	nPeers := d.notePeer(ep+"\x00"+key, peerStr)
 
 	sig := sanitize.Line(ev.Signature)
 	what := "Suricata"
@@ -232,15 +299,19 @@ func (d *ids) Observe(ev *event.Event, em *detect.Emitter) {
 	if notice {
 		sevText = "weighed " + sev.String()
 	}
+	g := d.note(ep+"\x00"+key, sig+ref, peerStr)
+	nPeers := max(len(g.peers), 1)
 	summary := what + ": " + sig + ref + " " + dir + ", " + sevText
 	summaryJA := what + "：" + sig + ref + "（" + dirJA + "、" + sevText + "）"
-	if nPeers > 1 {
-		more := strconv.Itoa(nPeers)
+	if hits, nSigs := g.total(); hits > 1 {
+		peers := strconv.Itoa(nPeers)
 		if nPeers >= maxIDSPeers {
-			more += "+"
+			peers += "+"
 		}
-		summary += "; from " + more + " different peers so far"
-		summaryJA += "。これまでに " + more + " の相手から"
+		summary = fmt.Sprintf("%s: %d alerts of the %s family (%s) from %s peer(s) against %s so far: %s; the latest: %s %s, %s",
+			what, hits, family, detect.Plural(nSigs, "signature"), peers, who(ev.Host, ep), g.list(), sig+ref, dir, sevText)
+		summaryJA = fmt.Sprintf("%s：%s 系のシグネチャ %d 種で %d 件（これまでに %s の相手から、対象 %s：%s）。最新は %s（%s、%s）",
+			what, family, nSigs, hits, peers, who(ev.Host, ep), g.list(), sig+ref, dirJA, sevText)
 	}
 	if noise && fromOutside {
 		summary += "; internet background noise (scan or reputation signature), weighed down"
@@ -278,17 +349,64 @@ func (d *ids) Observe(ev *event.Event, em *detect.Emitter) {
 		f.Details["message"] = sanitize.Line(ev.Message)
 	}
 	f.Details["peers"] = strconv.Itoa(nPeers)
+	f.Details["family"] = family
+	hits, nSigs := g.total()
+	f.Details["family_alerts"] = strconv.Itoa(hits)
+	f.Details["family_signatures"] = strconv.Itoa(nSigs)
 	em.Emit(f)
 }
 
-// notePeer records peer for a signature on an endpoint and returns how
-// many distinct peers it has (at most maxIDSPeers).
-func (d *ids) notePeer(key, peer string) int {
-	m := d.peers.GetOr(key, func() map[string]struct{} { return map[string]struct{}{} })
-	if peer != "" && len(m) < maxIDSPeers {
-		m[peer] = struct{}{}
+// note records a hit of signature sig from peer in the group key and
+// returns the group.
+func (d *ids) note(key, sig, peer string) *idsGroup {
+	g := d.groups.GetOr(key, func() *idsGroup { return &idsGroup{peers: map[string]struct{}{}} })
+	if peer != "" && len(g.peers) < maxIDSPeers {
+		g.peers[peer] = struct{}{}
 	}
-	return max(len(m), 1)
+	for i := range g.sigs {
+		if g.sigs[i].name == sig {
+			g.sigs[i].hits++
+			return g
+		}
+	}
+	if len(g.sigs) < maxIDSSigs {
+		g.sigs = append(g.sigs, idsSig{name: strings.Clone(sig), hits: 1})
+		return g
+	}
+	g.otherHits++
+	return g
+}
+
+// total returns the group's hits and its distinct signatures (beyond the
+// bound, the others count as one).
+func (g *idsGroup) total() (hits, sigs int) {
+	for _, s := range g.sigs {
+		hits += s.hits
+	}
+	sigs = len(g.sigs)
+	if g.otherHits > 0 {
+		sigs++
+	}
+	return hits + g.otherHits, sigs
+}
+
+// list shows the group's signatures, most hits first: "ET CINS ... group
+// 98 (sid 2403397) ×11, ...".
+func (g *idsGroup) list() string {
+	ss := slices.Clone(g.sigs)
+	slices.SortStableFunc(ss, func(a, b idsSig) int { return b.hits - a.hits })
+	parts := make([]string, 0, len(ss)+1)
+	for _, s := range ss {
+		p := clipText(s.name, 120)
+		if s.hits > 1 {
+			p += " ×" + strconv.Itoa(s.hits)
+		}
+		parts = append(parts, p)
+	}
+	if g.otherHits > 0 {
+		parts = append(parts, "and "+detect.Plural(g.otherHits, "hit")+" of other signatures")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // clipText shortens a text for a summary, on a rune boundary.

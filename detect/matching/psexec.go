@@ -1,7 +1,10 @@
 package matching
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,16 +38,69 @@ import (
 // administrator's console does and is not matched; such events are kept
 // briefly as evidence for a creation that follows.
 //
-// Endpoint is the machine that acts (the source), Peer the target; one
-// alert per pair and alert window. Its count is of remote executions:
-// the operations of one run (the copy to ADMIN$, the creation, the start)
-// within a few minutes are one.
+// Endpoint is the machine that acts (the source), Peer the latest target;
+// one alert per source and alert window, naming every machine it ran code
+// on. Its count is of remote executions: the operations of one run (the
+// copy to ADMIN$, the creation, the start) within a few minutes are one.
+// A source that runs code on several machines (anything but a mere
+// service start) is spreading: the alert is critical.
 type psexec struct {
 	env    *detect.Env
 	window time.Duration // the alert window, over which runs are counted
 	// recent keeps, per source→target pair, the supporting events seen in
 	// the last few minutes (pipe opens, share writes), bounded.
 	recent *detect.LRU[pairKey, *pairState]
+	// sources keeps, per source, the machines it ran code on within the
+	// alert window, bounded.
+	sources *detect.LRU[netip.Addr, *sourceState]
+}
+
+// sourceState is what one source did within the alert window.
+type sourceState struct {
+	targets []netip.Addr // in the order first reached, at most maxTargets
+	more    int          // targets beyond maxTargets
+	runs    int          // remote executions on all its targets
+	last    time.Time    // of the last run
+}
+
+// maxTargets bounds the targets named per source.
+const maxTargets = 16
+
+// note records a run (new says it is one, not another operation of the
+// last run) on dst, and whether it ran code (strong, not a mere start);
+// it returns the source's state.
+func (d *psexec) note(src, dst netip.Addr, at time.Time, newRun, strong bool) *sourceState {
+	s := d.sources.GetOr(src, func() *sourceState { return &sourceState{} })
+	if !s.last.IsZero() && at.Sub(s.last) > d.window {
+		*s = sourceState{}
+	}
+	if newRun {
+		s.runs++
+	}
+	s.last = at
+	if strong && !slices.Contains(s.targets, dst) {
+		if len(s.targets) < maxTargets {
+			s.targets = append(s.targets, dst)
+		} else {
+			s.more++
+		}
+	}
+	return s
+}
+
+// reached is how many machines the source ran code on.
+func (s *sourceState) reached() int { return len(s.targets) + s.more }
+
+// names lists the targets, by inventory name where known.
+func (d *psexec) names(s *sourceState) string {
+	parts := make([]string, 0, len(s.targets)+1)
+	for _, t := range s.targets {
+		parts = append(parts, who(d.env.HostOf(t), t.String()))
+	}
+	if s.more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", s.more))
+	}
+	return strings.Join(parts, ", ")
 }
 
 type pairKey struct{ src, dst netip.Addr }
@@ -64,7 +120,8 @@ const (
 )
 
 func newPsExec(p detect.Params, env *detect.Env) detect.Detector {
-	return &psexec{env: env, window: p.Duration("alert_window", 24*time.Hour), recent: detect.NewLRU[pairKey, *pairState](maxPairs)}
+	return &psexec{env: env, window: p.Duration("alert_window", 24*time.Hour), recent: detect.NewLRU[pairKey, *pairState](maxPairs),
+		sources: detect.NewLRU[netip.Addr, *sourceState](maxPairs)}
 }
 
 func (*psexec) Rule() string { return RulePsExec }
@@ -181,7 +238,8 @@ func (d *psexec) Observe(ev *event.Event, em *detect.Emitter) {
 	case op == opStart && !st.strong.IsZero() && ev.Time.Sub(st.strong) <= pairWindow:
 		return // the start that follows a creation: already reported
 	}
-	if st.strong.IsZero() || ev.Time.Sub(st.strong) > pairWindow { // a new run
+	newRun := st.strong.IsZero() || ev.Time.Sub(st.strong) > pairWindow
+	if newRun {
 		if st.strong.IsZero() || ev.Time.Sub(st.strong) > d.window {
 			st.runs = 0
 		}
@@ -190,6 +248,7 @@ func (d *psexec) Observe(ev *event.Event, em *detect.Emitter) {
 	if op != opStart {
 		st.strong = ev.Time
 	}
+	src0 := d.note(src, dst, ev.Time, newRun, op != opStart)
 	ep := ev.EndpointID()
 	if ep == "" {
 		return
@@ -239,12 +298,22 @@ func (d *psexec) Observe(ev *event.Event, em *detect.Emitter) {
 	if !d.env.Internal(src) {
 		scope, scopeJA = " from outside the LAN", "（LAN外から）"
 	}
+	summary := who(host, ep) + scope + " " + en + ": the way PsExec-like tools run code on another machine."
+	summaryJA := who(host, ep) + scopeJA + " が " + ja + "。PsExec等のツールが別の端末でコードを実行する手口である。"
+	if n := src0.reached(); n > 1 {
+		// One source running code on several machines is spreading.
+		critical := alert.Critical
+		sev, score = &critical, 1
+		list := d.names(src0)
+		summary = fmt.Sprintf("%s%s ran code remotely on %d machines (%s), the way PsExec-like tools spread; the latest: %s.", who(host, ep), scope, n, list, en)
+		summaryJA = fmt.Sprintf("%s%s が %d 台の端末でリモートからコードを実行した（%s）。PsExec等のツールによる横展開の手口である。最新：%s。", who(host, ep), scopeJA, n, list, ja)
+	}
 	f := detect.Finding{
-		Time: ev.Time, Endpoint: ep, Host: host, Peer: target, Score: score, Severity: sev, Count: st.runs, Absolute: true,
-		Summary:   who(host, ep) + scope + " " + en + ": the way PsExec-like tools run code on another machine.",
-		SummaryJA: who(host, ep) + scopeJA + " が " + ja + "。PsExec等のツールが別の端末でコードを実行する手口である。",
+		Time: ev.Time, Endpoint: ep, Host: host, Peer: target, Key: "remote-exec", Score: score, Severity: sev, Count: src0.runs, Absolute: true,
+		Summary: summary, SummaryJA: summaryJA,
 		Details: map[string]string{
 			"technique": technique, "operation": shown, "dst_ip": target, "source": ev.Format,
+			"targets": strconv.Itoa(src0.reached()),
 		},
 	}
 	if targetName != "" {

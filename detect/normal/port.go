@@ -2,7 +2,10 @@ package normal
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/event"
@@ -11,11 +14,65 @@ import (
 // port is N-PORT: an endpoint's outbound traffic to an internet port
 // ("8443/tcp") that neither it, its segment nor the organisation uses.
 // Attempts the firewall dropped count: the program tried.
+//
+// One alert per endpoint (key "ports") lists what it touched: a scan's
+// forty new ports, or a program's two, are one alert naming the ports and
+// destinations, not one alert per port.
 type port struct {
 	rule
-	relays *relays
-	prof   *detect.SetProfile
-	names  map[portKey]string
+	relays  *relays
+	prof    *detect.SetProfile
+	names   map[portKey]string
+	touched *detect.LRU[string, *portGroup] // by endpoint
+}
+
+// portGroup is what one endpoint touched outside its baseline lately.
+type portGroup struct {
+	ports []string // "8443/tcp", in the order first seen, at most maxGroupPorts
+	more  int      // ports beyond the bound
+	dsts  map[string]struct{}
+	last  time.Time
+}
+
+// Bounds: 4096 endpoints, 12 ports listed and 32 destinations counted
+// exactly each; a group is forgotten after a day without a mismatch.
+const (
+	maxGroupEndpoints = 4096
+	maxGroupPorts     = 12
+	maxGroupDsts      = 32
+	groupIdle         = 24 * time.Hour
+)
+
+// note adds a mismatch to the endpoint's group and returns the group.
+func (r *port) note(ep, v, dst string, at time.Time) *portGroup {
+	g := r.touched.GetOr(ep, func() *portGroup { return &portGroup{dsts: map[string]struct{}{}} })
+	if !g.last.IsZero() && at.Sub(g.last) > groupIdle {
+		*g = portGroup{dsts: map[string]struct{}{}}
+	}
+	g.last = at
+	if !slices.Contains(g.ports, v) {
+		if len(g.ports) < maxGroupPorts {
+			g.ports = append(g.ports, v)
+		} else {
+			g.more++
+		}
+	}
+	if len(g.dsts) < maxGroupDsts {
+		g.dsts[dst] = struct{}{}
+	}
+	return g
+}
+
+// n is how many ports the group holds.
+func (g *portGroup) n() int { return len(g.ports) + g.more }
+
+// list names the group's ports.
+func (g *portGroup) list() string {
+	s := strings.Join(g.ports, ", ")
+	if g.more > 0 {
+		s += fmt.Sprintf(" and %d more", g.more)
+	}
+	return s
 }
 
 type portKey struct {
@@ -24,7 +81,8 @@ type portKey struct {
 }
 
 func newPort(p detect.Params, env *detect.Env) detect.Detector {
-	r := &port{rule: newRule(RulePort, env), prof: detect.NewSetProfile(p.Int("max_ports", 128)), names: map[portKey]string{}}
+	r := &port{rule: newRule(RulePort, env), prof: detect.NewSetProfile(p.Int("max_ports", 128)), names: map[portKey]string{},
+		touched: detect.NewLRU[string, *portGroup](maxGroupEndpoints)}
 	r.relays = newRelays(p, r.eps)
 	return r
 }
@@ -96,16 +154,33 @@ func (r *port) Observe(ev *event.Event, em *detect.Emitter) {
 	}
 	dst := ev.DstIP.String()
 	what, whatJA := verdict(ev)
+	g := r.note(in.id, v, dst, ev.Time)
+	summary := fmt.Sprintf("outbound to %s port %s (%s by %s): a destination port not in the baseline (%s)",
+		dst, v, what, ev.Format, why)
+	summaryJA := fmt.Sprintf("%s のポート %s への外向き通信（%s で%s）。ベースラインにない通信先ポート（学習期間中に%d台のエンドポイントが使用）",
+		dst, v, ev.Format, whatJA, org)
+	if n := g.n(); n > 1 {
+		// One source's mismatches are one alert listing what it touched.
+		dsts := strconv.Itoa(len(g.dsts))
+		if len(g.dsts) >= maxGroupDsts {
+			dsts += "+"
+		}
+		summary = fmt.Sprintf("outbound to %d ports not in the baseline (%s) on %s destination(s); the latest: %s port %s (%s by %s, %s)",
+			n, g.list(), dsts, dst, v, what, ev.Format, why)
+		summaryJA = fmt.Sprintf("ベースラインにない %d 個の通信先ポート（%s）へ、%s 件の宛先に外向き通信。最新：%s のポート %s（%s で%s）",
+			n, g.list(), dsts, dst, v, ev.Format, whatJA)
+		if n >= 10 {
+			score = max(score, 0.7) // a scan, or something that tries port after port
+		}
+	}
 	r.lim.emit(em, detect.Finding{
-		Time: ev.Time, Endpoint: in.id, Host: ev.Host, Peer: dst, Key: v,
+		Time: ev.Time, Endpoint: in.id, Host: ev.Host, Peer: dst, Key: "ports",
 		Score: score, Rare: rare(r.env, dst),
-		Summary: fmt.Sprintf("outbound to %s port %s (%s by %s): a destination port not in the baseline (%s)",
-			dst, v, what, ev.Format, why),
-		SummaryJA: fmt.Sprintf("%s のポート %s への外向き通信（%s で%s）。ベースラインにない通信先ポート（学習期間中に%d台のエンドポイントが使用）",
-			dst, v, ev.Format, whatJA, org),
+		Summary: summary, SummaryJA: summaryJA,
 		Details: map[string]string{
 			"dst_ip": dst, "dst_port": strconv.Itoa(int(ev.DstPort)), "transport": ev.Transport,
 			"action": ev.Action.String(), "baseline": why, "org_endpoints": strconv.Itoa(org),
+			"ports": strconv.Itoa(g.n()), "port_list": g.list(), "destinations": strconv.Itoa(len(g.dsts)),
 		},
 		Evidence: []*event.Event{ev},
 	})

@@ -284,7 +284,7 @@ func TestPort(t *testing.T) {
 		"a raw port out": {
 			learn:   learn,
 			observe: []*event.Event{conn(day2(0), pc1, "203.0.113.66", 4444, "tcp", event.ActionAllow)},
-			want:    &wantFinding{endpoint: pc1, peer: "203.0.113.66", key: "4444/tcp", summary: []string{"203.0.113.66 port 4444/tcp", "allowed by netfilter", "not in the baseline"}, minScore: 0.6},
+			want:    &wantFinding{endpoint: pc1, peer: "203.0.113.66", key: "ports", summary: []string{"203.0.113.66 port 4444/tcp", "allowed by netfilter", "not in the baseline"}, minScore: 0.6},
 		},
 		"NTP like two colleagues": {
 			learn:   learn,
@@ -305,9 +305,41 @@ func TestPort(t *testing.T) {
 		"a dropped attempt counts": {
 			learn:   learn,
 			observe: []*event.Event{conn(day2(0), pc2, "203.0.113.66", 6667, "tcp", event.ActionDeny)},
-			want:    &wantFinding{endpoint: pc2, peer: "203.0.113.66", key: "6667/tcp", summary: []string{"blocked by netfilter"}},
+			want:    &wantFinding{endpoint: pc2, peer: "203.0.113.66", key: "ports", summary: []string{"blocked by netfilter"}},
 		},
 	})
+}
+
+// TestPortScanIsOneAlert: one source's scan of 44 ports (nmap's run)
+// was 44 alerts, one per port; it is one, on the source, whose count is
+// the 44 attempts and whose summary lists what it touched.
+func TestPortScanIsOneAlert(t *testing.T) {
+	learn := concat(browsing(), []*event.Event{conn(at(time.Hour), pc4, "89.160.20.112", 123, "udp", event.ActionDeny)})
+	var scan []*event.Event
+	for i := range 44 {
+		scan = append(scan, conn(day2(time.Duration(i)*time.Second), pc1, "203.0.113.66", uint16(1000+i), "tcp", event.ActionDeny))
+	}
+	scan = append(scan, conn(day2(time.Minute), pc1, "203.0.113.67", 4444, "tcp", event.ActionAllow))
+	fs := run(t, newPort, testEnv(t), ruleCase{learn: learn, observe: scan})
+	n := 0
+	for _, f := range fs {
+		if f.Endpoint != pc1 || f.Key != fs[0].Key {
+			t.Errorf("finding on %s key %q beside %q: the scan is split", f.Endpoint, f.Key, fs[0].Key)
+		}
+		n += max(f.Count, 1)
+	}
+	if n != 45 {
+		t.Errorf("%d attempts counted, want 45", n)
+	}
+	last := fs[len(fs)-1]
+	for _, w := range []string{"outbound to 45 ports not in the baseline (1000/tcp, 1001/tcp,", "and 33 more", "on 2 destination(s)"} {
+		if !strings.Contains(last.Summary, w) {
+			t.Errorf("summary %q does not say %q", last.Summary, w)
+		}
+	}
+	if last.Details["ports"] != "45" || last.Details["destinations"] != "2" || last.Score < 0.7 {
+		t.Errorf("details %v, score %.2f", last.Details, last.Score)
+	}
 }
 
 func TestExeSource(t *testing.T) {

@@ -87,10 +87,13 @@ type Beacon struct {
 	commonShare float64
 	benign      map[string]bool
 
-	pairs   *detect.LRU[pairKey, *pair]
-	dirty   []*pair   // pairs with contacts not yet scored
-	next    time.Time // next evaluation
-	scratch scratch
+	pairs *detect.LRU[pairKey, *pair]
+	dirty []*pair // pairs with contacts not yet scored
+	// siblings are, per endpoint and destination address, the services
+	// its beacons to it were reported on (see group).
+	siblings *detect.LRU[string, []sibling]
+	next     time.Time // next evaluation
+	scratch  scratch
 }
 
 // pairKey names an endpoint → destination pair without allocating: the
@@ -207,6 +210,7 @@ func NewBeacon(p detect.Params, env *detect.Env) detect.Detector {
 		commonShare: p.Float("common_share", commonShare),
 		benign:      map[string]bool{},
 		pairs:       detect.NewLRU[pairKey, *pair](max(1, p.Int("max_pairs", beaconMaxPairs))),
+		siblings:    detect.NewLRU[string, []sibling](max(1, p.Int("max_pairs", beaconMaxPairs))),
 	}
 	for _, c := range p.Strings("benign_categories", defaultBenignCategories) {
 		b.benign[strings.ToLower(c)] = true
@@ -742,14 +746,18 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 		lower(alert.Info, 0.39) // never raised above low by the score
 	case k.in:
 		// A webshell or implant polled from outside looks like this;
-		// so does an uptime monitor. One step below an outbound beacon.
+		// so does an uptime monitor. One step below an outbound beacon,
+		// which is medium alone (the engine's ceiling for a statistical
+		// finding without a known attack or corroboration): low, medium
+		// when another perspective corroborates it.
 		fmt.Fprintf(&sum, "; an implant or web shell being polled looks like this, and so does an uptime monitor: is %s yours?", dest)
 		ja += "。外部からポーリングされるバックドアやWebシェルはこう見える（死活監視も同様）。" + dest + " は自組織のものか"
-		lower(alert.Medium, 0.84)
+		lower(alert.Low, 0.84)
 	case noAnswer:
+		// No channel: one step below an outbound beacon, as above.
 		fmt.Fprintf(&sum, "; none of its %d connections was answered (refused or no reply): an attempt, not a channel", p.events)
 		ja += fmt.Sprintf("。%d回の接続のいずれにも応答がない（拒否または無応答）。通信路は成立していない", p.events)
-		lower(alert.Medium, 0.84)
+		lower(alert.Low, 0.84)
 	}
 	f := detect.Finding{
 		Time:      time.Unix(s.last, 0).UTC(),
@@ -795,7 +803,57 @@ func (b *Beacon) score(k pairKey, p *pair, now time.Time) (detect.Finding, bool)
 	if benign != "" {
 		f.Details["known_service"] = benign
 	}
+	b.group(k, &f, svc, every)
 	return f, true
+}
+
+// maxSiblings bounds the services grouped per endpoint and address.
+const maxSiblings = 8
+
+// sibling is one service's beacon to an address, as last reported.
+type sibling struct {
+	svc   string // "8760/udp"
+	every time.Duration
+	total int
+}
+
+// group makes the beacons of one endpoint to one address on several
+// ports one alert: a program's timers to its server are one behaviour,
+// and one address to look at or block. The key is the address; the count
+// is every contact on every port; the summary names the other ports.
+func (b *Beacon) group(k pairKey, f *detect.Finding, svc string, every time.Duration) {
+	if k.in || k.dns || k.name != "" || k.port == 0 {
+		return
+	}
+	f.Key = k.ip.String()
+	gk := k.endpoint() + "\x00" + f.Key
+	sibs, _ := b.siblings.Get(gk)
+	found := false
+	for i := range sibs {
+		if sibs[i].svc == svc {
+			sibs[i].every, sibs[i].total, found = every, f.Count, true
+		}
+	}
+	if !found && len(sibs) < maxSiblings {
+		sibs = append(sibs, sibling{svc: strings.Clone(svc), every: every, total: f.Count})
+	}
+	b.siblings.Put(gk, sibs)
+	if len(sibs) < 2 {
+		return
+	}
+	var others, othersJA []string
+	total := 0
+	for _, o := range sibs {
+		total += o.total
+		if o.svc != svc {
+			others = append(others, fmt.Sprintf("%s every %s (%d contacts)", o.svc, span(o.every), o.total))
+			othersJA = append(othersJA, fmt.Sprintf("%s（%s間隔、%d回）", o.svc, spanJA(o.every), o.total))
+		}
+	}
+	f.Count = max(f.Count, total)
+	f.Summary += "; also to " + f.Key + " on " + strings.Join(others, ", ")
+	f.SummaryJA += "。同じ宛先への定期通信：" + strings.Join(othersJA, "、")
+	f.Details["services"] = strconv.Itoa(len(sibs))
 }
 
 // knownTimer says, in both languages, why a pair is a timer by design:

@@ -82,7 +82,7 @@ func TestBeacon(t *testing.T) {
 				}
 				return evs
 			},
-			want: true, peer: "203.0.113.77", key: "203.0.113.77:8080/tcp", ep: "10.0.10.9", summary: []string{"beacon every 120 s", "to 203.0.113.77 on 8080/tcp"},
+			want: true, peer: "203.0.113.77", key: "203.0.113.77", ep: "10.0.10.9", summary: []string{"beacon every 120 s", "to 203.0.113.77 on 8080/tcp"},
 		},
 		"NTP every 34 min to a distribution's time server": {
 			events: func(r *rand.Rand) []*event.Event {
@@ -94,7 +94,7 @@ func TestBeacon(t *testing.T) {
 				}
 				return evs
 			},
-			want: true, peer: "185.125.190.58", key: "185.125.190.58:123/udp", ep: "10.0.10.14", info: true,
+			want: true, peer: "185.125.190.58", key: "185.125.190.58", ep: "10.0.10.14", info: true,
 			summary: []string{"beacon every 34 min ±0 %", "to 185.125.190.58 on 123/udp (ntp)", "Time synchronisation (NTP) (port 123/udp), a timer by design"},
 		},
 		"a public resolver asked on a timer": {
@@ -107,7 +107,7 @@ func TestBeacon(t *testing.T) {
 				}
 				return evs
 			},
-			want: true, peer: "8.8.8.8", key: "8.8.8.8:53/udp", ep: "10.0.10.15", info: true,
+			want: true, peer: "8.8.8.8", key: "8.8.8.8", ep: "10.0.10.15", info: true,
 			summary: []string{"on 53/udp (dns)", "Public DNS resolvers (address 8.8.8.8 on 53/udp)"},
 		},
 		"hourly lookups of a CRL host": {
@@ -131,8 +131,25 @@ func TestBeacon(t *testing.T) {
 				}
 				return evs
 			},
-			want: true, peer: "203.0.113.90", key: "203.0.113.90:8760/udp", ep: "10.0.10.17", sev: sevp(alert.Medium),
+			want: true, peer: "203.0.113.90", key: "203.0.113.90", ep: "10.0.10.17", sev: sevp(alert.Low),
 			summary: []string{"beacon every 19 min", "on 8760/udp", "none of its 70 connections was answered"},
+		},
+		// One program's timers to its server on two ports are one
+		// behaviour and one address to look at: one alert naming both.
+		"two timers to one address": {
+			events: func(r *rand.Rand) []*event.Event {
+				var evs []*event.Event
+				for i, port := range []uint16{8760, 9765} {
+					for _, ts := range every(r, start.Add(-12*time.Hour+time.Duration(i)*time.Minute), 19*time.Minute, 0.005, 0, 70) {
+						ev := conn(ts, "zeek.conn", "10.0.10.18", "203.0.113.91", port, "SF", 768, internalAddr)
+						ev.Transport, ev.BytesIn = "udp", 300
+						evs = append(evs, ev)
+					}
+				}
+				return evs
+			},
+			want: true, peer: "203.0.113.91", ep: "10.0.10.18",
+			summary: []string{"beacon every 19 min", "; also to 203.0.113.91 on ", "every 19 min (70 contacts)"},
 		},
 		"human browsing, as many contacts": {
 			events: func(r *rand.Rand) []*event.Event {
@@ -182,7 +199,7 @@ func TestBeacon(t *testing.T) {
 				}
 				return evs
 			},
-			want: true, peer: "198.51.100.20", key: "polled by 198.51.100.20 on 443/tcp", ep: "10.0.20.80", sev: sevp(alert.Medium),
+			want: true, peer: "198.51.100.20", key: "polled by 198.51.100.20 on 443/tcp", ep: "10.0.20.80", sev: sevp(alert.Low),
 			summary: []string{"polled from outside every 270 s", "by 198.51.100.20 on 443/tcp (ssl)", "web shell"},
 		},
 		"refused probes of a server on a timer are no poll": {
@@ -267,6 +284,9 @@ func TestBeacon(t *testing.T) {
 			}
 			if !tt.info && got.Score < 0.7 {
 				t.Errorf("score %.2f", got.Score)
+			}
+			if got.Details["services"] == "2" && got.Count < 140 {
+				t.Errorf("count %d: the contacts of both services are %d", got.Count, 140)
 			}
 			t.Log(got.Summary, got.Details)
 		})

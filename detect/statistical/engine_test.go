@@ -27,7 +27,9 @@ func newEngine(t *testing.T, env *detect.Env, st detect.Store, learning time.Dur
 
 // The RITA proxy beacon and the crowdsec spray as a user sees them: the
 // catalog's title and perspective, a severity with its reasons, the
-// Japanese summary and the original lines as evidence.
+// Japanese summary and the original lines as evidence. The beacon is
+// medium: a statistical resemblance alone, with nothing of another
+// perspective on its endpoint, does not make a person act now.
 func TestEngineAlerts(t *testing.T) {
 	evs := ingesttest.ReadLog(t, filepath.Join(testdata, "zeek-rita-beacon/proxy/http.log"), ingesttest.Options{Format: "zeek", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
 	spray := ingesttest.ReadLog(t, filepath.Join(testdata, "crowdsec/ssh-bf.log"), ingesttest.Options{Format: "sshd", Location: time.UTC, Enricher: ingesttest.Enricher(nil)})
@@ -54,7 +56,7 @@ func TestEngineAlerts(t *testing.T) {
 	}
 	r, _ := testCatalog.Rule("S-BEACON")
 	if b.Title != r.Title.EN || b.Perspective != alert.Statistical || b.Basis != alert.KnownAttack || b.Phase != 5 ||
-		b.Endpoint != "10.136.0.18" || b.Peer != "www.honestimnotevil.com" || b.Severity != alert.High ||
+		b.Endpoint != "10.136.0.18" || b.Peer != "www.honestimnotevil.com" || b.Severity != alert.Medium ||
 		b.Count < 200 || b.Details["summary_ja"] == "" || len(b.Evidence) < 2 ||
 		!strings.Contains(b.Evidence[0].Raw, "CONNECT\twww.honestimnotevil.com") || !strings.HasSuffix(b.Evidence[0].File, "http.log") {
 		t.Errorf("S-BEACON alert: %+v", b)

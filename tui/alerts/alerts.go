@@ -1,6 +1,6 @@
 // Package alerts is the console's alert list: every alert, most important
-// first (severity, then how far its endpoint's attack has progressed, then
-// the newest), with the "/" filter (words ranked by how well they match,
+// first in mamori's one priority order (alert.Compare: severity, then
+// score, then phase, then the newest), with the "/" filter (words ranked by how well they match,
 // field:value terms, "!" to invert: see filter.go), quick filters by
 // severity, perspective and phase, and the detail view.
 package alerts
@@ -8,7 +8,7 @@ package alerts
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +41,6 @@ type Model struct {
 	rows     []*alert.Alert // after filters, in display order (into all)
 	compiled filter         // the "/" filter, read
 	fuzzy    bool           // a word of it matched only fuzzily
-	progress map[string]int // endpoint → phases reached
 
 	selected, offset int
 	touched          bool // the user moved the selection: keep it on updates
@@ -133,7 +132,6 @@ func (m Model) InDetail() bool { return m.detail != nil }
 // SetAlerts replaces the alert list.
 func (m *Model) SetAlerts(as []alert.Alert) {
 	m.all = as
-	m.progress = Progress(as)
 	if m.detail != nil {
 		for i := range as {
 			if as[i].ID == m.detail.ID() {
@@ -142,32 +140,6 @@ func (m *Model) SetAlerts(as []alert.Alert) {
 		}
 	}
 	m.apply()
-}
-
-// Progress counts, per endpoint, the attack phases its alerts reached.
-func Progress(as []alert.Alert) map[string]int {
-	reached := map[string]*[7]bool{}
-	for i := range as {
-		p := as[i].Phase
-		if p < 1 || p > 6 {
-			continue
-		}
-		r := reached[as[i].Endpoint]
-		if r == nil {
-			r = &[7]bool{}
-			reached[as[i].Endpoint] = r
-		}
-		r[p] = true
-	}
-	out := make(map[string]int, len(reached))
-	for ep, r := range reached {
-		for _, ok := range r {
-			if ok {
-				out[ep]++
-			}
-		}
-	}
-	return out
 }
 
 // Unacked counts the alerts neither acknowledged nor allow-listed, for the
@@ -198,15 +170,9 @@ func (m *Model) apply() {
 	if a, ok := m.Selected(); ok && m.touched {
 		keep = a.ID
 	}
-	// Filter, then order by precomputed keys: sorting pointers with plain
-	// fields compares fast enough for 100,000 alerts in every live batch.
-	type sortKey struct {
-		a        *alert.Alert
-		sev      alert.Severity
-		progress int
-		last     int64
-	}
-	keys := make([]sortKey, 0, len(m.all))
+	// Filter, then order pointers: the alerts stay where they are. The
+	// "/" filter then keeps this order among rows that match as well.
+	rows := make([]*alert.Alert, 0, len(m.all))
 	m.unacked = 0
 	for i := range m.all {
 		a := &m.all[i]
@@ -220,25 +186,9 @@ func (m *Model) apply() {
 		if !m.showAll && hidden {
 			continue
 		}
-		keys = append(keys, sortKey{a: a, sev: a.Severity, progress: m.progress[a.Endpoint], last: a.LastSeen.UnixNano()})
+		rows = append(rows, a)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := &keys[i], &keys[j]
-		if a.sev != b.sev {
-			return a.sev > b.sev
-		}
-		if a.progress != b.progress {
-			return a.progress > b.progress
-		}
-		if a.last != b.last {
-			return a.last > b.last
-		}
-		return a.a.ID < b.a.ID
-	})
-	rows := make([]*alert.Alert, len(keys))
-	for i := range keys {
-		rows[i] = keys[i].a
-	}
+	slices.SortFunc(rows, alert.Compare)
 	m.compiled = compileFilter(m.filter.Value(), m.lang)
 	rows, m.fuzzy = m.filterRows(rows, m.compiled)
 	m.rows = rows

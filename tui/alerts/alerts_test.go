@@ -3,11 +3,14 @@ package alerts_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/mamori-soc/mamori/alert"
 	"github.com/mamori-soc/mamori/detect"
 	"github.com/mamori-soc/mamori/tui/alerts"
 	"github.com/mamori-soc/mamori/tui/tuitest"
@@ -98,5 +101,40 @@ func TestGoldenAllowListed(t *testing.T) {
 				tuitest.Golden(t, m.View(), 80, 24)
 			})
 		}
+	}
+}
+
+// TestPriorityOrder: the list is in mamori's one priority order (severity,
+// score, phase, time), as `mamori alerts` prints it. It ordered by how
+// many phases the endpoint reached, then time: NXDOMAIN noise on a busy
+// endpoint came before lateral movement of the same severity.
+func TestPriorityOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	as := []alert.Alert{
+		{ID: "noise", Rule: "S-ERRORS", Endpoint: "10.0.10.5", Severity: alert.Medium, Score: 0.4, Phase: 5, LastSeen: t0.Add(time.Hour)},
+		{ID: "scan", Rule: "M-IDS", Endpoint: "10.0.10.5", Severity: alert.Low, Score: 0.3, Phase: 1, LastSeen: t0},
+		{ID: "lateral", Rule: "M-PSEXEC", Endpoint: "10.0.10.9", Severity: alert.Medium, Score: 0.9, Phase: 4, LastSeen: t0},
+	}
+	m := alerts.New(tuitest.Fixture(t), tuitest.Styles(t), tuitest.Langs[0], tuitest.Clock())
+	m.SetSize(80, 24)
+	m.SetAlerts(as)
+	var got []string
+	for range as {
+		a, ok := m.Selected()
+		if !ok {
+			t.Fatal("no selection")
+		}
+		got = append(got, a.ID)
+		m = tuitest.Press(t, m, "j")
+	}
+	want := slices.Clone(as)
+	alert.Sort(want)
+	for i := range want {
+		if got[i] != want[i].ID {
+			t.Fatalf("the list shows %v, the priority order is %s, %s, %s", got, want[0].ID, want[1].ID, want[2].ID)
+		}
+	}
+	if got[0] != "lateral" {
+		t.Errorf("first %s, want the lateral movement", got[0])
 	}
 }
