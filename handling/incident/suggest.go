@@ -133,6 +133,57 @@ func (s *suggester) internal(id string) bool {
 	return err == nil && s.m.opts.Networks.Contains(a)
 }
 
+// target is one internal machine an alert's endpoint reached, with the
+// alert's evidence about it.
+type target struct {
+	addr     string
+	first    time.Time
+	evidence *alert.Evidence // the first about it
+	events   []*event.Event  // the evidence events about it
+}
+
+// targets are the internal machines other than its endpoint that an alert
+// is about: the peers of its evidence events (an alert that groups one
+// source's actions on several machines, such as M-PSEXEC, names each),
+// else its peer; in the order first reached.
+func (s *suggester) targets(a *alert.Alert) ([]target, error) {
+	var out []target
+	at := map[string]int{}
+	add := func(addr string, e *alert.Evidence, ev *event.Event) {
+		if addr == "" || addr == a.Endpoint || !s.internal(addr) {
+			return
+		}
+		i, ok := at[addr]
+		if !ok {
+			i = len(out)
+			at[addr] = i
+			out = append(out, target{addr: addr, first: a.FirstSeen, evidence: e})
+		}
+		t := &out[i]
+		if e != nil && (t.evidence == nil || e.Time.Before(t.evidence.Time)) {
+			t.evidence, t.first = e, e.Time
+		}
+		if ev != nil {
+			t.events = append(t.events, ev)
+		}
+	}
+	for i := range a.Evidence {
+		e := &a.Evidence[i]
+		ev, err := s.event(*e)
+		if err != nil {
+			return nil, err
+		}
+		// Only what the endpoint itself did: a composite alert's evidence
+		// holds other endpoints' events too.
+		if ev != nil && ev.DstIP.IsValid() && ev.SrcIP.String() == a.Endpoint {
+			add(ev.DstIP.String(), e, ev)
+		}
+	}
+	add(a.Peer, firstEvidence(a), nil)
+	slices.SortStableFunc(out, func(x, y target) int { return x.first.Compare(y.first) })
+	return out, nil
+}
+
 func firstEvidence(a *alert.Alert) *alert.Evidence {
 	var first *alert.Evidence
 	for i := range a.Evidence {
@@ -246,20 +297,26 @@ func (s *suggester) spread() ([]Suggestion, error) {
 	var rules [][]string
 	for i := range s.alerts {
 		a := &s.alerts[i]
-		if (a.Phase != 4 && a.Phase != 6) || a.Peer == "" || a.Peer == a.Endpoint || !s.internal(a.Peer) {
+		if a.Phase != 4 && a.Phase != 6 {
 			continue
 		}
-		p := pair{a.Endpoint, a.Peer}
-		if j, ok := idx[p]; ok {
-			rules[j] = appendNew(rules[j], a.Rule)
-			continue
+		targets, err := s.targets(a)
+		if err != nil {
+			return nil, err
 		}
-		idx[p] = len(pairs)
-		rules = append(rules, []string{a.Rule})
-		pairs = append(pairs, Suggestion{
-			Finding: catalog.FindingSpread, Time: a.FirstSeen, Endpoint: a.Endpoint, Peer: a.Peer, Rule: a.Rule, Alert: a.ID,
-			Evidence: firstEvidence(a), Text: s.name(a.Endpoint, a.Host) + " → ",
-		})
+		for _, t := range targets {
+			p := pair{a.Endpoint, t.addr}
+			if j, ok := idx[p]; ok {
+				rules[j] = appendNew(rules[j], a.Rule)
+				continue
+			}
+			idx[p] = len(pairs)
+			rules = append(rules, []string{a.Rule})
+			pairs = append(pairs, Suggestion{
+				Finding: catalog.FindingSpread, Time: t.first, Endpoint: a.Endpoint, Peer: t.addr, Rule: a.Rule, Alert: a.ID,
+				Evidence: t.evidence, Text: s.name(a.Endpoint, a.Host) + " → ",
+			})
+		}
 	}
 	const maxPeers = 5
 	var out []Suggestion
@@ -520,30 +577,33 @@ func (s *suggester) recovery() ([]Suggestion, error) {
 		if a.Rule != rulePsExec {
 			continue
 		}
-		target := a.Peer
-		var files []string
-		if svc := a.Details["service"]; svc != "" {
-			files = append(files, "service "+svc)
+		targets, err := s.targets(a)
+		if err != nil {
+			return nil, err
 		}
-		for _, e := range a.Evidence {
-			ev, err := s.event(e)
-			if err != nil {
-				return nil, err
+		// One alert names every machine one source ran code on: each
+		// has its own service (and files) to remove.
+		for _, t := range targets {
+			var files []string
+			if svc := a.Details["service"]; svc != "" && len(targets) == 1 {
+				files = append(files, "service "+svc)
 			}
-			if ev != nil && ev.FileName != "" {
-				files = appendNew(files, "file "+ev.FileName)
+			for _, ev := range t.events {
+				if ev.FileName != "" {
+					files = appendNew(files, "file "+ev.FileName)
+				}
 			}
+			what := ""
+			if len(files) > 0 {
+				what = ": " + sanitize.Line(strings.Join(files, ", "))
+			}
+			out = append(out, Suggestion{
+				Finding: catalog.FindingRecovery, Time: t.first, Endpoint: a.Endpoint, Peer: t.addr, Rule: a.Rule, Alert: a.ID,
+				Evidence: t.evidence,
+				Text: fmt.Sprintf("%s service created on %s from %s%s (%s)", s.when(t.first), s.name(t.addr, ""),
+					s.name(a.Endpoint, a.Host), what, a.Rule),
+			})
 		}
-		what := ""
-		if len(files) > 0 {
-			what = ": " + sanitize.Line(strings.Join(files, ", "))
-		}
-		out = append(out, Suggestion{
-			Finding: catalog.FindingRecovery, Time: a.FirstSeen, Endpoint: a.Endpoint, Peer: target, Rule: a.Rule, Alert: a.ID,
-			Evidence: firstEvidence(a),
-			Text: fmt.Sprintf("%s service created on %s from %s%s (%s)", s.when(a.FirstSeen), s.name(target, ""),
-				s.name(a.Endpoint, a.Host), what, a.Rule),
-		})
 	}
 	// Accounts seen in the evidence: passwords to change, sessions to end.
 	seen := map[string]bool{}
