@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -28,9 +30,16 @@ func squidLines(t *testing.T, path string, n int) {
 	}
 	w := bufio.NewWriter(f)
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).Unix()
+	// Each URL carries random bytes: the store compresses what repeats,
+	// and these lines must take room.
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	noise := make([]byte, 240)
 	for i := range n {
-		fmt.Fprintf(w, "%d.%03d %6d 10.0.10.%d TCP_MISS/200 %d GET http://www.example.com/page/%d - HIER_DIRECT/93.184.216.34 text/html\n",
-			t0+int64(i/10), i%1000, 20+i%300, 1+i%200, 1000+i, i)
+		for j := range noise {
+			noise[j] = byte(r.Uint32())
+		}
+		fmt.Fprintf(w, "%d.%03d %6d 10.0.10.%d TCP_MISS/200 %d GET http://www.example.com/page/%d?q=%s - HIER_DIRECT/93.184.216.34 text/html\n",
+			t0+int64(i/10), i%1000, 20+i%300, 1+i%200, 1000+i, i, base64.RawURLEncoding.EncodeToString(noise))
 	}
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		t.Fatal(err)
