@@ -122,8 +122,9 @@ func hidesText(n map[string]int) string {
 
 func newAllowAddCmd(g *globals) *cobra.Command {
 	var (
-		e          detect.Allow
-		forD, till string
+		e            detect.Allow
+		forD, till   string
+		hideCritical bool
 	)
 	cmd := &cobra.Command{
 		Use:   "add --reason TEXT [--rule ID] [--endpoint E] [--destination D] [--user U] [--for 7d | --until TIME]",
@@ -154,6 +155,14 @@ func newAllowAddCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
+			// Hiding a critical alert takes a deliberate flag, as the
+			// console asks for the target typed: one mistyped scope must
+			// not hide a kill chain for good.
+			if before, err := a.Hides(e); err != nil {
+				return err
+			} else if k := before[alert.Critical]; k > 0 && !hideCritical {
+				return fmt.Errorf("this entry (%s) would hide %d critical alert(s) now stored: narrow it, or add --hide-critical if that is meant", e.Scope(), k)
+			}
 			added, err := a.AddAllow(cmd.Context(), e)
 			if added.ID == "" {
 				return err
@@ -178,6 +187,7 @@ func newAllowAddCmd(g *globals) *cobra.Command {
 	f.StringVar(&e.Reason, "reason", "", "why these alerts are expected (required; recorded)")
 	f.StringVar(&forD, "for", "", "expire after this long (7d, 12h)")
 	f.StringVar(&till, "until", "", "expire at this time (2026-12-31, or 2026-12-31 18:00 in the office's zone)")
+	f.BoolVar(&hideCritical, "hide-critical", false, "allow the entry to hide critical alerts (refused otherwise)")
 	return cmd
 }
 

@@ -229,6 +229,20 @@ func TestIncidentCommands(t *testing.T) {
 		}
 	}
 
+	// An allow-list entry that would hide the kill chain (critical) is
+	// refused unless asked for by name, as the console asks for the
+	// target typed; the refusal adds nothing.
+	_, errs, code := c.run("allow", "add", "--db", db, "--endpoint", victim, "--reason", "expected")
+	if code == 0 || !strings.Contains(errs, "critical") || !strings.Contains(errs, "--hide-critical") {
+		t.Errorf("allow add over a critical alert: exit %d, %s", code, errs)
+	}
+	if out := c.ok("allow", "list", "--db", db); strings.Contains(out, victim) {
+		t.Errorf("a refused entry was added:\n%s", out)
+	}
+	if out := c.ok("allow", "add", "--db", db, "--endpoint", victim, "--reason", "expected", "--for", "1d", "--hide-critical"); !strings.Contains(out, "critical") {
+		t.Errorf("allow add --hide-critical printed %q", out)
+	}
+
 	// Everything mamori wrote (the store, its log, the audit mirror, the
 	// report and the evidence) is its owner's only.
 	private := []string{db, jsonOut, ev, filepath.Join(dir, "state", "mamori", "mamori.log")}
