@@ -11,6 +11,7 @@ import (
 // logs (an .evtx, a JSON export) reads no event: it exits 3 and says they
 // are Windows event logs not supported yet, not "no known log format".
 func TestScanOfWindowsEventsSaysWhy(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "collected")
 	if err := os.MkdirAll(logs, 0o700); err != nil {

@@ -14,13 +14,14 @@ import (
 // and --json) must say the sources disagree and name the zone that fixes
 // it; with the right zone, or the config demo --write wrote, nothing.
 func TestScanWarnsOfAWrongZone(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("writes and scans two days of an office's logs")
 	}
 	dir := t.TempDir()
 	c := cli{t: t, dir: dir}
 	logs := filepath.Join(dir, "logs")
-	c.ok("demo", "--write", logs, "--days", "1", "--at", time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC).Format(time.RFC3339))
+	c.ok("demo", "--write", logs, "--days", "1", "--endpoints", "14", "--at", time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC).Format(time.RFC3339))
 	cfg := filepath.Join(logs, "mamori.yaml")
 
 	summary := func(args ...string) (warnings []string, stderr string) {
@@ -91,13 +92,14 @@ func TestScanWarnsOfAWrongZone(t *testing.T) {
 // file (format, events, time range) and says where the zones disagree,
 // for a store filled in the wrong zone, and nothing for the right one.
 func TestSourcesCommand(t *testing.T) {
+	t.Parallel() // its own directories and processes
 	if testing.Short() {
 		t.Skip("writes and imports two days of an office's logs")
 	}
 	dir := t.TempDir()
 	c := cli{t: t, dir: dir}
 	logs := filepath.Join(dir, "logs")
-	c.ok("demo", "--write", logs, "--days", "1", "--at", time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC).Format(time.RFC3339))
+	c.ok("demo", "--write", logs, "--days", "1", "--endpoints", "14", "--at", time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC).Format(time.RFC3339))
 	for zone, warn := range map[string]bool{"UTC": true, "Asia/Tokyo": false} {
 		db := filepath.Join(dir, "db-"+strings.ReplaceAll(zone, "/", "-"))
 		c.run("ingest", "--db", db, "--timezone", zone, logs)
