@@ -135,6 +135,20 @@ was read (nothing but skipped or rejected input), 130 when interrupted.`,
 			if w := a.Topology.Warning(); w != "" {
 				warnings = append(warnings, w)
 			}
+			if len(args) == 0 {
+				// Nothing was read now: the stored sources are compared
+				// for the time-zone check instead.
+				rep, err := a.SourcesReport(cmd.Context())
+				if err != nil {
+					return err
+				}
+				sum.Zones = rep.Zones
+				if !g.jsonOut {
+					for _, z := range rep.Zones {
+						warnings = append(warnings, z.Text)
+					}
+				}
+			}
 			if g.jsonOut {
 				if err := printJSONLines(os.Stdout, as); err != nil {
 					return err

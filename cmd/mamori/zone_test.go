@@ -86,6 +86,13 @@ func TestScanWarnsOfAWrongZone(t *testing.T) {
 	if !strings.Contains(stderr, "warning: the dnsmasq logs") {
 		t.Errorf("no zone warning in the text summary:\n%s", stderr)
 	}
+	// Logs imported first and analysed later (scan --db without paths):
+	// the stored sources are compared.
+	db := filepath.Join(dir, "db")
+	c.ok("ingest", "--config", cfg, "--timezone", "UTC", "--db", db, logs)
+	if _, stderr, code := c.run("scan", "--config", cfg, "--db", db); code != 0 || !strings.Contains(stderr, "warning: the dnsmasq logs") {
+		t.Errorf("scan --db of a store filled in the wrong zone: exit %d, no zone warning:\n%s", code, stderr)
+	}
 }
 
 // TestSourcesCommand: `mamori sources` lists what a store holds of each
