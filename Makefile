@@ -36,8 +36,7 @@ demo: build ## run the console on the built-in live demo (no config or data need
 	$(BIN) demo
 
 .PHONY: test
-test: ## run the unit and integration tests with the race detector
-	$(GO) vet $(PKGS)
+test: ## run the unit and integration tests with the race detector (make lint vets)
 	$(GO) test -race -count=1 $(PKGS)
 
 .PHONY: fuzz
