@@ -93,7 +93,7 @@ func TestBatchSaysWhatItRead(t *testing.T) {
 // what is stored and how to go on, with the shell's status for SIGINT;
 // running it again finishes the import.
 func TestInterruptedImportSaysWhatItKept(t *testing.T) {
-	t.Parallel() // its own directories and processes
+	t.Parallel()     // its own directories and processes
 	const n = 50_000 // the signal lands as the store is created: long before the end
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "auth.log")
