@@ -70,13 +70,7 @@ func (d *ddns) Observe(ev *event.Event, em *detect.Emitter) {
 	if !ev.Endpoint.IsValid() && ev.Host == "" {
 		return
 	}
-	name := ev.Domain
-	if ev.Kind == event.KindDNS {
-		if isAnswerLine(ev) {
-			return
-		}
-		name = ev.Query
-	}
+	name := reachedName(ev)
 	if name == "" {
 		return
 	}

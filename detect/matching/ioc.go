@@ -63,13 +63,7 @@ func (d *iocDomain) Observe(ev *event.Event, em *detect.Emitter) {
 	if fromOutside(d.env, ev) {
 		return // an outside client naming the office's own site, or asking its server
 	}
-	name := ev.Domain
-	if ev.Kind == event.KindDNS {
-		if isAnswerLine(ev) {
-			return
-		}
-		name = ev.Query
-	}
+	name := reachedName(ev)
 	if name == "" {
 		return
 	}
@@ -148,6 +142,19 @@ func weighKind(f *detect.Finding, kind detect.ListKind, blocked bool) {
 // question already logged (and counted) on its own line.
 func isAnswerLine(ev *event.Event) bool {
 	return ev.Format == "dnsmasq" && ev.Label != "query"
+}
+
+// reachedName is the domain name an event reaches: the name a lookup asks
+// for, the host of a web request; "" for a resolver's answer line (its
+// query line counted already) and for events without one.
+func reachedName(ev *event.Event) string {
+	if ev.Kind != event.KindDNS {
+		return ev.Domain
+	}
+	if isAnswerLine(ev) {
+		return ""
+	}
+	return ev.Query
 }
 
 // contactVerb says how an event reached a name or address.

@@ -56,13 +56,7 @@ func (d *paas) Observe(ev *event.Event, em *detect.Emitter) {
 	if d.list == nil || (!ev.Endpoint.IsValid() && ev.Host == "") {
 		return
 	}
-	name := ev.Domain
-	if ev.Kind == event.KindDNS {
-		if isAnswerLine(ev) {
-			return
-		}
-		name = ev.Query
-	}
+	name := reachedName(ev)
 	if name == "" {
 		return
 	}
